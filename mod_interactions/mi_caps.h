@@ -1,0 +1,29 @@
+/* mi_caps.h — which operations a caller may perform on an interaction now.
+ *
+ * This is the contract's state table seen from one caller.  The SQL operation functions
+ * enforce the same table (they are the authority and decide races); the integration tests
+ * check that every capability listed here succeeds and every other operation is refused.
+ */
+#ifndef MI_CAPS_H
+#define MI_CAPS_H
+
+#include <json-c/json.h>
+
+#include "mi_validate.h"
+
+typedef struct {
+    const char *state;       /* the interaction's state */
+    const char *media;       /* its media type */
+    int is_agent;            /* the caller has the agent role */
+    int is_invitee;          /* it is offered (Invited) to the caller */
+    int is_owner;            /* the caller owns it (Processing / Composing) */
+    int may_use_workbin;     /* it sits in a workbin the caller may use */
+} mi_caps_ctx_t;
+
+/** Bit (1u << op) is set for each operation allowed now. */
+unsigned int mi_caps_mask(const mi_caps_ctx_t *ctx);
+
+/** The same as a JSON array of operation names, in contract order (a new reference). */
+json_object *mi_caps_json(const mi_caps_ctx_t *ctx);
+
+#endif

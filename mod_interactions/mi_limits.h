@@ -1,0 +1,28 @@
+/* mi_limits.h — the request limits, configured by directives and enforced by the core. */
+#ifndef MI_LIMITS_H
+#define MI_LIMITS_H
+
+#include <apr.h>
+
+typedef struct {
+    apr_size_t max_body;       /* bytes of a request body (413 beyond) */
+    int max_depth;             /* levels of JSON nesting */
+    apr_size_t max_string;     /* characters of a string field (subject, names, addresses...) */
+    apr_size_t max_user_data;  /* bytes of an interaction's serialized user data */
+    int max_page;              /* largest `limit` of a collection GET */
+    int default_page;          /* `limit` when none is given */
+} mi_limits_t;
+
+#define MI_DEFAULT_MAX_BODY       (64 * 1024)
+#define MI_DEFAULT_MAX_DEPTH      32
+#define MI_DEFAULT_MAX_STRING     1024
+#define MI_DEFAULT_MAX_USER_DATA  (32 * 1024)
+#define MI_DEFAULT_MAX_PAGE       500
+#define MI_DEFAULT_PAGE           100
+
+/* Fixed by the contract, not configurable. */
+#define MI_MAX_KEY_CHARS          255
+#define MI_MAX_NAME_CHARS         255
+#define MI_MAX_ADDRESSES          100
+
+#endif

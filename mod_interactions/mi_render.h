@@ -1,0 +1,43 @@
+/* mi_render.h — the interaction object of the contract, built from a store snapshot.
+ *
+ * The store returns interactions as snapshots: the public fields plus a few internal ones
+ * (prefixed "_": owner, invitee and workbin owner ids) that say how the caller relates to
+ * the interaction.  Rendering adds "uri" and the caller's "capabilities" and drops the
+ * internal fields, so REST responses, push messages and workbin content all share one shape.
+ */
+#ifndef MI_RENDER_H
+#define MI_RENDER_H
+
+#include <apr_pools.h>
+#include <json-c/json.h>
+
+/** Who is asking. */
+typedef struct {
+    const char *id;          /* user id */
+    int is_agent;
+    int is_supervisor;
+    int is_admin;
+    int is_apiuser;
+} mi_caller_t;
+
+/** Fill @c from a store "caller" object {"id":..,"roles":[..]}; returns 0 if malformed. */
+int mi_caller_from_json(mi_caller_t *c, json_object *caller);
+
+/** Render @snap for @caller.  @base is the absolute API base ("http://host/api/v2"); when
+ *  @state_override is given (push: "Revoked") it replaces the state and empties the
+ *  capabilities.  Returns a new reference. */
+json_object *mi_render_interaction(json_object *snap, const mi_caller_t *caller,
+                                   const char *base, const char *state_override,
+                                   apr_pool_t *p);
+
+/** Render every snapshot of the array @snaps into a new array (new reference). */
+json_object *mi_render_interactions(json_object *snaps, const mi_caller_t *caller,
+                                    const char *base, apr_pool_t *p);
+
+/** The uri of interaction @id: base + "/interactions/" + id (pool string). */
+const char *mi_render_uri(const char *base, const char *id, apr_pool_t *p);
+
+/** An array of uris for the snapshots in @snaps (new reference). */
+json_object *mi_render_uris(json_object *snaps, const char *base, apr_pool_t *p);
+
+#endif

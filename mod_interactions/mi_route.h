@@ -1,0 +1,45 @@
+/* mi_route.h — REST path routing, independent of httpd.
+ *
+ * Paths are relative to the location's base (e.g. "/api/v2") and already percent-decoded
+ * by httpd.  A path that names a resource but not with this method is MI_ROUTE_MATCHED with
+ * method_ok = 0, so the handler can answer 405 with an Allow header.
+ */
+#ifndef MI_ROUTE_H
+#define MI_ROUTE_H
+
+#include <apr_pools.h>
+
+typedef enum {
+    MI_R_NONE = 0,
+    MI_R_ME,               /* GET  /me */
+    MI_R_ME_CHANNEL,       /* POST /me/channels/{media} */
+    MI_R_INTERACTIONS,     /* GET, POST /interactions */
+    MI_R_INTERACTION,      /* GET, PUT /interactions/{id} */
+    MI_R_MY_INTERACTIONS,  /* GET, POST /me/interactions */
+    MI_R_MY_INTERACTION,   /* POST /me/interactions/{id} */
+    MI_R_MY_WORKBINS,      /* GET  /me/workbins */
+    MI_R_MY_WORKBIN,       /* GET  /me/workbins/{name} */
+    MI_R_NOTIFICATIONS     /* POST, GET, OPTIONS /notifications[/...] (Bayeux) */
+} mi_route_e;
+
+typedef enum { MI_M_GET, MI_M_POST, MI_M_PUT, MI_M_OTHER } mi_method_e;
+
+typedef struct {
+    mi_route_e route;
+    mi_method_e method;
+    const char *param;     /* {id}, {media} or {name}; NULL when the route has none */
+    const char *allow;     /* the Allow header value for this path */
+    int method_ok;         /* the path exists and accepts this method */
+} mi_route_t;
+
+/** Map an HTTP method name to mi_method_e (HEAD counts as GET). */
+mi_method_e mi_route_method(const char *method);
+
+/** Match @path for @method.  Returns 1 when the path names a resource (see method_ok),
+ *  0 when it names nothing (404). */
+int mi_route_match(mi_route_t *out, const char *method, const char *path, apr_pool_t *p);
+
+/** Is @route one that changes state (so needs a JSON body)? */
+int mi_route_is_write(const mi_route_t *r);
+
+#endif

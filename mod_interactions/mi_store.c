@@ -1,0 +1,244 @@
+/* mi_store.c — see mi_store.h */
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+#include "mi_json.h"
+#include "mi_log.h"
+#include "mi_store.h"
+
+struct mi_store_t {
+    apr_pool_t *pool;
+    mi_pgpool_t *pgpool;
+    mi_store_conf_t conf;
+    apr_thread_mutex_t *mutex;    /* guards cc_ids */
+    apr_hash_t *cc_ids;           /* name -> int* */
+};
+
+/* Statements prepared on every connection.  The casts pin the parameter types so the
+ * server never has to guess, and results come back as text. */
+static const struct { const char *name; const char *sql; int nparams; } statements[] = {
+    { "mi_api", "SELECT interactions.api($1::int, $2::text, $3::text, $4::jsonb)::text", 4 },
+    { "mi_cc", "SELECT interactions.contact_center_id($1::text)", 1 },
+    { "mi_pw", "SELECT interactions.password_hash($1::int, $2::text)", 2 },
+};
+#define N_STATEMENTS (sizeof(statements) / sizeof(statements[0]))
+
+static apr_status_t conn_init(mi_pgconn_t *c, void *baton)
+{
+    mi_store_t *store = baton;
+    size_t i;
+    PGresult *res;
+
+    if (store->conf.statement_timeout_ms > 0) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "SET statement_timeout = %d", store->conf.statement_timeout_ms);
+        res = PQexec(c->conn, sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00110)
+                          "setting statement_timeout failed: %s", PQerrorMessage(c->conn));
+            PQclear(res);
+            return APR_EGENERAL;
+        }
+        PQclear(res);
+    }
+    for (i = 0; i < N_STATEMENTS; i++) {
+        res = PQprepare(c->conn, statements[i].name, statements[i].sql, statements[i].nparams,
+                        NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            /* Most likely the migrations have not been applied to this database. */
+            mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00111)
+                          "preparing %s failed (are the migrations applied?): %s",
+                          statements[i].name, PQerrorMessage(c->conn));
+            PQclear(res);
+            return APR_EGENERAL;
+        }
+        PQclear(res);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t mi_store_create(mi_store_t **pstore, const mi_store_conf_t *conf, apr_pool_t *p)
+{
+    mi_store_t *store = apr_pcalloc(p, sizeof(*store));
+    mi_pgpool_conf_t pc = conf->pool;
+    apr_status_t rv;
+
+    store->pool = p;
+    store->conf = *conf;
+    store->cc_ids = apr_hash_make(p);
+    rv = apr_thread_mutex_create(&store->mutex, APR_THREAD_MUTEX_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    pc.init = conn_init;
+    pc.init_baton = store;
+    rv = mi_pgpool_create(&store->pgpool, &pc, p);
+    if (rv == APR_SUCCESS) {
+        *pstore = store;
+    }
+    return rv;
+}
+
+mi_pgpool_t *mi_store_pool(mi_store_t *store)
+{
+    return store->pgpool;
+}
+
+/* Is this failure the connection's (server gone, network), rather than the statement's? */
+static int connection_lost(PGconn *conn, PGresult *res)
+{
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+    return PQstatus(conn) != CONNECTION_OK
+           || (state != NULL && (strncmp(state, "08", 2) == 0       /* connection exception */
+                                 || strncmp(state, "57P", 3) == 0)); /* admin/crash shutdown */
+}
+
+static int retryable(PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    /* serialization_failure, deadlock_detected: the transaction rolled back as a whole */
+    return state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+}
+
+/* Run a prepared statement returning one text value.  The whole call is one transaction
+ * (autocommit), so on any error nothing was changed and a retry is safe. */
+static apr_status_t exec_scalar(mi_store_t *store, const char *stmt, const char *sql,
+                                int nparams, const char *const *params, apr_pool_t *p,
+                                const char **pvalue)
+{
+    mi_pgconn_t *c = NULL;
+    PGresult *res = NULL;
+    apr_status_t rv;
+    int attempt, broken = 0;
+
+    *pvalue = NULL;
+    for (attempt = 0; attempt < 3; attempt++) {
+        rv = mi_pgpool_acquire(store->pgpool, &c);
+        if (rv != APR_SUCCESS) {
+            return MI_STORE_UNAVAILABLE;
+        }
+        res = stmt != NULL ? PQexecPrepared(c->conn, stmt, nparams, params, NULL, NULL, 0)
+                           : PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+            if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
+                *pvalue = apr_pstrmemdup(p, PQgetvalue(res, 0, 0),
+                                         (apr_size_t)PQgetlength(res, 0, 0));
+            }
+            rv = APR_SUCCESS;
+            goto leave;
+        }
+        if (connection_lost(c->conn, res)) {
+            mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00112)
+                          "database connection lost during %s: %s", stmt ? stmt : "query",
+                          PQerrorMessage(c->conn));
+            broken = 1;
+            rv = MI_STORE_UNAVAILABLE;
+            goto leave;
+        }
+        if (!retryable(res)) {
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00113)
+                          "database call %s failed (SQLSTATE %s): %s", stmt ? stmt : "query",
+                          state ? state : "?", PQresultErrorMessage(res));
+            rv = (state != NULL && strcmp(state, "57014") == 0) ? MI_STORE_UNAVAILABLE
+                                                                 : MI_STORE_FAILED;
+            goto leave;
+        }
+        PQclear(res);
+        res = NULL;
+        mi_pgpool_release(store->pgpool, c, 0);
+        c = NULL;
+    }
+    mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00114)
+                  "database call %s kept conflicting; giving up", stmt ? stmt : "query");
+    return MI_STORE_UNAVAILABLE;
+
+leave:
+    PQclear(res);
+    mi_pgpool_release(store->pgpool, c, broken);
+    return rv;
+}
+
+apr_status_t mi_store_scalar(mi_store_t *store, const char *sql, int nparams,
+                             const char *const *params, apr_pool_t *p, const char **pvalue)
+{
+    return exec_scalar(store, NULL, sql, nparams, params, p, pvalue);
+}
+
+apr_status_t mi_store_cc_id(mi_store_t *store, const char *name, int *pid)
+{
+    const char *val = NULL;
+    int *cached;
+    apr_status_t rv;
+
+    apr_thread_mutex_lock(store->mutex);
+    cached = apr_hash_get(store->cc_ids, name, APR_HASH_KEY_STRING);
+    apr_thread_mutex_unlock(store->mutex);
+    if (cached != NULL) {
+        *pid = *cached;
+        return APR_SUCCESS;
+    }
+    {
+        apr_pool_t *tmp;
+        apr_pool_create(&tmp, NULL);
+        rv = exec_scalar(store, "mi_cc", NULL, 1, &name, tmp, &val);
+        if (rv == APR_SUCCESS && val == NULL) {
+            rv = APR_NOTFOUND;
+        }
+        if (rv == APR_SUCCESS) {
+            int id = atoi(val);
+            apr_thread_mutex_lock(store->mutex);
+            cached = apr_palloc(store->pool, sizeof(int));
+            *cached = id;
+            apr_hash_set(store->cc_ids, apr_pstrdup(store->pool, name), APR_HASH_KEY_STRING,
+                         cached);
+            apr_thread_mutex_unlock(store->mutex);
+            *pid = id;
+        }
+        apr_pool_destroy(tmp);
+    }
+    return rv;
+}
+
+apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, const char *op,
+                          json_object *args, apr_pool_t *p, json_object **presult)
+{
+    const char *params[4];
+    const char *text = NULL;
+    mi_json_error_t jerr;
+    apr_status_t rv;
+
+    *presult = NULL;
+    params[0] = apr_itoa(p, cc);
+    params[1] = login;
+    params[2] = op;
+    params[3] = args != NULL ? mi_json_dump(args, p) : "{}";
+    rv = exec_scalar(store, "mi_api", NULL, 4, params, p, &text);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (text == NULL
+        || mi_json_parse(presult, text, strlen(text), 1000, p, &jerr) != APR_SUCCESS
+        || !json_object_is_type(*presult, json_type_object)) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00115)
+                      "interactions.api(%s) returned no usable document", op);
+        *presult = NULL;
+        return MI_STORE_FAILED;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t mi_store_password_hash(mi_store_t *store, int cc, const char *login,
+                                    apr_pool_t *p, const char **phash)
+{
+    const char *params[2];
+
+    params[0] = apr_itoa(p, cc);
+    params[1] = login;
+    return exec_scalar(store, "mi_pw", NULL, 2, params, p, phash);
+}

@@ -1,0 +1,54 @@
+/* mi_store.h — the store: every database call the module makes, over mi_pgpool.
+ *
+ * All SQL lives in PostgreSQL functions (sql/functions); this layer only calls them through
+ * statements prepared once per connection, so each API request is one round trip and one
+ * transaction.  Results come back as JSON documents.  Errors never carry SQL text to the
+ * client: they are logged here with their SQLSTATE and mapped to a status.
+ */
+#ifndef MI_STORE_H
+#define MI_STORE_H
+
+#include <apr_pools.h>
+#include <json-c/json.h>
+
+#include "mi_pgpool.h"
+
+typedef struct mi_store_t mi_store_t;
+
+typedef struct {
+    mi_pgpool_conf_t pool;
+    int statement_timeout_ms;   /* per connection; 0 leaves the server's setting */
+} mi_store_conf_t;
+
+/* Results besides APR_SUCCESS:
+ *   MI_STORE_UNAVAILABLE  the database cannot be reached or no connection freed up in time
+ *   MI_STORE_FAILED       the call failed inside the database (logged; an internal error)
+ *   APR_NOTFOUND          the named contact center does not exist */
+#define MI_STORE_UNAVAILABLE APR_ECONNREFUSED
+#define MI_STORE_FAILED      APR_EGENERAL
+
+apr_status_t mi_store_create(mi_store_t **pstore, const mi_store_conf_t *conf, apr_pool_t *p);
+
+/** The pool underneath (for statistics and the listener's direct connection). */
+mi_pgpool_t *mi_store_pool(mi_store_t *store);
+
+/** The id of contact center @name (cached for the life of the process: ids never change). */
+apr_status_t mi_store_cc_id(mi_store_t *store, const char *name, int *pid);
+
+/** Call interactions.api(cc, login, op, args): one transaction.  *presult is the returned
+ *  document, bound to @p: {"statusCode":0,...} or {"statusCode":N,"statusMessage":..}. */
+apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, const char *op,
+                          json_object *args, apr_pool_t *p, json_object **presult);
+
+/** The stored password hash of @login in @cc; *phash is NULL when there is no such user or
+ *  the user has no password. */
+apr_status_t mi_store_password_hash(mi_store_t *store, int cc, const char *login,
+                                    apr_pool_t *p, const char **phash);
+
+/** Run @sql with text parameters on a pooled connection and return the first column of the
+ *  first row as text (NULL for no row or SQL NULL).  For the few calls that are not API
+ *  operations (maintenance, push); @sql must be a constant. */
+apr_status_t mi_store_scalar(mi_store_t *store, const char *sql, int nparams,
+                             const char *const *params, apr_pool_t *p, const char **pvalue);
+
+#endif

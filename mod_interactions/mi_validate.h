@@ -1,0 +1,73 @@
+/* mi_validate.h — turns a decoded request (route, query, JSON body) into the argument
+ * object that the store passes to SQL, or into a statusCode error.  Nothing reaches the
+ * database that this file has not checked: types, required fields, unknown fields, string
+ * lengths, user-data keys and size, enumerations.
+ */
+#ifndef MI_VALIDATE_H
+#define MI_VALIDATE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <json-c/json.h>
+
+#include "mi_limits.h"
+#include "mi_route.h"
+#include "mi_status.h"
+
+/** The operations of POST /me/interactions[/{id}], in contract order. */
+typedef enum {
+    MI_OP_NONE = 0,
+    MI_OP_ACCEPT, MI_OP_REJECT, MI_OP_COMPLETE, MI_OP_PLACE_IN_QUEUE, MI_OP_PLACE_IN_WORKBIN,
+    MI_OP_PULL, MI_OP_GET_WORKBIN_CONTENT, MI_OP_TRANSFER, MI_OP_ATTACH_USER_DATA,
+    MI_OP_UPDATE_USER_DATA, MI_OP_DELETE_USER_DATA, MI_OP_REPLY, MI_OP_REPLY_ALL,
+    MI_OP_CANCEL, MI_OP_SEND,
+    MI_OP__COUNT
+} mi_op_e;
+
+/** The contract's name of @op ("Accept", ...), or NULL. */
+const char *mi_op_name(mi_op_e op);
+
+/** Parse an operation name (case-sensitive, as in the contract); MI_OP_NONE if unknown. */
+mi_op_e mi_op_parse(const char *name);
+
+/** Decode an application/x-www-form-urlencoded string into @t (later keys do not replace
+ *  earlier ones; apr_table_get returns the first).  Returns 0 on malformed escapes. */
+int mi_form_parse(apr_table_t *t, const char *qs, apr_pool_t *p);
+
+/** Is @s[0..len) well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF)? */
+int mi_utf8_valid(const char *s, apr_size_t len);
+
+/** Number of UTF-8 characters in @s[0..len) (the input is valid UTF-8). */
+apr_size_t mi_utf8_chars(const char *s, apr_size_t len);
+
+/** Validate the query of GET /interactions and GET /me/interactions into @pargs:
+ *  {"fields":"*"|absent,"state":..,"queue":..,"limit":n,"offset":n}. */
+int mi_validate_list_query(json_object **pargs, const char *query, const mi_limits_t *lim,
+                           apr_pool_t *p, mi_error_t *err);
+
+/** Validate a POST /interactions body into create arguments. */
+int mi_validate_create(json_object **pargs, json_object *body, const mi_limits_t *lim,
+                       apr_pool_t *p, mi_error_t *err);
+
+/** Validate an operation body for POST /me/interactions[/{id}].  @has_id tells whether an
+ *  interaction id is in the path (only GetWorkbinContent works without one).  On success
+ *  *pop is the operation and *pargs its arguments. */
+int mi_validate_operation(mi_op_e *pop, json_object **pargs, json_object *body, int has_id,
+                          const mi_limits_t *lim, apr_pool_t *p, mi_error_t *err);
+
+/** Validate a PUT /interactions/{id} body. */
+int mi_validate_update(json_object **pargs, json_object *body, const mi_limits_t *lim,
+                       apr_pool_t *p, mi_error_t *err);
+
+/** Validate POST /me/channels/{media}: the media token and {"operationName":"Ready"|"NotReady"}. */
+int mi_validate_channel(json_object **pargs, const char *media, json_object *body,
+                        const mi_limits_t *lim, apr_pool_t *p, mi_error_t *err);
+
+/** Is @s a well-formed id (the canonical 36-character UUID text)?  Anything else is
+ *  answered like an unknown id, without a database round trip. */
+int mi_validate_id(const char *s);
+
+/** Is @s a name token usable for a media type: [A-Za-z0-9_.-]{1,64}? */
+int mi_validate_token(const char *s);
+
+#endif

@@ -1,0 +1,361 @@
+/* mod_interactions_config.c — see mod_interactions_config.h
+ *
+ * Directive names are macros so a misspelling is a compile error, and the same names
+ * appear in messages.  scripts/check-directives keeps this table, the sample
+ * configuration and docs/configuration.md in step.
+ */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_main.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "mod_interactions_config.h"
+#include "mod_interactions_private.h"
+
+#define D_DATABASE            "InteractionsDatabase"
+#define D_POOL_MIN            "InteractionsPoolMin"
+#define D_POOL_KEEP           "InteractionsPoolKeep"
+#define D_POOL_MAX            "InteractionsPoolMax"
+#define D_POOL_TTL            "InteractionsPoolTTL"
+#define D_ACQUIRE_TIMEOUT     "InteractionsPoolAcquireTimeout"
+#define D_CONNECT_TIMEOUT     "InteractionsDBConnectTimeout"
+#define D_STATEMENT_TIMEOUT   "InteractionsStatementTimeout"
+#define D_RETRY_AFTER         "InteractionsRetryAfter"
+#define D_TICK                "InteractionsMaintenanceInterval"
+#define D_PUSH_TIMEOUT        "InteractionsPushTimeout"
+#define D_PUSH_MAX_INTERVAL   "InteractionsPushMaxInterval"
+#define D_PUSH_MAX_WAITERS    "InteractionsPushMaxWaiters"
+#define D_PUSH_PER_BROWSER    "InteractionsPushSessionsPerBrowser"
+#define D_PUSH_JSONP          "InteractionsPushJSONP"
+#define D_CONTACT_CENTER      "InteractionsContactCenter"
+#define D_BASE_PATH           "InteractionsBasePath"
+#define D_ALLOW_ORIGIN        "InteractionsAllowOrigin"
+#define D_MAX_BODY            "InteractionsMaxBodySize"
+#define D_MAX_DEPTH           "InteractionsMaxJSONDepth"
+#define D_MAX_STRING          "InteractionsMaxStringLength"
+#define D_MAX_USER_DATA       "InteractionsMaxUserDataSize"
+#define D_MAX_PAGE            "InteractionsMaxPageSize"
+#define D_DEFAULT_PAGE        "InteractionsDefaultPageSize"
+
+static const mi_srv_conf_t srv_defaults = {
+    NULL,     /* conninfo: libpq defaults (PG* environment, local socket) */
+    1,        /* pool_min: opened at child start when the database answers */
+    4,        /* pool_keep: idle connections kept */
+    16,       /* pool_max: per child process */
+    60,       /* pool_ttl_s */
+    2000,     /* acquire_timeout_ms: then 503 */
+    3,        /* connect_timeout_s */
+    5000,     /* statement_timeout_ms */
+    2,        /* retry_after_s */
+    500,      /* tick_ms */
+    25000,    /* push_timeout_ms: below every common proxy's 30-60 s idle timeout */
+    10000,    /* push_max_interval_ms: CometD's default maxInterval */
+    200,      /* push_max_waiters: held polls per child; size ThreadsPerChild above it */
+    1,        /* push_sessions_per_browser: held polls per browser (HTTP/1.1 has ~6 sockets) */
+    1,        /* push_jsonp */
+};
+
+static const mi_dir_conf_t dir_defaults = {
+    NULL, NULL, NULL,
+    MI_DEFAULT_MAX_BODY, MI_DEFAULT_MAX_DEPTH, MI_DEFAULT_MAX_STRING,
+    MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE
+};
+
+#define PICK(add, base, f) ((add)->f != MI_UNSET ? (add)->f : (base)->f)
+#define PICKP(add, base, f) ((add)->f != NULL ? (add)->f : (base)->f)
+#define DEF(c, d, f) ((c)->f != MI_UNSET ? (c)->f : (d).f)
+
+void *mi_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    mi_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)s;
+    c->conninfo = NULL;
+    c->pool_min = c->pool_keep = c->pool_max = c->pool_ttl_s = MI_UNSET;
+    c->acquire_timeout_ms = c->connect_timeout_s = c->statement_timeout_ms = MI_UNSET;
+    c->retry_after_s = c->tick_ms = MI_UNSET;
+    c->push_timeout_ms = c->push_max_interval_ms = c->push_max_waiters = MI_UNSET;
+    c->push_sessions_per_browser = c->push_jsonp = MI_UNSET;
+    return c;
+}
+
+void *mi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    mi_srv_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    c->conninfo = PICKP(add, base, conninfo);
+    c->pool_min = PICK(add, base, pool_min);
+    c->pool_keep = PICK(add, base, pool_keep);
+    c->pool_max = PICK(add, base, pool_max);
+    c->pool_ttl_s = PICK(add, base, pool_ttl_s);
+    c->acquire_timeout_ms = PICK(add, base, acquire_timeout_ms);
+    c->connect_timeout_s = PICK(add, base, connect_timeout_s);
+    c->statement_timeout_ms = PICK(add, base, statement_timeout_ms);
+    c->retry_after_s = PICK(add, base, retry_after_s);
+    c->tick_ms = PICK(add, base, tick_ms);
+    c->push_timeout_ms = PICK(add, base, push_timeout_ms);
+    c->push_max_interval_ms = PICK(add, base, push_max_interval_ms);
+    c->push_max_waiters = PICK(add, base, push_max_waiters);
+    c->push_sessions_per_browser = PICK(add, base, push_sessions_per_browser);
+    c->push_jsonp = PICK(add, base, push_jsonp);
+    return c;
+}
+
+void *mi_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    mi_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->contact_center = NULL;
+    /* A <Location /api/v2> passes its path; strip a trailing slash so "/api/v2/" works too. */
+    if (dir != NULL && dir[0] == '/') {
+        apr_size_t n = strlen(dir);
+        while (n > 1 && dir[n - 1] == '/') n--;
+        c->base = (n == 1) ? "" : apr_pstrmemdup(p, dir, n);
+    }
+    c->allow_origins = NULL;
+    c->max_body = c->max_user_data = MI_UNSET;
+    c->max_depth = c->max_string = c->max_page = c->default_page = MI_UNSET;
+    return c;
+}
+
+void *mi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    mi_dir_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    c->contact_center = PICKP(add, base, contact_center);
+    c->base = PICKP(add, base, base);
+    c->allow_origins = PICKP(add, base, allow_origins);
+    c->max_body = PICK(add, base, max_body);
+    c->max_depth = PICK(add, base, max_depth);
+    c->max_string = PICK(add, base, max_string);
+    c->max_user_data = PICK(add, base, max_user_data);
+    c->max_page = PICK(add, base, max_page);
+    c->default_page = PICK(add, base, default_page);
+    return c;
+}
+
+void mi_srv_conf_finalize(server_rec *s)
+{
+    mi_srv_conf_t *c = ap_get_module_config(s->module_config, &interactions_module);
+
+    c->pool_min = DEF(c, srv_defaults, pool_min);
+    c->pool_keep = DEF(c, srv_defaults, pool_keep);
+    c->pool_max = DEF(c, srv_defaults, pool_max);
+    if (c->pool_max < 1) c->pool_max = 1;
+    if (c->pool_keep > c->pool_max) c->pool_keep = c->pool_max;
+    if (c->pool_min > c->pool_keep) c->pool_min = c->pool_keep;
+    c->pool_ttl_s = DEF(c, srv_defaults, pool_ttl_s);
+    c->acquire_timeout_ms = DEF(c, srv_defaults, acquire_timeout_ms);
+    c->connect_timeout_s = DEF(c, srv_defaults, connect_timeout_s);
+    c->statement_timeout_ms = DEF(c, srv_defaults, statement_timeout_ms);
+    c->retry_after_s = DEF(c, srv_defaults, retry_after_s);
+    c->tick_ms = DEF(c, srv_defaults, tick_ms);
+    if (c->tick_ms < 10) c->tick_ms = 10;
+    c->push_timeout_ms = DEF(c, srv_defaults, push_timeout_ms);
+    c->push_max_interval_ms = DEF(c, srv_defaults, push_max_interval_ms);
+    c->push_max_waiters = DEF(c, srv_defaults, push_max_waiters);
+    c->push_sessions_per_browser = DEF(c, srv_defaults, push_sessions_per_browser);
+    c->push_jsonp = DEF(c, srv_defaults, push_jsonp);
+}
+
+const mi_srv_conf_t *mi_srv_conf(void)
+{
+    /* server-wide settings are GLOBAL_ONLY, so the main server's are the only ones */
+    return ap_get_module_config(ap_server_conf->module_config, &interactions_module);
+}
+
+const mi_dir_conf_t *mi_dir_conf(request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &interactions_module);
+}
+
+void mi_dir_limits(const mi_dir_conf_t *dc, mi_limits_t *lim)
+{
+    lim->max_body = (apr_size_t)DEF(dc, dir_defaults, max_body);
+    lim->max_depth = DEF(dc, dir_defaults, max_depth);
+    lim->max_string = (apr_size_t)DEF(dc, dir_defaults, max_string);
+    lim->max_user_data = (apr_size_t)DEF(dc, dir_defaults, max_user_data);
+    lim->max_page = DEF(dc, dir_defaults, max_page);
+    lim->default_page = DEF(dc, dir_defaults, default_page);
+    if (lim->default_page > lim->max_page) {
+        lim->default_page = lim->max_page;
+    }
+}
+
+/* ------------------------------------------------------------------ setters */
+
+/* Numeric server-wide directives share one setter; cmd->info is the field's offset. */
+static const char *set_srv_int(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long v;
+
+    (void)dummy;
+    if (err != NULL) {
+        return err;
+    }
+    v = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || v < 0 || v > 100000000L) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a non-negative integer",
+                            cmd->directive->directive, arg);
+    }
+    *(int *)((char *)c + (apr_size_t)cmd->info) = (int)v;
+    return NULL;
+}
+
+static const char *set_database(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dummy;
+    if (err != NULL) {
+        return err;
+    }
+    c->conninfo = arg;
+    return NULL;
+}
+
+static const char *set_jsonp(cmd_parms *cmd, void *dummy, int flag)
+{
+    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dummy;
+    if (err != NULL) {
+        return err;
+    }
+    c->push_jsonp = flag ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_contact_center(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    mi_dir_conf_t *dc = dcv;
+    const char *s;
+
+    for (s = arg; *s != '\0'; s++) {
+        if (!apr_isalnum(*s) && *s != '_' && *s != '-') {
+            return D_CONTACT_CENTER ": the name may hold letters, digits, '_' and '-' only";
+        }
+    }
+    if (s == arg || s - arg > 64) {
+        return D_CONTACT_CENTER ": the name must have 1 to 64 characters";
+    }
+    dc->contact_center = arg;
+    (void)cmd;
+    return NULL;
+}
+
+static const char *set_base_path(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    mi_dir_conf_t *dc = dcv;
+    apr_size_t n = strlen(arg);
+
+    if (arg[0] != '/') {
+        return D_BASE_PATH ": the path must start with '/'";
+    }
+    while (n > 1 && arg[n - 1] == '/') n--;
+    dc->base = (n == 1) ? "" : apr_pstrmemdup(cmd->pool, arg, n);
+    return NULL;
+}
+
+static const char *add_allow_origin(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    mi_dir_conf_t *dc = dcv;
+
+    if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0) {
+        return D_ALLOW_ORIGIN ": an origin looks like https://host[:port]";
+    }
+    if (dc->allow_origins == NULL) {
+        dc->allow_origins = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(dc->allow_origins, const char *) = arg;
+    return NULL;
+}
+
+static const char *set_dir_long(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    char *end;
+    long long v = strtoll(arg, &end, 10);
+
+    if (*arg == '\0' || *end != '\0' || v < 1 || v > 1073741824LL) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a positive integer up to 1073741824",
+                            cmd->directive->directive, arg);
+    }
+    *(long long *)((char *)dcv + (apr_size_t)cmd->info) = v;
+    return NULL;
+}
+
+static const char *set_dir_int(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (*arg == '\0' || *end != '\0' || v < 1 || v > 1000000L) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a positive integer up to 1000000",
+                            cmd->directive->directive, arg);
+    }
+    *(int *)((char *)dcv + (apr_size_t)cmd->info) = (int)v;
+    return NULL;
+}
+
+#define SRV_INT(name, field, help) \
+    AP_INIT_TAKE1(name, set_srv_int, (void *)APR_OFFSETOF(mi_srv_conf_t, field), RSRC_CONF, help)
+#define DIR_INT(name, field, help) \
+    AP_INIT_TAKE1(name, set_dir_int, (void *)APR_OFFSETOF(mi_dir_conf_t, field), \
+                  RSRC_CONF | ACCESS_CONF, help)
+#define DIR_LONG(name, field, help) \
+    AP_INIT_TAKE1(name, set_dir_long, (void *)APR_OFFSETOF(mi_dir_conf_t, field), \
+                  RSRC_CONF | ACCESS_CONF, help)
+
+const command_rec mi_cmds[] = {
+    AP_INIT_TAKE1(D_DATABASE, set_database, NULL, RSRC_CONF,
+                  "libpq connection string of the interactions database (global)"),
+    SRV_INT(D_POOL_MIN, pool_min, "connections each child opens at start (default 1)"),
+    SRV_INT(D_POOL_KEEP, pool_keep, "idle connections each child keeps (default 4)"),
+    SRV_INT(D_POOL_MAX, pool_max, "most connections per child process (default 16)"),
+    SRV_INT(D_POOL_TTL, pool_ttl_s, "seconds an idle connection above the kept ones lives (default 60)"),
+    SRV_INT(D_ACQUIRE_TIMEOUT, acquire_timeout_ms,
+            "milliseconds a request waits for a free connection before 503 (default 2000)"),
+    SRV_INT(D_CONNECT_TIMEOUT, connect_timeout_s,
+            "seconds to wait for a new database connection (default 3)"),
+    SRV_INT(D_STATEMENT_TIMEOUT, statement_timeout_ms,
+            "statement_timeout of API calls in milliseconds, 0 for the server's (default 5000)"),
+    SRV_INT(D_RETRY_AFTER, retry_after_s,
+            "Retry-After seconds sent with 503 when the database is unavailable (default 2)"),
+    SRV_INT(D_TICK, tick_ms,
+            "milliseconds between maintenance runs: offer timeouts, stuck routing, expired push "
+            "sessions (default 500)"),
+    SRV_INT(D_PUSH_TIMEOUT, push_timeout_ms,
+            "milliseconds a CometD /meta/connect is held when there is nothing to deliver (default 25000)"),
+    SRV_INT(D_PUSH_MAX_INTERVAL, push_max_interval_ms,
+            "milliseconds after a connect reply before a silent CometD session expires (default 10000)"),
+    SRV_INT(D_PUSH_MAX_WAITERS, push_max_waiters,
+            "most held /meta/connect requests per child process; beyond it clients are told to "
+            "poll again later (default 200)"),
+    SRV_INT(D_PUSH_PER_BROWSER, push_sessions_per_browser,
+            "held /meta/connect requests per browser (BAYEUX_BROWSER cookie); 0 for no limit (default 1)"),
+    AP_INIT_FLAG(D_PUSH_JSONP, set_jsonp, NULL, RSRC_CONF,
+                 "allow the callback-polling (JSONP) transport (default On)"),
+    AP_INIT_TAKE1(D_CONTACT_CENTER, set_contact_center, NULL, RSRC_CONF | ACCESS_CONF,
+                  "the contact center served by this location or virtual host"),
+    AP_INIT_TAKE1(D_BASE_PATH, set_base_path, NULL, RSRC_CONF | ACCESS_CONF,
+                  "the API base path when it is not the <Location> path (e.g. in a <VirtualHost>)"),
+    AP_INIT_ITERATE(D_ALLOW_ORIGIN, add_allow_origin, NULL, RSRC_CONF | ACCESS_CONF,
+                    "origins (https://host[:port]) whose pages may use the JSONP push transport "
+                    "cross-site"),
+    DIR_LONG(D_MAX_BODY, max_body, "largest request body in bytes (default 65536)"),
+    DIR_INT(D_MAX_DEPTH, max_depth, "deepest JSON nesting accepted (default 32)"),
+    DIR_INT(D_MAX_STRING, max_string,
+            "longest string field in characters: subject, addresses, names (default 1024)"),
+    DIR_LONG(D_MAX_USER_DATA, max_user_data,
+             "largest serialized user data of one interaction in bytes (default 32768)"),
+    DIR_INT(D_MAX_PAGE, max_page, "largest 'limit' of a collection request (default 500)"),
+    DIR_INT(D_DEFAULT_PAGE, default_page, "'limit' of a collection request without one (default 100)"),
+    { NULL }
+};

@@ -1,0 +1,67 @@
+/* mod_interactions_config.h — directives, their defaults and the merged configuration.
+ *
+ * Server-wide settings (database, pool, push timings) live in the main server's config and
+ * may only appear at global scope: one pool per child process serves every contact center.
+ * Per-location settings (contact center, request limits) follow the usual <Location> /
+ * <VirtualHost> merging.  Unset fields hold MI_UNSET and fall back to the static defaults.
+ */
+#ifndef MOD_INTERACTIONS_CONFIG_H
+#define MOD_INTERACTIONS_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include "mi_limits.h"
+
+#define MI_UNSET (-1)
+
+typedef struct {
+    const char *conninfo;
+    int pool_min;
+    int pool_keep;
+    int pool_max;
+    int pool_ttl_s;
+    int acquire_timeout_ms;
+    int connect_timeout_s;
+    int statement_timeout_ms;
+    int retry_after_s;
+    int tick_ms;                 /* maintenance: offer timeouts, stuck routing, session expiry */
+    int push_timeout_ms;         /* how long /meta/connect is held */
+    int push_max_interval_ms;    /* a session without a connect for this long expires */
+    int push_max_waiters;        /* held polls per child process */
+    int push_sessions_per_browser;
+    int push_jsonp;              /* callback-polling allowed */
+} mi_srv_conf_t;
+
+typedef struct {
+    const char *contact_center;
+    const char *base;            /* the <Location> path; "" for a whole virtual host */
+    apr_array_header_t *allow_origins;  /* origins allowed for cross-site JSONP */
+    long long max_body;
+    int max_depth;
+    int max_string;
+    long long max_user_data;
+    int max_page;
+    int default_page;
+} mi_dir_conf_t;
+
+extern const command_rec mi_cmds[];
+
+void *mi_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *mi_merge_srv_conf(apr_pool_t *p, void *base, void *add);
+void *mi_create_dir_conf(apr_pool_t *p, char *dir);
+void *mi_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+
+/** Apply defaults to the main server's settings in place (post_config). */
+void mi_srv_conf_finalize(server_rec *s);
+
+/** The server-wide settings, defaults applied. */
+const mi_srv_conf_t *mi_srv_conf(void);
+
+/** The request's per-directory settings. */
+const mi_dir_conf_t *mi_dir_conf(request_rec *r);
+
+/** The request limits in effect for @dc, defaults applied. */
+void mi_dir_limits(const mi_dir_conf_t *dc, mi_limits_t *lim);
+
+#endif

@@ -1,0 +1,56 @@
+/* mod_interactions_private.h — what the glue files share. */
+#ifndef MOD_INTERACTIONS_PRIVATE_H
+#define MOD_INTERACTIONS_PRIVATE_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <util_filter.h>
+#include <json-c/json.h>
+
+#include "mi_log.h"
+#include "mi_status.h"
+#include "mi_store.h"
+
+extern module AP_MODULE_DECLARE_DATA interactions_module;
+#ifndef MI_MODULE_MAIN   /* mod_interactions.c declares the module itself */
+APLOG_USE_MODULE(interactions);
+#endif
+
+/* SetHandler names */
+#define MI_HANDLER "interactions"
+
+/* r->notes key set when a request failed because the database was unavailable */
+#define MI_NOTE_DB_DOWN "interactions-db-unavailable"
+
+/** Per child process state, built in child_init (never in the post_config dry run). */
+typedef struct {
+    apr_pool_t *pool;
+    mi_store_t *store;
+} mi_process_t;
+
+/** This child's state; NULL before child_init or when it failed. */
+extern mi_process_t *mi_proc;
+
+/* mod_interactions_rest.c */
+int mi_rest_handler(request_rec *r);
+
+/** Send @body with HTTP @status as the JSON response; returns OK (or DONE for HEAD). */
+int mi_send_json(request_rec *r, int status, json_object *body);
+
+/** Send the error envelope for @err; 503 adds Retry-After. */
+int mi_send_error(request_rec *r, const mi_error_t *err);
+
+/** The error for a failed store call (503 + statusCode 4 when the database is unavailable). */
+mi_error_t *mi_store_error(request_rec *r, apr_status_t rv, mi_error_t *err);
+
+/* mod_interactions_authn.c */
+void mi_authn_register(apr_pool_t *p);
+
+/* mod_interactions.c */
+/** Turn httpd's own error pages (401 from authentication, 413 from LimitRequestBody, ...)
+ *  inside an interactions location into the JSON envelope. */
+void mi_insert_error_filter(request_rec *r);
+apr_status_t mi_error_output_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+
+#endif

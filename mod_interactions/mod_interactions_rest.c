@@ -1,0 +1,364 @@
+/* mod_interactions_rest.c — the REST handler: HTTP in, core calls, HTTP out.
+ *
+ * Everything that can be decided without httpd lives in the core (routing, validation,
+ * rendering); this file reads the request, asks the store, and writes the answer.  Every
+ * answer, success or failure, is the JSON envelope.
+ */
+#include <httpd.h>
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "mi_json.h"
+#include "mi_render.h"
+#include "mi_route.h"
+#include "mi_validate.h"
+#include "mod_interactions_config.h"
+#include "mod_interactions_private.h"
+
+/* ------------------------------------------------------------------ responses */
+
+int mi_send_json(request_rec *r, int status, json_object *body)
+{
+    apr_size_t len;
+    const char *text = mi_json_dump_len(body, r->pool, &len);
+
+    r->status = status;
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only) {
+        ap_rwrite(text, (int)len, r);
+    }
+    return OK;
+}
+
+int mi_send_error(request_rec *r, const mi_error_t *err)
+{
+    int http = mi_error_http(err);
+
+    if (http == HTTP_SERVICE_UNAVAILABLE) {
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_itoa(r->pool, mi_srv_conf()->retry_after_s));
+    }
+    return mi_send_json(r, http, mi_envelope_error(r->pool, err));
+}
+
+mi_error_t *mi_store_error(request_rec *r, apr_status_t rv, mi_error_t *err)
+{
+    (void)r;
+    if (rv == MI_STORE_UNAVAILABLE) {
+        return mi_error_set(err, MI_SC_INTERNAL, HTTP_SERVICE_UNAVAILABLE,
+                            "the database is unavailable; retry later");
+    }
+    return mi_error_set(err, MI_SC_INTERNAL, HTTP_INTERNAL_SERVER_ERROR, "internal error");
+}
+
+/* ------------------------------------------------------------------ request body */
+
+static int is_json_type(const char *ct)
+{
+    apr_size_t n = 16;
+
+    if (ct == NULL || strncasecmp(ct, "application/json", n) != 0) {
+        return 0;
+    }
+    while (ct[n] == ' ' || ct[n] == '\t') n++;
+    return ct[n] == '\0' || ct[n] == ';';
+}
+
+/* Read the body, at most @max bytes; 413 beyond. */
+static int read_body(request_rec *r, apr_size_t max, char **pbuf, apr_size_t *plen,
+                     mi_error_t *err)
+{
+    apr_size_t len = 0, cap = 8192;
+    char *buf;
+    long n;
+
+    *pbuf = NULL;
+    *plen = 0;
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
+        mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST, "the request body cannot be read");
+        return 0;
+    }
+    if (r->remaining > (apr_off_t)max) {
+        mi_error_set(err, MI_SC_INVALID, HTTP_REQUEST_ENTITY_TOO_LARGE,
+                     apr_psprintf(r->pool, "the request body is larger than %" APR_SIZE_T_FMT
+                                  " bytes", max));
+        return 0;
+    }
+    if (!ap_should_client_block(r)) {
+        *pbuf = apr_pstrdup(r->pool, "");
+        return 1;
+    }
+    if (r->remaining > 0) {
+        cap = (apr_size_t)r->remaining + 1;
+    }
+    buf = apr_palloc(r->pool, cap);
+    for (;;) {
+        if (len + 1 >= cap) {
+            char *bigger;
+            if (cap > max + 1) {
+                break;
+            }
+            bigger = apr_palloc(r->pool, cap * 2);
+            memcpy(bigger, buf, len);
+            buf = bigger;
+            cap *= 2;
+        }
+        n = ap_get_client_block(r, buf + len, cap - len - 1);
+        if (n < 0) {
+            mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST, "the request body cannot be read");
+            return 0;
+        }
+        if (n == 0) {
+            break;
+        }
+        len += (apr_size_t)n;
+        if (len > max) {
+            break;
+        }
+    }
+    if (len > max) {
+        mi_error_set(err, MI_SC_INVALID, HTTP_REQUEST_ENTITY_TOO_LARGE,
+                     apr_psprintf(r->pool, "the request body is larger than %" APR_SIZE_T_FMT
+                                  " bytes", max));
+        return 0;
+    }
+    buf[len] = '\0';
+    *pbuf = buf;
+    *plen = len;
+    return 1;
+}
+
+/* A write must carry a JSON document: 415 for anything else (this also keeps other sites'
+ * HTML forms, which cannot send application/json, from posting with a browser's cached
+ * credentials), 413 when too large, 400 with the position when malformed. */
+static int read_json(request_rec *r, const mi_limits_t *lim, json_object **pbody,
+                     mi_error_t *err)
+{
+    char *buf;
+    apr_size_t len;
+    mi_json_error_t jerr;
+
+    *pbody = NULL;
+    if (!is_json_type(apr_table_get(r->headers_in, "Content-Type"))) {
+        mi_error_set(err, MI_SC_INVALID, HTTP_UNSUPPORTED_MEDIA_TYPE,
+                     "the request body must be application/json");
+        return 0;
+    }
+    if (!read_body(r, lim->max_body, &buf, &len, err)) {
+        return 0;
+    }
+    if (mi_json_parse(pbody, buf, len, lim->max_depth, r->pool, &jerr) != APR_SUCCESS) {
+        mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST,
+                     apr_psprintf(r->pool, "malformed JSON at line %d, column %d (byte %"
+                                  APR_SIZE_T_FMT "): %s", jerr.line, jerr.column, jerr.offset,
+                                  jerr.reason));
+        return 0;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ results */
+
+/* Turn a store result into the response: interactions get their uri and this caller's
+ * capabilities, internal fields go, and the envelope's "status" is added. */
+static json_object *render_result(json_object *res, const char *base, int uris_only,
+                                  apr_pool_t *p)
+{
+    json_object *out = mi_envelope_ok(p);
+    mi_caller_t caller;
+
+    mi_caller_from_json(&caller, mi_json_get(res, "caller"));
+    json_object_object_foreach(res, key, val) {
+        if (strcmp(key, "statusCode") == 0 || strcmp(key, "caller") == 0) {
+            continue;
+        }
+        if (strcmp(key, "interaction") == 0 && json_object_is_type(val, json_type_object)) {
+            json_object_object_add(out, key, mi_render_interaction(val, &caller, base, NULL, p));
+        }
+        else if (strcmp(key, "interactions") == 0 && json_object_is_type(val, json_type_array)) {
+            if (uris_only) {
+                json_object_object_add(out, "uris", mi_render_uris(val, base, p));
+            }
+            else {
+                json_object_object_add(out, key, mi_render_interactions(val, &caller, base, p));
+            }
+        }
+        else if (strcmp(key, "workbin") == 0 && json_object_is_type(val, json_type_object)) {
+            json_object *wb = json_object_new_object();
+            json_object_object_foreach(val, wk, wv) {
+                if (strcmp(wk, "interactions") == 0) {
+                    json_object_object_add(wb, wk, mi_render_interactions(wv, &caller, base, p));
+                }
+                else {
+                    json_object_object_add(wb, wk, json_object_get(wv));
+                }
+            }
+            json_object_object_add(out, key, wb);
+        }
+        else {
+            json_object_object_add(out, key, json_object_get(val));
+        }
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------------ the handler */
+
+typedef struct {
+    request_rec *r;
+    const mi_dir_conf_t *dc;
+    mi_limits_t lim;
+    mi_route_t route;
+    const char *base;      /* absolute API base for uris */
+    int cc;
+} mi_req_t;
+
+/* One API call: store, then either the error envelope or the rendered result. */
+static int call(mi_req_t *q, const char *op, json_object *args, int uris_only)
+{
+    request_rec *r = q->r;
+    json_object *res = NULL;
+    mi_error_t err;
+    apr_status_t rv;
+    int sc;
+
+    rv = mi_store_api(mi_proc->store, q->cc, r->user, op, args, r->pool, &res);
+    if (rv != APR_SUCCESS) {
+        return mi_send_error(r, mi_store_error(r, rv, &err));
+    }
+    sc = (int)mi_json_get_int(res, "statusCode", MI_SC_INTERNAL);
+    if (sc != MI_SC_OK) {
+        mi_error_set(&err, sc, 0, mi_json_get_str(res, "statusMessage"));
+        return mi_send_error(r, &err);
+    }
+    return mi_send_json(r, HTTP_OK, render_result(res, q->base, uris_only, r->pool));
+}
+
+static int handle_list(mi_req_t *q, const char *op)
+{
+    json_object *args;
+    mi_error_t err;
+
+    if (!mi_validate_list_query(&args, q->r->args, &q->lim, q->r->pool, &err)) {
+        return mi_send_error(q->r, &err);
+    }
+    return call(q, op, args, mi_json_get(args, "fields") == NULL);
+}
+
+static int handle_create(mi_req_t *q)
+{
+    json_object *body, *args;
+    mi_error_t err;
+
+    if (!read_json(q->r, &q->lim, &body, &err)
+        || !mi_validate_create(&args, body, &q->lim, q->r->pool, &err)) {
+        return mi_send_error(q->r, &err);
+    }
+    json_object_object_add(args, "base", json_object_new_string(q->base));
+    return call(q, "create", args, 0);
+}
+
+static int handle_get(mi_req_t *q)
+{
+    json_object *args = mi_json_bind(q->r->pool, json_object_new_object());
+    mi_error_t err;
+
+    if (!mi_validate_id(q->route.param)) {
+        return mi_send_error(q->r, mi_error_set(&err, MI_SC_NOT_FOUND, 0,
+                                                "no such interaction"));
+    }
+    json_object_object_add(args, "id", json_object_new_string(q->route.param));
+    return call(q, "get", args, 0);
+}
+
+static int dispatch(mi_req_t *q)
+{
+    mi_error_t err;
+
+    switch (q->route.route) {
+    case MI_R_ME:
+        return call(q, "me", NULL, 0);
+    case MI_R_INTERACTIONS:
+        return q->route.method == MI_M_GET ? handle_list(q, "list") : handle_create(q);
+    case MI_R_INTERACTION:
+        if (q->route.method == MI_M_GET) {
+            return handle_get(q);
+        }
+        break;
+    case MI_R_MY_INTERACTIONS:
+        if (q->route.method == MI_M_GET) {
+            return handle_list(q, "my_list");
+        }
+        break;
+    default:
+        break;
+    }
+    return mi_send_error(q->r, mi_error_set(&err, MI_SC_NOT_FOUND, 0, "no such resource"));
+}
+
+int mi_rest_handler(request_rec *r)
+{
+    mi_req_t q;
+    mi_error_t err;
+    const char *rel;
+    apr_size_t blen;
+    apr_status_t rv;
+
+    if (r->handler == NULL || strcmp(r->handler, MI_HANDLER) != 0) {
+        return DECLINED;
+    }
+    memset(&q, 0, sizeof(q));
+    q.r = r;
+    q.dc = mi_dir_conf(r);
+    if (q.dc->contact_center == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, MI_LOGNO(00301)
+                      "SetHandler " MI_HANDLER " without InteractionsContactCenter");
+        return mi_send_error(r, mi_error_set(&err, MI_SC_INTERNAL, HTTP_INTERNAL_SERVER_ERROR,
+                                             "this location serves no contact center"));
+    }
+    mi_dir_limits(q.dc, &q.lim);
+
+    /* The path below the location: /api/v2/interactions/x -> /interactions/x */
+    rel = r->uri;
+    blen = q.dc->base != NULL ? strlen(q.dc->base) : 0;
+    if (blen > 0 && strncmp(rel, q.dc->base, blen) == 0 && (rel[blen] == '/' || rel[blen] == '\0')) {
+        rel += blen;
+    }
+    q.base = ap_construct_url(r->pool, q.dc->base != NULL ? q.dc->base : "", r);
+
+    if (!mi_route_match(&q.route, r->method, rel, r->pool)) {
+        return mi_send_error(r, mi_error_set(&err, MI_SC_NOT_FOUND, 0, "no such resource"));
+    }
+    if (!q.route.method_ok) {
+        apr_table_setn(r->headers_out, "Allow", q.route.allow);
+        return mi_send_error(r, mi_error_set(&err, MI_SC_FORBIDDEN, HTTP_METHOD_NOT_ALLOWED,
+                                             apr_psprintf(r->pool, "%s is not allowed here; "
+                                                          "use %s", r->method, q.route.allow)));
+    }
+    if (r->user == NULL || *r->user == '\0' || strlen(r->user) > 255
+        || !mi_utf8_valid(r->user, strlen(r->user))) {
+        return mi_send_error(r, mi_error_set(&err, MI_SC_UNAUTHENTICATED, 0, "not authenticated"));
+    }
+    if (q.route.param != NULL && !mi_utf8_valid(q.route.param, strlen(q.route.param))) {
+        return mi_send_error(r, mi_error_set(&err, MI_SC_NOT_FOUND, 0, "no such resource"));
+    }
+    if (mi_proc == NULL) {
+        return mi_send_error(r, mi_store_error(r, MI_STORE_UNAVAILABLE, &err));
+    }
+    rv = mi_store_cc_id(mi_proc->store, q.dc->contact_center, &q.cc);
+    if (rv == APR_NOTFOUND) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, MI_LOGNO(00302)
+                      "contact center '%s' is not provisioned in the database",
+                      q.dc->contact_center);
+        return mi_send_error(r, mi_error_set(&err, MI_SC_INTERNAL, HTTP_INTERNAL_SERVER_ERROR,
+                                             "this contact center is not provisioned"));
+    }
+    if (rv != APR_SUCCESS) {
+        return mi_send_error(r, mi_store_error(r, rv, &err));
+    }
+    return dispatch(&q);
+}

@@ -1,0 +1,110 @@
+-- Common helpers used by every operation.  Repeatable: re-applied by interactions-migrate.
+
+-- The contact center of this transaction.  The module passes it into interactions.api(),
+-- which sets it first thing; row-level security compares every row against it.  Unset
+-- means NULL, and NULL matches no row (fail closed).
+CREATE OR REPLACE FUNCTION interactions.current_cc() RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT nullif(current_setting('interactions.cc', true), '')::integer
+$$;
+COMMENT ON FUNCTION interactions.current_cc() IS
+  'The contact center this transaction is bound to (setting interactions.cc); row-level security filters on it.';
+
+CREATE OR REPLACE FUNCTION interactions.iso(ts timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+COMMENT ON FUNCTION interactions.iso(timestamptz) IS 'ISO-8601 UTC text of a timestamp, as the API shows dates.';
+
+CREATE OR REPLACE FUNCTION interactions.err(code integer, message text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT jsonb_build_object('statusCode', code, 'statusMessage', message)
+$$;
+COMMENT ON FUNCTION interactions.err(integer, text) IS
+  'An API failure document: the module turns it into the error envelope (statusCode, statusMessage).';
+
+CREATE OR REPLACE FUNCTION interactions.user_data_of(p_cc integer, p_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_object_agg(u.key, u.value), '{}'::jsonb)
+      FROM interactions.user_data u
+     WHERE u.cc_id = p_cc AND u.interaction_id = p_id
+$$;
+COMMENT ON FUNCTION interactions.user_data_of(integer, uuid) IS 'An interaction''s user data as one JSON object.';
+
+-- The snapshot of an interaction: the API fields plus "_owner", "_invitee" and
+-- "_workbinOwner", which the module uses to derive the caller's capabilities and then drops.
+CREATE OR REPLACE FUNCTION interactions.snapshot_of(i interactions.interactions, p_full boolean DEFAULT false)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', i.id,
+        'mediaType', i.media_type,
+        'state', i.state,
+        'queue', (SELECT q.name FROM interactions.queues q WHERE q.cc_id = i.cc_id AND q.id = i.queue_id),
+        'workbin', w.name,
+        'assignedTo', (SELECT u.login FROM interactions.users u
+                        WHERE u.cc_id = i.cc_id AND u.id = coalesce(i.owner_id, i.invitee_id)),
+        'parentId', i.parent_id,
+        'userData', interactions.user_data_of(i.cc_id, i.id),
+        'subject', i.subject,
+        'from', i.from_address,
+        'to', to_jsonb(i.to_addresses),
+        'receivedDate', interactions.iso(i.received_at),
+        'updatedDate', interactions.iso(i.updated_at),
+        'priority', i.priority,
+        '_owner', i.owner_id,
+        '_invitee', i.invitee_id,
+        '_workbinOwner', w.owner_id)
+        || CASE WHEN p_full THEN jsonb_build_object('cc', to_jsonb(i.cc_addresses), 'body', i.body)
+                ELSE '{}'::jsonb END
+      FROM (SELECT 1) one
+      LEFT JOIN interactions.workbins w ON w.cc_id = i.cc_id AND w.id = i.workbin_id
+$$;
+COMMENT ON FUNCTION interactions.snapshot_of(interactions.interactions, boolean) IS
+  'An interaction as the API shows it (plus internal _owner/_invitee/_workbinOwner ids); p_full adds cc and body.';
+
+CREATE OR REPLACE FUNCTION interactions.snapshot(p_cc integer, p_id uuid, p_full boolean DEFAULT false)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT interactions.snapshot_of(i, p_full) FROM interactions.interactions i
+     WHERE i.cc_id = p_cc AND i.id = p_id
+$$;
+COMMENT ON FUNCTION interactions.snapshot(integer, uuid, boolean) IS 'interactions.snapshot_of() by id.';
+
+-- Append one history row for a change to interaction p_id, which the caller has already
+-- written.  p_before is the row as it was (NULL for a creation).  Who is told: by default
+-- every agent the interaction was offered to or owned by, before or after the change.
+CREATE OR REPLACE FUNCTION interactions.record(
+    p_op text,
+    p_before interactions.interactions,
+    p_id uuid,
+    p_user_data_change jsonb DEFAULT NULL,
+    p_notification text DEFAULT 'StatusChange',
+    p_revoked uuid[] DEFAULT '{}'
+) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_cc     integer := interactions.current_cc();
+    v_after  interactions.interactions;
+    v_actor  uuid := nullif(current_setting('interactions.actor', true), '')::uuid;
+    v_ref    bigint := nullif(current_setting('interactions.ref', true), '')::bigint;
+    v_aud    uuid[];
+BEGIN
+    SELECT * INTO STRICT v_after FROM interactions.interactions WHERE cc_id = v_cc AND id = p_id;
+    SELECT coalesce(array_agg(DISTINCT a), '{}') INTO v_aud
+      FROM unnest(ARRAY[p_before.invitee_id, p_before.owner_id, v_after.invitee_id, v_after.owner_id]) a
+     WHERE a IS NOT NULL AND NOT (a = ANY (p_revoked));
+    INSERT INTO interactions.history (cc_id, interaction_id, operation, actor_id, actor_login,
+        reference_id, from_state, to_state, from_queue, to_queue, from_workbin, to_workbin,
+        from_owner, to_owner, from_invitee, to_invitee, user_data_change, notification,
+        audience, revoked, snapshot)
+    VALUES (v_cc, p_id, p_op, v_actor,
+        (SELECT login FROM interactions.users WHERE cc_id = v_cc AND id = v_actor),
+        v_ref, p_before.state, v_after.state,
+        (SELECT name FROM interactions.queues WHERE cc_id = v_cc AND id = p_before.queue_id),
+        (SELECT name FROM interactions.queues WHERE cc_id = v_cc AND id = v_after.queue_id),
+        (SELECT name FROM interactions.workbins WHERE cc_id = v_cc AND id = p_before.workbin_id),
+        (SELECT name FROM interactions.workbins WHERE cc_id = v_cc AND id = v_after.workbin_id),
+        p_before.owner_id, v_after.owner_id, p_before.invitee_id, v_after.invitee_id,
+        p_user_data_change, p_notification, v_aud, p_revoked,
+        interactions.snapshot_of(v_after));
+END $$;
+COMMENT ON FUNCTION interactions.record(text, interactions.interactions, uuid, jsonb, text, uuid[]) IS
+  'Appends the history row of a change (actor and referenceId from the transaction settings interactions.actor / interactions.ref).';

@@ -1,0 +1,198 @@
+-- The module's entry point and the read API.  SECURITY INVOKER: these run as the module's
+-- role, so row-level security applies to every statement in them.
+
+CREATE OR REPLACE FUNCTION interactions.has_role(c interactions.caller, VARIADIC wanted text[])
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT c.roles && wanted
+$$;
+COMMENT ON FUNCTION interactions.has_role(interactions.caller, text[]) IS 'Does the caller have any of these roles?';
+
+CREATE OR REPLACE FUNCTION interactions.api_me(c interactions.caller) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('statusCode', 0, 'user', jsonb_build_object(
+        'id', c.id,
+        'userName', c.login,
+        'roles', to_jsonb(c.roles),
+        'channels', coalesce((
+            SELECT jsonb_agg(jsonb_build_object('channel', ch.media,
+                                                'userState', jsonb_build_object('state', ch.state),
+                                                'capacity', ch.capacity)
+                             ORDER BY ch.media)
+              FROM interactions.agent_channels ch
+             WHERE ch.cc_id = c.cc_id AND ch.user_id = c.id), '[]'::jsonb)))
+$$;
+COMMENT ON FUNCTION interactions.api_me(interactions.caller) IS 'GET /me.';
+
+-- GET /interactions: the contact center's active interactions (or those in the state asked
+-- for, final states included), optionally of one queue, in creation order.
+CREATE OR REPLACE FUNCTION interactions.api_list(c interactions.caller, a jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_state text := a->>'state';
+    v_queue uuid;
+    v_limit integer := coalesce((a->>'limit')::integer, 100);
+    v_offset integer := coalesce((a->>'offset')::integer, 0);
+    v_total bigint;
+    v_items jsonb;
+BEGIN
+    IF NOT interactions.has_role(c, 'admin', 'supervisor', 'agent', 'apiuser') THEN
+        RETURN interactions.err(5, 'listing interactions needs the agent, supervisor, admin or apiuser role');
+    END IF;
+    IF a ? 'queue' THEN
+        SELECT id INTO v_queue FROM interactions.queues WHERE cc_id = c.cc_id AND name = a->>'queue';
+        IF v_queue IS NULL THEN
+            RETURN jsonb_build_object('statusCode', 0, 'interactions', '[]'::jsonb, 'totalCount', 0,
+                                      'limit', v_limit, 'offset', v_offset);
+        END IF;
+    END IF;
+    SELECT count(*) INTO v_total FROM interactions.interactions i
+     WHERE i.cc_id = c.cc_id
+       AND (CASE WHEN v_state IS NULL THEN i.state NOT IN ('Completed','Canceled','Sent')
+                 ELSE i.state = v_state END)
+       AND (v_queue IS NULL OR i.queue_id = v_queue);
+    SELECT coalesce(jsonb_agg(interactions.snapshot_of(p) ORDER BY p.received_at, p.id), '[]')
+      INTO v_items
+      FROM (SELECT i.* FROM interactions.interactions i
+             WHERE i.cc_id = c.cc_id
+               AND (CASE WHEN v_state IS NULL THEN i.state NOT IN ('Completed','Canceled','Sent')
+                         ELSE i.state = v_state END)
+               AND (v_queue IS NULL OR i.queue_id = v_queue)
+             ORDER BY i.received_at, i.id
+             LIMIT v_limit OFFSET v_offset) p;
+    RETURN jsonb_build_object('statusCode', 0, 'interactions', v_items, 'totalCount', v_total,
+                              'limit', v_limit, 'offset', v_offset);
+END $$;
+COMMENT ON FUNCTION interactions.api_list(interactions.caller, jsonb) IS
+  'GET /interactions (filters state, queue; paging limit/offset).';
+
+-- GET /me/interactions: what the agent has now (offered to them, or theirs to work on).
+CREATE OR REPLACE FUNCTION interactions.api_my_list(c interactions.caller, a jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_limit integer := coalesce((a->>'limit')::integer, 100);
+    v_offset integer := coalesce((a->>'offset')::integer, 0);
+    v_items jsonb;
+    v_total bigint;
+BEGIN
+    IF NOT interactions.has_role(c, 'agent') THEN
+        RETURN interactions.err(5, '/me/interactions is for agents');
+    END IF;
+    SELECT count(*) INTO v_total FROM interactions.interactions i
+     WHERE i.cc_id = c.cc_id AND (i.invitee_id = c.id OR i.owner_id = c.id)
+       AND (NOT a ? 'state' OR i.state = a->>'state');
+    SELECT coalesce(jsonb_agg(interactions.snapshot_of(p) ORDER BY p.received_at, p.id), '[]')
+      INTO v_items
+      FROM (SELECT i.* FROM interactions.interactions i
+             WHERE i.cc_id = c.cc_id AND (i.invitee_id = c.id OR i.owner_id = c.id)
+               AND (NOT a ? 'state' OR i.state = a->>'state')
+             ORDER BY i.received_at, i.id
+             LIMIT v_limit OFFSET v_offset) p;
+    RETURN jsonb_build_object('statusCode', 0, 'interactions', v_items, 'totalCount', v_total,
+                              'limit', v_limit, 'offset', v_offset);
+END $$;
+COMMENT ON FUNCTION interactions.api_my_list(interactions.caller, jsonb) IS 'GET /me/interactions.';
+
+-- GET /interactions/{id}: admins, supervisors and integrations see any interaction of their
+-- contact center; an agent those offered to, owned by, or handled earlier by them.
+CREATE OR REPLACE FUNCTION interactions.api_get(c interactions.caller, a jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v interactions.interactions;
+BEGIN
+    SELECT * INTO v FROM interactions.interactions WHERE cc_id = c.cc_id AND id = (a->>'id')::uuid;
+    IF NOT FOUND THEN
+        RETURN interactions.err(6, 'no such interaction');
+    END IF;
+    IF NOT interactions.has_role(c, 'admin', 'supervisor', 'apiuser')
+       AND NOT (interactions.has_role(c, 'agent')
+                AND (v.invitee_id = c.id OR v.owner_id = c.id OR c.id = ANY (v.participants))) THEN
+        RETURN interactions.err(5, 'this interaction is not yours');
+    END IF;
+    RETURN jsonb_build_object('statusCode', 0, 'interaction', interactions.snapshot_of(v, true));
+END $$;
+COMMENT ON FUNCTION interactions.api_get(interactions.caller, jsonb) IS 'GET /interactions/{id}.';
+
+-- POST /interactions: a new inbound interaction, Queued in queueName and routed at once.
+-- externalId makes it idempotent, also when two identical requests race.
+CREATE OR REPLACE FUNCTION interactions.api_create(c interactions.caller, a jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_queue uuid;
+    v_id    uuid;
+    v_ud    jsonb := coalesce(a->'userData', '{}'::jsonb);
+BEGIN
+    IF NOT interactions.has_role(c, 'admin', 'apiuser') THEN
+        RETURN interactions.err(5, 'creating interactions needs the admin or apiuser role');
+    END IF;
+    IF a ? 'externalId' THEN
+        SELECT id INTO v_id FROM interactions.interactions
+         WHERE cc_id = c.cc_id AND external_id = a->>'externalId';
+        IF FOUND THEN
+            RETURN jsonb_build_object('statusCode', 0, 'id', v_id, 'created', false);
+        END IF;
+    END IF;
+    SELECT id INTO v_queue FROM interactions.queues WHERE cc_id = c.cc_id AND name = a->>'queueName';
+    IF v_queue IS NULL THEN
+        RETURN interactions.err(10, 'unknown queue');
+    END IF;
+    INSERT INTO interactions.interactions (cc_id, media_type, state, queue_id, external_id, subject,
+        from_address, to_addresses, cc_addresses, body, priority, created_by, queued_at)
+    VALUES (c.cc_id, a->>'mediaType', 'Queued', v_queue, a->>'externalId', a->>'subject', a->>'from',
+        coalesce(ARRAY(SELECT jsonb_array_elements_text(a->'to')), '{}'),
+        coalesce(ARRAY(SELECT jsonb_array_elements_text(a->'cc')), '{}'),
+        a->>'body', coalesce((a->>'priority')::integer, 0), c.id, now())
+    ON CONFLICT (cc_id, external_id) DO NOTHING
+    RETURNING id INTO v_id;
+    IF v_id IS NULL THEN
+        -- a concurrent request with the same externalId won; answer with its interaction
+        SELECT id INTO STRICT v_id FROM interactions.interactions
+         WHERE cc_id = c.cc_id AND external_id = a->>'externalId';
+        RETURN jsonb_build_object('statusCode', 0, 'id', v_id, 'created', false);
+    END IF;
+    INSERT INTO interactions.user_data (cc_id, interaction_id, key, value)
+    SELECT c.cc_id, v_id, e.key, e.value FROM jsonb_each(v_ud) e;
+    PERFORM interactions.record('Create', NULL, v_id,
+        CASE WHEN v_ud = '{}'::jsonb THEN NULL ELSE jsonb_build_object('set', v_ud) END);
+    RETURN jsonb_build_object('statusCode', 0, 'id', v_id, 'created', true,
+                              'referenceId', current_setting('interactions.ref')::bigint);
+END $$;
+COMMENT ON FUNCTION interactions.api_create(interactions.caller, jsonb) IS
+  'POST /interactions (roles admin, apiuser); idempotent with externalId.';
+
+-- The one statement the module prepares for the REST API.  One call is one transaction:
+-- it binds the transaction to the contact center (row-level security), resolves the
+-- caller, numbers the request (referenceId) and runs the operation.
+CREATE OR REPLACE FUNCTION interactions.api(p_cc integer, p_login text, p_op text, p_args jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    c      interactions.caller;
+    v_res  jsonb;
+BEGIN
+    PERFORM set_config('interactions.cc', p_cc::text, true);
+    SELECT u.cc_id, u.id, u.login, u.roles INTO c
+      FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login;
+    IF c.id IS NULL THEN
+        RETURN interactions.err(20, 'the user is not known in this contact center');
+    END IF;
+    PERFORM set_config('interactions.actor', c.id::text, true);
+    IF p_op NOT IN ('me', 'list', 'my_list', 'get', 'workbins', 'workbin') THEN
+        PERFORM set_config('interactions.ref', nextval('interactions.reference_ids')::text, true);
+    END IF;
+    v_res := CASE p_op
+        WHEN 'me'      THEN interactions.api_me(c)
+        WHEN 'list'    THEN interactions.api_list(c, p_args)
+        WHEN 'my_list' THEN interactions.api_my_list(c, p_args)
+        WHEN 'get'     THEN interactions.api_get(c, p_args)
+        WHEN 'create'  THEN interactions.api_create(c, p_args)
+        ELSE interactions.err(6, 'no such operation')
+    END;
+    IF (v_res->>'statusCode')::integer <> 0 THEN
+        -- a refusal changes nothing, even if the operation wrote before it decided
+        RAISE EXCEPTION USING ERRCODE = 'MI001', MESSAGE = v_res::text;
+    END IF;
+    RETURN v_res || jsonb_build_object('caller', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)));
+EXCEPTION WHEN SQLSTATE 'MI001' THEN
+    RETURN SQLERRM::jsonb;
+END $$;
+COMMENT ON FUNCTION interactions.api(integer, text, text, jsonb) IS
+  'Entry point of every REST call: binds the transaction to contact center p_cc, resolves p_login, and runs operation p_op with arguments p_args. Returns {"statusCode":0,...} or {"statusCode":N,"statusMessage":...}; on failure nothing was changed.';

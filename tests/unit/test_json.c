@@ -1,0 +1,186 @@
+/* test_json.c — the bounded parser and the pool-bound json-c helpers. */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "mi_json.h"
+#include "unit.h"
+
+static apr_status_t parse(const char *text, int depth, json_object **pj, mi_json_error_t *err)
+{
+    return mi_json_parse(pj, text, strlen(text), depth, tp, err);
+}
+
+static char *nested(int levels)
+{
+    char *s = apr_palloc(tp, (apr_size_t)levels * 2 + 1);
+    int i;
+
+    for (i = 0; i < levels; i++) {
+        s[i] = '[';
+        s[levels * 2 - 1 - i] = ']';
+    }
+    s[levels * 2] = '\0';
+    return s;
+}
+
+static void parses_an_object_and_binds_it_to_the_pool(void)
+{
+    json_object *j;
+    mi_json_error_t err;
+
+    CU_ASSERT_EQUAL(parse("{\"a\": [1, 2, {\"b\": null}]}", 32, &j, &err), APR_SUCCESS);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    CU_ASSERT_TRUE(json_object_is_type(j, json_type_object));
+    CU_ASSERT_STRING_EQUAL(unit_dump(j), "{\"a\":[1,2,{\"b\":null}]}");
+}
+
+static void empty_document_is_rejected(void)
+{
+    json_object *j;
+    mi_json_error_t err;
+
+    CU_ASSERT_EQUAL(mi_json_parse(&j, "", 0, 32, tp, &err), APR_EINVAL);
+    CU_ASSERT_PTR_NULL(j);
+    CU_ASSERT_STRING_EQUAL(err.reason, "empty document");
+}
+
+static void malformed_json_reports_line_and_column(void)
+{
+    json_object *j;
+    mi_json_error_t err;
+
+    CU_ASSERT_EQUAL(parse("{\n  \"a\": 1,\n  \"b\": x\n}", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_PTR_NULL(j);
+    CU_ASSERT_EQUAL(err.line, 3);
+    CU_ASSERT_EQUAL(err.column, 8);
+    CU_ASSERT_EQUAL(err.offset, 19);
+}
+
+static void truncated_document_is_reported_at_its_end(void)
+{
+    json_object *j;
+    mi_json_error_t err;
+
+    CU_ASSERT_EQUAL(parse("{\"a\": [1, 2", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(err.offset, 11);
+    CU_ASSERT_STRING_EQUAL(err.reason, "unexpected end of document");
+}
+
+static void trailing_data_is_rejected(void)
+{
+    json_object *j;
+    mi_json_error_t err;
+
+    CU_ASSERT_EQUAL(parse("{} {}", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(err.offset, 3);
+    CU_ASSERT_EQUAL(parse("{}  \n\t", 32, &j, &err), APR_SUCCESS);
+}
+
+static void strict_syntax_only(void)
+{
+    json_object *j;
+    mi_json_error_t err;
+
+    CU_ASSERT_EQUAL(parse("{'a': 1}", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(parse("[1, 2,]", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(parse("{\"a\": NaN}", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(err.offset, 6);
+    CU_ASSERT_EQUAL(parse("[-Infinity]", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(parse("{\"a'b\": \"it's\", \"c\\\"'\": 1e5, \"d\": 1.5E-3}", 32, &j, &err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(parse("[true, false, null]", 32, &j, &err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(parse("[nul]", 32, &j, &err), APR_EINVAL);
+}
+
+static void bare_scalars_parse(void)
+{
+    json_object *j;
+    mi_json_error_t err;
+
+    CU_ASSERT_EQUAL(parse("12", 32, &j, &err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(json_object_get_int(j), 12);
+    CU_ASSERT_EQUAL(parse("\"s\"", 32, &j, &err), APR_SUCCESS);
+}
+
+static void invalid_utf8_is_rejected(void)
+{
+    json_object *j;
+    mi_json_error_t err;
+
+    CU_ASSERT_EQUAL(parse("{\"a\": \"\xC3\x28\"}", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err.reason, "invalid UTF-8");
+    CU_ASSERT_EQUAL(parse("{\"a\": \"caf\xC3\xA9\"}", 32, &j, &err), APR_SUCCESS);
+}
+
+static void nesting_up_to_the_limit_is_accepted(void)
+{
+    json_object *j;
+    mi_json_error_t err;
+
+    CU_ASSERT_EQUAL(parse(nested(32), 32, &j, &err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(parse(nested(33), 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err.reason, "nesting too deep");
+    CU_ASSERT_EQUAL(parse(nested(3), 2, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(parse(nested(2), 2, &j, &err), APR_SUCCESS);
+}
+
+static void getters_are_type_safe(void)
+{
+    json_object *j = unit_json("{\"s\":\"x\",\"n\":5,\"f\":1.5,\"z\":null,\"o\":{}}");
+
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(j, "s"), "x");
+    CU_ASSERT_PTR_NULL(mi_json_get_str(j, "n"));
+    CU_ASSERT_PTR_NULL(mi_json_get_str(j, "z"));
+    CU_ASSERT_PTR_NULL(mi_json_get_str(j, "missing"));
+    CU_ASSERT_EQUAL(mi_json_get_int(j, "n", -1), 5);
+    CU_ASSERT_EQUAL(mi_json_get_int(j, "f", -1), -1);
+    CU_ASSERT_EQUAL(mi_json_get_int(j, "s", -1), -1);
+    CU_ASSERT_PTR_NULL(mi_json_get(mi_json_get(j, "s"), "x"));
+}
+
+static void nul_characters_are_detected(void)
+{
+    json_object *j = unit_json("{\"a\":\"x\\u0000y\",\"b\":\"xy\"}");
+
+    CU_ASSERT_TRUE(mi_json_string_has_nul(mi_json_get(j, "a")));
+    CU_ASSERT_FALSE(mi_json_string_has_nul(mi_json_get(j, "b")));
+}
+
+static void longest_string_covers_keys_and_nested_values(void)
+{
+    json_object *j = unit_json("{\"ab\":[\"c\",{\"defgh\":1}],\"i\":\"jklmnop\"}");
+
+    CU_ASSERT_EQUAL(mi_json_longest_string(j), 7);
+    CU_ASSERT_EQUAL(mi_json_longest_string(unit_json("[1,2]")), 0);
+}
+
+static void dump_does_not_escape_slashes(void)
+{
+    json_object *j = unit_json("{\"uri\":\"http://h/a\"}");
+    apr_size_t len = 0;
+    const char *s = mi_json_dump_len(j, tp, &len);
+
+    CU_ASSERT_STRING_EQUAL(s, "{\"uri\":\"http://h/a\"}");
+    CU_ASSERT_EQUAL(len, strlen(s));
+}
+
+void add_json_suite(void)
+{
+    static CU_TestInfo tests[] = {
+        UNIT_TEST(parses_an_object_and_binds_it_to_the_pool),
+        UNIT_TEST(empty_document_is_rejected),
+        UNIT_TEST(malformed_json_reports_line_and_column),
+        UNIT_TEST(truncated_document_is_reported_at_its_end),
+        UNIT_TEST(trailing_data_is_rejected),
+        UNIT_TEST(strict_syntax_only),
+        UNIT_TEST(bare_scalars_parse),
+        UNIT_TEST(invalid_utf8_is_rejected),
+        UNIT_TEST(nesting_up_to_the_limit_is_accepted),
+        UNIT_TEST(getters_are_type_safe),
+        UNIT_TEST(nul_characters_are_detected),
+        UNIT_TEST(longest_string_covers_keys_and_nested_values),
+        UNIT_TEST(dump_does_not_escape_slashes),
+        CU_TEST_INFO_NULL
+    };
+    unit_add_suite("json", tests);
+}

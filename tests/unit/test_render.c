@@ -1,0 +1,105 @@
+/* test_render.c — the interaction object built from a store snapshot. */
+#include "mi_json.h"
+#include "mi_render.h"
+#include "unit.h"
+
+#define A1 "11111111-1111-1111-1111-111111111111"
+#define A2 "22222222-2222-2222-2222-222222222222"
+
+static const char *snap_invited =
+    "{\"id\":\"i1\",\"mediaType\":\"email\",\"state\":\"Invited\",\"queue\":\"support\","
+    "\"workbin\":null,\"assignedTo\":\"agent1\",\"parentId\":null,\"userData\":{\"k\":1},"
+    "\"subject\":\"s\",\"from\":\"f\",\"to\":[\"t\"],\"receivedDate\":\"2026-01-01T00:00:00.000Z\","
+    "\"updatedDate\":\"2026-01-01T00:00:01.000Z\",\"priority\":0,"
+    "\"_owner\":null,\"_invitee\":\"" A1 "\",\"_workbinOwner\":null}";
+
+static mi_caller_t caller(const char *json)
+{
+    mi_caller_t c;
+
+    CU_ASSERT_TRUE(mi_caller_from_json(&c, unit_json(json)));
+    return c;
+}
+
+static void renders_the_contract_fields_in_order(void)
+{
+    mi_caller_t c = caller("{\"id\":\"" A1 "\",\"roles\":[\"agent\"]}");
+    json_object *o = mi_json_bind(tp, mi_render_interaction(unit_json(snap_invited), &c,
+                                                            "http://h/api/v2", NULL, tp));
+
+    CU_ASSERT_STRING_EQUAL(unit_dump(o),
+        "{\"id\":\"i1\",\"uri\":\"http://h/api/v2/interactions/i1\",\"mediaType\":\"email\","
+        "\"state\":\"Invited\",\"capabilities\":[\"Accept\",\"Reject\"],\"queue\":\"support\","
+        "\"workbin\":null,\"assignedTo\":\"agent1\",\"parentId\":null,\"userData\":{\"k\":1},"
+        "\"subject\":\"s\",\"from\":\"f\",\"to\":[\"t\"],"
+        "\"receivedDate\":\"2026-01-01T00:00:00.000Z\",\"updatedDate\":\"2026-01-01T00:00:01.000Z\","
+        "\"priority\":0}");
+}
+
+static void other_callers_see_no_capabilities(void)
+{
+    mi_caller_t c = caller("{\"id\":\"" A2 "\",\"roles\":[\"agent\",\"supervisor\"]}");
+    json_object *o = mi_json_bind(tp, mi_render_interaction(unit_json(snap_invited), &c,
+                                                            "http://h", NULL, tp));
+
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(o, "capabilities")), "[]");
+    CU_ASSERT_TRUE(c.is_supervisor);
+    CU_ASSERT_FALSE(c.is_admin);
+}
+
+static void revoked_override_empties_capabilities(void)
+{
+    mi_caller_t c = caller("{\"id\":\"" A1 "\",\"roles\":[\"agent\"]}");
+    json_object *o = mi_json_bind(tp, mi_render_interaction(unit_json(snap_invited), &c,
+                                                            "http://h", "Revoked", tp));
+
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(o, "state"), "Revoked");
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(o, "capabilities")), "[]");
+    CU_ASSERT_PTR_NULL(mi_json_get(o, "_invitee"));
+}
+
+static void shared_workbin_content_is_pullable_by_any_agent(void)
+{
+    mi_caller_t c = caller("{\"id\":\"" A2 "\",\"roles\":[\"agent\"]}");
+    json_object *shared = unit_json("{\"id\":\"i\",\"state\":\"InWorkbin\",\"mediaType\":\"email\","
+                                    "\"workbin\":\"team\",\"_workbinOwner\":null}");
+    json_object *personal = unit_json("{\"id\":\"i\",\"state\":\"InWorkbin\",\"mediaType\":\"email\","
+                                      "\"workbin\":\"drafts\",\"_workbinOwner\":\"" A1 "\"}");
+    json_object *o;
+
+    o = mi_json_bind(tp, mi_render_interaction(shared, &c, "", NULL, tp));
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(o, "capabilities")), "[\"Pull\"]");
+    o = mi_json_bind(tp, mi_render_interaction(personal, &c, "", NULL, tp));
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(o, "capabilities")), "[]");
+}
+
+static void uris_of_a_list(void)
+{
+    json_object *a = mi_json_bind(tp, mi_render_uris(unit_json("[{\"id\":\"a\"},{\"id\":\"b\"}]"),
+                                                     "http://h/x", tp));
+
+    CU_ASSERT_STRING_EQUAL(unit_dump(a), "[\"http://h/x/interactions/a\",\"http://h/x/interactions/b\"]");
+}
+
+static void malformed_caller_is_refused(void)
+{
+    mi_caller_t c;
+
+    CU_ASSERT_FALSE(mi_caller_from_json(&c, unit_json("{\"roles\":[]}")));
+    CU_ASSERT_FALSE(mi_caller_from_json(&c, unit_json("{\"id\":\"x\"}")));
+    CU_ASSERT_FALSE(mi_caller_from_json(&c, NULL));
+}
+
+void add_render_suite(void)
+{
+    static CU_TestInfo tests[] = {
+        UNIT_TEST(renders_the_contract_fields_in_order),
+        UNIT_TEST(other_callers_see_no_capabilities),
+        UNIT_TEST(revoked_override_empties_capabilities),
+        UNIT_TEST(shared_workbin_content_is_pullable_by_any_agent),
+        UNIT_TEST(uris_of_a_list),
+        UNIT_TEST(malformed_caller_is_refused),
+        CU_TEST_INFO_NULL
+    };
+    unit_add_suite("render", tests);
+}

@@ -1,0 +1,319 @@
+/* test_validate.c — request validation: every refusal gets the right statusCode. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "mi_json.h"
+#include "mi_validate.h"
+#include "unit.h"
+
+static mi_limits_t lim = { 65536, 32, 20, 64, 50, 10 };
+
+static int op(const char *body, mi_op_e *pop, json_object **pargs, mi_error_t *err)
+{
+    return mi_validate_operation(pop, pargs, unit_json(body), 1, &lim, tp, err);
+}
+
+static void every_operation_name_round_trips(void)
+{
+    int i;
+
+    for (i = MI_OP_NONE + 1; i < MI_OP__COUNT; i++) {
+        CU_ASSERT_EQUAL(mi_op_parse(mi_op_name((mi_op_e)i)), i);
+    }
+    CU_ASSERT_EQUAL(mi_op_parse("accept"), MI_OP_NONE);
+    CU_ASSERT_EQUAL(mi_op_parse(NULL), MI_OP_NONE);
+    CU_ASSERT_PTR_NULL(mi_op_name(MI_OP__COUNT));
+}
+
+static void operation_cases(void)
+{
+    static const struct { const char *body; int ok; int sc; mi_op_e op; } cases[] = {
+        { "{\"operationName\":\"Accept\"}", 1, 0, MI_OP_ACCEPT },
+        { "{}", 0, 1, MI_OP_NONE },
+        { "{\"operationName\":7}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Dance\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Accept\",\"x\":1}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Complete\"}", 1, 0, MI_OP_COMPLETE },
+        { "{\"operationName\":\"Complete\",\"queueName\":\"q\"}", 1, 0, MI_OP_COMPLETE },
+        { "{\"operationName\":\"Complete\",\"queueName\":\"\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"PlaceInQueue\"}", 0, 1, MI_OP_NONE },
+        { "{\"operationName\":\"PlaceInQueue\",\"queueName\":5}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"PlaceInQueue\",\"queueName\":\"support\"}", 1, 0, MI_OP_PLACE_IN_QUEUE },
+        { "{\"operationName\":\"PlaceInWorkbin\"}", 0, 1, MI_OP_NONE },
+        { "{\"operationName\":\"PlaceInWorkbin\",\"workbin\":\"drafts\"}", 1, 0, MI_OP_PLACE_IN_WORKBIN },
+        { "{\"operationName\":\"GetWorkbinContent\",\"workbin\":\"team\"}", 1, 0, MI_OP_GET_WORKBIN_CONTENT },
+        { "{\"operationName\":\"Transfer\"}", 0, 1, MI_OP_NONE },
+        { "{\"operationName\":\"Transfer\",\"userId\":\"agent2\"}", 1, 0, MI_OP_TRANSFER },
+        { "{\"operationName\":\"Transfer\",\"queueName\":\"sales\"}", 1, 0, MI_OP_TRANSFER },
+        { "{\"operationName\":\"Transfer\",\"userId\":\"a\",\"queueName\":\"s\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Transfer\",\"userId\":\"a\",\"targetUri\":\"b\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Transfer\",\"userUri\":\"http://h/api/v2/users/\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"AttachUserData\"}", 0, 1, MI_OP_NONE },
+        { "{\"operationName\":\"AttachUserData\",\"userData\":[]}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"AttachUserData\",\"userData\":{}}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"UpdateUserData\",\"userData\":{\"k\":{\"n\":[1]}}}", 1, 0, MI_OP_UPDATE_USER_DATA },
+        { "{\"operationName\":\"UpdateUserData\",\"userData\":{\"\":1}}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"UpdateUserData\",\"userData\":{\"k\":\"a\\u0000b\"}}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"DeleteUserData\"}", 0, 1, MI_OP_NONE },
+        { "{\"operationName\":\"DeleteUserData\",\"keys\":[\"a\",\"b\"]}", 1, 0, MI_OP_DELETE_USER_DATA },
+        { "{\"operationName\":\"DeleteUserData\",\"userData\":{\"a\":1}}", 1, 0, MI_OP_DELETE_USER_DATA },
+        { "{\"operationName\":\"DeleteUserData\",\"keys\":[]}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"DeleteUserData\",\"keys\":[1]}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"DeleteUserData\",\"keys\":[\"a\"],\"userData\":{}}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Reply\"}", 1, 0, MI_OP_REPLY },
+        { "{\"operationName\":\"ReplyAll\"}", 1, 0, MI_OP_REPLY_ALL },
+        { "{\"operationName\":\"Cancel\"}", 1, 0, MI_OP_CANCEL },
+        { "{\"operationName\":\"Send\"}", 1, 0, MI_OP_SEND },
+        { "{\"operationName\":\"Pull\"}", 1, 0, MI_OP_PULL },
+        { "{\"operationName\":\"Reject\"}", 1, 0, MI_OP_REJECT },
+        { "[]", 0, 10, MI_OP_NONE },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        mi_op_e o;
+        json_object *args;
+        mi_error_t err = { 0, 0, NULL };
+        int ok = op(cases[i].body, &o, &args, &err);
+        if (ok != cases[i].ok || (!ok && err.sc != cases[i].sc) || o != cases[i].op) {
+            fprintf(stderr, "\n  case %s: ok=%d sc=%d op=%d (%s)\n", cases[i].body, ok, err.sc, o,
+                    err.message ? err.message : "");
+        }
+        CU_ASSERT_EQUAL(ok, cases[i].ok);
+        CU_ASSERT_EQUAL(o, cases[i].op);
+        if (!ok) {
+            CU_ASSERT_EQUAL(err.sc, cases[i].sc);
+            CU_ASSERT_PTR_NOT_NULL(err.message);
+            CU_ASSERT_PTR_NULL(args);
+        }
+    }
+}
+
+static void transfer_target_comes_from_the_uri(void)
+{
+    mi_op_e o;
+    json_object *args;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE(op("{\"operationName\":\"Transfer\",\"targetUri\":\"http://h/api/v2/users/agent2\"}",
+                      &o, &args, &err));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(args, "user"), "agent2");
+}
+
+static void delete_by_user_data_lists_its_keys(void)
+{
+    mi_op_e o;
+    json_object *args;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE(op("{\"operationName\":\"DeleteUserData\",\"userData\":{\"a\":1,\"b\":null}}",
+                      &o, &args, &err));
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(args, "keys")), "[\"a\",\"b\"]");
+}
+
+static void only_get_workbin_content_works_without_an_id(void)
+{
+    mi_op_e o;
+    json_object *args;
+    mi_error_t err;
+
+    CU_ASSERT_FALSE(mi_validate_operation(&o, &args, unit_json("{\"operationName\":\"Accept\"}"), 0,
+                                          &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_MISSING);
+    CU_ASSERT_TRUE(mi_validate_operation(&o, &args,
+                   unit_json("{\"operationName\":\"GetWorkbinContent\",\"workbin\":\"w\"}"), 0,
+                   &lim, tp, &err));
+}
+
+static void user_data_limits(void)
+{
+    mi_op_e o;
+    json_object *args;
+    mi_error_t err;
+    char key[300], *body;
+
+    mi_limits_t big = lim;
+
+    /* 255-character keys are fine, 256 are not */
+    big.max_user_data = 4096;
+    memset(key, 'k', 255);
+    key[255] = '\0';
+    body = apr_psprintf(tp, "{\"operationName\":\"UpdateUserData\",\"userData\":{\"%s\":1}}", key);
+    CU_ASSERT_TRUE(mi_validate_operation(&o, &args, unit_json(body), 1, &big, tp, &err));
+    body = apr_psprintf(tp, "{\"operationName\":\"UpdateUserData\",\"userData\":{\"%sk\":1}}", key);
+    CU_ASSERT_FALSE(mi_validate_operation(&o, &args, unit_json(body), 1, &big, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    /* the serialized size limit (64 bytes in this suite) */
+    CU_ASSERT_TRUE(op("{\"operationName\":\"UpdateUserData\",\"userData\":{\"a\":\"0123456789\"}}",
+                      &o, &args, &err));
+    CU_ASSERT_FALSE(op("{\"operationName\":\"UpdateUserData\",\"userData\":{\"a\":\"0123456789"
+                       "0123456789012345678901234567890123456789012345678901234567890123\"}}",
+                       &o, &args, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+}
+
+static void create_requires_media_and_queue(void)
+{
+    json_object *args;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE(mi_validate_create(&args, unit_json(
+        "{\"mediaType\":\"email\",\"queueName\":\"support\",\"to\":\"a@b\",\"priority\":3,"
+        "\"externalId\":\"g-1\",\"userData\":{\"x\":1}}"), &lim, tp, &err));
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(args, "to")), "[\"a@b\"]");
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "priority", 0), 3);
+    CU_ASSERT_FALSE(mi_validate_create(&args, unit_json("{\"queueName\":\"q\"}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_MISSING);
+    CU_ASSERT_FALSE(mi_validate_create(&args, unit_json("{\"mediaType\":\"email\"}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_MISSING);
+    CU_ASSERT_FALSE(mi_validate_create(&args, unit_json(
+        "{\"mediaType\":\"e mail\",\"queueName\":\"q\"}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(mi_validate_create(&args, unit_json(
+        "{\"mediaType\":\"email\",\"queueName\":\"q\",\"priority\":\"high\"}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(mi_validate_create(&args, unit_json(
+        "{\"mediaType\":\"email\",\"queueName\":\"q\",\"priority\":1.5}"), &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_create(&args, unit_json(
+        "{\"mediaType\":\"email\",\"queueName\":\"q\",\"state\":\"Processing\"}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(mi_validate_create(&args, unit_json(
+        "{\"mediaType\":\"email\",\"queueName\":\"q\",\"to\":[\"a\",3]}"), &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_create(&args, unit_json(
+        "{\"mediaType\":\"email\",\"queueName\":\"q\",\"externalId\":\"\"}"), &lim, tp, &err));
+}
+
+static void string_limits_count_characters(void)
+{
+    json_object *args;
+    mi_error_t err;
+
+    /* max_string is 20 in this suite: 20 two-byte characters pass, 21 do not */
+    CU_ASSERT_TRUE(mi_validate_create(&args, unit_json(
+        "{\"mediaType\":\"email\",\"queueName\":\"q\",\"subject\":"
+        "\"\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+        "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\"}"),
+        &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_create(&args, unit_json(
+        "{\"mediaType\":\"email\",\"queueName\":\"q\",\"subject\":\"012345678901234567890\"}"),
+        &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+}
+
+static void update_refuses_read_only_properties(void)
+{
+    json_object *args;
+    mi_error_t err;
+
+    CU_ASSERT_FALSE(mi_validate_update(&args, unit_json("{\"state\":\"Completed\"}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_READ_ONLY);
+    CU_ASSERT_FALSE(mi_validate_update(&args, unit_json("{\"subject\":\"s\",\"id\":\"x\"}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_READ_ONLY);
+    CU_ASSERT_FALSE(mi_validate_update(&args, unit_json("{\"color\":\"red\"}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(mi_validate_update(&args, unit_json("{}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_MISSING);
+    CU_ASSERT_TRUE(mi_validate_update(&args, unit_json("{\"userData\":{},\"subject\":\"s\"}"), &lim, tp, &err));
+}
+
+static void list_query_is_checked(void)
+{
+    json_object *args;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE(mi_validate_list_query(&args, NULL, &lim, tp, &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "limit", 0), 10);
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "offset", -1), 0);
+    CU_ASSERT_TRUE(mi_validate_list_query(&args, "fields=*&state=Queued&queue=a%20b&limit=50&offset=2&_=1",
+                                          &lim, tp, &err));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(args, "queue"), "a b");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(args, "fields"), "*");
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "limit=51", &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "limit=0", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "limit=-1", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "offset=x", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "state=Sleeping", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "fields=id", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "queue=%zz", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "queue=a%00b", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "queue=%C3%28", &lim, tp, &err));
+}
+
+static void form_decoding(void)
+{
+    apr_table_t *t = apr_table_make(tp, 4);
+
+    CU_ASSERT_TRUE(mi_form_parse(t, "a=1&b=x+y%21&c&a=2&&d=", tp));
+    CU_ASSERT_STRING_EQUAL(apr_table_get(t, "a"), "1");
+    CU_ASSERT_STRING_EQUAL(apr_table_get(t, "b"), "x y!");
+    CU_ASSERT_STRING_EQUAL(apr_table_get(t, "c"), "");
+    CU_ASSERT_STRING_EQUAL(apr_table_get(t, "d"), "");
+    CU_ASSERT_FALSE(mi_form_parse(t, "a=%4", tp));
+    CU_ASSERT_FALSE(mi_form_parse(t, "a=%", tp));
+}
+
+static void utf8_validation(void)
+{
+    CU_ASSERT_TRUE(mi_utf8_valid("abc", 3));
+    CU_ASSERT_TRUE(mi_utf8_valid("\xE2\x82\xAC", 3));         /* euro sign */
+    CU_ASSERT_TRUE(mi_utf8_valid("\xF0\x9F\x98\x80", 4));     /* emoji */
+    CU_ASSERT_FALSE(mi_utf8_valid("\xC0\xAF", 2));            /* overlong '/' */
+    CU_ASSERT_FALSE(mi_utf8_valid("\xED\xA0\x80", 3));        /* surrogate */
+    CU_ASSERT_FALSE(mi_utf8_valid("\xE2\x82", 2));            /* truncated */
+    CU_ASSERT_FALSE(mi_utf8_valid("\xF4\x90\x80\x80", 4));    /* above U+10FFFF */
+    CU_ASSERT_FALSE(mi_utf8_valid("\x80", 1));
+    CU_ASSERT_EQUAL(mi_utf8_chars("a\xC3\xA9\xE2\x82\xAC", 6), 3);
+}
+
+static void ids_and_tokens(void)
+{
+    CU_ASSERT_TRUE(mi_validate_id("0b7e3a7c-8a4e-4c1e-9f3e-1d2c3b4a5f60"));
+    CU_ASSERT_FALSE(mi_validate_id("0b7e3a7c8a4e4c1e9f3e1d2c3b4a5f60"));
+    CU_ASSERT_FALSE(mi_validate_id("0b7e3a7c-8a4e-4c1e-9f3e-1d2c3b4a5f6g"));
+    CU_ASSERT_FALSE(mi_validate_id("1"));
+    CU_ASSERT_FALSE(mi_validate_id(NULL));
+    CU_ASSERT_TRUE(mi_validate_token("email"));
+    CU_ASSERT_TRUE(mi_validate_token("open-media.v2"));
+    CU_ASSERT_FALSE(mi_validate_token(""));
+    CU_ASSERT_FALSE(mi_validate_token("e mail"));
+}
+
+static void channel_operations(void)
+{
+    json_object *args;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE(mi_validate_channel(&args, "email", unit_json("{\"operationName\":\"Ready\"}"), &lim, tp, &err));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(args, "media"), "email");
+    CU_ASSERT_TRUE(mi_validate_channel(&args, "chat", unit_json("{\"operationName\":\"NotReady\"}"), &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_channel(&args, "chat", unit_json("{\"operationName\":\"Busy\"}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(mi_validate_channel(&args, "chat", unit_json("{}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_MISSING);
+    CU_ASSERT_FALSE(mi_validate_channel(&args, "c h", unit_json("{\"operationName\":\"Ready\"}"), &lim, tp, &err));
+}
+
+void add_validate_suite(void)
+{
+    static CU_TestInfo tests[] = {
+        UNIT_TEST(every_operation_name_round_trips),
+        UNIT_TEST(operation_cases),
+        UNIT_TEST(transfer_target_comes_from_the_uri),
+        UNIT_TEST(delete_by_user_data_lists_its_keys),
+        UNIT_TEST(only_get_workbin_content_works_without_an_id),
+        UNIT_TEST(user_data_limits),
+        UNIT_TEST(create_requires_media_and_queue),
+        UNIT_TEST(string_limits_count_characters),
+        UNIT_TEST(update_refuses_read_only_properties),
+        UNIT_TEST(list_query_is_checked),
+        UNIT_TEST(form_decoding),
+        UNIT_TEST(utf8_validation),
+        UNIT_TEST(ids_and_tokens),
+        UNIT_TEST(channel_operations),
+        CU_TEST_INFO_NULL
+    };
+    unit_add_suite("validate", tests);
+}

@@ -1,0 +1,33 @@
+/* unit.h — shared bits of the CUnit suites.  Each suite gets a fresh APR pool per test. */
+#ifndef MI_UNIT_H
+#define MI_UNIT_H
+
+#include <CUnit/CUnit.h>
+#include <apr_pools.h>
+#include <json-c/json.h>
+
+extern apr_pool_t *tp;   /* the current test's pool */
+
+int unit_pool_setup(void);
+int unit_pool_teardown(void);
+
+/* Parse a literal JSON document into tp (asserting success). */
+json_object *unit_json(const char *text);
+
+/* Compact serialization in tp. */
+const char *unit_dump(json_object *j);
+
+#define UNIT_TEST(fn) { #fn, fn }
+
+void add_json_suite(void);
+void add_status_suite(void);
+void add_route_suite(void);
+void add_validate_suite(void);
+void add_caps_suite(void);
+void add_render_suite(void);
+void add_password_suite(void);
+
+/* Register a suite whose tests each get a fresh pool. */
+void unit_add_suite(const char *name, CU_TestInfo *tests);
+
+#endif
