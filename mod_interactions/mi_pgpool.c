@@ -63,7 +63,10 @@ static apr_status_t open_conn(mi_pgpool_t *pool, PGconn **pconn, const char **pe
     }
     if (PQstatus(conn) != CONNECTION_OK) {
         /* libpq's message names host and port only, never the password */
-        *perr = apr_pstrdup(p, PQerrorMessage(conn));
+        char *msg = apr_pstrdup(p, PQerrorMessage(conn));
+        apr_size_t n = strlen(msg);
+        while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) msg[--n] = '\0';
+        *perr = msg;
         PQfinish(conn);
         return APR_ECONNREFUSED;
     }

@@ -203,6 +203,11 @@ static json_object *render_result(json_object *res, const char *base, int uris_o
             json_object_object_add(out, key, json_object_get(val));
         }
     }
+    /* a created interaction is named by its uri too */
+    if (mi_json_get_str(res, "id") != NULL && mi_json_get(res, "uri") == NULL) {
+        json_object_object_add(out, "uri", json_object_new_string(
+            mi_render_uri(base, mi_json_get_str(res, "id"), p)));
+    }
     return out;
 }
 

@@ -105,7 +105,8 @@ BEGIN
     END IF;
     IF NOT interactions.has_role(c, 'admin', 'supervisor', 'apiuser')
        AND NOT (interactions.has_role(c, 'agent')
-                AND (v.invitee_id = c.id OR v.owner_id = c.id OR c.id = ANY (v.participants))) THEN
+                AND (v.invitee_id IS NOT DISTINCT FROM c.id OR v.owner_id IS NOT DISTINCT FROM c.id
+                     OR c.id = ANY (v.participants))) THEN
         RETURN interactions.err(5, 'this interaction is not yours');
     END IF;
     RETURN jsonb_build_object('statusCode', 0, 'interaction', interactions.snapshot_of(v, true));

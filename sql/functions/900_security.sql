@@ -15,7 +15,11 @@ DECLARE
 BEGIN
     -- ownership: definer functions to interactions_system, everything else to interactions_owner
     FOR r IN SELECT c.oid::regclass AS name FROM pg_class c
-              WHERE c.relnamespace = 'interactions'::regnamespace AND c.relkind IN ('r', 'v', 'S', 'm')
+              WHERE c.relnamespace = 'interactions'::regnamespace
+                AND (c.relkind IN ('r', 'v', 'm')
+                     OR (c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                                                          WHERE d.classid = 'pg_class'::regclass
+                                                            AND d.objid = c.oid AND d.deptype IN ('a', 'i'))))
     LOOP
         EXECUTE format('ALTER TABLE %s OWNER TO interactions_owner', r.name);
     END LOOP;
