@@ -14,6 +14,7 @@
 #include <http_main.h>
 #include <apr_strings.h>
 #include <ap_mpm.h>
+#include <mpm_common.h>
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
@@ -79,6 +80,8 @@ static void mi_child_init(apr_pool_t *pchild, server_rec *s)
                      "creating the database pool failed; requests will get 503");
         return;
     }
+    /* the push channel: waiters, the Bayeux server and the listener thread */
+    mi_push_child_init(pchild, s, proc);
     mi_proc = proc;
 }
 
@@ -158,6 +161,10 @@ static void mi_register_hooks(apr_pool_t *p)
     ap_hook_post_config(mi_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* per child: the database pool */
     ap_hook_child_init(mi_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 110)
+    /* graceful or not, held /meta/connect requests answer at once (httpd 2.4.49+) */
+    ap_hook_child_stopping(mi_push_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
+#endif
     /* the REST API and the push channel */
     ap_hook_handler(mi_rest_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* JSON error envelopes for httpd's own errors inside our locations */
