@@ -154,6 +154,7 @@ BEGIN
     SELECT c.cc_id, v_id, e.key, e.value FROM jsonb_each(v_ud) e;
     PERFORM interactions.record('Create', NULL, v_id,
         CASE WHEN v_ud = '{}'::jsonb THEN NULL ELSE jsonb_build_object('set', v_ud) END);
+    PERFORM interactions.route_interaction(c.cc_id, v_id);
     RETURN jsonb_build_object('statusCode', 0, 'id', v_id, 'created', true,
                               'referenceId', current_setting('interactions.ref')::bigint);
 END $$;
@@ -185,6 +186,11 @@ BEGIN
         WHEN 'my_list' THEN interactions.api_my_list(c, p_args)
         WHEN 'get'     THEN interactions.api_get(c, p_args)
         WHEN 'create'  THEN interactions.api_create(c, p_args)
+        WHEN 'operation' THEN interactions.api_operation(c, p_args)
+        WHEN 'update'  THEN interactions.api_update(c, p_args)
+        WHEN 'channel' THEN interactions.api_channel(c, p_args)
+        WHEN 'workbins' THEN interactions.api_workbins(c)
+        WHEN 'workbin' THEN interactions.api_workbin(c, p_args)
         ELSE interactions.err(6, 'no such operation')
     END;
     IF (v_res->>'statusCode')::integer <> 0 THEN
