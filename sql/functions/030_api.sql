@@ -93,7 +93,8 @@ END $$;
 COMMENT ON FUNCTION interactions.api_my_list(interactions.caller, jsonb) IS 'GET /me/interactions.';
 
 -- GET /interactions/{id}: admins, supervisors and integrations see any interaction of their
--- contact center; an agent those offered to, owned by, or handled earlier by them.
+-- contact center; an agent those offered to, owned by, or handled earlier by them, and what
+-- lies in a workbin they may use (they could Pull it).
 CREATE OR REPLACE FUNCTION interactions.api_get(c interactions.caller, a jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -106,7 +107,10 @@ BEGIN
     IF NOT interactions.has_role(c, 'admin', 'supervisor', 'apiuser')
        AND NOT (interactions.has_role(c, 'agent')
                 AND (v.invitee_id IS NOT DISTINCT FROM c.id OR v.owner_id IS NOT DISTINCT FROM c.id
-                     OR c.id = ANY (v.participants))) THEN
+                     OR c.id = ANY (v.participants)
+                     OR EXISTS (SELECT 1 FROM interactions.workbins w
+                                 WHERE w.cc_id = v.cc_id AND w.id = v.workbin_id
+                                   AND (w.owner_id IS NULL OR w.owner_id = c.id)))) THEN
         RETURN interactions.err(5, 'this interaction is not yours');
     END IF;
     RETURN jsonb_build_object('statusCode', 0, 'interaction', interactions.snapshot_of(v, true));

@@ -3,18 +3,21 @@
 -- transaction, the interaction row locked first, every check before every write, the
 -- history row written with the change, routing in the same transaction.
 
--- Refuse the operation unless this agent may act on v in one of p_states.  The order of the
--- checks is the contract's: someone else's interaction is statusCode 5 (also when it sits
--- in another agent's personal workbin); the caller's own, or nobody's, in a state the
--- operation does not accept is statusCode 2 — so when two agents race for the same
--- interaction, the loser gets 2 when the winner's change left it nobody's, 5 when it is now
--- the winner's.
+-- Refuse the operation unless this agent may act on v in one of p_states.  Someone else's
+-- interaction is statusCode 5 (also when it sits in another agent's personal workbin); the
+-- caller's own, or nobody's, in a state the operation does not accept is statusCode 2.
+-- Pull checks the state first: agents race for a shared workbin's content, and the loser
+-- must hear that it is gone (2), not that it is now the winner's (5).  Other operations
+-- have a single rightful caller, so a stranger hears 5 whatever the state.
 CREATE OR REPLACE FUNCTION interactions.refuse(c interactions.caller, v interactions.interactions,
                                                p_op text, p_states text[])
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF NOT interactions.has_role(c, 'agent') THEN
         RETURN interactions.err(5, 'operations on interactions need the agent role');
+    END IF;
+    IF p_op = 'Pull' AND NOT (v.state = ANY (p_states)) THEN
+        RETURN interactions.err(2, format('%s is not possible while the interaction is %s', p_op, v.state));
     END IF;
     IF (v.owner_id IS NOT NULL AND v.owner_id <> c.id)
        OR (v.invitee_id IS NOT NULL AND v.invitee_id <> c.id) THEN
