@@ -34,9 +34,9 @@ export function stack(...args) {
 const pool = new pg.Pool({
   host: path.join(env.varDir, 'pg/run'), port: env.pgPort, user: 'postgres',
   database: 'interactions', max: 4,
+  allowExitOnIdle: true,   // the test process ends when the tests do
 });
 pool.on('error', () => {});   // a restarted server kills idle clients; the next query reconnects
-after(async () => { await pool.end(); });
 
 export const db = {
   async query(sql, params = []) { return (await pool.query(sql, params)).rows; },
