@@ -49,6 +49,26 @@ export const db = {
   async end() { await pool.end(); },
 };
 
+/** The passwords scripts/lib/stack generated for the cluster (APP_PASSWORD, DBA_PASSWORD). */
+export function secrets() {
+  const out = {};
+  for (const line of fs.readFileSync(path.join(env.varDir, 'secrets.env'), 'utf8').split('\n')) {
+    const m = line.match(/^([A-Z_]+)=(.*)$/);
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** A connection as one of the project's roles over TCP with its password:
+ *  'interactions_app' (the module's role) or 'interactions_dba'.  Caller must end() it. */
+export async function connectAs(role) {
+  const s = secrets();
+  const password = role === 'interactions_app' ? s.APP_PASSWORD : s.DBA_PASSWORD;
+  const client = new pg.Client({ host: '127.0.0.1', port: env.pgPort, user: role, password, database: 'interactions' });
+  await client.connect();
+  return client;
+}
+
 // ------------------------------------------------------------------ HTTP
 
 /** The base path of a contact center's location in the test configuration. */
