@@ -221,3 +221,25 @@ export async function eventually(fn, ms = 5000, step = 25) {
   }
   throw new Error(`condition not met within ${ms} ms (last: ${JSON.stringify(last)})`);
 }
+
+// ------------------------------------------------------------------ more httpd instances
+
+/**
+ * Start another httpd with the module on a free port: httpdInstance('httpd2', {CCS: 't7'})
+ * -> {name, port, stop(), graceful(), kill(), start()}.  Settings are those of
+ * `scripts/lib/stack httpd-conf` (MPM, THREADS, EXTRA, NOLOC, ...).
+ */
+export function httpdInstance(name, settings = {}) {
+  const port = Number(stack('free-port').trim());
+  const conf = () => stack('httpd-conf', env.varDir, name, String(port), env.module,
+    ...Object.entries({ CCS: process.env.MI_TEST_CCS || '', ...settings }).map(([k, v]) => `${k}=${v}`));
+  const inst = {
+    name, port,
+    start() { conf(); stack('httpd-start', env.varDir, name); return inst; },
+    stop() { stack('httpd-stop', env.varDir, name); },
+    graceful() { stack('httpd-graceful', env.varDir, name); },
+    kill() { stack('httpd-kill', env.varDir, name); },
+    rewrite(more) { Object.assign(settings, more); },
+  };
+  return inst;
+}
