@@ -4,14 +4,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { db, env, freshContactCenter, httpdInstance, watchErrorLog } from '../lib/harness.mjs';
 
 const NAME = 'httpd-vh';
-watchErrorLog([], NAME);
+// the wrong password for the password file is refused by mod_auth_basic, which logs it
+watchErrorLog([/AH01617: user agent1: authentication failure for "\/api\/v2\/me": Password Mismatch/], NAME);
 let inst;
 
-function vhost(serverName, cc, extra = '') {
+function vhost(serverName, cc, extra = '', auth = 'AuthBasicProvider socache interactions\n        AuthnCacheProvideFor interactions') {
   return `<VirtualHost 127.0.0.1:*>
     ServerName ${serverName}
     InteractionsContactCenter ${cc}
@@ -20,8 +22,7 @@ function vhost(serverName, cc, extra = '') {
         SetHandler interactions
         AuthType Basic
         AuthName "${serverName}"
-        AuthBasicProvider socache interactions
-        AuthnCacheProvideFor interactions
+        ${auth}
         AuthnCacheContext ${serverName}
         Require valid-user
     </Location>
@@ -40,15 +41,20 @@ before(async () => {
     InteractionsMaxUserDataSize 100
     InteractionsMaxPageSize 5
     InteractionsDefaultPageSize 2`));
+  // a password file knows agent1 (a user of t12) and ghost (nobody in t12)
+  const pw = path.join(env.varDir, 'users.htpasswd');
+  execFileSync('htpasswd', ['-bc', pw, 'agent1', 'filepass'], { stdio: 'ignore' });
+  execFileSync('htpasswd', ['-b', pw, 'ghost', 'filepass'], { stdio: 'ignore' });
+  fs.appendFileSync(extra, vhost('file.test', 't12', '', `AuthBasicProvider file\n        AuthUserFile ${pw}`));
   inst = httpdInstance(NAME, { NOLOC: 1, CCS: '', EXTRA: extra });
   inst.start();
 });
 after(() => inst.stop());
 
 // fetch() may not set Host; node:http may, and name-based virtual hosts need it
-function call(host, method, p, body, user = 'feeder') {
+function call(host, method, p, body, user = 'feeder', password = 'password') {
   const payload = body === undefined ? undefined : (typeof body === 'string' ? body : JSON.stringify(body));
-  const headers = { Host: host, Authorization: 'Basic ' + Buffer.from(`${user}:password`).toString('base64') };
+  const headers = { Host: host, Authorization: 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64') };
   if (payload !== undefined) {
     headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = Buffer.byteLength(payload);
@@ -102,4 +108,15 @@ test('every request limit is configurable', async () => {
   const dflt = await call('two.test', 'GET', '/interactions', undefined, 'admin');
   assert.equal(dflt.json.uris.length, 2);
   assert.equal(dflt.json.limit, 2);
+});
+
+test('any httpd authn module works; its users are looked up in the contact center', async () => {
+  const me = await call('file.test', 'GET', '/me', undefined, 'agent1', 'filepass');
+  assert.equal(me.json.statusCode, 0);
+  assert.equal(me.json.user.userName, 'agent1');
+  const ghost = await call('file.test', 'GET', '/me', undefined, 'ghost', 'filepass');
+  assert.deepEqual([ghost.status, ghost.json.statusCode], [401, 20]);
+  // the password file decides, not the database's password
+  const dbPassword = await call('file.test', 'GET', '/me', undefined, 'agent1', 'password');
+  assert.deepEqual([dbPassword.status, dbPassword.json.statusCode], [401, 20]);
 });
