@@ -18,6 +18,7 @@
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <mpm_common.h>
 #include <util_filter.h>
 
 #include "mi_json.h"
@@ -83,6 +84,20 @@ static void mi_child_init(apr_pool_t *pchild, server_rec *s)
     /* the push channel: waiters, the Bayeux server and the listener thread */
     mi_push_child_init(pchild, s, proc);
     mi_proc = proc;
+    mi_maint_start(proc, s, pchild);
+}
+
+/* Graceful stop (httpd 2.4.49+): let the background thread finish now rather than at the
+ * end of its interval. */
+static void mi_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    (void)pchild;
+    (void)graceful;
+    if (mi_proc != NULL) {
+        mi_maint_wake_for_stop(mi_proc);
+    }
+    /* held /meta/connect requests answer at once, graceful or not */
+    mi_push_child_stopping(pchild, graceful);
 }
 
 /* ------------------------------------------------------------------ error pages */
@@ -159,12 +174,9 @@ static void mi_register_hooks(apr_pool_t *p)
 {
     /* settings and logging; before modules that might log through us */
     ap_hook_post_config(mi_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    /* per child: the database pool */
+    /* per child: the database pool and the maintenance thread */
     ap_hook_child_init(mi_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-#if AP_MODULE_MAGIC_AT_LEAST(20120211, 110)
-    /* graceful or not, held /meta/connect requests answer at once (httpd 2.4.49+) */
-    ap_hook_child_stopping(mi_push_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
-#endif
+    ap_hook_child_stopping(mi_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     /* the REST API and the push channel */
     ap_hook_handler(mi_rest_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* JSON error envelopes for httpd's own errors inside our locations */

@@ -30,17 +30,18 @@ struct mi_push_t;
 struct mi_listener_t;
 
 /** Per child process state, built in child_init (never in the post_config dry run). */
-typedef struct {
+typedef struct mi_process_t mi_process_t;
+struct mi_process_t {
     apr_pool_t *pool;
     mi_store_t *store;
-    struct mi_waiters_t *waiters;     /* held /meta/connect requests */
-    struct mi_push_t *push;           /* the Bayeux server */
-    struct mi_listener_t *listener;   /* follows the history stream; NULL when it failed */
-    /** Call after this process changed data outside a REST write (e.g. the maintenance
-     *  thread): held connects here, and through the doorbell everywhere, look at the
-     *  history stream now instead of at their next fallback read.  Cheap; never blocks. */
-    void (*on_change)(void);
-} mi_process_t;
+    struct mi_maint_t *maint;        /* the maintenance thread */
+    struct mi_waiters_t *waiters;    /* held /meta/connect requests */
+    struct mi_push_t *push;          /* the Bayeux server */
+    struct mi_listener_t *listener;  /* follows the history stream; NULL when it failed */
+    /* Called (from any thread) after this process changed interactions outside an API
+     * request, e.g. when offers expired; the push channel sets it to wake its listener. */
+    void (*on_change)(mi_process_t *proc);
+};
 
 /** This child's state; NULL before child_init or when it failed. */
 extern mi_process_t *mi_proc;
@@ -77,6 +78,12 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc);
 
 /** child_stopping: answer every held connect now. */
 void mi_push_child_stopping(apr_pool_t *pchild, int graceful);
+
+/* mod_interactions_maint.c */
+/** Start this child's maintenance thread (offer timeouts, stuck routing, session expiry). */
+apr_status_t mi_maint_start(mi_process_t *proc, server_rec *s, apr_pool_t *pchild);
+/** Ask the maintenance thread to stop soon (graceful stop). */
+void mi_maint_wake_for_stop(mi_process_t *proc);
 
 /* mod_interactions_authn.c */
 void mi_authn_register(apr_pool_t *p);

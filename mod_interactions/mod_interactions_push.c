@@ -258,14 +258,15 @@ void mi_push_after_write(const char *op)
         }
     }
     if (mi_proc != NULL && mi_proc->on_change != NULL) {
-        mi_proc->on_change();
+        mi_proc->on_change(mi_proc);
     }
 }
 
-static void poke(void)
+/* mi_process_t.on_change: REST writes and the maintenance thread call it */
+static void poke(mi_process_t *proc)
 {
-    if (mi_proc != NULL && mi_proc->listener != NULL) {
-        mi_listener_poke(mi_proc->listener);
+    if (proc->listener != NULL) {
+        mi_listener_poke(proc->listener);
     }
 }
 

@@ -8,8 +8,9 @@ $$;
 COMMENT ON FUNCTION interactions.has_role(interactions.caller, text[]) IS 'Does the caller have any of these roles?';
 
 CREATE OR REPLACE FUNCTION interactions.api_me(c interactions.caller) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('statusCode', 0, 'user', jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN jsonb_build_object('statusCode', 0, 'user', jsonb_build_object(
         'id', c.id,
         'userName', c.login,
         'roles', to_jsonb(c.roles),
@@ -19,8 +20,9 @@ LANGUAGE sql STABLE AS $$
                                                 'capacity', ch.capacity)
                              ORDER BY ch.media)
               FROM interactions.agent_channels ch
-             WHERE ch.cc_id = c.cc_id AND ch.user_id = c.id), '[]'::jsonb)))
-$$;
+             WHERE ch.cc_id = c.cc_id AND ch.user_id = c.id), '[]'::jsonb)));
+END $$;
+
 COMMENT ON FUNCTION interactions.api_me(interactions.caller) IS 'GET /me.';
 
 -- GET /interactions: the contact center's active interactions (or those in the state asked
@@ -93,7 +95,8 @@ END $$;
 COMMENT ON FUNCTION interactions.api_my_list(interactions.caller, jsonb) IS 'GET /me/interactions.';
 
 -- GET /interactions/{id}: admins, supervisors and integrations see any interaction of their
--- contact center; an agent those offered to, owned by, or handled earlier by them.
+-- contact center; an agent those offered to, owned by, or handled earlier by them, and what
+-- lies in a workbin they may use (they could Pull it).
 CREATE OR REPLACE FUNCTION interactions.api_get(c interactions.caller, a jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -106,7 +109,10 @@ BEGIN
     IF NOT interactions.has_role(c, 'admin', 'supervisor', 'apiuser')
        AND NOT (interactions.has_role(c, 'agent')
                 AND (v.invitee_id IS NOT DISTINCT FROM c.id OR v.owner_id IS NOT DISTINCT FROM c.id
-                     OR c.id = ANY (v.participants))) THEN
+                     OR c.id = ANY (v.participants)
+                     OR EXISTS (SELECT 1 FROM interactions.workbins w
+                                 WHERE w.cc_id = v.cc_id AND w.id = v.workbin_id
+                                   AND (w.owner_id IS NULL OR w.owner_id = c.id)))) THEN
         RETURN interactions.err(5, 'this interaction is not yours');
     END IF;
     RETURN jsonb_build_object('statusCode', 0, 'interaction', interactions.snapshot_of(v, true));
@@ -154,6 +160,7 @@ BEGIN
     SELECT c.cc_id, v_id, e.key, e.value FROM jsonb_each(v_ud) e;
     PERFORM interactions.record('Create', NULL, v_id,
         CASE WHEN v_ud = '{}'::jsonb THEN NULL ELSE jsonb_build_object('set', v_ud) END);
+    PERFORM interactions.route_interaction(c.cc_id, v_id);
     RETURN jsonb_build_object('statusCode', 0, 'id', v_id, 'created', true,
                               'referenceId', current_setting('interactions.ref')::bigint);
 END $$;
@@ -185,6 +192,11 @@ BEGIN
         WHEN 'my_list' THEN interactions.api_my_list(c, p_args)
         WHEN 'get'     THEN interactions.api_get(c, p_args)
         WHEN 'create'  THEN interactions.api_create(c, p_args)
+        WHEN 'operation' THEN interactions.api_operation(c, p_args)
+        WHEN 'update'  THEN interactions.api_update(c, p_args)
+        WHEN 'channel' THEN interactions.api_channel(c, p_args)
+        WHEN 'workbins' THEN interactions.api_workbins(c)
+        WHEN 'workbin' THEN interactions.api_workbin(c, p_args)
         ELSE interactions.err(6, 'no such operation')
     END;
     IF (v_res->>'statusCode')::integer <> 0 THEN

@@ -65,7 +65,7 @@ GRANT SELECT, INSERT, UPDATE ON interactions.agent_channels TO interactions_app;
 GRANT SELECT ON interactions.queues, interactions.queue_members, interactions.workbins TO interactions_app;
 GRANT SELECT, INSERT, UPDATE ON interactions.interactions TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.user_data TO interactions_app;
-GRANT SELECT, INSERT ON interactions.history TO interactions_app;
+GRANT SELECT, INSERT ON interactions.history, interactions.agent_events TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.push_sessions TO interactions_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA interactions TO interactions_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_app;
@@ -78,6 +78,8 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions_ext TO interactions_system
 
 -- DBAs: read everything, provision through the functions
 GRANT SELECT ON ALL TABLES IN SCHEMA interactions TO interactions_dba;
+GRANT SELECT ON interactions.interaction_history, interactions.agent_activity,
+                interactions.queue_statistics TO interactions_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_dba;
 
 -- provisioning is not the module's business
@@ -88,5 +90,6 @@ REVOKE EXECUTE ON FUNCTION
     interactions.add_queue_member(text, text, text),
     interactions.create_workbin(text, text, text),
     interactions.set_agent_capacity(text, text, text, integer),
-    interactions.cc_by_name(text)
+    interactions.cc_by_name(text),
+    interactions.purge_history(timestamptz)
   FROM interactions_app;
