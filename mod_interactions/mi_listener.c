@@ -1,10 +1,12 @@
 /* mi_listener.c — see mi_listener.h */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_atomic.h>
 #include <apr_poll.h>
 #include <apr_portable.h>
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 
 #include "mi_json.h"
@@ -18,6 +20,8 @@
 #define RECHECK_MAX    apr_time_from_msec(1000)
 #define BACKOFF_MIN    apr_time_from_msec(100)   /* reconnecting */
 #define BACKOFF_MAX    apr_time_from_sec(5)
+#define MAX_ANNOUNCE   1000                      /* queued disconnect announcements */
+#define DISCONNECT_TAG "disconnect "
 
 struct mi_listener_t {
     apr_pool_t *pool;
@@ -35,7 +39,10 @@ struct mi_listener_t {
     int stopped;
     volatile apr_uint32_t poked;
     volatile apr_uint32_t stopping;
-    volatile apr_uint32_t n_reads, n_doorbells, n_connects, n_woken;
+    volatile apr_uint32_t n_reads, n_doorbells, n_connects, n_woken, n_cancelled;
+    apr_thread_mutex_t *qlock;      /* guards the announcements below */
+    apr_pool_t *qpool;
+    apr_array_header_t *queue;      /* payloads of disconnect announcements to send */
 };
 
 /* ------------------------------------------------------------------ the connection */
@@ -177,6 +184,72 @@ static apr_status_t read_stream(mi_listener_t *l, int *punstable)
     return rv;
 }
 
+/* ------------------------------------------------------------------ disconnects */
+
+/* "disconnect <cc> <clientId> <login>" from another process: answer our held connect of
+ * that session, if we have one. */
+static void disconnected(mi_listener_t *l, const char *payload)
+{
+    const char *s = payload + sizeof(DISCONNECT_TAG) - 1, *client, *login;
+    char *end;
+    long cc;
+
+    if (strncmp(payload, DISCONNECT_TAG, sizeof(DISCONNECT_TAG) - 1) != 0) {
+        return;
+    }
+    cc = strtol(s, &end, 10);
+    if (end == s || *end != ' ') {
+        return;
+    }
+    client = end + 1;
+    login = strchr(client, ' ');
+    if (login == NULL || login - client != 32) {
+        return;
+    }
+    client = apr_pstrmemdup(l->read_pool, client, 32);
+    apr_atomic_add32(&l->n_cancelled, (apr_uint32_t)mi_waiters_cancel_client(
+        l->conf.waiters, (int)cc, login + 1, client, MI_WAITER_DISCONNECTED));
+}
+
+void mi_listener_announce_disconnect(mi_listener_t *l, int cc, const char *login,
+                                     const char *client_id)
+{
+    apr_thread_mutex_lock(l->qlock);
+    if (l->queue->nelts < MAX_ANNOUNCE) {
+        APR_ARRAY_PUSH(l->queue, const char *) =
+            apr_psprintf(l->qpool, DISCONNECT_TAG "%d %s %s", cc, client_id, login);
+    }
+    apr_thread_mutex_unlock(l->qlock);
+    mi_listener_poke(l);
+}
+
+/* Send the queued announcements (listener thread). */
+static apr_status_t announce(mi_listener_t *l)
+{
+    apr_array_header_t *todo;
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    apr_thread_mutex_lock(l->qlock);
+    if (l->queue->nelts == 0) {
+        apr_thread_mutex_unlock(l->qlock);
+        return APR_SUCCESS;
+    }
+    apr_pool_clear(l->read_pool);
+    todo = apr_array_make(l->read_pool, l->queue->nelts, sizeof(const char *));
+    for (i = 0; i < l->queue->nelts; i++) {
+        APR_ARRAY_PUSH(todo, const char *) =
+            apr_pstrdup(l->read_pool, APR_ARRAY_IDX(l->queue, i, const char *));
+    }
+    apr_pool_clear(l->qpool);
+    l->queue = apr_array_make(l->qpool, 8, sizeof(const char *));
+    apr_thread_mutex_unlock(l->qlock);
+    for (i = 0; i < todo->nelts && rv == APR_SUCCESS; i++) {
+        rv = mi_push_store_notify(l->conn, APR_ARRAY_IDX(todo, i, const char *));
+    }
+    return rv;
+}
+
 /* ------------------------------------------------------------------ the thread */
 
 static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
@@ -227,6 +300,13 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
             }
             every = !held ? idle : unstable ? unstable_wait : fallback;
         }
+        if (l->conn != NULL && announce(l) != APR_SUCCESS) {
+            outage(l, "announcing a disconnect failed", PQerrorMessage(l->conn));
+            drop_conn(l);
+            next_connect = now + backoff;
+            need_read = 1;
+            continue;
+        }
         if (l->conn != NULL && need_bell) {
             /* one doorbell for every poke since the last one */
             need_bell = 0;
@@ -260,9 +340,15 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
             }
             else {
                 while ((nt = PQnotifies(l->conn)) != NULL) {
-                    /* our own doorbell comes back too; the others' mean "read" */
+                    /* our own doorbell comes back too; the others' mean "read", or that a
+                     * session was disconnected */
                     if (nt->be_pid != PQbackendPID(l->conn)) {
-                        need_read = 1;
+                        if (nt->extra != NULL && *nt->extra != '\0') {
+                            disconnected(l, nt->extra);
+                        }
+                        else {
+                            need_read = 1;
+                        }
                     }
                     PQfreemem(nt);
                 }
@@ -298,8 +384,12 @@ apr_status_t mi_listener_start(mi_listener_t **pl, const mi_listener_conf_t *con
     l->conf = *conf;
     if (l->conf.fallback_ms <= 0) l->conf.fallback_ms = 1000;
     if (l->conf.idle_ms <= 0) l->conf.idle_ms = 10000;
+    l->queue = NULL;
     if ((rv = apr_pool_create(&l->conn_pool, lp)) != APR_SUCCESS
         || (rv = apr_pool_create(&l->read_pool, lp)) != APR_SUCCESS
+        || (rv = apr_pool_create(&l->qpool, lp)) != APR_SUCCESS
+        || (rv = apr_thread_mutex_create(&l->qlock, APR_THREAD_MUTEX_DEFAULT, lp)) != APR_SUCCESS
+        || (l->queue = apr_array_make(l->qpool, 8, sizeof(const char *))) == NULL
         || (rv = apr_pollset_create(&l->pollset, 1, lp, APR_POLLSET_WAKEABLE)) != APR_SUCCESS
         || (rv = apr_thread_create(&l->thread, NULL, run, l, lp)) != APR_SUCCESS) {
         apr_pool_destroy(lp);
@@ -335,4 +425,5 @@ void mi_listener_stats(mi_listener_t *l, mi_listener_stats_t *st)
     st->doorbells = apr_atomic_read32(&l->n_doorbells);
     st->connects = apr_atomic_read32(&l->n_connects);
     st->woken = apr_atomic_read32(&l->n_woken);
+    st->cancelled = apr_atomic_read32(&l->n_cancelled);
 }

@@ -39,6 +39,7 @@ typedef struct {
     apr_uint32_t doorbells;       /* doorbells rung */
     apr_uint32_t connects;        /* connections opened */
     apr_uint32_t woken;           /* waiters woken */
+    apr_uint32_t cancelled;       /* waiters cancelled by other processes' disconnects */
 } mi_listener_stats_t;
 
 /** Start the thread (in a child process; never in the parent).  Its resources live in a
@@ -49,6 +50,12 @@ apr_status_t mi_listener_start(mi_listener_t **pl, const mi_listener_conf_t *con
 /** Something committed here: read the stream now and ring the doorbell.  Cheap, never
  *  blocks, callable from any thread. */
 void mi_listener_poke(mi_listener_t *l);
+
+/** Session @client_id of @login in @cc was disconnected here: tell every process, so that
+ *  one holding a connect of that session answers it now (CometD waits for that answer after
+ *  a disconnect).  Queued and sent by the listener thread; never blocks. */
+void mi_listener_announce_disconnect(mi_listener_t *l, int cc, const char *login,
+                                     const char *client_id);
 
 /** Stop the thread and close its connection (idempotent). */
 void mi_listener_stop(mi_listener_t *l);

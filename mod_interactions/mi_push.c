@@ -15,6 +15,8 @@ struct mi_push_t {
     mi_push_conf_t conf;
     mi_push_backend_t backend;
     mi_waiters_t *waiters;
+    mi_push_gone_cb *gone;
+    void *gone_baton;
 };
 
 /* Sessions looked up while processing one request (normally one clientId). */
@@ -44,6 +46,12 @@ apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
     push->waiters = waiters;
     *ppush = push;
     return APR_SUCCESS;
+}
+
+void mi_push_on_gone(mi_push_t *push, mi_push_gone_cb *fn, void *baton)
+{
+    push->gone = fn;
+    push->gone_baton = baton;
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -386,11 +394,13 @@ static void meta_disconnect(ctx_t *x, const mi_bx_msg_t *m)
         add(x, unavailable(x, m, "retry"));
         return;
     }
-    /* a connect of this session held here answers now (one held elsewhere finds the session
-     * gone when its hold ends) */
-    if (x->push->waiters != NULL) {
-        mi_waiters_cancel_client(x->push->waiters, x->req->cc, x->req->login, m->client_id,
-                                 MI_WAITER_DISCONNECTED);
+    /* A connect of this session held here answers now; one held by another process is
+     * told through the listener (CometD waits for that answer after a disconnect). */
+    if ((x->push->waiters == NULL
+         || mi_waiters_cancel_client(x->push->waiters, x->req->cc, x->req->login, m->client_id,
+                                     MI_WAITER_DISCONNECTED) == 0)
+        && x->push->gone != NULL) {
+        x->push->gone(x->push->gone_baton, x->req->cc, x->req->login, m->client_id);
     }
     add(x, mi_bx_reply(m, 1, m->client_id));
 }

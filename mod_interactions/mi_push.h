@@ -106,6 +106,12 @@ apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
                             const mi_push_backend_t *backend, mi_waiters_t *waiters,
                             apr_pool_t *p);
 
+/** Called after a session was disconnected here while no connect of it was held in this
+ *  process: another process may hold one, which should answer now. */
+typedef void mi_push_gone_cb(void *baton, int cc, const char *login, const char *client_id);
+
+void mi_push_on_gone(mi_push_t *push, mi_push_gone_cb *fn, void *baton);
+
 /** Process the parsed body @doc.  Returns 1 with @resp filled (always at least one reply),
  *  or 0 with *perr when @doc is not a Bayeux request.  May block for a held connect. */
 int mi_push_handle(mi_push_t *push, const mi_push_req_t *req, json_object *doc,

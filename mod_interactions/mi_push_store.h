@@ -33,6 +33,9 @@ apr_status_t mi_push_store_wakeups(PGconn *conn, const char *xid, long long seq,
 /** Ring the doorbell: wake the listeners of every process and server on this database. */
 apr_status_t mi_push_store_doorbell(PGconn *conn);
 
+/** Send @payload on the doorbell channel (its own transaction, like the doorbell). */
+apr_status_t mi_push_store_notify(PGconn *conn, const char *payload);
+
 /** The doorbell's channel name. */
 #define MI_PUSH_DOORBELL "interactions_events"
 

@@ -270,6 +270,11 @@ static void poke(mi_process_t *proc)
     }
 }
 
+static void gone(void *baton, int cc, const char *login, const char *client_id)
+{
+    mi_listener_announce_disconnect(baton, cc, login, client_id);
+}
+
 /* ------------------------------------------------------------------ per child */
 
 static apr_status_t push_child_cleanup(void *data)
@@ -323,6 +328,9 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, MI_LOGNO(00507)
                      "starting the push listener thread failed");
         proc->listener = NULL;
+    }
+    if (proc->listener != NULL) {
+        mi_push_on_gone(proc->push, gone, proc->listener);
     }
     proc->on_change = poke;
     apr_pool_pre_cleanup_register(pchild, proc, push_child_cleanup);

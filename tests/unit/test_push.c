@@ -595,17 +595,51 @@ static void clients_may_not_publish(void)
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 0), "error"), "402::Unknown client");
 }
 
+static int gone_calls;
+static const char *gone_client;
+
+static void gone(void *baton, int cc, const char *login, const char *client_id)
+{
+    gone_calls++;
+    gone_client = apr_pstrdup(tp, client_id);
+    CU_ASSERT_EQUAL(cc, 7);
+    CU_ASSERT_STRING_EQUAL(login, "agent1");
+}
+
 static void disconnect_ends_the_session(void)
 {
     rig_t *r = rig("agent", 10);
     const char *cid = handshake(r, 0);
-    json_object *d = at(send1(r, msg("[{\"id\":\"8\",\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", cid)), 0);
+    json_object *d;
 
+    gone_calls = 0;
+    mi_push_on_gone(r->push, gone, NULL);
+    d = at(send1(r, msg("[{\"id\":\"8\",\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", cid)), 0);
     CU_ASSERT_TRUE(json_object_get_boolean(mi_json_get(d, "successful")));
+    /* no connect of it held here: the other processes are told */
+    CU_ASSERT_EQUAL(gone_calls, 1);
+    CU_ASSERT_STRING_EQUAL(gone_client, cid);
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(d, "id"), "8");
     CU_ASSERT_PTR_NULL(r->f.client_id);
     d = at(send1(r, msg("[{\"id\":\"9\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)), 0);
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(d, "error"), "402::Unknown client");
+    CU_ASSERT_EQUAL(gone_calls, 1);
+}
+
+static void a_disconnect_answers_the_connect_held_here(void)
+{
+    rig_t *r = rig("agent", 10);
+    const char *cid = handshake(r, 0);
+    mi_waiter_t *w = NULL;
+
+    gone_calls = 0;
+    mi_push_on_gone(r->push, gone, NULL);
+    /* as if another thread of this process held a connect of the session */
+    CU_ASSERT_EQUAL_FATAL(mi_waiter_register(r->waiters, 7, "agent1", cid, tp, &w), APR_SUCCESS);
+    send1(r, msg("[{\"id\":\"8\",\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", cid));
+    CU_ASSERT_EQUAL(mi_waiter_wait(r->waiters, w, apr_time_now() + apr_time_from_sec(60)), MI_WAITER_CANCELLED);
+    CU_ASSERT_EQUAL(mi_waiter_reason(r->waiters, w), MI_WAITER_DISCONNECTED);
+    CU_ASSERT_EQUAL(gone_calls, 0);
 }
 
 static void what_is_not_bayeux_is_rejected(void)
@@ -649,6 +683,7 @@ void add_push_suite(void)
         UNIT_TEST(meta_and_unknown_channels_are_refused_and_service_ones_recorded_nowhere),
         UNIT_TEST(clients_may_not_publish),
         UNIT_TEST(disconnect_ends_the_session),
+        UNIT_TEST(a_disconnect_answers_the_connect_held_here),
         UNIT_TEST(what_is_not_bayeux_is_rejected),
         CU_TEST_INFO_NULL
     };
