@@ -187,3 +187,47 @@ export async function rawDisconnect(s) {
   return bayeux(s.user, [{ id: nextId(), channel: '/meta/disconnect', clientId: s.clientId }],
     { cc: s.cc, suffix: '/disconnect', cookie: s.cookie, port: s.port });
 }
+
+// ------------------------------------------------------------------ a connection dropper
+
+/**
+ * A TCP proxy to 127.0.0.1:@targetPort that, once armed, cuts the connection carrying the
+ * next response with a push message in it, before the client sees that response: a
+ * forced connection drop at the worst moment.  -> {port, arm(), drops, close()}
+ */
+export async function dropProxy(targetPort) {
+  const net = await import('node:net');
+  const sockets = new Set();
+  const state = { armed: false, drops: 0 };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => {
+      if (state.armed && d.includes('"data":{"messageType"')) {
+        state.armed = false;
+        state.drops++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(d);
+    });
+    const end = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
+    client.on('close', end);
+    upstream.on('close', end);
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    arm() { state.armed = true; },
+    get drops() { return state.drops; },
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
