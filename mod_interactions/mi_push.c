@@ -33,6 +33,7 @@ typedef struct {
     int nmsgs;
     json_object *replies;
     known_t *known;
+    int stopping;                /* the waiter registry is closed: this process stops */
 } ctx_t;
 
 apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
@@ -235,6 +236,7 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
         if (rv != APR_SUCCESS) {
             c.hold_ms = 0;
             busy = (rv == APR_EBUSY);
+            x->stopping = (rv == APR_EOF);
         }
     }
     deadline = apr_time_now() + apr_time_from_msec(c.hold_ms);
@@ -268,6 +270,7 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
                 else if (why == MI_WAITER_STOPPING) {
                     /* this process is going away; the session is not: reconnect elsewhere */
                     mi_bx_set_advice(r, "retry", 0, conf->timeout_ms, 0);
+                    x->stopping = 1;
                 }
                 break;
             }
@@ -426,6 +429,7 @@ int mi_push_handle(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
 
     resp->replies = NULL;
     resp->new_browser = NULL;
+    resp->close_connection = 0;
     memset(&x, 0, sizeof(x));
     x.nmsgs = mi_bx_parse(doc, req->pool, &msgs, perr);
     if (x.nmsgs == 0) {
@@ -459,5 +463,6 @@ int mi_push_handle(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
             break;
         }
     }
+    resp->close_connection = x.stopping;
     return 1;
 }

@@ -100,6 +100,8 @@ typedef struct {
 typedef struct {
     json_object *replies;      /* the JSON array to send (bound to the request pool) */
     const char *new_browser;   /* set this BAYEUX_BROWSER cookie, or NULL */
+    int close_connection;      /* this process is stopping: the client should reconnect
+                                  elsewhere, not on this keep-alive connection */
 } mi_push_resp_t;
 
 apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,

@@ -241,6 +241,10 @@ int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_
     if (!mi_push_handle(mi_proc->push, &req, doc, &resp, &perr)) {
         return mi_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST, perr));
     }
+    if (resp.close_connection) {
+        /* told to reconnect at once: over a new connection, to a process that stays */
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
     return send_replies(r, dc, &resp, callback);
 }
 

@@ -511,6 +511,23 @@ static void a_browser_over_its_share_is_told_multiple_clients(void)
                            "{\"reconnect\":\"retry\",\"interval\":2000,\"timeout\":60000,\"multiple-clients\":true}");
 }
 
+static void a_stopping_process_answers_at_once_and_lets_the_connection_go(void)
+{
+    rig_t *r = rig("agent", 10);
+    const char *cid = handshake(r, 0);
+    mi_push_resp_t resp;
+    json_object *c;
+
+    mi_waiters_shutdown(r->waiters);
+    c = at(send_as(r, "agent1", NULL, msg("[{\"id\":\"2\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid), &resp), 0);
+    CU_ASSERT_TRUE(json_object_get_boolean(mi_json_get(c, "successful")));
+    CU_ASSERT_EQUAL(r->f.connects[0].hold_ms, 0);
+    CU_ASSERT_TRUE(resp.close_connection);
+    send_as(r, "agent1", NULL, msg("[{\"id\":\"3\",\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\","
+                                   "\"subscription\":\"/v2/me/interactions\"}]", cid), &resp);
+    CU_ASSERT_FALSE(resp.close_connection);
+}
+
 static void a_database_failure_on_connect_says_retry_later(void)
 {
     rig_t *r = rig("agent", 10);
@@ -677,6 +694,7 @@ void add_push_suite(void)
         UNIT_TEST(a_client_timeout_shorter_than_the_servers_is_honoured),
         UNIT_TEST(a_full_registry_answers_at_once_and_says_when_to_come_back),
         UNIT_TEST(a_browser_over_its_share_is_told_multiple_clients),
+        UNIT_TEST(a_stopping_process_answers_at_once_and_lets_the_connection_go),
         UNIT_TEST(a_database_failure_on_connect_says_retry_later),
         UNIT_TEST(subscribe_echoes_the_subscription_as_sent),
         UNIT_TEST(an_agent_may_not_subscribe_the_contact_center_channel),
