@@ -232,7 +232,7 @@ static int call(mi_req_t *q, const char *op, json_object *args, int uris_only)
     apr_status_t rv;
     int sc;
 
-    rv = mi_store_api(mi_proc->store, q->cc, r->user, op, args, r->pool, &res);
+    rv = mi_store_api(mi_proc->store, q->cc, r->user, op, args, q->lim.max_depth, r->pool, &res);
     if (rv != APR_SUCCESS) {
         return mi_send_error(r, mi_store_error(r, rv, &err));
     }
