@@ -299,7 +299,8 @@ int main(int argc, char **argv)
                     }
                     else {
                         if (measuring) err_count++;
-                        if (err_count < 5) fprintf(stderr, "HTTP %d: %.*s\n", status, (int)(blen < 300 ? blen : 300), body);
+                        static int shown;
+                        if (shown++ < 5) fprintf(stderr, "HTTP %d: %.*s\n", status, (int)(blen < 300 ? blen : 300), body);
                     }
                 }
                 if (opt.scenario == S_CYCLE) {

@@ -8,5 +8,6 @@ SELECT interactions.create_user('bench', 'agent' || i, 'password', ARRAY['agent'
        interactions.create_queue('bench', 'q' || i),
        interactions.add_queue_member('bench', 'q' || i, 'agent' || i)
   FROM generate_series(1, :agents) i;
-UPDATE interactions.agent_channels SET state = 'Ready'
+-- capacity is no limit here: an interrupted run leaves work behind that must not block the next
+UPDATE interactions.agent_channels SET state = 'Ready', capacity = 1000000
  WHERE cc_id = interactions.contact_center_id('bench');

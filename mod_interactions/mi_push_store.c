@@ -33,6 +33,13 @@ static const mi_store_stmt_t st_disconnect = {
     "SELECT interactions.push_disconnect($1::int, $2::text, $3::text)::text", 3
 };
 
+/* Results hold interaction snapshots, whose user data nests as deep as the location that
+ * wrote it allowed (32 levels by default), four levels down.  json-c allocates and clears a
+ * parse stack of the allowed depth for every document, so the common case gets a modest
+ * allowance and only a document that needs more is parsed again with a large one. */
+#define RESULT_DEPTH       64
+#define RESULT_DEPTH_LARGE 1000
+
 /* Call @stmt and parse its JSON document; statusCode 20 (unknown user) is APR_NOTFOUND. */
 static apr_status_t call(mi_store_t *store, const mi_store_stmt_t *stmt,
                          const char *const *params, apr_pool_t *p, json_object **pres)
@@ -46,8 +53,11 @@ static apr_status_t call(mi_store_t *store, const mi_store_stmt_t *stmt,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (text == NULL || mi_json_parse(pres, text, strlen(text), 1000, p, &jerr) != APR_SUCCESS
-        || !json_object_is_type(*pres, json_type_object)) {
+    if (text != NULL
+        && mi_json_parse(pres, text, strlen(text), RESULT_DEPTH, p, &jerr) != APR_SUCCESS) {
+        mi_json_parse(pres, text, strlen(text), RESULT_DEPTH_LARGE, p, &jerr);
+    }
+    if (text == NULL || *pres == NULL || !json_object_is_type(*pres, json_type_object)) {
         mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00401)
                       "%s returned no usable document", stmt->name);
         *pres = NULL;

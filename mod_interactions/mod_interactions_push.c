@@ -184,6 +184,9 @@ static int send_replies(request_rec *r, const mi_dir_conf_t *dc, const mi_push_r
                                     strcmp(ap_http_scheme(r), "https") == 0 ? "; Secure" : ""));
     }
     ap_set_content_length(r, (apr_off_t)len);
+    /* counted like every API answer (failures inside a batch are Bayeux replies, not
+     * statusCodes) */
+    mi_status_count(r, HTTP_OK, MI_SC_OK);
     if (!r->header_only) {
         ap_rwrite(text, (int)len, r);
     }
