@@ -80,7 +80,7 @@ static apr_status_t open_conn(mi_listener_t *l)
     rv = mi_pgpool_connect_direct(l->conf.pgpool, &conn, &err, l->conn_pool);
     if (rv != APR_SUCCESS) {
         outage(l, "cannot connect to PostgreSQL", err);
-        return rv;
+        goto leave;
     }
     rv = mi_push_store_listen(conn, l->conf.statement_timeout_ms);
     if (rv == APR_SUCCESS && !l->have_cursor) {
@@ -110,18 +110,23 @@ static apr_status_t open_conn(mi_listener_t *l)
     }
     if (rv != APR_SUCCESS) {
         outage(l, "cannot listen for the doorbell", PQerrorMessage(conn));
-        PQfinish(conn);
-        apr_pool_clear(l->conn_pool);
-        return rv;
+        goto leave;
     }
     l->conn = conn;
+    conn = NULL;
     apr_atomic_inc32(&l->n_connects);
     if (l->outage_logged) {
         mi_log_perror(MI_LOG_MARK, MI_LOG_NOTICE, 0, NULL, MI_LOGNO(00505)
                       "push listener: connected again; reading on from where it stopped");
         l->outage_logged = 0;
     }
-    return APR_SUCCESS;
+
+leave:
+    if (conn != NULL) {
+        PQfinish(conn);
+        apr_pool_clear(l->conn_pool);
+    }
+    return rv;
 }
 
 /* ------------------------------------------------------------------ reading the stream */
@@ -226,25 +231,24 @@ void mi_listener_announce_disconnect(mi_listener_t *l, int cc, const char *login
 /* Send the queued announcements (listener thread). */
 static apr_status_t announce(mi_listener_t *l)
 {
-    apr_array_header_t *todo;
+    apr_array_header_t *todo = NULL;
     apr_status_t rv = APR_SUCCESS;
     int i;
 
     apr_thread_mutex_lock(l->qlock);
-    if (l->queue->nelts == 0) {
-        apr_thread_mutex_unlock(l->qlock);
-        return APR_SUCCESS;
+    if (l->queue->nelts > 0) {
+        /* take them out under the lock; send them without it */
+        apr_pool_clear(l->read_pool);
+        todo = apr_array_make(l->read_pool, l->queue->nelts, sizeof(const char *));
+        for (i = 0; i < l->queue->nelts; i++) {
+            APR_ARRAY_PUSH(todo, const char *) =
+                apr_pstrdup(l->read_pool, APR_ARRAY_IDX(l->queue, i, const char *));
+        }
+        apr_pool_clear(l->qpool);
+        l->queue = apr_array_make(l->qpool, 8, sizeof(const char *));
     }
-    apr_pool_clear(l->read_pool);
-    todo = apr_array_make(l->read_pool, l->queue->nelts, sizeof(const char *));
-    for (i = 0; i < l->queue->nelts; i++) {
-        APR_ARRAY_PUSH(todo, const char *) =
-            apr_pstrdup(l->read_pool, APR_ARRAY_IDX(l->queue, i, const char *));
-    }
-    apr_pool_clear(l->qpool);
-    l->queue = apr_array_make(l->qpool, 8, sizeof(const char *));
     apr_thread_mutex_unlock(l->qlock);
-    for (i = 0; i < todo->nelts && rv == APR_SUCCESS; i++) {
+    for (i = 0; todo != NULL && i < todo->nelts && rv == APR_SUCCESS; i++) {
         rv = mi_push_store_notify(l->conn, APR_ARRAY_IDX(todo, i, const char *));
     }
     return rv;
