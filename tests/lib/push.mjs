@@ -6,10 +6,31 @@
 // held connect per browser (InteractionsPushSessionsPerBrowser 1): the others would be
 // told "multiple-clients" and poll.  So each client here gets its own jar, keyed by a
 // request header; clients given the same `browser` share one, like tabs of one browser.
+//
+// Standalone (benchmarks import it too): without scripts/test's environment, pass `url`
+// (the notifications URL) or `port` explicitly.
 import { adapt } from 'cometd-nodejs-client';
 import { CometD, AckExtension } from 'cometd';
 import faye from 'faye';
-import { basePath, env, eventually } from './harness.mjs';
+
+const defaultPort = () => Number(process.env.MI_PORT);
+
+/** The API base path of a test contact center (as in harness.mjs). */
+export function basePath(cc) {
+  return cc === 'demo' ? '/api/v2' : `/${cc}/api/v2`;
+}
+
+/** Poll @fn until it returns a truthy value (or throw after @ms). */
+export async function eventually(fn, ms = 5000, step = 25) {
+  const until = Date.now() + ms;
+  let last;
+  while (Date.now() < until) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, step));
+  }
+  throw new Error(`condition not met within ${ms} ms (last: ${JSON.stringify(last)})`);
+}
 
 const JAR_HEADER = 'X-MI-Browser';
 const jars = new Map();   // browser name -> Map(cookie name -> "name=value")
@@ -39,28 +60,28 @@ export function basic(user, password = 'password') {
   return 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
 }
 
-export function notificationsUrl(cc, port = env.port) {
+export function notificationsUrl(cc, port = defaultPort()) {
   return `http://127.0.0.1:${port}${basePath(cc)}/notifications`;
 }
 
 /**
  * A CometD client, subscribed (again after every handshake) to @channels.
- *   {cc, user, channels, ack, browser, websocket, port}
+ *   {cc, user, channels, ack, browser, websocket, port, url, password}
  * -> {messages, meta, cometd, clientId(), waitFor(pred, ms), count(pred), disconnect()}
  * messages: every {channel, data} received; meta: {handshakes, subscribeFailures: [..],
  * connectFailures: [..], multipleClients}.  Resolves after the first subscription succeeded
  * (or failed: see meta.subscribeFailures).
  */
 export async function cometdClient({ cc, user, channels = ['/v2/me/interactions'], ack = false,
-  browser, websocket = false, port = env.port, logLevel = 'warn' }) {
+  browser, websocket = false, port = defaultPort(), url, password = 'password', logLevel = 'warn' }) {
   const cometd = new CometD();
   if (!websocket) cometd.unregisterTransport('websocket');
   cometd.unregisterTransport('callback-polling');   // JSONP needs a DOM
   if (ack) cometd.registerExtension('ack', new AckExtension());
   cometd.configure({
-    url: notificationsUrl(cc, port),
+    url: url || notificationsUrl(cc, port),
     logLevel,
-    requestHeaders: { Authorization: basic(user), [JAR_HEADER]: browser || `client-${++jarSeq}` },
+    requestHeaders: { Authorization: basic(user, password), [JAR_HEADER]: browser || `client-${++jarSeq}` },
   });
   const messages = [];
   const meta = { handshakes: 0, transports: [], subscribeFailures: [], connectFailures: [],
@@ -105,10 +126,11 @@ export async function cometdClient({ cc, user, channels = ['/v2/me/interactions'
  * A Faye client subscribed to @channel: {cc, user, channel, port}
  * -> {messages (the data of each message), client, waitFor, disconnect()}.
  */
-export async function fayeClient({ cc, user, channel = '/v2/me/interactions', port = env.port }) {
-  const client = new faye.Client(notificationsUrl(cc, port), { timeout: 60, retry: 1 });
+export async function fayeClient({ cc, user, channel = '/v2/me/interactions', port = defaultPort(), url,
+  password = 'password' }) {
+  const client = new faye.Client(url || notificationsUrl(cc, port), { timeout: 60, retry: 1 });
   client.disable('websocket');
-  client.setHeader('Authorization', basic(user));
+  client.setHeader('Authorization', basic(user, password));
   const messages = [];
   const sub = client.subscribe(channel, (data) => messages.push({ channel, data }));
   await new Promise((resolve, reject) => sub.then(resolve, reject));
@@ -136,12 +158,12 @@ export function about(id) {
  * -> {status, headers, json, text, ms}.  opts: {cc, suffix, cookie, port, headers, body}.
  */
 export async function bayeux(user, messages, opts = {}) {
-  const { cc = 't7', suffix = '', cookie, port = env.port, headers = {}, body } = opts;
+  const { cc = 't7', suffix = '', cookie, port = defaultPort(), url, headers = {}, body } = opts;
   const h = { 'Content-Type': 'application/json', ...headers };
   if (user) h.Authorization = basic(user);
   if (cookie) h.Cookie = cookie;
   const t0 = Date.now();
-  const res = await fetch(notificationsUrl(cc, port) + suffix, {
+  const res = await fetch((url || notificationsUrl(cc, port)) + suffix, {
     method: 'POST', headers: h, body: body !== undefined ? body : JSON.stringify(messages),
   });
   const text = await res.text();
@@ -155,7 +177,7 @@ const nextId = () => String(++rawId);
 
 /** Handshake (and subscribe) a raw session: -> {clientId, cookie, port, cc, user}. */
 export async function rawSession(user, { cc = 't7', channels = ['/v2/me/interactions'], ack = false,
-  cookie, port = env.port } = {}) {
+  cookie, port = defaultPort() } = {}) {
   const hs = { id: nextId(), channel: '/meta/handshake', version: '1.0', minimumVersion: '1.0',
     supportedConnectionTypes: ['long-polling'] };
   if (ack) hs.ext = { ack: true };
