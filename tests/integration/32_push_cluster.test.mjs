@@ -1,7 +1,8 @@
 // Two httpd servers on one database: a Bayeux session handshaken on one works on the other,
 // a held connect on one is woken by writes made through the other (the doorbell), and a
 // disconnect on one answers the connect held on the other.  The second server also lets
-// one origin use the channel cross-site.  Contact center t9.
+// one origin use the channel cross-site; a third holds no connects at all (its cap).
+// Contact center t9.
 import { test, before, beforeEach, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ const NAME = 'httpd2';
 const DESK = 'https://desk.example';
 watchErrorLog([]);
 watchErrorLog([], NAME);
+watchErrorLog([], 'httpd-nowait');
 const cc = 't9';
 let ccId, two;
 let open = [];
@@ -116,5 +118,23 @@ test('an allowed origin may use JSONP and CORS cross-site; others may not', asyn
   assert.match(pre.headers.get('access-control-allow-headers'), /Content-Type/);
   for (const m of [post, foreign]) {
     await rawDisconnect({ clientId: m.json[0].clientId, user: 'agent1', cc, port: two.port });
+  }
+});
+
+test('a server whose processes hold their maximum answers connects at once and says when to come back', async () => {
+  // InteractionsPushMaxWaiters 0: no connect may be held here, every one is answered at once
+  const busy = httpdInstance('httpd-nowait', { CCS: cc, MAXWAITERS: 0, SERVERS: 1 }).start();
+  try {
+    const s = await rawSession('supervisor', { cc, channels: ['/v2/interactions'], port: busy.port });
+    await rawConnect(s, { timeout: 0 });
+    const r = await rawConnect(s);
+    assert.equal(r.reply.successful, true);
+    assert.deepEqual(r.reply.advice, { reconnect: 'retry', interval: 1500, timeout: 25000 });
+    assert.ok(r.ms < 15000, `answered after ${r.ms} ms (the hold is 25 s)`);
+    // news still arrives, on the next poll
+    const created = await create(env.port);
+    await eventually(async () => (await rawConnect(s)).events.some(about(created.id)));
+  } finally {
+    busy.stop();
   }
 });
