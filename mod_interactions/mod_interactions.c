@@ -14,7 +14,6 @@
 #include <http_main.h>
 #include <apr_strings.h>
 #include <ap_mpm.h>
-#include <mpm_common.h>
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
