@@ -1,5 +1,6 @@
 /* mi_bayeux.c — see mi_bayeux.h */
 #include <string.h>
+#include <strings.h>
 
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -325,6 +326,51 @@ int mi_bx_jsonp_valid(const char *name)
         }
         s++;
     }
+}
+
+const char *mi_bx_page_origin(const char *origin, const char *referer, apr_pool_t *p)
+{
+    const char *s, *end;
+
+    if (origin != NULL && *origin != '\0') {
+        return origin;
+    }
+    if (referer == NULL || (s = strstr(referer, "://")) == NULL) {
+        return NULL;
+    }
+    end = strchr(s + 3, '/');
+    return end != NULL ? apr_pstrmemdup(p, referer, (apr_size_t)(end - referer)) : referer;
+}
+
+static int origin_in(const char *page, const char *const *allowed, int n)
+{
+    int i;
+
+    for (i = 0; page != NULL && i < n; i++) {
+        if (strcasecmp(allowed[i], page) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int mi_bx_jsonp_allowed(const char *sec_fetch_site, const char *origin, const char *referer,
+                        const char *own_origin, const char *const *allowed, int n,
+                        apr_pool_t *p)
+{
+    const char *page = mi_bx_page_origin(origin, referer, p);
+
+    if (sec_fetch_site != NULL) {
+        if (strcasecmp(sec_fetch_site, "same-origin") == 0 || strcasecmp(sec_fetch_site, "none") == 0) {
+            return 1;
+        }
+        /* cross-site or same-site: another origin's page */
+        return origin_in(page, allowed, n);
+    }
+    if (page == NULL) {
+        return 1;
+    }
+    return (own_origin != NULL && strcasecmp(page, own_origin) == 0) || origin_in(page, allowed, n);
 }
 
 const char *mi_bx_cookie(const char *header, const char *name, apr_pool_t *p)

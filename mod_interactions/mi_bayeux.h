@@ -97,6 +97,20 @@ int mi_bx_channel_valid(const char *channel);
 /** Is @name a safe JSONP callback: dotted JavaScript identifiers, at most 128 bytes? */
 int mi_bx_jsonp_valid(const char *name);
 
+/** The origin (scheme://host[:port]) of the page a request came from: @origin when given,
+ *  else the start of @referer; NULL when neither names one. */
+const char *mi_bx_page_origin(const char *origin, const char *referer, apr_pool_t *p);
+
+/** May a JSONP request be answered?  A browser attaches cached credentials to a
+ *  <script src> from any site and runs the answer in that site's page, so only pages of
+ *  @own_origin or of an origin in @allowed[0..n) may.  @sec_fetch_site is the browser's own
+ *  verdict (same-origin and none pass; cross-site and same-site need an allowed page
+ *  origin); without it, a page origin (@origin, else @referer) must be ours or allowed; a
+ *  request naming no page at all (curl, a desktop program) passes. */
+int mi_bx_jsonp_allowed(const char *sec_fetch_site, const char *origin, const char *referer,
+                        const char *own_origin, const char *const *allowed, int n,
+                        apr_pool_t *p);
+
 /** The value of cookie @name in a Cookie header, or NULL. */
 const char *mi_bx_cookie(const char *header, const char *name, apr_pool_t *p);
 

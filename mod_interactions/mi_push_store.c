@@ -342,28 +342,28 @@ apr_status_t mi_push_store_wakeups(PGconn *conn, const char *xid, long long seq,
     return APR_SUCCESS;
 }
 
-apr_status_t mi_push_store_doorbell(PGconn *conn)
-{
-    /* Its own tiny transaction, never inside an API one (a NOTIFY serializes every commit
-     * of the database behind a global lock until it has committed); not worth an fsync. */
-    return exec_ok(conn, "SELECT set_config('synchronous_commit', 'off', true), "
-                         "pg_notify('" MI_PUSH_DOORBELL "', '')", PGRES_TUPLES_OK);
-}
-
 apr_status_t mi_push_store_notify(PGconn *conn, const char *payload)
 {
     const char *params[1];
     PGresult *res;
     apr_status_t rv = APR_SUCCESS;
 
+    /* Its own tiny transaction, never inside an API one (a NOTIFY serializes every commit
+     * of the database behind a global lock until it has committed); not worth an fsync. */
     params[0] = payload;
     res = PQexecParams(conn, "SELECT set_config('synchronous_commit', 'off', true), "
                              "pg_notify('" MI_PUSH_DOORBELL "', $1)", 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00508)
-                      "push listener: announcing a disconnect failed: %s", PQerrorMessage(conn));
+                      "push listener: notifying the other processes failed: %s",
+                      PQerrorMessage(conn));
         rv = APR_EGENERAL;
     }
     PQclear(res);
     return rv;
+}
+
+apr_status_t mi_push_store_doorbell(PGconn *conn)
+{
+    return mi_push_store_notify(conn, "");
 }

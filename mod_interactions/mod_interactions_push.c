@@ -26,24 +26,6 @@
 
 /* ------------------------------------------------------------------ origins */
 
-/* The requesting page's origin: Origin, else the scheme://host[:port] of Referer. */
-static const char *page_origin(request_rec *r)
-{
-    const char *origin = apr_table_get(r->headers_in, "Origin");
-    const char *referer = apr_table_get(r->headers_in, "Referer");
-    const char *s, *end;
-
-    if (origin != NULL && *origin != '\0') {
-        return origin;
-    }
-    if (referer == NULL || (s = strstr(referer, "://")) == NULL) {
-        return NULL;
-    }
-    end = strchr(s + 3, '/');
-    return end != NULL ? apr_pstrmemdup(r->pool, referer, (apr_size_t)(end - referer))
-                       : referer;
-}
-
 static const char *own_origin(request_rec *r)
 {
     const char *host = apr_table_get(r->headers_in, "Host");
@@ -54,41 +36,23 @@ static const char *own_origin(request_rec *r)
 
 static int origin_listed(const mi_dir_conf_t *dc, const char *origin)
 {
-    int i;
-
-    if (origin == NULL || dc->allow_origins == NULL) {
-        return 0;
-    }
-    for (i = 0; i < dc->allow_origins->nelts; i++) {
-        if (strcasecmp(APR_ARRAY_IDX(dc->allow_origins, i, const char *), origin) == 0) {
-            return 1;
-        }
-    }
-    return 0;
+    return origin != NULL && dc->allow_origins != NULL
+           && mi_bx_jsonp_allowed("cross-site", origin, NULL, NULL,
+                                  (const char *const *)dc->allow_origins->elts,
+                                  dc->allow_origins->nelts, NULL);
 }
 
-/* A browser attaches cached Basic credentials to a <script src> of any site, and a JSONP
- * answer runs in that site's page: answering it would hand an agent's interactions to
- * whoever made the page.  So JSONP is answered only to pages of this origin or of an
- * InteractionsAllowOrigin.  Sec-Fetch-Site is the browser's own verdict; Origin or Referer
- * name the page when it is missing (older browsers).  A request with none of them did not
- * come from a page (curl, a desktop client). */
+/* JSONP with cached credentials would hand an agent's interactions to any site's page:
+ * see mi_bx_jsonp_allowed(). */
 static int jsonp_allowed(request_rec *r, const mi_dir_conf_t *dc)
 {
-    const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
-    const char *page = page_origin(r);
-
-    if (site != NULL && (strcasecmp(site, "same-origin") == 0 || strcasecmp(site, "none") == 0)) {
-        return 1;
-    }
-    if (site != NULL) {
-        /* cross-site or same-site: another origin's page */
-        return origin_listed(dc, page);
-    }
-    if (page == NULL) {
-        return 1;
-    }
-    return strcasecmp(page, own_origin(r)) == 0 || origin_listed(dc, page);
+    return mi_bx_jsonp_allowed(apr_table_get(r->headers_in, "Sec-Fetch-Site"),
+                               apr_table_get(r->headers_in, "Origin"),
+                               apr_table_get(r->headers_in, "Referer"), own_origin(r),
+                               dc->allow_origins != NULL
+                               ? (const char *const *)dc->allow_origins->elts : NULL,
+                               dc->allow_origins != NULL ? dc->allow_origins->nelts : 0,
+                               r->pool);
 }
 
 /* CORS for the origins a site lets use the API cross-origin. */
@@ -136,9 +100,11 @@ static int read_jsonp(request_rec *r, const mi_dir_conf_t *dc, const mi_limits_t
         return 0;
     }
     if (!jsonp_allowed(r, dc)) {
+        const char *page = mi_bx_page_origin(apr_table_get(r->headers_in, "Origin"),
+                                             apr_table_get(r->headers_in, "Referer"), r->pool);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, MI_LOGNO(00404)
                       "refused cross-site JSONP from %s (InteractionsAllowOrigin lists the "
-                      "origins allowed)", page_origin(r) != NULL ? page_origin(r) : "?");
+                      "origins allowed)", page != NULL ? page : "?");
         mi_error_set(err, MI_SC_PERMISSION, HTTP_FORBIDDEN,
                      "cross-site callback-polling is not allowed for this origin");
         return 0;

@@ -257,6 +257,34 @@ static void jsonp_callbacks_are_javascript_names_only(void)
     CU_ASSERT_TRUE(mi_bx_jsonp_valid(longname));
 }
 
+static void jsonp_is_answered_only_to_our_own_or_allowed_pages(void)
+{
+    static const char *const allowed[] = { "https://desk.example" };
+    const char *own = "http://cc.example:8080";
+
+    /* the browser's own verdict */
+    CU_ASSERT_TRUE(mi_bx_jsonp_allowed("same-origin", NULL, NULL, own, allowed, 1, tp));
+    CU_ASSERT_TRUE(mi_bx_jsonp_allowed("none", NULL, NULL, own, allowed, 1, tp));
+    CU_ASSERT_FALSE(mi_bx_jsonp_allowed("cross-site", NULL, "https://evil.example/x", own, allowed, 1, tp));
+    CU_ASSERT_FALSE(mi_bx_jsonp_allowed("same-site", NULL, NULL, own, allowed, 1, tp));
+    CU_ASSERT_FALSE(mi_bx_jsonp_allowed("cross-site", NULL, NULL, own, allowed, 1, tp));
+    CU_ASSERT_TRUE(mi_bx_jsonp_allowed("cross-site", NULL, "https://desk.example/agent/", own, allowed, 1, tp));
+    CU_ASSERT_TRUE(mi_bx_jsonp_allowed("cross-site", "https://DESK.example", NULL, own, allowed, 1, tp));
+    CU_ASSERT_FALSE(mi_bx_jsonp_allowed("cross-site", "https://desk.example.evil", NULL, own, allowed, 1, tp));
+    /* older browsers: Origin or Referer name the page */
+    CU_ASSERT_TRUE(mi_bx_jsonp_allowed(NULL, NULL, "http://cc.example:8080/desk/", own, allowed, 1, tp));
+    CU_ASSERT_FALSE(mi_bx_jsonp_allowed(NULL, NULL, "http://cc.example:8081/desk/", own, allowed, 1, tp));
+    CU_ASSERT_FALSE(mi_bx_jsonp_allowed(NULL, "null", NULL, own, allowed, 1, tp));
+    CU_ASSERT_FALSE(mi_bx_jsonp_allowed(NULL, "https://evil.example", "http://cc.example:8080/", own, allowed, 1, tp));
+    CU_ASSERT_TRUE(mi_bx_jsonp_allowed(NULL, "https://desk.example", NULL, own, allowed, 1, tp));
+    CU_ASSERT_FALSE(mi_bx_jsonp_allowed(NULL, "https://desk.example", NULL, own, NULL, 0, tp));
+    /* no page at all: not a browser's cross-site request */
+    CU_ASSERT_TRUE(mi_bx_jsonp_allowed(NULL, NULL, NULL, own, NULL, 0, tp));
+    CU_ASSERT_STRING_EQUAL(mi_bx_page_origin(NULL, "https://a.example:444/b/c?d", tp), "https://a.example:444");
+    CU_ASSERT_STRING_EQUAL(mi_bx_page_origin(NULL, "https://a.example", tp), "https://a.example");
+    CU_ASSERT_PTR_NULL(mi_bx_page_origin("", "not a url", tp));
+}
+
 static void the_browser_cookie_is_found_among_others(void)
 {
     CU_ASSERT_STRING_EQUAL(mi_bx_cookie("a=1; BAYEUX_BROWSER=abc; b=2", "BAYEUX_BROWSER", tp), "abc");
@@ -363,6 +391,7 @@ void add_bayeux_suite(void)
         UNIT_TEST(agents_get_their_channel_and_supervisors_the_contact_centers),
         UNIT_TEST(meta_wildcards_and_other_channels_are_denied),
         UNIT_TEST(jsonp_callbacks_are_javascript_names_only),
+        UNIT_TEST(jsonp_is_answered_only_to_our_own_or_allowed_pages),
         UNIT_TEST(the_browser_cookie_is_found_among_others),
         UNIT_TEST(random_ids_are_128_bits_of_hex_and_differ),
         UNIT_TEST(a_state_message_is_rendered_for_its_recipient),
