@@ -20,8 +20,9 @@
 #define RECHECK_MAX    apr_time_from_msec(1000)
 #define BACKOFF_MIN    apr_time_from_msec(100)   /* reconnecting */
 #define BACKOFF_MAX    apr_time_from_sec(5)
-#define MAX_ANNOUNCE   1000                      /* queued disconnect announcements */
+#define MAX_ANNOUNCE   1000                      /* queued session announcements */
 #define DISCONNECT_TAG "disconnect "
+#define WAKE_TAG       "wake "
 
 struct mi_listener_t {
     apr_pool_t *pool;
@@ -42,7 +43,7 @@ struct mi_listener_t {
     volatile apr_uint32_t n_reads, n_doorbells, n_connects, n_woken, n_cancelled;
     apr_thread_mutex_t *qlock;      /* guards the announcements below */
     apr_pool_t *qpool;
-    apr_array_header_t *queue;      /* payloads of disconnect announcements to send */
+    apr_array_header_t *queue;      /* payloads of session announcements to send */
 };
 
 /* ------------------------------------------------------------------ the connection */
@@ -191,17 +192,20 @@ static apr_status_t read_stream(mi_listener_t *l, int *punstable)
 
 /* ------------------------------------------------------------------ disconnects */
 
-/* "disconnect <cc> <clientId> <login>" from another process: answer our held connect of
- * that session, if we have one. */
-static void disconnected(mi_listener_t *l, const char *payload)
+/* "disconnect <cc> <clientId> <login>": answer our held connect of that session, if any;
+ * "wake <cc> <clientId> <login>": that user's held connects read their sessions again. */
+static void announced(mi_listener_t *l, const char *payload)
 {
-    const char *s = payload + sizeof(DISCONNECT_TAG) - 1, *client, *login;
+    int disconnect = strncmp(payload, DISCONNECT_TAG, sizeof(DISCONNECT_TAG) - 1) == 0;
+    int wake = strncmp(payload, WAKE_TAG, sizeof(WAKE_TAG) - 1) == 0;
+    const char *s, *client, *login;
     char *end;
     long cc;
 
-    if (strncmp(payload, DISCONNECT_TAG, sizeof(DISCONNECT_TAG) - 1) != 0) {
+    if (!disconnect && !wake) {
         return;
     }
+    s = payload + (disconnect ? sizeof(DISCONNECT_TAG) : sizeof(WAKE_TAG)) - 1;
     cc = strtol(s, &end, 10);
     if (end == s || *end != ' ') {
         return;
@@ -211,18 +215,26 @@ static void disconnected(mi_listener_t *l, const char *payload)
     if (login == NULL || login - client != 32) {
         return;
     }
-    client = apr_pstrmemdup(l->read_pool, client, 32);
-    apr_atomic_add32(&l->n_cancelled, (apr_uint32_t)mi_waiters_cancel_client(
-        l->conf.waiters, (int)cc, login + 1, client, MI_WAITER_DISCONNECTED));
+    login++;
+    if (disconnect) {
+        client = apr_pstrmemdup(l->read_pool, client, 32);
+        apr_atomic_add32(&l->n_cancelled, (apr_uint32_t)mi_waiters_cancel_client(
+            l->conf.waiters, (int)cc, login, client, MI_WAITER_DISCONNECTED));
+    }
+    else {
+        apr_atomic_add32(&l->n_woken, (apr_uint32_t)mi_waiters_notify(
+            l->conf.waiters, (int)cc, &login, 1, 0));
+    }
 }
 
-void mi_listener_announce_disconnect(mi_listener_t *l, int cc, const char *login,
-                                     const char *client_id)
+void mi_listener_announce(mi_listener_t *l, int disconnected, int cc, const char *login,
+                          const char *client_id)
 {
     apr_thread_mutex_lock(l->qlock);
     if (l->queue->nelts < MAX_ANNOUNCE) {
         APR_ARRAY_PUSH(l->queue, const char *) =
-            apr_psprintf(l->qpool, DISCONNECT_TAG "%d %s %s", cc, client_id, login);
+            apr_psprintf(l->qpool, "%s%d %s %s", disconnected ? DISCONNECT_TAG : WAKE_TAG, cc,
+                         client_id, login);
     }
     apr_thread_mutex_unlock(l->qlock);
     mi_listener_poke(l);
@@ -344,11 +356,11 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
             }
             else {
                 while ((nt = PQnotifies(l->conn)) != NULL) {
-                    /* our own doorbell comes back too; the others' mean "read", or that a
-                     * session was disconnected */
+                    /* our own doorbell comes back too; the others' mean "read", or
+                     * carry an announcement about a session */
                     if (nt->be_pid != PQbackendPID(l->conn)) {
                         if (nt->extra != NULL && *nt->extra != '\0') {
-                            disconnected(l, nt->extra);
+                            announced(l, nt->extra);
                         }
                         else {
                             need_read = 1;

@@ -51,11 +51,14 @@ apr_status_t mi_listener_start(mi_listener_t **pl, const mi_listener_conf_t *con
  *  blocks, callable from any thread. */
 void mi_listener_poke(mi_listener_t *l);
 
-/** Session @client_id of @login in @cc was disconnected here: tell every process, so that
- *  one holding a connect of that session answers it now (CometD waits for that answer after
- *  a disconnect).  Queued and sent by the listener thread; never blocks. */
-void mi_listener_announce_disconnect(mi_listener_t *l, int cc, const char *login,
-                                     const char *client_id);
+/** Session @client_id of @login in @cc changed here; tell every other process (queued and
+ *  sent by the listener thread; never blocks):
+ *    @disconnected: a connect of that session held there answers now (CometD waits for that
+ *                   answer after a disconnect);
+ *    otherwise:     connects of @login held there look at their sessions again (a
+ *                   subscription was added). */
+void mi_listener_announce(mi_listener_t *l, int disconnected, int cc, const char *login,
+                          const char *client_id);
 
 /** Stop the thread and close its connection (idempotent). */
 void mi_listener_stop(mi_listener_t *l);

@@ -15,8 +15,8 @@ struct mi_push_t {
     mi_push_conf_t conf;
     mi_push_backend_t backend;
     mi_waiters_t *waiters;
-    mi_push_gone_cb *gone;
-    void *gone_baton;
+    mi_push_change_cb *changed;
+    void *changed_baton;
 };
 
 /* Sessions looked up while processing one request (normally one clientId). */
@@ -49,10 +49,10 @@ apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
     return APR_SUCCESS;
 }
 
-void mi_push_on_gone(mi_push_t *push, mi_push_gone_cb *fn, void *baton)
+void mi_push_on_change(mi_push_t *push, mi_push_change_cb *fn, void *baton)
 {
-    push->gone = fn;
-    push->gone_baton = baton;
+    push->changed = fn;
+    push->changed_baton = baton;
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -366,6 +366,18 @@ static void meta_subscribe(ctx_t *x, const mi_bx_msg_t *m, int on)
             return;
         }
         k->s.channels = now;
+        /* CometD subscribes while its connect is held: that connect, here or elsewhere,
+         * looked at the session before and does not yet listen for the contact center's
+         * news.  Wake it (it re-reads the session) and have the other processes do so. */
+        if (on && (bits & MI_PUSH_ALL)) {
+            if (x->push->waiters != NULL) {
+                mi_waiters_notify(x->push->waiters, x->req->cc, &x->req->login, 1, 0);
+            }
+            if (x->push->changed != NULL) {
+                x->push->changed(x->push->changed_baton, MI_PUSH_WIDENED, x->req->cc,
+                                 x->req->login, m->client_id);
+            }
+        }
     }
     r = mi_bx_reply(m, err == NULL, m->client_id);
     if (echo != NULL) {
@@ -402,8 +414,9 @@ static void meta_disconnect(ctx_t *x, const mi_bx_msg_t *m)
     if ((x->push->waiters == NULL
          || mi_waiters_cancel_client(x->push->waiters, x->req->cc, x->req->login, m->client_id,
                                      MI_WAITER_DISCONNECTED) == 0)
-        && x->push->gone != NULL) {
-        x->push->gone(x->push->gone_baton, x->req->cc, x->req->login, m->client_id);
+        && x->push->changed != NULL) {
+        x->push->changed(x->push->changed_baton, MI_PUSH_GONE, x->req->cc, x->req->login,
+                         m->client_id);
     }
     add(x, mi_bx_reply(m, 1, m->client_id));
 }

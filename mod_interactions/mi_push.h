@@ -108,11 +108,18 @@ apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
                             const mi_push_backend_t *backend, mi_waiters_t *waiters,
                             apr_pool_t *p);
 
-/** Called after a session was disconnected here while no connect of it was held in this
- *  process: another process may hold one, which should answer now. */
-typedef void mi_push_gone_cb(void *baton, int cc, const char *login, const char *client_id);
+/** What other processes must hear about a session changed here. */
+typedef enum {
+    MI_PUSH_GONE = 1,          /* disconnected, and no connect of it was held here: one held
+                                  elsewhere should answer now */
+    MI_PUSH_WIDENED            /* it subscribed to /v2/interactions: a connect held elsewhere
+                                  must start listening for the contact center's news */
+} mi_push_change_e;
 
-void mi_push_on_gone(mi_push_t *push, mi_push_gone_cb *fn, void *baton);
+typedef void mi_push_change_cb(void *baton, mi_push_change_e what, int cc, const char *login,
+                               const char *client_id);
+
+void mi_push_on_change(mi_push_t *push, mi_push_change_cb *fn, void *baton);
 
 /** Process the parsed body @doc.  Returns 1 with @resp filled (always at least one reply),
  *  or 0 with *perr when @doc is not a Bayeux request.  May block for a held connect. */

@@ -255,10 +255,11 @@ void mi_waiter_narrow(mi_waiters_t *reg, mi_waiter_t *w, int all)
 {
     apr_thread_mutex_lock(reg->mutex);
     if (w->registered) {
-        if (all) {
+        if (all && w->cc_bucket == NULL) {
             join_cc(reg, w);
+            wake(w);
         }
-        else {
+        else if (!all) {
             leave_cc(reg, w);
         }
     }

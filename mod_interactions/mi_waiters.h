@@ -54,7 +54,9 @@ apr_status_t mi_waiters_create(mi_waiters_t **preg, int max, apr_pool_t *p);
 apr_status_t mi_waiter_register(mi_waiters_t *reg, int cc, const char *login,
                                 const char *client_id, apr_pool_t *p, mi_waiter_t **pw);
 
-/** Say whether the waiter's session wants the contact center's /v2/interactions news. */
+/** Say whether the waiter's session wants the contact center's /v2/interactions news.
+ *  Widening also marks the waiter NOTIFIED: news of the contact center that committed while
+ *  it was not listed is looked for once more. */
 void mi_waiter_narrow(mi_waiters_t *reg, mi_waiter_t *w, int all);
 
 /** Block until the waiter is notified or cancelled, or @deadline passes.  Returns the state;

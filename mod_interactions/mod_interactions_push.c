@@ -243,9 +243,11 @@ static void poke(mi_process_t *proc)
     }
 }
 
-static void gone(void *baton, int cc, const char *login, const char *client_id)
+/* Sessions changed here that other processes must hear about: through the listener. */
+static void session_changed(void *baton, mi_push_change_e what, int cc, const char *login,
+                            const char *client_id)
 {
-    mi_listener_announce_disconnect(baton, cc, login, client_id);
+    mi_listener_announce(baton, what == MI_PUSH_GONE, cc, login, client_id);
 }
 
 /* ------------------------------------------------------------------ per child */
@@ -303,7 +305,7 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
         proc->listener = NULL;
     }
     if (proc->listener != NULL) {
-        mi_push_on_gone(proc->push, gone, proc->listener);
+        mi_push_on_change(proc->push, session_changed, proc->listener);
     }
     proc->on_change = poke;
     apr_pool_pre_cleanup_register(pchild, proc, push_child_cleanup);

@@ -301,6 +301,22 @@ test('a held connect is answered when news for its user commits, also news writt
   assert.ok(r.ms < 15000, `answered after ${r.ms} ms (the hold is 25 s)`);
 });
 
+test('a subscription made while a connect is held takes effect for that connect', async () => {
+  // CometD sends its subscriptions while its connect is already held
+  const s = await rawSession('supervisor', { cc, channels: [] });
+  await rawConnect(s, { timeout: 0 });
+  const pending = rawConnect(s);
+  await eventually(() => db.value(`SELECT held_until IS NOT NULL FROM interactions.push_sessions
+                                   WHERE cc_id = $1 AND client_id = $2`, [ccId, s.clientId]));
+  const sub = await bayeux('supervisor', [{ id: '1', channel: '/meta/subscribe', clientId: s.clientId,
+    subscription: ALL }], { cc, cookie: s.cookie });
+  assert.equal(sub.json[0].successful, true);
+  const created = await ok('feeder', 'POST', '/interactions', { cc, body: { mediaType: 'email', queueName: 'support' } });
+  const r = await pending;
+  assert.ok(r.events.some(about(created.id)));
+  assert.ok(r.ms < 15000, `answered after ${r.ms} ms (the hold is 25 s)`);
+});
+
 test('a row of an older transaction that commits late is delivered, never skipped', async () => {
   const s = await rawSession('supervisor', { cc, channels: [ALL] });
   await rawConnect(s, { timeout: 0 });

@@ -75,6 +75,20 @@ test('CometD on the second server, operations through the first', async () => {
   assert.equal(m.data.interaction.uri, `http://127.0.0.1:${two.port}${basePath(cc)}/interactions/${created.id}`);
 });
 
+test('a subscription made on one server takes effect for the connect held on the other', async () => {
+  const s = await rawSession('supervisor', { cc, channels: [], port: two.port });
+  await rawConnect(s, { timeout: 0 });
+  const pending = rawConnect(s);
+  await held(s);
+  const sub = await bayeux('supervisor', [{ id: '1', channel: '/meta/subscribe', clientId: s.clientId,
+    subscription: '/v2/interactions' }], { cc, port: env.port, cookie: s.cookie });
+  assert.equal(sub.json[0].successful, true);
+  const created = await create(env.port);
+  const r = await pending;
+  assert.ok(r.events.some(about(created.id)));
+  assert.ok(r.ms < 15000, `answered after ${r.ms} ms (the hold is 25 s)`);
+});
+
 test('a disconnect on one server answers the connect held on the other', async () => {
   const s = await rawSession('agent2', { cc, port: two.port });
   await rawConnect(s, { timeout: 0 });

@@ -544,6 +544,54 @@ static void a_database_failure_on_connect_says_retry_later(void)
 
 /* ------------------------------------------------------------------ subscriptions and the rest */
 
+static int gone_calls, widened_calls;
+static const char *gone_client;
+
+static void changed(void *baton, mi_push_change_e what, int cc, const char *login,
+                    const char *client_id)
+{
+    if (what == MI_PUSH_GONE) {
+        gone_calls++;
+    }
+    else if (what == MI_PUSH_WIDENED) {
+        widened_calls++;
+    }
+    gone_client = apr_pstrdup(tp, client_id);
+    CU_ASSERT_EQUAL(cc, 7);
+    CU_ASSERT_STRING_EQUAL(login, "agent1");
+}
+
+static void subscribing_the_contact_center_wakes_the_sessions_held_connects(void)
+{
+    rig_t *r = rig("supervisor", 10);
+    const char *cid;
+    mi_waiter_t *w = NULL;
+
+    r->f.role = "supervisor";
+    cid = handshake(r, 0);
+    widened_calls = gone_calls = 0;
+    mi_push_on_change(r->push, changed, NULL);
+    /* a connect of agent1's held here, which looked at the session before the subscribe
+     * and so listens to agent1's own news only */
+    CU_ASSERT_EQUAL_FATAL(mi_waiter_register(r->waiters, 7, "agent1", cid, tp, &w), APR_SUCCESS);
+    mi_waiter_narrow(r->waiters, w, 0);
+    send1(r, msg("[{\"id\":\"3\",\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\","
+                 "\"subscription\":\"/v2/me/interactions\"}]", cid));
+    CU_ASSERT_EQUAL(widened_calls, 0);
+    CU_ASSERT_EQUAL(mi_waiter_wait(r->waiters, w, apr_time_now() - 1), MI_WAITER_TIMED_OUT);
+    mi_waiter_unregister(r->waiters, w);
+
+    CU_ASSERT_EQUAL_FATAL(mi_waiter_register(r->waiters, 7, "agent1", cid, tp, &w), APR_SUCCESS);
+    mi_waiter_narrow(r->waiters, w, 0);
+    send1(r, msg("[{\"id\":\"4\",\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\","
+                 "\"subscription\":\"/v2/interactions\"}]", cid));
+    /* woken here, announced to the other processes */
+    CU_ASSERT_EQUAL(mi_waiter_wait(r->waiters, w, apr_time_now() + apr_time_from_sec(60)), MI_WAITER_NOTIFIED);
+    CU_ASSERT_EQUAL(widened_calls, 1);
+    CU_ASSERT_STRING_EQUAL(gone_client, cid);
+    CU_ASSERT_EQUAL(gone_calls, 0);
+}
+
 static void subscribe_echoes_the_subscription_as_sent(void)
 {
     rig_t *r = rig("supervisor", 10);
@@ -612,17 +660,6 @@ static void clients_may_not_publish(void)
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 0), "error"), "402::Unknown client");
 }
 
-static int gone_calls;
-static const char *gone_client;
-
-static void gone(void *baton, int cc, const char *login, const char *client_id)
-{
-    gone_calls++;
-    gone_client = apr_pstrdup(tp, client_id);
-    CU_ASSERT_EQUAL(cc, 7);
-    CU_ASSERT_STRING_EQUAL(login, "agent1");
-}
-
 static void disconnect_ends_the_session(void)
 {
     rig_t *r = rig("agent", 10);
@@ -630,7 +667,7 @@ static void disconnect_ends_the_session(void)
     json_object *d;
 
     gone_calls = 0;
-    mi_push_on_gone(r->push, gone, NULL);
+    mi_push_on_change(r->push, changed, NULL);
     d = at(send1(r, msg("[{\"id\":\"8\",\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", cid)), 0);
     CU_ASSERT_TRUE(json_object_get_boolean(mi_json_get(d, "successful")));
     /* no connect of it held here: the other processes are told */
@@ -650,7 +687,7 @@ static void a_disconnect_answers_the_connect_held_here(void)
     mi_waiter_t *w = NULL;
 
     gone_calls = 0;
-    mi_push_on_gone(r->push, gone, NULL);
+    mi_push_on_change(r->push, changed, NULL);
     /* as if another thread of this process held a connect of the session */
     CU_ASSERT_EQUAL_FATAL(mi_waiter_register(r->waiters, 7, "agent1", cid, tp, &w), APR_SUCCESS);
     send1(r, msg("[{\"id\":\"8\",\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", cid));
@@ -697,6 +734,7 @@ void add_push_suite(void)
         UNIT_TEST(a_stopping_process_answers_at_once_and_lets_the_connection_go),
         UNIT_TEST(a_database_failure_on_connect_says_retry_later),
         UNIT_TEST(subscribe_echoes_the_subscription_as_sent),
+        UNIT_TEST(subscribing_the_contact_center_wakes_the_sessions_held_connects),
         UNIT_TEST(an_agent_may_not_subscribe_the_contact_center_channel),
         UNIT_TEST(meta_and_unknown_channels_are_refused_and_service_ones_recorded_nowhere),
         UNIT_TEST(clients_may_not_publish),

@@ -89,6 +89,22 @@ static void contact_center_news_reaches_only_interested_waiters(void)
     CU_ASSERT_EQUAL(mi_waiter_wait(reg, elsewhere, PAST), MI_WAITER_TIMED_OUT);
 }
 
+static void widening_the_interest_looks_once_more(void)
+{
+    mi_waiters_t *reg = registry(10);
+    mi_waiter_t *w = reg_ok(reg, 1, "supervisor", "c1");
+
+    mi_waiter_narrow(reg, w, 1);     /* listed from the start: nothing to catch up */
+    CU_ASSERT_EQUAL(mi_waiter_wait(reg, w, PAST), MI_WAITER_TIMED_OUT);
+    w = reg_ok(reg, 1, "supervisor", "c2");
+    mi_waiter_narrow(reg, w, 0);
+    CU_ASSERT_EQUAL(mi_waiters_notify(reg, 1, NULL, 0, 1), 0);
+    /* the session subscribed meanwhile: news it missed while unlisted is looked for */
+    mi_waiter_narrow(reg, w, 1);
+    CU_ASSERT_EQUAL(mi_waiter_wait(reg, w, PAST), MI_WAITER_NOTIFIED);
+    CU_ASSERT_EQUAL(mi_waiters_notify(reg, 1, NULL, 0, 1), 1);
+}
+
 static void a_newer_connect_of_the_same_session_supersedes_the_held_one(void)
 {
     mi_waiters_t *reg = registry(10);
@@ -233,6 +249,7 @@ void add_waiters_suite(void)
         UNIT_TEST(a_notification_before_the_wait_is_not_lost),
         UNIT_TEST(notifications_reach_only_the_named_users_of_that_contact_center),
         UNIT_TEST(contact_center_news_reaches_only_interested_waiters),
+        UNIT_TEST(widening_the_interest_looks_once_more),
         UNIT_TEST(a_newer_connect_of_the_same_session_supersedes_the_held_one),
         UNIT_TEST(a_disconnect_cancels_that_sessions_waiter),
         UNIT_TEST(the_registry_refuses_waiters_beyond_its_cap),
