@@ -106,13 +106,14 @@ export class Client {
  * Run the mixed workload until stop() resolves true, then drain until drained() does.
  *   port, cc, agents (logins, made Ready here), prefix (externalIds), stats,
  *   backlog: how many unfinished interactions the feeder allows before it waits,
+ *   rate: at most this many creates per second,
  *   stop: async () => bool (polled), drained: async () => bool, drainMs (bound).
  * Returns what was acknowledged: {created: Map(externalId -> id), attempted, updates:
  * [{id, key, value}], completed: Set(id)}.
  */
 export async function mixedLoad(o) {
   const { port, cc, agents, prefix, stats, backlog = 2 * agents.length, stop, drained, drainMs = 60000,
-    host } = o;
+    host, rate } = o;
   const acks = { created: new Map(), attempted: 0, updates: [], completed: new Set(), accepted: new Set() };
   let stopping = false;
   let finished = false;
@@ -129,8 +130,10 @@ export async function mixedLoad(o) {
 
   const feed = async () => {
     let n = 0;
+    const t0 = Date.now();
     while (!stopping) {
       if (acks.created.size - acks.completed.size >= backlog) { await sleep(5); continue; }
+      if (rate && n >= ((Date.now() - t0) / 1000) * rate) { await sleep(10); continue; }
       const externalId = `${prefix}-${++n}`;
       acks.attempted++;
       // retried with the same externalId until acknowledged: it exists once, whatever happened
@@ -190,13 +193,15 @@ export async function mixedLoad(o) {
  * What the database says about a load run: every acknowledged create exists exactly once,
  * nothing else was created, every interaction was completed exactly once, every
  * acknowledged user-data write is in the history, and the invariant checker is silent.
- * @q: async (sql, params) => rows (as a superuser or the DBA role).
+ * @q: async (sql, params) => rows (as a superuser or the DBA role); @prefix: only the
+ * interactions whose externalId starts with it (other runs may share the contact center).
  */
-export async function verifyLoad(q, ccId, acks) {
+export async function verifyLoad(q, ccId, acks, { prefix } = {}) {
+  const mine = prefix ? `AND external_id LIKE '${prefix.replace(/'/g, "''")}-%'` : '';
   const rows = await q(`SELECT i.external_id, i.id::text, i.state,
         (SELECT count(*)::int FROM interactions.history h WHERE h.cc_id = i.cc_id AND h.interaction_id = i.id AND h.operation = 'Create') AS creates,
         (SELECT count(*)::int FROM interactions.history h WHERE h.cc_id = i.cc_id AND h.interaction_id = i.id AND h.operation = 'Complete') AS completes
-      FROM interactions.interactions i WHERE i.cc_id = $1`, [ccId]);
+      FROM interactions.interactions i WHERE i.cc_id = $1 ${mine}`, [ccId]);
   const byExt = new Map(rows.map((r) => [r.external_id, r]));
   const problems = [];
   for (const [ext, id] of acks.created) {
@@ -209,7 +214,7 @@ export async function verifyLoad(q, ccId, acks) {
     if (r.creates !== 1) problems.push(`${r.external_id}: ${r.creates} Create rows in the history`);
     if (r.state !== 'Completed' || r.completes !== 1) problems.push(`${r.external_id}: ${r.state}, ${r.completes} Complete rows`);
   }
-  const dup = await q(`SELECT external_id, count(*)::int AS n FROM interactions.interactions WHERE cc_id = $1
+  const dup = await q(`SELECT external_id, count(*)::int AS n FROM interactions.interactions WHERE cc_id = $1 ${mine}
                         GROUP BY 1 HAVING count(*) > 1`, [ccId]);
   for (const d of dup) problems.push(`${d.external_id} stored ${d.n} times`);
   const hist = await q(`SELECT interaction_id::text AS id, user_data_change FROM interactions.history
