@@ -15,20 +15,27 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { db, env, freshContactCenter, httpdInstance, watchErrorLog, eventually, sleep } from '../lib/harness.mjs';
+import { db, env, secrets, freshContactCenter, httpdInstance, watchErrorLog, eventually, sleep } from '../lib/harness.mjs';
 import { Stats, Client, mixedLoad, verifyLoad } from '../lib/load.mjs';
 
 const NAME = 'httpd-faults';
 const SERVERS = 3;
+const APP = 'mi-faults';
 // what killing children provokes on purpose: the parent notices them dying in a row
-watchErrorLog([/AH10392: children are killed successively/], NAME);
+// what killing children provokes on purpose: the parent notices them dying in a row; and a
+// maintenance tick (an unnamed "query") that races pg_terminate_backend loses its connection
+watchErrorLog([/AH10392: children are killed successively/,
+  /MI00112: database connection lost during query: FATAL:  terminating connection due to administrator command/], NAME);
 const AGENTS = ['agent1', 'agent2', 'agent3', 'agent4'];
 
 let inst;
 before(async () => {
   // three children of 16 threads; MinSpareThreads makes the parent replace a killed child
   const extra = path.join(env.varDir, `${NAME}.extra.conf`);
-  fs.writeFileSync(extra, 'MinSpareThreads 40\n');
+  // its own application_name, so that this test can tell its connections from the others'
+  fs.writeFileSync(extra, `MinSpareThreads 40
+InteractionsDatabase "host=127.0.0.1 port=${env.pgPort} dbname=interactions user=interactions_app password=${secrets().APP_PASSWORD} application_name=${APP}"
+`);
   inst = httpdInstance(NAME, { SERVERS, THREADS: 16, EXTRA: extra });
   inst.start();
   await eventually(async () => children().length === SERVERS, 10000, 100);
@@ -167,7 +174,7 @@ test('kill -9 of every child while a request\'s transaction is in the database: 
     const c = new Client({ port: inst.port, cc, user: 'agent1' });
     const accepting = c.call('POST', `/me/interactions/${id}`, { operationName: 'Accept' });
     const backend = await eventually(async () => (await db.query(`SELECT pid FROM pg_stat_activity
-        WHERE application_name = 'mod_interactions' AND wait_event_type = 'Lock' AND query LIKE '%interactions.api%'`))[0]?.pid, 15000, 20);
+        WHERE application_name = $1 AND wait_event_type = 'Lock' AND query LIKE '%interactions.api%'`, [APP]))[0]?.pid, 15000, 20);
     const kids = children();
     for (const pid of kids) process.kill(pid, 'SIGKILL');
     const r = await accepting;
@@ -215,8 +222,8 @@ test('a graceful restart lets a request in progress finish and answer', { timeou
     await holder.query(`SELECT 1 FROM interactions.interactions WHERE cc_id = $1 AND id = $2 FOR UPDATE`, [ccId, id]);
     const c = new Client({ port: inst.port, cc, user: 'agent2' });   // a new connection: no retry possible
     const accepting = c.call('POST', `/me/interactions/${id}`, { operationName: 'Accept' });
-    await eventually(async () => (await db.value(`SELECT count(*)::int FROM pg_stat_activity WHERE application_name = 'mod_interactions'
-        AND wait_event_type = 'Lock' AND query LIKE '%interactions.api%'`)) === 1, 15000, 20);
+    await eventually(async () => (await db.value(`SELECT count(*)::int FROM pg_stat_activity WHERE application_name = $1
+        AND wait_event_type = 'Lock' AND query LIKE '%interactions.api%'`, [APP])) === 1, 15000, 20);
     const old = children();
     inst.graceful();
     // the new generation serves while the old child still works on the request
@@ -235,4 +242,29 @@ test('a graceful restart lets a request in progress finish and answer', { timeou
     await holder.query('ROLLBACK').catch(() => {});
     await holder.end();
   }
+});
+
+test('PostgreSQL ending the pool\'s idle connections (pg_terminate_backend) costs no request', { timeout: 120000 }, async (t) => {
+  const cc = 't16';
+  await freshContactCenter(cc);
+  const answered = {};
+  let terminated = 0;
+  for (let round = 0; round < 5; round++) {
+    // busy enough that every child holds several connections
+    await Promise.all(Array.from({ length: 24 }, () => answers(cc, inst.port)));
+    const pids = (await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'`, [APP])).map((r) => r.pid);
+    await db.query(`SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid`, [pids]);
+    terminated += pids.length;
+    await eventually(async () => (await db.value(`SELECT count(*)::int FROM pg_stat_activity WHERE pid = ANY ($1)`, [pids])) === 0, 10000, 20);
+    const rs = await Promise.all(Array.from({ length: 24 }, async () => {
+      const c = new Client({ port: inst.port, cc, user: 'supervisor' });
+      try { return (await c.call('GET', '/me')).status; } finally { c.close(); }
+    }));
+    for (const st of rs) answered[st] = (answered[st] || 0) + 1;
+  }
+  report(t, 'idle pooled connections terminated by the server', {
+    injected: `pg_terminate_backend() of all ${terminated} connections of the httpd, 5 times, while idle`,
+    clients: answered,
+  });
+  assert.deepEqual(answered, { 200: 120 });
 });
