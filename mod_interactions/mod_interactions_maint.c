@@ -48,6 +48,13 @@ static void *APR_THREAD_FUNC maint_main(apr_thread_t *thread, void *data)
             const char *val = NULL;
             apr_status_t rv = mi_store_scalar(m->proc->store, "SELECT interactions.maintenance()",
                                               0, NULL, tmp, &val);
+            if (rv == MI_STORE_UNAVAILABLE) {
+                /* One lost connection (the server ended it, e.g. pg_terminate_backend) is not
+                 * an outage: the sweep is idempotent, so run it again at once on a new one.
+                 * When the database is really away the pool refuses at once. */
+                rv = mi_store_scalar(m->proc->store, "SELECT interactions.maintenance()", 0, NULL,
+                                     tmp, &val);
+            }
             if (rv == APR_SUCCESS) {
                 if (failing) {
                     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf, MI_LOGNO(00602)
