@@ -58,6 +58,9 @@ bindir=$(ls -d /usr/lib/postgresql/15/bin)
 
 dir=$(mktemp -d /tmp/mi-ha.XXXXXX)
 chmod 755 "$dir"
+# a copy: a rebuild while this runs must not change the code under the running httpd
+cp "$module" "$dir/mod_interactions.so"
+module="$dir/mod_interactions.so"
 pids=()
 cleanup() {
     local rc=$?
