@@ -15,7 +15,9 @@
 #   2. failover:   the primary node dies (SIGKILL to its Patroni and its postmaster); after
 #                  the leader key's TTL the standby is promoted.
 # After each it checks that the module found the new primary by itself (every httpd
-# connection to PostgreSQL is on the new primary, requests succeed again), that every
+# connection to PostgreSQL is on the new primary, each child's push listener included,
+# requests succeed again), that a supervisor's CometD session (ack extension) opened before
+# the fault received every completion exactly once, without a new handshake, that every
 # interaction a client was told was created exists once, every acknowledged write is there,
 # everything drained to Completed, and the invariant checker is silent; it prints what
 # the clients saw (statuses, how long requests failed) and exits non-zero on any problem.
@@ -223,6 +225,10 @@ db="host=127.0.0.1,127.0.0.1 port=$P1,$P2 user=postgres password=$SU_PW dbname=i
 backends_on() {   # PORT -> number of the module's connections there
     DB=interactions psql_on "$1" -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mod_interactions'" 2>/dev/null || echo down
 }
+listeners_on() {   # PORT -> the push listeners' connections there (LISTEN, push_wakeups)
+    DB=interactions psql_on "$1" -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mod_interactions'
+        AND query ~ '(push_wakeups|pg_notify|^LISTEN)'" 2>/dev/null || echo down
+}
 failures=0
 
 # one scenario: load, the fault at 10 s, 25 s more, drain, check
@@ -235,7 +241,7 @@ scenario() {   # NAME FAULT-CMD EXPECTED-NEW-PRIMARY-PORT OTHER-PORT
     ( until [ "$(role_of "$newr")" = primary ]; do sleep 0.1; done; now_ms > "$dir/$name.promoted" ) &
     local watcher=$!
     node "$top/tests/load/drive.mjs" --port "$H" --cc demo --agents agent1,agent2,agent3 --prefix "$name" \
-        --db "$db" --fault-at 10 --fault-cmd "$cmd" --after 25 --out "$dir/$name.json" || rc=$?
+        --db "$db" --fault-at 10 --fault-cmd "$cmd" --after 25 --push 1 --out "$dir/$name.json" || rc=$?
     kill "$watcher" 2>/dev/null || true
     if [ -f "$dir/$name.promoted" ]; then
         node -e '
@@ -251,9 +257,15 @@ scenario() {   # NAME FAULT-CMD EXPECTED-NEW-PRIMARY-PORT OTHER-PORT
     fi
     echo "after: module connections on :$newp (new primary) = $(backends_on "$newp"), on :$oldp = $(backends_on "$oldp")"
     patronictl_ list || true
-    # the module is on the new primary by itself: its pools reconnected there
+    # the module is on the new primary by itself: its pools reconnected there, and each
+    # child's push listener LISTENs there (it reads the history on a connection of its own)
     if [ "$(backends_on "$newp")" = down ] || [ "$(backends_on "$newp")" -lt 1 ]; then
         echo "FAILED: no module connection on the new primary :$newp"; rc=1
+    fi
+    local l; l=$(listeners_on "$newp")
+    echo "push listeners on the new primary: $l (children: $(pgrep -P "$(cat "$dir/httpd/run/httpd.pid")" | wc -l))"
+    if [ "$l" != "$(pgrep -P "$(cat "$dir/httpd/run/httpd.pid")" | wc -l)" ]; then
+        echo "FAILED: not every child's push listener is on the new primary"; rc=1
     fi
     if [ "$(role_of "$newr")" != primary ]; then
         echo "FAILED: :$newp is not the primary"; rc=1
@@ -278,7 +290,7 @@ for n in switchover failover; do
     [ -f "$dir/$n.json" ] || continue
     node -e '
         const r = require(process.argv[1]);
-        console.log(`${process.argv[2]}: ${r.clients.requests} requests, ${JSON.stringify(r.clients.http)}, no response ${JSON.stringify(r.clients.noResponse)}; `
+        console.log(`${process.argv[2]}: ${r.clients.requests} requests, ${JSON.stringify(r.clients.http)}, no response ${JSON.stringify(r.clients.noResponse)}; push ${JSON.stringify(r.push)}; `
           + `after the fault: ${JSON.stringify(r.fault)}; database: ${JSON.stringify(r.database)}; problems: ${r.problems.length}`);
     ' "$dir/$n.json" "$n"
 done

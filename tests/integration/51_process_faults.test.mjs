@@ -8,6 +8,8 @@
 // transaction is left half done (the invariant checker replays every history), and every
 // interaction ends Completed exactly once.
 // graceful: not one request fails and every answer is a 200.
+// Both: a supervisor's CometD session (ack extension) opened before the faults goes on
+// across them, without a new handshake, and receives every completion exactly once.
 //
 // Each test prints what was injected, what the clients saw and what the database holds.
 import { test, before, after } from 'node:test';
@@ -16,7 +18,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { db, env, secrets, freshContactCenter, httpdInstance, watchErrorLog, eventually, sleep } from '../lib/harness.mjs';
-import { Stats, Client, mixedLoad, verifyLoad } from '../lib/load.mjs';
+import { Stats, Client, mixedLoad, verifyLoad, pushProblems } from '../lib/load.mjs';
+import { cometdClient } from '../lib/push.mjs';
 
 const NAME = 'httpd-faults';
 const SERVERS = 3;
@@ -67,6 +70,22 @@ async function answers(cc, port) {
 const unfinished = (ccId) => async () => (await db.value(
   `SELECT count(*)::int FROM interactions.interactions WHERE cc_id = $1 AND state <> 'Completed'`, [ccId])) === 0;
 
+/** A supervisor's CometD session (ack extension) following the whole contact center. */
+function supervisorPush(cc) {
+  return cometdClient({ cc, user: 'supervisor', channels: ['/v2/interactions'], ack: true, port: inst.port });
+}
+
+/** Every acknowledged interaction's completion reached the push session exactly once, on the
+ *  session it opened before the faults. */
+async function checkPush(push, acks) {
+  await eventually(async () => pushProblems(push.messages, acks).length === 0, 30000, 200).catch(() => {});
+  const problems = pushProblems(push.messages, acks);
+  const seen = { messages: push.messages.length, handshakes: push.meta.handshakes,
+    connectFailures: push.meta.connectFailures.length, problems: problems.length ? problems.slice(0, 5) : 'none' };
+  await push.disconnect();
+  return { problems, seen };
+}
+
 function report(t, title, lines) {
   t.diagnostic(`${title}`);
   for (const [k, v] of Object.entries(lines)) t.diagnostic(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
@@ -97,18 +116,23 @@ test('kill -9 of httpd children under load: the others serve, nothing acknowledg
       killing = false;
     }
   })();
+  const push = await supervisorPush(cc);
   const acks = await mixedLoad({ port: inst.port, cc, agents: AGENTS, prefix: 'kill', stats,
     stop: async () => !killing, drained: unfinished(ccId) });
   await killer;
   const v = await verifyLoad((sql, p) => db.query(sql, p), ccId, acks);
+  const p = await checkPush(push, acks);
   report(t, 'kill -9 of httpd children under load', {
     injected: `SIGKILL to ${killed.length} child processes (pids ${killed.join(', ')}), one at a time, each replaced before the next`,
     clients: stats.summary(),
+    push: p.seen,
     database: v.counts,
     problems: v.problems.length ? `${v.problems.length}: ${v.problems.slice(0, 10).join('; ')}` : 'none',
   });
   assert.ok(acks.drained, 'every interaction was completed after the kills');
   assert.deepEqual(v.problems, []);
+  assert.deepEqual(p.problems, [], 'every completion pushed exactly once');
+  assert.equal(p.seen.handshakes, 1, 'the push session went on across the kills');
   assert.equal(killed.length, 4);
   // what a kill may cost: requests in flight on the killed child got no answer, and an
   // operation whose answer was lost may be repeated and refused as already done (2)
@@ -142,18 +166,23 @@ test('graceful restarts under load: not one request fails', { timeout: 180000 },
       restarting = false;
     }
   })();
+  const push = await supervisorPush(cc);
   const acks = await mixedLoad({ port: inst.port, cc, agents: AGENTS, prefix: 'graceful', stats,
     stop: async () => !restarting, drained: unfinished(ccId) });
   await restarter;
   const v = await verifyLoad((sql, p) => db.query(sql, p), ccId, acks);
+  const p = await checkPush(push, acks);
   report(t, 'graceful restarts under load', {
     injected: `${generations.length} graceful restarts (SIGUSR1 to the parent), each waited for until every old child had gone`,
     clients: stats.summary(),
+    push: p.seen,
     database: v.counts,
     problems: v.problems.length ? `${v.problems.length}: ${v.problems.slice(0, 10).join('; ')}` : 'none',
   });
   assert.ok(acks.drained, 'every interaction was completed');
   assert.deepEqual(v.problems, []);
+  assert.deepEqual(p.problems, [], 'every completion pushed exactly once');
+  assert.equal(p.seen.handshakes, 1, 'the push session went on across the restarts');
   assert.deepEqual(stats.netErrors, {}, 'requests without an answer');
   assert.deepEqual(stats.api, {}, 'answers other than 200');
   assert.ok(stats.ok > 100, `only ${stats.ok} requests succeeded`);
@@ -252,7 +281,9 @@ test('PostgreSQL ending the pool\'s idle connections (pg_terminate_backend) cost
   for (let round = 0; round < 5; round++) {
     // busy enough that every child holds several connections
     await Promise.all(Array.from({ length: 24 }, () => answers(cc, inst.port)));
-    const pids = (await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'`, [APP])).map((r) => r.pid);
+    // the pool's connections, not the push listeners' (LISTEN, push_wakeups, the doorbell)
+    const pids = (await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'
+        AND query !~ '(push_wakeups|pg_notify|^LISTEN)'`, [APP])).map((r) => r.pid);
     await db.query(`SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid`, [pids]);
     terminated += pids.length;
     await eventually(async () => (await db.value(`SELECT count(*)::int FROM pg_stat_activity WHERE pid = ANY ($1)`, [pids])) === 0, 10000, 20);

@@ -236,3 +236,22 @@ export async function verifyLoad(q, ccId, acks, { prefix } = {}) {
       acknowledgedCompletes: acks.completed.size },
   };
 }
+
+/**
+ * What a supervisor's push session (subscribed to /v2/interactions) must have received for a
+ * load run: for every acknowledged interaction, its completion exactly once.  @messages:
+ * {channel, data} as tests/lib/push.mjs collects them.
+ */
+export function pushProblems(messages, acks) {
+  const completed = new Map();
+  for (const m of messages) {
+    const i = m.data?.interaction;
+    if (i && i.state === 'Completed') completed.set(i.id, (completed.get(i.id) || 0) + 1);
+  }
+  const problems = [];
+  for (const [ext, id] of acks.created) {
+    const n = completed.get(id) || 0;
+    if (n !== 1) problems.push(`${ext}: its completion was pushed ${n} times`);
+  }
+  return problems;
+}

@@ -12,6 +12,9 @@
 //                                       the agents finish them)
 //        [--noise N]                    N requests per second that must be refused (unknown
 //                                       id: 404, malformed JSON: 400, wrong password: 401)
+//        [--push 1]                     a supervisor's CometD session (ack extension) on
+//                                       /v2/interactions all along: every acknowledged
+//                                       interaction's completion must reach it exactly once
 //        [--out FILE]                   the report as JSON
 //
 // --db may name several hosts/ports (as libpq's multi-host syntax): the checks use the one
@@ -21,7 +24,7 @@
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
-import { Stats, Client, mixedLoad, verifyLoad } from '../lib/load.mjs';
+import { Stats, Client, mixedLoad, verifyLoad, pushProblems } from '../lib/load.mjs';
 
 const args = {};
 for (let k = 2; k < process.argv.length; k += 2) args[process.argv[k].replace(/^--/, '')] = process.argv[k + 1];
@@ -135,6 +138,8 @@ async function main() {
     if (Date.now() - lastLog > 5000) { log(`draining: ${n} unfinished`); lastLog = Date.now(); }
     return n === 0;
   };
+  const push = args.push ? await (await import('../lib/push.mjs')).cometdClient({ cc, user: 'supervisor',
+    channels: ['/v2/interactions'], ack: true, port }) : null;
   const progress = setInterval(() => log(`requests ${stats.requests}, ok ${stats.ok}, no response ${stats.failed}`), 10000);
   log(`load: ${agents.length} agents on ${cc} at :${port}, prefix ${prefix}`);
   const acks = await mixedLoad({ port, cc, agents, prefix, stats, stop, drained, drainMs: 120000,
@@ -144,11 +149,23 @@ async function main() {
   clearInterval(progress);
   const { primary } = await onPrimary('SELECT 1');
   const v = await verifyLoad(q, ccId, acks, { prefix });
+  let pushSeen;
+  if (push) {
+    // the last completions may still be on their way
+    const until = Date.now() + 30000;
+    while (pushProblems(push.messages, acks).length && Date.now() < until) await sleep(200);
+    const pp = pushProblems(push.messages, acks);
+    v.problems.push(...pp.map((x) => `push: ${x}`));
+    pushSeen = { messages: push.messages.length, handshakes: push.meta.handshakes,
+      connectFailures: push.meta.connectFailures.length, completionsMissingOrRepeated: pp.length };
+    await push.disconnect();
+  }
   const report = {
     injected: args['fault-cmd'] ? { command: args['fault-cmd'], atSecond: (faultAt - t0) / 1000, output: faultOutput.trim() } : 'nothing',
     durationSeconds: (Date.now() - t0) / 1000,
     clients: stats.summary(),
     refusalsProvoked: args.noise ? noiseStats.summary() : undefined,
+    push: pushSeen,
     fault: faultAt ? timeline(stats, faultAt) : undefined,
     database: { checkedOn: primary, ...v.counts },
     drained: acks.drained,

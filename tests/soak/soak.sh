@@ -13,8 +13,8 @@
 #
 # Builds the module, starts a throwaway PostgreSQL cluster and an httpd (event MPM, 2
 # children of 32 threads, children never recycled), runs tests/load/drive.mjs (3 agents, a
-# feeder, and 5 requests a second that must be refused: unknown id, malformed JSON, wrong
-# password) and samples every interval, per httpd child: RSS (VmRSS), open file descriptors
+# feeder, a supervisor's CometD session with the ack extension following every change, and
+# 5 requests a second that must be refused: unknown id, malformed JSON, wrong password) and samples every interval, per httpd child: RSS (VmRSS), open file descriptors
 # (/proc/PID/fd) and how many of them are connections to PostgreSQL, threads; the module's
 # PostgreSQL connections (pg_stat_activity, application_name mod_interactions); [error] and
 # [warn] lines of the error log.  One sample before the load (baseline), then every interval,
@@ -114,7 +114,7 @@ say "load for $minutes min at $rate creates/s, sampling every ${interval}s (warm
 sample baseline
 node "$top/tests/load/drive.mjs" --port "$port" --cc demo --agents agent1,agent2,agent3 --prefix soak \
     --db "host=127.0.0.1 port=$pgport user=interactions_dba password=$DBA_PASSWORD dbname=interactions" \
-    --duration $((minutes * 60)) --rate "$rate" --noise 5 --out "$out/load.json" > "$out/load.log" 2>&1 &
+    --duration $((minutes * 60)) --rate "$rate" --noise 5 --push 1 --out "$out/load.json" > "$out/load.log" 2>&1 &
 loadpid=$!
 
 while kill -0 "$loadpid" 2>/dev/null; do
@@ -200,6 +200,7 @@ const lines = [
   `  PostgreSQL connections (mod_interactions): ${JSON.stringify(summary.pgConnections)}`,
   `  error log: ${unexpected.length} unexpected [error]/[warn] lines (${log.length - unexpected.length} AH01617 for the wrong passwords sent on purpose)`,
   `  clients: ${rep.clients?.requests} requests, ${JSON.stringify(rep.clients?.http)}, no response ${JSON.stringify(rep.clients?.noResponse)}; provoked refusals ${JSON.stringify(rep.refusalsProvoked?.http)}`,
+  `  push: ${JSON.stringify(rep.push)}`,
   `  database: ${JSON.stringify(rep.database)}`,
   problems.length ? `FAILED:\n  ${problems.join('\n  ')}` : 'soak: 1 passed, 0 failed',
 ];
