@@ -156,6 +156,8 @@ async function main() {
     while (pushProblems(push.messages, acks).length && Date.now() < until) await sleep(200);
     const pp = pushProblems(push.messages, acks);
     v.problems.push(...pp.map((x) => `push: ${x}`));
+    // the session lives in PostgreSQL: it goes on across faults without a new handshake
+    if (push.meta.handshakes !== 1) v.problems.push(`push: ${push.meta.handshakes} handshakes, the session did not go on`);
     pushSeen = { messages: push.messages.length, handshakes: push.meta.handshakes,
       connectFailures: push.meta.connectFailures.length, completionsMissingOrRepeated: pp.length };
     await push.disconnect();
