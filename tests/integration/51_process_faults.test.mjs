@@ -33,13 +33,14 @@ const AGENTS = ['agent1', 'agent2', 'agent3', 'agent4'];
 
 let inst;
 before(async () => {
-  // three children of 16 threads; MinSpareThreads makes the parent replace a killed child
+  // three children of 32 threads; MinSpareThreads (above two children's threads, far below
+  // all three's, so never short of spares) makes the parent replace a killed child
   const extra = path.join(env.varDir, `${NAME}.extra.conf`);
   // its own application_name, so that this test can tell its connections from the others'
-  fs.writeFileSync(extra, `MinSpareThreads 40
+  fs.writeFileSync(extra, `MinSpareThreads 70
 InteractionsDatabase "host=127.0.0.1 port=${env.pgPort} dbname=interactions user=interactions_app password=${secrets().APP_PASSWORD} application_name=${APP}"
 `);
-  inst = httpdInstance(NAME, { SERVERS, THREADS: 16, EXTRA: extra });
+  inst = httpdInstance(NAME, { SERVERS, THREADS: 32, EXTRA: extra });
   inst.start();
   await eventually(async () => children().length === SERVERS, 10000, 100);
 });
