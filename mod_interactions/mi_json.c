@@ -44,7 +44,62 @@ static void locate(mi_json_error_t *err, const char *buf, apr_size_t offset, con
     }
 }
 
-/* Outside strings JSON has only punctuation, numbers and the words true, false and null. */
+apr_size_t mi_utf8_check(const char *str, apr_size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    apr_size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        apr_size_t n, k;
+        unsigned int cp;
+        if (c < 0x80) { i++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
+        else return i;
+        if (i + n >= len) return i;   /* truncated sequence */
+        for (k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        /* overlong forms, surrogates and values above U+10FFFF */
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
+            || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return i;
+        }
+        i += n + 1;
+    }
+    return len;
+}
+
+/* Does the integer buf[0..n) (digits, optional leading '-') fit json-c's int64 / uint64?
+ * Beyond, json-c would silently clamp it to INT64_MIN or UINT64_MAX. */
+static int integer_in_range(const char *buf, apr_size_t n)
+{
+    static const char max_pos[] = "18446744073709551615";   /* UINT64_MAX */
+    static const char max_neg[] = "9223372036854775808";    /* -INT64_MIN */
+    const char *lim = max_pos;
+    apr_size_t lim_len;
+
+    if (n > 0 && buf[0] == '-') {
+        buf++;
+        n--;
+        lim = max_neg;
+    }
+    while (n > 1 && buf[0] == '0') {   /* not JSON anyway; json-c refuses it in strict mode */
+        buf++;
+        n--;
+    }
+    lim_len = strlen(lim);
+    return n < lim_len || (n == lim_len && memcmp(buf, lim, n) <= 0);
+}
+
+/* What json-c's strict mode lets through, refused here: outside strings JSON has only
+ * punctuation, numbers and the words true, false and null (json-c takes single-quoted
+ * strings, NaN and Infinity); a member name must not contain "\u0000" (json-c cuts the name
+ * there, so {"a\u0000b":1} would silently become {"a":1}); an integer must fit 64 bits
+ * (json-c clamps 99999999999999999999 to 18446744073709551615). */
 static int lexically_strict(const char *buf, apr_size_t len, mi_json_error_t *err)
 {
     apr_size_t i = 0;
@@ -52,16 +107,47 @@ static int lexically_strict(const char *buf, apr_size_t len, mi_json_error_t *er
     while (i < len) {
         char c = buf[i];
         if (c == '"') {
+            apr_size_t start = i;
+            int nul = 0;
             for (i++; i < len && buf[i] != '"'; i++) {
                 if (buf[i] == '\\') {
+                    if (len - i > 5 && memcmp(buf + i + 1, "u0000", 5) == 0) {
+                        nul = 1;
+                    }
                     i++;
                 }
             }
             i++;
+            if (nul) {
+                apr_size_t j = i;
+                while (j < len && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r'
+                                   || buf[j] == '\n')) {
+                    j++;
+                }
+                if (j < len && buf[j] == ':') {
+                    locate(err, buf, start, "a member name must not contain \\u0000");
+                    return 0;
+                }
+            }
         }
         else if (c == '\'') {
             locate(err, buf, i, "single-quoted strings are not JSON");
             return 0;
+        }
+        else if (c == '-' || (c >= '0' && c <= '9')) {
+            apr_size_t start = i;
+            int integer = 1;
+            for (i++; i < len && ((buf[i] >= '0' && buf[i] <= '9') || buf[i] == '.'
+                                  || buf[i] == 'e' || buf[i] == 'E' || buf[i] == '+'
+                                  || buf[i] == '-'); i++) {
+                if (buf[i] < '0' || buf[i] > '9') {
+                    integer = 0;
+                }
+            }
+            if (integer && !integer_in_range(buf + start, i - start)) {
+                locate(err, buf, start, "integer out of range (64 bits)");
+                return 0;
+            }
         }
         else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
             apr_size_t start = i, n;
@@ -71,9 +157,7 @@ static int lexically_strict(const char *buf, apr_size_t len, mi_json_error_t *er
             n = i - start;
             if (!((n == 4 && memcmp(buf + start, "true", 4) == 0)
                   || (n == 5 && memcmp(buf + start, "false", 5) == 0)
-                  || (n == 4 && memcmp(buf + start, "null", 4) == 0)
-                  || (n == 1 && (buf[start] == 'e' || buf[start] == 'E') && start > 0
-                      && ((buf[start - 1] >= '0' && buf[start - 1] <= '9') || buf[start - 1] == '.')))) {
+                  || (n == 4 && memcmp(buf + start, "null", 4) == 0))) {
                 locate(err, buf, start, "unexpected word (only true, false and null)");
                 return 0;
             }
@@ -103,7 +187,12 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
         locate(err, buf, 0, "document too large");
         return APR_EINVAL;
     }
-    /* json-c's strict mode still takes single-quoted strings, NaN and Infinity */
+    /* json-c's JSON_TOKENER_VALIDATE_UTF8 lets overlong forms, UTF-16 surrogates and code
+     * points above U+10FFFF through; PostgreSQL would refuse them later (a 500, not a 400) */
+    if ((end = mi_utf8_check(buf, len)) < len) {
+        locate(err, buf, end, "invalid UTF-8");
+        return APR_EINVAL;
+    }
     if (!lexically_strict(buf, len, err)) {
         return APR_EINVAL;
     }

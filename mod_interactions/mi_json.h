@@ -21,11 +21,16 @@ typedef struct {
     const char *reason;  /* static text, e.g. "unexpected character" */
 } mi_json_error_t;
 
+/** Offset of the first byte of the first ill-formed UTF-8 sequence in @s[0..len) (overlong
+ *  forms, surrogates and values above U+10FFFF are ill-formed), or @len when there is none. */
+apr_size_t mi_utf8_check(const char *s, apr_size_t len);
+
 /** Give the (single) reference of @j to @p; returns @j.  NULL is passed through. */
 json_object *mi_json_bind(apr_pool_t *p, json_object *j);
 
 /** Parse exactly one JSON value from @buf[0..len) with strict syntax, UTF-8 validation and
- *  at most @max_depth levels of nesting.  On success *pj is bound to @p.
+ *  at most @max_depth levels of nesting.  Stricter than json-c: no NUL in member names, no
+ *  integers beyond 64 bits (json-c would change both silently).  On success *pj is bound to @p.
  *  Returns APR_SUCCESS or APR_EINVAL (with @err filled in). */
 apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, int max_depth,
                            apr_pool_t *p, mi_json_error_t *err);

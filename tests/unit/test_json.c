@@ -112,6 +112,73 @@ static void invalid_utf8_is_rejected(void)
     CU_ASSERT_EQUAL(parse("{\"a\": \"caf\xC3\xA9\"}", 32, &j, &err), APR_SUCCESS);
 }
 
+/* Found by fuzz_json: json-c's JSON_TOKENER_VALIDATE_UTF8 accepts these ill-formed
+ * sequences, which PostgreSQL then refuses (a 500 instead of a 400). */
+static void ill_formed_utf8_that_json_c_accepts_is_rejected(void)
+{
+    static const char *const docs[] = {
+        "[\"ab\xC0\xAF\"]",           /* overlong '/' */
+        "[\"ab\xE0\x80\xAF\"]",       /* overlong, three bytes */
+        "[\"ab\xED\xA0\x80\"]",       /* UTF-16 surrogate */
+        "[\"ab\xF4\x90\x80\x80\"]",   /* above U+10FFFF */
+        "{\"ab\xC0\xAF\":1}",          /* in a member name */
+    };
+    json_object *j;
+    mi_json_error_t err;
+    size_t i;
+
+    for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        CU_ASSERT_EQUAL(parse(docs[i], 32, &j, &err), APR_EINVAL);
+        CU_ASSERT_PTR_NULL(j);
+        CU_ASSERT_STRING_EQUAL(err.reason, "invalid UTF-8");
+        CU_ASSERT_EQUAL(err.offset, 4);
+    }
+    CU_ASSERT_EQUAL(parse("[\"\xF4\x8F\xBF\xBF\xEF\xBF\xBD\"]", 32, &j, &err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(mi_utf8_check("ab\xC0\xAF", 4), 2);
+    CU_ASSERT_EQUAL(mi_utf8_check("ab\xE2\x82", 4), 2);
+    CU_ASSERT_EQUAL(mi_utf8_check("ab\xE2\x82\xAC", 5), 5);
+}
+
+/* json-c cuts a member name at "\u0000": {"a\u0000b":1} would become {"a":1}, and two
+ * different user-data keys could collapse into one. */
+static void nul_in_a_member_name_is_rejected(void)
+{
+    json_object *j;
+    mi_json_error_t err;
+
+    CU_ASSERT_EQUAL(parse("{\"k\": 1, \"a\\u0000b\" : 1}", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(err.offset, 9);
+    CU_ASSERT_STRING_EQUAL(err.reason, "a member name must not contain \\u0000");
+    CU_ASSERT_EQUAL(parse("{\"a\":{\"\\u0000\":1}}", 32, &j, &err), APR_EINVAL);
+    /* in a value it is valid JSON; the validators refuse it where it matters */
+    CU_ASSERT_EQUAL(parse("{\"a\":\"\\u0000\"}", 32, &j, &err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(parse("[\"\\u0000\", \"x\"]", 32, &j, &err), APR_SUCCESS);
+    /* an escaped backslash followed by u0000 is not an escape */
+    CU_ASSERT_EQUAL(parse("{\"a\\\\u0000\":1}", 32, &j, &err), APR_SUCCESS);
+    CU_ASSERT_PTR_NOT_NULL(mi_json_get(j, "a\\u0000"));
+}
+
+/* json-c clamps integers beyond 64 bits to INT64_MIN / UINT64_MAX without a word. */
+static void integers_beyond_64_bits_are_rejected(void)
+{
+    json_object *j;
+    mi_json_error_t err;
+
+    CU_ASSERT_EQUAL(parse("[18446744073709551615, -9223372036854775808, 0, -0]", 32, &j, &err),
+                    APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(unit_dump(j), "[18446744073709551615,-9223372036854775808,0,0]");
+    CU_ASSERT_EQUAL(parse("{\"orderId\": 18446744073709551616}", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(err.offset, 12);
+    CU_ASSERT_STRING_EQUAL(err.reason, "integer out of range (64 bits)");
+    CU_ASSERT_EQUAL(parse("[-9223372036854775809]", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(parse("99999999999999999999", 32, &j, &err), APR_EINVAL);
+    /* numbers with a fraction or an exponent are doubles and keep their text */
+    CU_ASSERT_EQUAL(parse("[99999999999999999999.0, 1e999]", 32, &j, &err), APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(unit_dump(j), "[99999999999999999999.0,1e999]");
+    /* digits inside strings are not numbers */
+    CU_ASSERT_EQUAL(parse("[\"99999999999999999999\"]", 32, &j, &err), APR_SUCCESS);
+}
+
 static void nesting_up_to_the_limit_is_accepted(void)
 {
     json_object *j;
@@ -175,6 +242,9 @@ void add_json_suite(void)
         UNIT_TEST(strict_syntax_only),
         UNIT_TEST(bare_scalars_parse),
         UNIT_TEST(invalid_utf8_is_rejected),
+        UNIT_TEST(ill_formed_utf8_that_json_c_accepts_is_rejected),
+        UNIT_TEST(nul_in_a_member_name_is_rejected),
+        UNIT_TEST(integers_beyond_64_bits_are_rejected),
         UNIT_TEST(nesting_up_to_the_limit_is_accepted),
         UNIT_TEST(getters_are_type_safe),
         UNIT_TEST(nul_characters_are_detected),
