@@ -17,6 +17,7 @@
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <mpm_common.h>
 #include <util_filter.h>
 
 #include "mi_json.h"
@@ -80,6 +81,18 @@ static void mi_child_init(apr_pool_t *pchild, server_rec *s)
         return;
     }
     mi_proc = proc;
+    mi_maint_start(proc, s, pchild);
+}
+
+/* Graceful stop (httpd 2.4.49+): let the background thread finish now rather than at the
+ * end of its interval. */
+static void mi_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    (void)pchild;
+    (void)graceful;
+    if (mi_proc != NULL) {
+        mi_maint_wake_for_stop(mi_proc);
+    }
 }
 
 /* ------------------------------------------------------------------ error pages */
@@ -156,8 +169,9 @@ static void mi_register_hooks(apr_pool_t *p)
 {
     /* settings and logging; before modules that might log through us */
     ap_hook_post_config(mi_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    /* per child: the database pool */
+    /* per child: the database pool and the maintenance thread */
     ap_hook_child_init(mi_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(mi_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     /* the REST API and the push channel */
     ap_hook_handler(mi_rest_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* JSON error envelopes for httpd's own errors inside our locations */

@@ -24,10 +24,15 @@ APLOG_USE_MODULE(interactions);
 #define MI_NOTE_DB_DOWN "interactions-db-unavailable"
 
 /** Per child process state, built in child_init (never in the post_config dry run). */
-typedef struct {
+typedef struct mi_process_t mi_process_t;
+struct mi_process_t {
     apr_pool_t *pool;
     mi_store_t *store;
-} mi_process_t;
+    struct mi_maint_t *maint;        /* the maintenance thread */
+    /* Called (from any thread) after this process changed interactions outside an API
+     * request, e.g. when offers expired; the push channel sets it to wake its listener. */
+    void (*on_change)(mi_process_t *proc);
+};
 
 /** This child's state; NULL before child_init or when it failed. */
 extern mi_process_t *mi_proc;
@@ -43,6 +48,12 @@ int mi_send_error(request_rec *r, const mi_error_t *err);
 
 /** The error for a failed store call (503 + statusCode 4 when the database is unavailable). */
 mi_error_t *mi_store_error(request_rec *r, apr_status_t rv, mi_error_t *err);
+
+/* mod_interactions_maint.c */
+/** Start this child's maintenance thread (offer timeouts, stuck routing, session expiry). */
+apr_status_t mi_maint_start(mi_process_t *proc, server_rec *s, apr_pool_t *pchild);
+/** Ask the maintenance thread to stop soon (graceful stop). */
+void mi_maint_wake_for_stop(mi_process_t *proc);
 
 /* mod_interactions_authn.c */
 void mi_authn_register(apr_pool_t *p);

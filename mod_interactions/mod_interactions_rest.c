@@ -267,42 +267,116 @@ static int handle_create(mi_req_t *q)
     return call(q, "create", args, 0);
 }
 
+static int path_id(mi_req_t *q, json_object *args, mi_error_t *err);
+
 static int handle_get(mi_req_t *q)
 {
     json_object *args = mi_json_bind(q->r->pool, json_object_new_object());
     mi_error_t err;
 
+    if (!path_id(q, args, &err)) {
+        return mi_send_error(q->r, &err);
+    }
+    return call(q, "get", args, 0);
+}
+
+/* The interaction id of the path: anything that is not an id names nothing, which is
+ * answered like an unknown id without a database round trip. */
+static int path_id(mi_req_t *q, json_object *args, mi_error_t *err)
+{
     if (!mi_validate_id(q->route.param)) {
-        return mi_send_error(q->r, mi_error_set(&err, MI_SC_NOT_FOUND, 0,
-                                                "no such interaction"));
+        mi_error_set(err, MI_SC_NOT_FOUND, 0, "no such interaction");
+        return 0;
     }
     json_object_object_add(args, "id", json_object_new_string(q->route.param));
-    return call(q, "get", args, 0);
+    return 1;
+}
+
+/* The user-data limit travels with the arguments: the store checks the merged result. */
+static void add_limits(mi_req_t *q, json_object *args)
+{
+    json_object_object_add(args, "_maxUserData", json_object_new_int64((int64_t)q->lim.max_user_data));
+}
+
+static int handle_operation(mi_req_t *q, int has_id)
+{
+    json_object *body, *args;
+    mi_error_t err;
+    mi_op_e op;
+
+    if (!read_json(q->r, &q->lim, &body, &err)
+        || !mi_validate_operation(&op, &args, body, has_id, &q->lim, q->r->pool, &err)
+        || (has_id && !path_id(q, args, &err))) {
+        return mi_send_error(q->r, &err);
+    }
+    add_limits(q, args);
+    return call(q, "operation", args, 0);
+}
+
+static int handle_update(mi_req_t *q)
+{
+    json_object *body, *args;
+    mi_error_t err;
+
+    if (!read_json(q->r, &q->lim, &body, &err)
+        || !mi_validate_update(&args, body, &q->lim, q->r->pool, &err)
+        || !path_id(q, args, &err)) {
+        return mi_send_error(q->r, &err);
+    }
+    add_limits(q, args);
+    return call(q, "update", args, 0);
+}
+
+static int handle_channel(mi_req_t *q)
+{
+    json_object *body, *args;
+    mi_error_t err;
+
+    if (!read_json(q->r, &q->lim, &body, &err)
+        || !mi_validate_channel(&args, q->route.param, body, &q->lim, q->r->pool, &err)) {
+        return mi_send_error(q->r, &err);
+    }
+    return call(q, "channel", args, 0);
+}
+
+static int handle_workbin(mi_req_t *q)
+{
+    json_object *args = mi_json_bind(q->r->pool, json_object_new_object());
+    mi_error_t err;
+
+    if (mi_utf8_chars(q->route.param, strlen(q->route.param)) > MI_MAX_NAME_CHARS) {
+        return mi_send_error(q->r, mi_error_set(&err, MI_SC_NOT_FOUND, 0, "no such workbin"));
+    }
+    json_object_object_add(args, "name", json_object_new_string(q->route.param));
+    return call(q, "workbin", args, 0);
 }
 
 static int dispatch(mi_req_t *q)
 {
-    mi_error_t err;
+    int get = q->route.method == MI_M_GET;
 
     switch (q->route.route) {
     case MI_R_ME:
         return call(q, "me", NULL, 0);
+    case MI_R_ME_CHANNEL:
+        return handle_channel(q);
     case MI_R_INTERACTIONS:
-        return q->route.method == MI_M_GET ? handle_list(q, "list") : handle_create(q);
+        return get ? handle_list(q, "list") : handle_create(q);
     case MI_R_INTERACTION:
-        if (q->route.method == MI_M_GET) {
-            return handle_get(q);
-        }
-        break;
+        return get ? handle_get(q) : handle_update(q);
     case MI_R_MY_INTERACTIONS:
-        if (q->route.method == MI_M_GET) {
-            return handle_list(q, "my_list");
-        }
-        break;
-    default:
-        break;
+        return get ? handle_list(q, "my_list") : handle_operation(q, 0);
+    case MI_R_MY_INTERACTION:
+        return handle_operation(q, 1);
+    case MI_R_MY_WORKBINS:
+        return call(q, "workbins", NULL, 0);
+    case MI_R_MY_WORKBIN:
+        return handle_workbin(q);
+    default: {
+        mi_error_t err;
+        return mi_send_error(q->r, mi_error_set(&err, MI_SC_NOT_FOUND, 0, "no such resource"));
     }
-    return mi_send_error(q->r, mi_error_set(&err, MI_SC_NOT_FOUND, 0, "no such resource"));
+    }
 }
 
 int mi_rest_handler(request_rec *r)

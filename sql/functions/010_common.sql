@@ -70,20 +70,26 @@ $$;
 COMMENT ON FUNCTION interactions.snapshot(integer, uuid, boolean) IS 'interactions.snapshot_of() by id.';
 
 -- Append one history row for a change to interaction p_id, which the caller has already
--- written.  p_before is the row as it was (NULL for a creation).  Who is told: by default
--- every agent the interaction was offered to or owned by, before or after the change.
+-- written.  p_before is the row as it was (NULL for a creation).  Who is told: every agent
+-- the interaction was offered to or owned by, before or after the change, except those in
+-- p_revoked, who are told that it was withdrawn from them.  Routing and timeouts pass
+-- p_system so that the row has no acting user (the referenceId of the request that caused
+-- it, if any, stays).
+DROP FUNCTION IF EXISTS interactions.record(text, interactions.interactions, uuid, jsonb, text, uuid[]);
 CREATE OR REPLACE FUNCTION interactions.record(
     p_op text,
     p_before interactions.interactions,
     p_id uuid,
     p_user_data_change jsonb DEFAULT NULL,
     p_notification text DEFAULT 'StatusChange',
-    p_revoked uuid[] DEFAULT '{}'
+    p_revoked uuid[] DEFAULT '{}',
+    p_system boolean DEFAULT false
 ) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_cc     integer := interactions.current_cc();
     v_after  interactions.interactions;
-    v_actor  uuid := nullif(current_setting('interactions.actor', true), '')::uuid;
+    v_actor  uuid := CASE WHEN p_system THEN NULL
+                          ELSE nullif(current_setting('interactions.actor', true), '')::uuid END;
     v_ref    bigint := nullif(current_setting('interactions.ref', true), '')::bigint;
     v_aud    uuid[];
 BEGIN
@@ -106,5 +112,16 @@ BEGIN
         p_user_data_change, p_notification, v_aud, p_revoked,
         interactions.snapshot_of(v_after));
 END $$;
-COMMENT ON FUNCTION interactions.record(text, interactions.interactions, uuid, jsonb, text, uuid[]) IS
-  'Appends the history row of a change (actor and referenceId from the transaction settings interactions.actor / interactions.ref).';
+COMMENT ON FUNCTION interactions.record(text, interactions.interactions, uuid, jsonb, text, uuid[], boolean) IS
+  'Appends the history row of a change (actor and referenceId from the transaction settings interactions.actor / interactions.ref; no actor when p_system).';
+
+-- The load of an agent on a media type: what routing counts against the capacity.
+CREATE OR REPLACE FUNCTION interactions.agent_load(p_cc integer, p_user uuid, p_media text)
+RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT count(*)::integer FROM interactions.interactions i
+     WHERE i.cc_id = p_cc AND i.media_type = p_media
+       AND ((i.state = 'Invited' AND i.invitee_id = p_user)
+            OR (i.state = 'Processing' AND i.owner_id = p_user))
+$$;
+COMMENT ON FUNCTION interactions.agent_load(integer, uuid, text) IS
+  'Interactions of a media type offered to (Invited) or being worked on (Processing) by an agent; routing keeps it at or below the capacity.';

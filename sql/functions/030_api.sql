@@ -93,7 +93,8 @@ END $$;
 COMMENT ON FUNCTION interactions.api_my_list(interactions.caller, jsonb) IS 'GET /me/interactions.';
 
 -- GET /interactions/{id}: admins, supervisors and integrations see any interaction of their
--- contact center; an agent those offered to, owned by, or handled earlier by them.
+-- contact center; an agent those offered to, owned by, or handled earlier by them, and what
+-- lies in a workbin they may use (they could Pull it).
 CREATE OR REPLACE FUNCTION interactions.api_get(c interactions.caller, a jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -106,7 +107,10 @@ BEGIN
     IF NOT interactions.has_role(c, 'admin', 'supervisor', 'apiuser')
        AND NOT (interactions.has_role(c, 'agent')
                 AND (v.invitee_id IS NOT DISTINCT FROM c.id OR v.owner_id IS NOT DISTINCT FROM c.id
-                     OR c.id = ANY (v.participants))) THEN
+                     OR c.id = ANY (v.participants)
+                     OR EXISTS (SELECT 1 FROM interactions.workbins w
+                                 WHERE w.cc_id = v.cc_id AND w.id = v.workbin_id
+                                   AND (w.owner_id IS NULL OR w.owner_id = c.id)))) THEN
         RETURN interactions.err(5, 'this interaction is not yours');
     END IF;
     RETURN jsonb_build_object('statusCode', 0, 'interaction', interactions.snapshot_of(v, true));
@@ -154,6 +158,7 @@ BEGIN
     SELECT c.cc_id, v_id, e.key, e.value FROM jsonb_each(v_ud) e;
     PERFORM interactions.record('Create', NULL, v_id,
         CASE WHEN v_ud = '{}'::jsonb THEN NULL ELSE jsonb_build_object('set', v_ud) END);
+    PERFORM interactions.route_interaction(c.cc_id, v_id);
     RETURN jsonb_build_object('statusCode', 0, 'id', v_id, 'created', true,
                               'referenceId', current_setting('interactions.ref')::bigint);
 END $$;
@@ -185,6 +190,11 @@ BEGIN
         WHEN 'my_list' THEN interactions.api_my_list(c, p_args)
         WHEN 'get'     THEN interactions.api_get(c, p_args)
         WHEN 'create'  THEN interactions.api_create(c, p_args)
+        WHEN 'operation' THEN interactions.api_operation(c, p_args)
+        WHEN 'update'  THEN interactions.api_update(c, p_args)
+        WHEN 'channel' THEN interactions.api_channel(c, p_args)
+        WHEN 'workbins' THEN interactions.api_workbins(c)
+        WHEN 'workbin' THEN interactions.api_workbin(c, p_args)
         ELSE interactions.err(6, 'no such operation')
     END;
     IF (v_res->>'statusCode')::integer <> 0 THEN

@@ -65,7 +65,7 @@ GRANT SELECT, INSERT, UPDATE ON interactions.agent_channels TO interactions_app;
 GRANT SELECT ON interactions.queues, interactions.queue_members, interactions.workbins TO interactions_app;
 GRANT SELECT, INSERT, UPDATE ON interactions.interactions TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.user_data TO interactions_app;
-GRANT SELECT, INSERT ON interactions.history TO interactions_app;
+GRANT SELECT, INSERT ON interactions.history, interactions.agent_events TO interactions_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA interactions TO interactions_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_app;
 

@@ -101,8 +101,8 @@ export async function fails(user, method, p, status, statusCode, opts = {}) {
 // ------------------------------------------------------------------ contact centers for tests
 
 /**
- * Wipe a test contact center's interactions, history and push sessions, and provision its
- * standard cast: admin, supervisor, agent1..agent4, feeder (apiuser); queues support
+ * Wipe a test contact center's interactions, history and push sessions (cheap: call it
+ * before every test that needs a clean slate), and provision once its standard cast: admin, supervisor, agent1..agent4, feeder (apiuser); queues support
  * (agent1, agent2), sales (agent1..agent3), quick (agent1, agent2; offer timeout 1 s);
  * personal workbins "drafts" and a shared "team".  All agents NotReady, capacity 1.
  */
@@ -130,6 +130,8 @@ export async function freshContactCenter(cc) {
   } finally {
     client.release();
   }
+  // the cast is provisioned once; later calls only wiped the data above
+  if (await db.value(`SELECT count(*)::int FROM interactions.users WHERE cc_id = $1`, [id]) >= 7) return id;
   const users = [['admin', ['admin']], ['supervisor', ['supervisor']], ['agent1', ['agent']],
     ['agent2', ['agent']], ['agent3', ['agent']], ['agent4', ['agent']], ['feeder', ['apiuser']]];
   for (const [login, roles] of users) {

@@ -1,0 +1,446 @@
+-- The agent operations of POST /me/interactions/{id} (CONTRACT section 5), PUT
+-- /interactions/{id}, channels and workbins.  Each runs inside interactions.api(): one
+-- transaction, the interaction row locked first, every check before every write, the
+-- history row written with the change, routing in the same transaction.
+
+-- Refuse the operation unless this agent may act on v in one of p_states.  Someone else's
+-- interaction is statusCode 5 (also when it sits in another agent's personal workbin); the
+-- caller's own, or nobody's, in a state the operation does not accept is statusCode 2.
+-- Pull checks the state first: agents race for a shared workbin's content, and the loser
+-- must hear that it is gone (2), not that it is now the winner's (5).  Other operations
+-- have a single rightful caller, so a stranger hears 5 whatever the state.
+CREATE OR REPLACE FUNCTION interactions.refuse(c interactions.caller, v interactions.interactions,
+                                               p_op text, p_states text[])
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT interactions.has_role(c, 'agent') THEN
+        RETURN interactions.err(5, 'operations on interactions need the agent role');
+    END IF;
+    IF p_op = 'Pull' AND NOT (v.state = ANY (p_states)) THEN
+        RETURN interactions.err(2, format('%s is not possible while the interaction is %s', p_op, v.state));
+    END IF;
+    IF (v.owner_id IS NOT NULL AND v.owner_id <> c.id)
+       OR (v.invitee_id IS NOT NULL AND v.invitee_id <> c.id) THEN
+        RETURN interactions.err(5, 'this interaction is not yours');
+    END IF;
+    IF v.state = 'InWorkbin' AND EXISTS (
+           SELECT 1 FROM interactions.workbins w
+            WHERE w.cc_id = v.cc_id AND w.id = v.workbin_id AND w.owner_id IS NOT NULL
+              AND w.owner_id <> c.id) THEN
+        RETURN interactions.err(5, 'this interaction is in another agent''s workbin');
+    END IF;
+    IF NOT (v.state = ANY (p_states)) THEN
+        RETURN interactions.err(2, format('%s is not possible while the interaction is %s', p_op, v.state));
+    END IF;
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION interactions.refuse(interactions.caller, interactions.interactions, text, text[]) IS
+  'The refusal (statusCode 5 or 2) of an operation the caller may not perform on this interaction now, or NULL.';
+
+CREATE OR REPLACE FUNCTION interactions.find_queue(p_cc integer, p_name text) RETURNS uuid
+LANGUAGE sql STABLE AS $$
+    SELECT id FROM interactions.queues WHERE cc_id = p_cc AND name = p_name
+$$;
+COMMENT ON FUNCTION interactions.find_queue(integer, text) IS 'A queue''s id by name, or NULL.';
+
+-- The workbin an agent means by a name: their personal one first, else the shared one.
+CREATE OR REPLACE FUNCTION interactions.find_workbin(c interactions.caller, p_name text)
+RETURNS interactions.workbins LANGUAGE sql STABLE AS $$
+    SELECT w.* FROM interactions.workbins w
+     WHERE w.cc_id = c.cc_id AND w.name = p_name AND (w.owner_id = c.id OR w.owner_id IS NULL)
+     ORDER BY w.owner_id NULLS LAST
+     LIMIT 1
+$$;
+COMMENT ON FUNCTION interactions.find_workbin(interactions.caller, text) IS
+  'The workbin an agent means by a name: their personal workbin of that name, else the shared one.';
+
+CREATE OR REPLACE FUNCTION interactions.workbin_json(w interactions.workbins) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'name', w.name,
+        'type', CASE WHEN w.owner_id IS NULL THEN 'shared' ELSE 'personal' END,
+        'interactions', coalesce((SELECT jsonb_agg(interactions.snapshot_of(i) ORDER BY i.updated_at, i.id)
+                                    FROM interactions.interactions i
+                                   WHERE i.cc_id = w.cc_id AND i.workbin_id = w.id
+                                     AND i.state = 'InWorkbin'), '[]'::jsonb))
+$$;
+COMMENT ON FUNCTION interactions.workbin_json(interactions.workbins) IS
+  'A workbin and its content as the API shows it ({"name","type","interactions":[...]}).';
+
+-- The serialized size of an interaction's user data (PostgreSQL's jsonb text form), which
+-- must stay within the module's InteractionsMaxUserDataSize.
+CREATE OR REPLACE FUNCTION interactions.user_data_fits(p_cc integer, p_id uuid, p_max integer)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT p_max IS NULL OR octet_length(interactions.user_data_of(p_cc, p_id)::text) <= p_max
+$$;
+COMMENT ON FUNCTION interactions.user_data_fits(integer, uuid, integer) IS
+  'Does the interaction''s user data, serialized, fit in p_max bytes?';
+
+CREATE OR REPLACE FUNCTION interactions.done(c interactions.caller, p_id uuid, p_full boolean DEFAULT false)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('statusCode', 0,
+                              'referenceId', nullif(current_setting('interactions.ref', true), '')::bigint,
+                              'interaction', interactions.snapshot(c.cc_id, p_id, p_full))
+$$;
+COMMENT ON FUNCTION interactions.done(interactions.caller, uuid, boolean) IS
+  'The success document of an operation: its referenceId and the interaction after it.';
+
+-- Move v back into a queue (p_queue, or its own) as nobody's.
+CREATE OR REPLACE FUNCTION interactions.requeue(v interactions.interactions, p_queue uuid, p_op text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE interactions.interactions i
+       SET state = 'Queued', queue_id = coalesce(p_queue, v.queue_id), owner_id = NULL,
+           invitee_id = NULL, offer_expires_at = NULL, workbin_id = NULL,
+           declined_by = '{}', declined_until = NULL, queued_at = now(), updated_at = now()
+     WHERE i.cc_id = v.cc_id AND i.id = v.id;
+    PERFORM interactions.record(p_op, v, v.id);
+    PERFORM interactions.route_interaction(v.cc_id, v.id);
+END $$;
+COMMENT ON FUNCTION interactions.requeue(interactions.interactions, uuid, text) IS
+  'Places an interaction in a queue as nobody''s, records it and routes it.';
+
+-- ------------------------------------------------------------------ POST /me/interactions/{id}
+
+CREATE OR REPLACE FUNCTION interactions.api_operation(c interactions.caller, a jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_op      text := a->>'operationName';
+    v         interactions.interactions;
+    v_err     jsonb;
+    v_q       uuid;
+    v_w       interactions.workbins;
+    v_target  interactions.caller;
+    v_keys    text[];
+    v_child   uuid;
+    v_max     integer := (a->>'_maxUserData')::integer;
+BEGIN
+    IF v_op = 'GetWorkbinContent' THEN
+        RETURN interactions.op_get_workbin_content(c, a->>'workbin');
+    END IF;
+    SELECT * INTO v FROM interactions.interactions
+     WHERE cc_id = c.cc_id AND id = (a->>'id')::uuid FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN interactions.err(6, 'no such interaction');
+    END IF;
+
+    CASE v_op
+    WHEN 'Accept' THEN
+        v_err := interactions.refuse(c, v, v_op, ARRAY['Invited']);
+        IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        UPDATE interactions.interactions SET state = 'Processing', owner_id = c.id, invitee_id = NULL,
+               offer_expires_at = NULL, updated_at = now()
+         WHERE cc_id = c.cc_id AND id = v.id;
+        PERFORM interactions.record(v_op, v, v.id);
+
+    WHEN 'Reject' THEN
+        v_err := interactions.refuse(c, v, v_op, ARRAY['Invited']);
+        IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        -- back in its queue at its old place, not offered to this agent again for one offer timeout
+        UPDATE interactions.interactions i SET state = 'Queued', invitee_id = NULL, offer_expires_at = NULL,
+               declined_by = CASE WHEN i.declined_until > now() THEN i.declined_by ELSE '{}' END || c.id,
+               declined_until = now() + (SELECT q.offer_timeout FROM interactions.queues q
+                                          WHERE q.cc_id = i.cc_id AND q.id = i.queue_id),
+               updated_at = now()
+         WHERE i.cc_id = c.cc_id AND i.id = v.id;
+        PERFORM interactions.record(v_op, v, v.id);
+        PERFORM interactions.route_interaction(c.cc_id, v.id);
+        PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
+
+    WHEN 'Complete' THEN
+        v_err := interactions.refuse(c, v, v_op, ARRAY['Processing']);
+        IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        IF a ? 'queueName' THEN
+            v_q := interactions.find_queue(c.cc_id, a->>'queueName');
+            IF v_q IS NULL THEN RETURN interactions.err(10, 'unknown queue'); END IF;
+            PERFORM interactions.requeue(v, v_q, v_op);
+        ELSE
+            UPDATE interactions.interactions SET state = 'Completed', owner_id = NULL, updated_at = now()
+             WHERE cc_id = c.cc_id AND id = v.id;
+            PERFORM interactions.record(v_op, v, v.id);
+        END IF;
+        PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
+
+    WHEN 'PlaceInQueue' THEN
+        v_err := interactions.refuse(c, v, v_op, ARRAY['Processing']);
+        IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        v_q := interactions.find_queue(c.cc_id, a->>'queueName');
+        IF v_q IS NULL THEN RETURN interactions.err(10, 'unknown queue'); END IF;
+        PERFORM interactions.requeue(v, v_q, v_op);
+        PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
+
+    WHEN 'PlaceInWorkbin' THEN
+        v_err := interactions.refuse(c, v, v_op, ARRAY['Processing']);
+        IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        v_w := interactions.find_workbin(c, a->>'workbin');
+        IF v_w.id IS NULL THEN RETURN interactions.err(10, 'unknown workbin'); END IF;
+        UPDATE interactions.interactions SET state = 'InWorkbin', workbin_id = v_w.id, owner_id = NULL,
+               updated_at = now()
+         WHERE cc_id = c.cc_id AND id = v.id;
+        PERFORM interactions.record(v_op, v, v.id);
+        PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
+
+    WHEN 'Pull' THEN
+        v_err := interactions.refuse(c, v, v_op, ARRAY['InWorkbin']);
+        IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        UPDATE interactions.interactions i SET state = 'Processing', owner_id = c.id, workbin_id = NULL,
+               participants = CASE WHEN c.id = ANY (i.participants) THEN i.participants
+                                   ELSE i.participants || c.id END,
+               updated_at = now()
+         WHERE i.cc_id = c.cc_id AND i.id = v.id;
+        PERFORM interactions.record(v_op, v, v.id);
+
+    WHEN 'Transfer' THEN
+        v_err := interactions.refuse(c, v, v_op, ARRAY['Processing']);
+        IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        IF a ? 'queueName' THEN
+            v_q := interactions.find_queue(c.cc_id, a->>'queueName');
+            IF v_q IS NULL THEN RETURN interactions.err(10, 'unknown queue'); END IF;
+            PERFORM interactions.requeue(v, v_q, v_op);
+        ELSE
+            SELECT u.cc_id, u.id, u.login, u.roles INTO v_target FROM interactions.users u
+             WHERE u.cc_id = c.cc_id
+               AND (u.login = a->>'user'
+                    OR (a->>'user' ~ '^[0-9a-fA-F-]{36}$' AND u.id = (a->>'user')::uuid))
+             ORDER BY (u.login = a->>'user') DESC
+             LIMIT 1;
+            IF v_target.id IS NULL OR NOT interactions.has_role(v_target, 'agent') THEN
+                RETURN interactions.err(10, 'unknown target agent');
+            END IF;
+            IF v_target.id = c.id THEN
+                RETURN interactions.err(10, 'cannot transfer to yourself');
+            END IF;
+            -- the same offer as routing makes: the target may reject it or let it expire, and
+            -- then it goes back to the interaction's queue
+            UPDATE interactions.interactions i
+               SET state = 'Invited', owner_id = NULL, invitee_id = v_target.id,
+                   declined_by = '{}', declined_until = NULL,
+                   offer_expires_at = now() + (SELECT q.offer_timeout FROM interactions.queues q
+                                                WHERE q.cc_id = i.cc_id AND q.id = i.queue_id),
+                   participants = CASE WHEN v_target.id = ANY (i.participants) THEN i.participants
+                                       ELSE i.participants || v_target.id END,
+                   updated_at = now()
+             WHERE i.cc_id = c.cc_id AND i.id = v.id;
+            PERFORM interactions.record(v_op, v, v.id);
+        END IF;
+        PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
+
+    WHEN 'AttachUserData', 'UpdateUserData' THEN
+        v_err := interactions.refuse(c, v, v_op, ARRAY['Processing', 'Composing']);
+        IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        IF v_op = 'AttachUserData' THEN
+            SELECT array_agg(u.key ORDER BY u.key) INTO v_keys FROM interactions.user_data u
+             WHERE u.cc_id = c.cc_id AND u.interaction_id = v.id AND a->'userData' ? u.key;
+            IF v_keys IS NOT NULL THEN
+                RETURN interactions.err(18, format('user data key already exists: %s', array_to_string(v_keys, ', ')));
+            END IF;
+        END IF;
+        INSERT INTO interactions.user_data (cc_id, interaction_id, key, value)
+        SELECT c.cc_id, v.id, e.key, e.value FROM jsonb_each(a->'userData') e
+        ON CONFLICT (cc_id, interaction_id, key) DO UPDATE SET value = EXCLUDED.value;
+        IF NOT interactions.user_data_fits(c.cc_id, v.id, v_max) THEN
+            RETURN interactions.err(10, format('the user data would exceed %s bytes', v_max));
+        END IF;
+        UPDATE interactions.interactions SET updated_at = now() WHERE cc_id = c.cc_id AND id = v.id;
+        PERFORM interactions.record(v_op, v, v.id, jsonb_build_object('set', a->'userData'), 'PropertiesUpdated');
+
+    WHEN 'DeleteUserData' THEN
+        v_err := interactions.refuse(c, v, v_op, ARRAY['Processing', 'Composing']);
+        IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        WITH gone AS (
+            DELETE FROM interactions.user_data u
+             WHERE u.cc_id = c.cc_id AND u.interaction_id = v.id
+               AND u.key IN (SELECT jsonb_array_elements_text(a->'keys'))
+            RETURNING u.key)
+        SELECT coalesce(array_agg(key ORDER BY key), '{}') INTO v_keys FROM gone;
+        UPDATE interactions.interactions SET updated_at = now() WHERE cc_id = c.cc_id AND id = v.id;
+        PERFORM interactions.record(v_op, v, v.id, jsonb_build_object('deleted', to_jsonb(v_keys)),
+                                    'PropertiesUpdated');
+
+    WHEN 'Reply', 'ReplyAll' THEN
+        v_err := interactions.refuse(c, v, v_op, ARRAY['Processing']);
+        IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        IF v.media_type <> 'email' THEN
+            RETURN interactions.err(2, format('%s is only possible for email', v_op));
+        END IF;
+        INSERT INTO interactions.interactions (cc_id, media_type, state, queue_id, owner_id, parent_id,
+               subject, from_address, to_addresses, cc_addresses, priority, participants, created_by)
+        VALUES (c.cc_id, 'email', 'Composing', v.queue_id, c.id, v.id,
+               CASE WHEN v.subject ~* '^re:' THEN v.subject ELSE 'Re: ' || coalesce(v.subject, '') END,
+               v.to_addresses[1],
+               CASE WHEN v.from_address IS NULL THEN '{}' ELSE ARRAY[v.from_address] END,
+               CASE WHEN v_op = 'ReplyAll'
+                    THEN ARRAY(SELECT x FROM unnest(v.to_addresses[2:] || v.cc_addresses) x
+                                WHERE x IS DISTINCT FROM v.to_addresses[1]
+                                  AND x IS DISTINCT FROM v.from_address)
+                    ELSE '{}' END,
+               v.priority, ARRAY[c.id], c.id)
+        RETURNING id INTO v_child;
+        PERFORM interactions.record(v_op, NULL, v_child);
+        RETURN interactions.done(c, v_child);
+
+    WHEN 'Cancel', 'Send' THEN
+        v_err := interactions.refuse(c, v, v_op, ARRAY['Composing']);
+        IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        IF v_op = 'Send' AND cardinality(v.to_addresses) = 0 THEN
+            RETURN interactions.err(10, 'the draft has no recipients (to)');
+        END IF;
+        UPDATE interactions.interactions SET state = CASE v_op WHEN 'Send' THEN 'Sent' ELSE 'Canceled' END,
+               owner_id = NULL, updated_at = now()
+         WHERE cc_id = c.cc_id AND id = v.id;
+        PERFORM interactions.record(v_op, v, v.id);
+
+    ELSE
+        RETURN interactions.err(10, 'unknown operation');
+    END CASE;
+    RETURN interactions.done(c, v.id);
+END $$;
+COMMENT ON FUNCTION interactions.api_operation(interactions.caller, jsonb) IS
+  'POST /me/interactions/{id}: Accept, Reject, Complete, PlaceInQueue, PlaceInWorkbin, Pull, Transfer, Attach/Update/DeleteUserData, Reply, ReplyAll, Cancel, Send.';
+
+-- GetWorkbinContent: answered at once and also delivered on the push channel, through a
+-- history row that concerns no interaction.
+CREATE OR REPLACE FUNCTION interactions.op_get_workbin_content(c interactions.caller, p_name text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    w     interactions.workbins;
+    v_wb  jsonb;
+BEGIN
+    IF NOT interactions.has_role(c, 'agent') THEN
+        RETURN interactions.err(5, 'workbins are for agents');
+    END IF;
+    w := interactions.find_workbin(c, p_name);
+    IF w.id IS NULL THEN
+        RETURN interactions.err(10, 'unknown workbin');
+    END IF;
+    v_wb := interactions.workbin_json(w);
+    INSERT INTO interactions.history (cc_id, operation, actor_id, actor_login, reference_id,
+                                      notification, audience, snapshot)
+    VALUES (c.cc_id, 'GetWorkbinContent', c.id, c.login,
+            nullif(current_setting('interactions.ref', true), '')::bigint, 'WorkbinContent',
+            ARRAY[c.id], v_wb);
+    RETURN jsonb_build_object('statusCode', 0,
+                              'referenceId', nullif(current_setting('interactions.ref', true), '')::bigint,
+                              'workbin', v_wb);
+END $$;
+COMMENT ON FUNCTION interactions.op_get_workbin_content(interactions.caller, text) IS
+  'GetWorkbinContent: the workbin''s content, answered and also sent to the caller on the push channel.';
+
+-- ------------------------------------------------------------------ PUT /interactions/{id}
+
+-- userData is replaced as a whole; subject, to, cc and body are writable only while the
+-- interaction is a Composing draft.  The owning agent or an admin may update.
+CREATE OR REPLACE FUNCTION interactions.api_update(c interactions.caller, a jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v      interactions.interactions;
+    v_max  integer := (a->>'_maxUserData')::integer;
+BEGIN
+    SELECT * INTO v FROM interactions.interactions
+     WHERE cc_id = c.cc_id AND id = (a->>'id')::uuid FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN interactions.err(6, 'no such interaction');
+    END IF;
+    IF NOT (interactions.has_role(c, 'admin')
+            OR (interactions.has_role(c, 'agent') AND v.owner_id IS NOT DISTINCT FROM c.id)) THEN
+        RETURN interactions.err(5, 'only its owner or an admin may update an interaction');
+    END IF;
+    IF v.state IN ('Completed', 'Canceled', 'Sent') THEN
+        RETURN interactions.err(2, format('a %s interaction cannot change', v.state));
+    END IF;
+    IF v.state <> 'Composing' AND (a ?| ARRAY['subject', 'to', 'cc', 'body']) THEN
+        RETURN interactions.err(11, 'subject, to, cc and body are read-only unless the interaction is a Composing draft');
+    END IF;
+    UPDATE interactions.interactions i
+       SET subject = CASE WHEN a ? 'subject' THEN a->>'subject' ELSE i.subject END,
+           to_addresses = CASE WHEN a ? 'to' THEN ARRAY(SELECT jsonb_array_elements_text(a->'to')) ELSE i.to_addresses END,
+           cc_addresses = CASE WHEN a ? 'cc' THEN ARRAY(SELECT jsonb_array_elements_text(a->'cc')) ELSE i.cc_addresses END,
+           body = CASE WHEN a ? 'body' THEN a->>'body' ELSE i.body END,
+           updated_at = now()
+     WHERE i.cc_id = c.cc_id AND i.id = v.id;
+    IF a ? 'userData' THEN
+        DELETE FROM interactions.user_data WHERE cc_id = c.cc_id AND interaction_id = v.id;
+        INSERT INTO interactions.user_data (cc_id, interaction_id, key, value)
+        SELECT c.cc_id, v.id, e.key, e.value FROM jsonb_each(a->'userData') e;
+        IF NOT interactions.user_data_fits(c.cc_id, v.id, v_max) THEN
+            RETURN interactions.err(10, format('the user data would exceed %s bytes', v_max));
+        END IF;
+    END IF;
+    PERFORM interactions.record('Update', v, v.id,
+        CASE WHEN a ? 'userData' THEN jsonb_build_object('cleared', true, 'set', a->'userData') END,
+        'PropertiesUpdated');
+    RETURN interactions.done(c, v.id, true);
+END $$;
+COMMENT ON FUNCTION interactions.api_update(interactions.caller, jsonb) IS
+  'PUT /interactions/{id}: replace userData; subject/to/cc/body of a Composing draft.';
+
+-- ------------------------------------------------------------------ channels and workbins
+
+CREATE OR REPLACE FUNCTION interactions.api_channel(c interactions.caller, a jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_media  text := a->>'media';
+    v_state  text := a->>'operationName';
+    v_old    text;
+BEGIN
+    IF NOT interactions.has_role(c, 'agent') THEN
+        RETURN interactions.err(5, 'channels are for agents');
+    END IF;
+    SELECT state INTO v_old FROM interactions.agent_channels
+     WHERE cc_id = c.cc_id AND user_id = c.id AND media = v_media FOR UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO interactions.agent_channels (cc_id, user_id, media, state)
+        VALUES (c.cc_id, c.id, v_media, v_state);
+    ELSIF v_old <> v_state THEN
+        UPDATE interactions.agent_channels SET state = v_state, state_since = now()
+         WHERE cc_id = c.cc_id AND user_id = c.id AND media = v_media;
+    END IF;
+    IF v_old IS DISTINCT FROM v_state THEN
+        INSERT INTO interactions.agent_events (cc_id, user_id, media, event, reference_id)
+        VALUES (c.cc_id, c.id, v_media, v_state,
+                nullif(current_setting('interactions.ref', true), '')::bigint);
+    END IF;
+    IF v_state = 'Ready' THEN
+        PERFORM interactions.route_agent(c.cc_id, c.id, v_media);
+    END IF;
+    RETURN interactions.api_me(c) || jsonb_build_object(
+        'referenceId', nullif(current_setting('interactions.ref', true), '')::bigint);
+END $$;
+COMMENT ON FUNCTION interactions.api_channel(interactions.caller, jsonb) IS
+  'POST /me/channels/{media}: Ready (routing may offer work of this media, and does at once) or NotReady (keeps current work, gets nothing new).';
+
+CREATE OR REPLACE FUNCTION interactions.api_workbins(c interactions.caller)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT interactions.has_role(c, 'agent') THEN
+        RETURN interactions.err(5, 'workbins are for agents');
+    END IF;
+    RETURN jsonb_build_object('statusCode', 0, 'workbins', coalesce((
+        SELECT jsonb_agg(jsonb_build_object(
+                   'name', w.name,
+                   'type', CASE WHEN w.owner_id IS NULL THEN 'shared' ELSE 'personal' END,
+                   'count', (SELECT count(*) FROM interactions.interactions i
+                              WHERE i.cc_id = w.cc_id AND i.workbin_id = w.id AND i.state = 'InWorkbin'))
+               ORDER BY w.owner_id NULLS LAST, w.name)
+          FROM interactions.workbins w
+         WHERE w.cc_id = c.cc_id AND (w.owner_id = c.id OR w.owner_id IS NULL)), '[]'::jsonb));
+END $$;
+COMMENT ON FUNCTION interactions.api_workbins(interactions.caller) IS
+  'GET /me/workbins: the agent''s personal workbins and the shared ones, with how many interactions each holds.';
+
+CREATE OR REPLACE FUNCTION interactions.api_workbin(c interactions.caller, a jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    w interactions.workbins;
+BEGIN
+    IF NOT interactions.has_role(c, 'agent') THEN
+        RETURN interactions.err(5, 'workbins are for agents');
+    END IF;
+    w := interactions.find_workbin(c, a->>'name');
+    IF w.id IS NULL THEN
+        RETURN interactions.err(6, 'no such workbin');
+    END IF;
+    RETURN jsonb_build_object('statusCode', 0, 'workbin', interactions.workbin_json(w));
+END $$;
+COMMENT ON FUNCTION interactions.api_workbin(interactions.caller, jsonb) IS
+  'GET /me/workbins/{name}: a workbin the agent may use and its content.';

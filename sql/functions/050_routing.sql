@@ -1,0 +1,181 @@
+-- Routing: offering Queued interactions to Ready agents.
+--
+-- Races are decided by row locks, never by luck.  An agent's channel row is locked before
+-- their load is counted and an offer made, so two transactions can never together push an
+-- agent over capacity; an interaction row is locked before it is offered, so it is never
+-- offered twice.  Both sides take the other's locks with SKIP LOCKED, so routing never
+-- waits and never deadlocks.  The price: two transactions that skip each other (one routing
+-- interaction X and skipping agent A, the other routing agent A and skipping X) can leave X
+-- queued with A free; interactions.maintenance() sweeps that case within one tick.
+
+-- Offer interaction v (locked by the caller, state Queued) to agent p_user.
+CREATE OR REPLACE FUNCTION interactions.offer(v interactions.interactions, p_user uuid)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE interactions.interactions i
+       SET state = 'Invited', invitee_id = p_user,
+           offer_expires_at = now() + (SELECT q.offer_timeout FROM interactions.queues q
+                                        WHERE q.cc_id = v.cc_id AND q.id = v.queue_id),
+           participants = CASE WHEN p_user = ANY (i.participants) THEN i.participants
+                               ELSE i.participants || p_user END,
+           updated_at = now()
+     WHERE i.cc_id = v.cc_id AND i.id = v.id;
+    UPDATE interactions.agent_channels ch SET last_offer_at = clock_timestamp()
+     WHERE ch.cc_id = v.cc_id AND ch.user_id = p_user AND ch.media = v.media_type;
+    PERFORM interactions.record('Route', v, v.id, NULL, 'StatusChange', '{}', true);
+END $$;
+COMMENT ON FUNCTION interactions.offer(interactions.interactions, uuid) IS
+  'Makes a queued interaction Invited to one agent, with the queue''s offer timeout, and records the offer.';
+
+-- Offer one queued interaction to the best agent who can take it now: a Ready member of its
+-- queue with free capacity for its media type who has not just declined it, the one offered
+-- work least recently first.  Returns whether an offer was made.
+CREATE OR REPLACE FUNCTION interactions.route_interaction(p_cc integer, p_id uuid)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    v     interactions.interactions;
+    cand  record;
+BEGIN
+    SELECT * INTO v FROM interactions.interactions
+     WHERE cc_id = p_cc AND id = p_id AND state = 'Queued' FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    FOR cand IN
+        SELECT ch.user_id, ch.capacity
+          FROM interactions.queue_members m
+          JOIN interactions.agent_channels ch
+            ON ch.cc_id = m.cc_id AND ch.user_id = m.user_id AND ch.media = v.media_type
+         WHERE m.cc_id = p_cc AND m.queue_id = v.queue_id AND ch.state = 'Ready'
+           AND ch.capacity > 0
+           AND NOT (ch.user_id = ANY (v.declined_by) AND v.declined_until > now())
+         ORDER BY ch.last_offer_at NULLS FIRST, ch.user_id
+    LOOP
+        -- lock the agent, then count their load with a fresh snapshot: every transaction
+        -- that offered them work before us held this lock and has ended
+        PERFORM 1 FROM interactions.agent_channels ch
+         WHERE ch.cc_id = p_cc AND ch.user_id = cand.user_id AND ch.media = v.media_type
+           AND ch.state = 'Ready'
+           FOR UPDATE SKIP LOCKED;
+        CONTINUE WHEN NOT FOUND;
+        IF interactions.agent_load(p_cc, cand.user_id, v.media_type)
+           < (SELECT capacity FROM interactions.agent_channels ch
+               WHERE ch.cc_id = p_cc AND ch.user_id = cand.user_id AND ch.media = v.media_type) THEN
+            PERFORM interactions.offer(v, cand.user_id);
+            RETURN true;
+        END IF;
+    END LOOP;
+    RETURN false;
+END $$;
+COMMENT ON FUNCTION interactions.route_interaction(integer, uuid) IS
+  'Offers a Queued interaction to the longest-idle Ready member of its queue with free capacity (never blocks; skips locked rows).';
+
+-- Offer an agent who may have free capacity the highest-priority, oldest queued interactions
+-- of their queues, as many as the capacity allows.  Returns the number of offers made.
+CREATE OR REPLACE FUNCTION interactions.route_agent(p_cc integer, p_user uuid, p_media text)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    v_cap   integer;
+    v_free  integer;
+    v_n     integer := 0;
+    v       interactions.interactions;
+BEGIN
+    SELECT capacity INTO v_cap FROM interactions.agent_channels ch
+     WHERE ch.cc_id = p_cc AND ch.user_id = p_user AND ch.media = p_media AND ch.state = 'Ready'
+       FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    v_free := v_cap - interactions.agent_load(p_cc, p_user, p_media);
+    IF v_free <= 0 THEN
+        RETURN 0;
+    END IF;
+    FOR v IN
+        SELECT i.* FROM interactions.interactions i
+         WHERE i.cc_id = p_cc AND i.state = 'Queued' AND i.media_type = p_media
+           AND i.queue_id IN (SELECT m.queue_id FROM interactions.queue_members m
+                               WHERE m.cc_id = p_cc AND m.user_id = p_user)
+           AND NOT (p_user = ANY (i.declined_by) AND i.declined_until > now())
+         ORDER BY i.priority DESC, i.queued_at, i.id
+         LIMIT v_free
+           FOR UPDATE OF i SKIP LOCKED
+    LOOP
+        PERFORM interactions.offer(v, p_user);
+        v_n := v_n + 1;
+    END LOOP;
+    RETURN v_n;
+END $$;
+COMMENT ON FUNCTION interactions.route_agent(integer, uuid, text) IS
+  'Offers a Ready agent with free capacity the highest-priority, oldest queued interactions of their queues (never blocks).';
+
+-- Withdraw an offer: the interaction goes back to its queue, the agent is told Revoked and
+-- is not offered it again for one offer timeout.  Used by offer expiry.
+CREATE OR REPLACE FUNCTION interactions.revoke_offer(v interactions.interactions)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE interactions.interactions i
+       SET state = 'Queued', invitee_id = NULL, offer_expires_at = NULL,
+           declined_by = CASE WHEN i.declined_until > now() THEN i.declined_by ELSE '{}' END
+                         || v.invitee_id,
+           declined_until = now() + (SELECT q.offer_timeout FROM interactions.queues q
+                                      WHERE q.cc_id = v.cc_id AND q.id = v.queue_id),
+           updated_at = now()
+     WHERE i.cc_id = v.cc_id AND i.id = v.id;
+    PERFORM interactions.record('Revoke', v, v.id, NULL, 'StatusChange', ARRAY[v.invitee_id], true);
+END $$;
+COMMENT ON FUNCTION interactions.revoke_offer(interactions.interactions) IS
+  'Withdraws an unanswered offer: Queued again, the agent told Revoked and skipped for one offer timeout.';
+
+-- The background work of every httpd child, run one at a time cluster-wide (advisory lock):
+-- withdraw expired offers and route them again, offer queued work to free agents that two
+-- racing transactions skipped, and expire silent push sessions.  Cheap when there is nothing
+-- to do: every step starts from a partial index.  Returns the number of changes made.
+CREATE OR REPLACE FUNCTION interactions.maintenance(p_batch integer DEFAULT 200)
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    v      interactions.interactions;
+    a      record;
+    v_n    integer := 0;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('interactions-maintenance')) THEN
+        RETURN 0;
+    END IF;
+    PERFORM set_config('interactions.actor', '', true);
+    PERFORM set_config('interactions.ref', '', true);
+    -- 1. offers nobody answered in time
+    FOR v IN
+        SELECT * FROM interactions.interactions
+         WHERE state = 'Invited' AND offer_expires_at <= now()
+         ORDER BY offer_expires_at
+         LIMIT p_batch
+           FOR UPDATE SKIP LOCKED
+    LOOP
+        PERFORM set_config('interactions.cc', v.cc_id::text, true);
+        PERFORM interactions.revoke_offer(v);
+        PERFORM interactions.route_interaction(v.cc_id, v.id);
+        v_n := v_n + 1;
+    END LOOP;
+    -- 2. Ready agents with free capacity while work they could take waits in their queues
+    FOR a IN
+        SELECT ch.cc_id, ch.user_id, ch.media FROM interactions.agent_channels ch
+         WHERE ch.state = 'Ready' AND ch.capacity > 0
+           AND EXISTS (SELECT 1 FROM interactions.queue_members m
+                         JOIN interactions.interactions i
+                           ON i.cc_id = m.cc_id AND i.queue_id = m.queue_id
+                          AND i.state = 'Queued' AND i.media_type = ch.media
+                        WHERE m.cc_id = ch.cc_id AND m.user_id = ch.user_id
+                          AND NOT (ch.user_id = ANY (i.declined_by) AND i.declined_until > now()))
+           AND interactions.agent_load(ch.cc_id, ch.user_id, ch.media) < ch.capacity
+         LIMIT p_batch
+    LOOP
+        PERFORM set_config('interactions.cc', a.cc_id::text, true);
+        v_n := v_n + interactions.route_agent(a.cc_id, a.user_id, a.media);
+    END LOOP;
+    -- 3. push sessions whose clients stopped polling (when the push channel is installed)
+    IF to_regprocedure('interactions.push_sweep()') IS NOT NULL THEN
+        EXECUTE 'SELECT interactions.push_sweep()' INTO a;
+    END IF;
+    RETURN v_n;
+END $$;
+COMMENT ON FUNCTION interactions.maintenance(integer) IS
+  'Background work run by every httpd child each InteractionsMaintenanceInterval, one at a time (advisory lock): expires offers, routes skipped work, sweeps push sessions. Returns the number of interactions changed.';
