@@ -93,6 +93,24 @@ int mi_route_match(mi_route_t *out, const char *method, const char *path, apr_po
     return 1;
 }
 
+int mi_route_match_any_base(mi_route_t *out, const char **pbase, const char *method,
+                            const char *path, apr_pool_t *p)
+{
+    const char *s;
+
+    *pbase = "";
+    if (path == NULL || *path != '/') {
+        return mi_route_match(out, method, path, p);
+    }
+    for (s = path; s != NULL; s = strchr(s + 1, '/')) {
+        if (mi_route_match(out, method, s, p)) {
+            *pbase = apr_pstrmemdup(p, path, (apr_size_t)(s - path));
+            return 1;
+        }
+    }
+    return mi_route_match(out, method, "", p);
+}
+
 int mi_route_is_write(const mi_route_t *r)
 {
     return r->method == MI_M_POST || r->method == MI_M_PUT;

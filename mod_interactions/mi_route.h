@@ -39,6 +39,13 @@ mi_method_e mi_route_method(const char *method);
  *  0 when it names nothing (404). */
 int mi_route_match(mi_route_t *out, const char *method, const char *path, apr_pool_t *p);
 
+/** Match a full request path whose API base is not known (the <Location> that set the
+ *  handler holds none of our directives, e.g. the contact center is set on the
+ *  <VirtualHost>): the base is the shortest prefix, ending at a '/', after which the rest
+ *  names a resource.  *pbase receives it ("" for the root).  Returns as mi_route_match. */
+int mi_route_match_any_base(mi_route_t *out, const char **pbase, const char *method,
+                            const char *path, apr_pool_t *p);
+
 /** Is @route one that changes state (so needs a JSON body)? */
 int mi_route_is_write(const mi_route_t *r);
 

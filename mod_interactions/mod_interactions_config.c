@@ -115,7 +115,8 @@ void *mi_create_dir_conf(apr_pool_t *p, char *dir)
     mi_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->contact_center = NULL;
-    /* A <Location /api/v2> passes its path; strip a trailing slash so "/api/v2/" works too. */
+    /* A <Location /api/v2> holding one of our directives passes its path (strip a trailing
+     * slash so "/api/v2/" works too); without one, the handler finds the base itself. */
     if (dir != NULL && dir[0] == '/') {
         apr_size_t n = strlen(dir);
         while (n > 1 && dir[n - 1] == '/') n--;

@@ -70,8 +70,8 @@ static void *APR_THREAD_FUNC maint_main(apr_thread_t *thread, void *data)
     }
     apr_thread_mutex_unlock(m->mutex);
     apr_pool_destroy(tmp);
-    apr_thread_exit(thread, APR_SUCCESS);
-    return NULL;
+    (void)thread;
+    return NULL;   /* returning ends the thread; nothing waits for an exit status */
 }
 
 /* Runs before the child pool's other cleanups, so the thread is gone before the pool and

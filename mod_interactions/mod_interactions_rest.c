@@ -383,9 +383,10 @@ int mi_rest_handler(request_rec *r)
 {
     mi_req_t q;
     mi_error_t err;
-    const char *rel;
+    const char *rel, *base;
     apr_size_t blen;
     apr_status_t rv;
+    int found;
 
     if (r->handler == NULL || strcmp(r->handler, MI_HANDLER) != 0) {
         return DECLINED;
@@ -401,15 +402,23 @@ int mi_rest_handler(request_rec *r)
     }
     mi_dir_limits(q.dc, &q.lim);
 
-    /* The path below the location: /api/v2/interactions/x -> /interactions/x */
-    rel = r->uri;
-    blen = q.dc->base != NULL ? strlen(q.dc->base) : 0;
-    if (blen > 0 && strncmp(rel, q.dc->base, blen) == 0 && (rel[blen] == '/' || rel[blen] == '\0')) {
-        rel += blen;
+    /* The path below the location: /api/v2/interactions/x -> /interactions/x.  httpd hands
+     * a module the <Location> path only when one of its directives is inside that section;
+     * otherwise (contact center set on the <VirtualHost>) the base is found from the path. */
+    if (q.dc->base != NULL) {
+        rel = r->uri;
+        blen = strlen(q.dc->base);
+        if (blen > 0 && strncmp(rel, q.dc->base, blen) == 0 && (rel[blen] == '/' || rel[blen] == '\0')) {
+            rel += blen;
+        }
+        base = q.dc->base;
+        found = mi_route_match(&q.route, r->method, rel, r->pool);
     }
-    q.base = ap_construct_url(r->pool, q.dc->base != NULL ? q.dc->base : "", r);
-
-    if (!mi_route_match(&q.route, r->method, rel, r->pool)) {
+    else {
+        found = mi_route_match_any_base(&q.route, &base, r->method, r->uri, r->pool);
+    }
+    q.base = ap_construct_url(r->pool, base, r);
+    if (!found) {
         return mi_send_error(r, mi_error_set(&err, MI_SC_NOT_FOUND, 0, "no such resource"));
     }
     if (!q.route.method_ok) {

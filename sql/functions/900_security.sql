@@ -77,6 +77,8 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions_ext TO interactions_system
 
 -- DBAs: read everything, provision through the functions
 GRANT SELECT ON ALL TABLES IN SCHEMA interactions TO interactions_dba;
+GRANT SELECT ON interactions.interaction_history, interactions.agent_activity,
+                interactions.queue_statistics TO interactions_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_dba;
 
 -- provisioning is not the module's business
@@ -87,5 +89,6 @@ REVOKE EXECUTE ON FUNCTION
     interactions.add_queue_member(text, text, text),
     interactions.create_workbin(text, text, text),
     interactions.set_agent_capacity(text, text, text, integer),
-    interactions.cc_by_name(text)
+    interactions.cc_by_name(text),
+    interactions.purge_history(timestamptz)
   FROM interactions_app;

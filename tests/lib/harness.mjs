@@ -34,9 +34,9 @@ export function stack(...args) {
 const pool = new pg.Pool({
   host: path.join(env.varDir, 'pg/run'), port: env.pgPort, user: 'postgres',
   database: 'interactions', max: 4,
+  allowExitOnIdle: true,   // the test process ends when the tests do
 });
 pool.on('error', () => {});   // a restarted server kills idle clients; the next query reconnects
-after(async () => { await pool.end(); });
 
 export const db = {
   async query(sql, params = []) { return (await pool.query(sql, params)).rows; },
@@ -48,6 +48,26 @@ export const db = {
   async value(sql, params = []) { const r = await this.one(sql, params); return Object.values(r)[0]; },
   async end() { await pool.end(); },
 };
+
+/** The passwords scripts/lib/stack generated for the cluster (APP_PASSWORD, DBA_PASSWORD). */
+export function secrets() {
+  const out = {};
+  for (const line of fs.readFileSync(path.join(env.varDir, 'secrets.env'), 'utf8').split('\n')) {
+    const m = line.match(/^([A-Z_]+)=(.*)$/);
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** A connection as one of the project's roles over TCP with its password:
+ *  'interactions_app' (the module's role) or 'interactions_dba'.  Caller must end() it. */
+export async function connectAs(role) {
+  const s = secrets();
+  const password = role === 'interactions_app' ? s.APP_PASSWORD : s.DBA_PASSWORD;
+  const client = new pg.Client({ host: '127.0.0.1', port: env.pgPort, user: role, password, database: 'interactions' });
+  await client.connect();
+  return client;
+}
 
 // ------------------------------------------------------------------ HTTP
 
@@ -200,4 +220,26 @@ export async function eventually(fn, ms = 5000, step = 25) {
     await sleep(step);
   }
   throw new Error(`condition not met within ${ms} ms (last: ${JSON.stringify(last)})`);
+}
+
+// ------------------------------------------------------------------ more httpd instances
+
+/**
+ * Start another httpd with the module on a free port: httpdInstance('httpd2', {CCS: 't7'})
+ * -> {name, port, stop(), graceful(), kill(), start()}.  Settings are those of
+ * `scripts/lib/stack httpd-conf` (MPM, THREADS, EXTRA, NOLOC, ...).
+ */
+export function httpdInstance(name, settings = {}) {
+  const port = Number(stack('free-port').trim());
+  const conf = () => stack('httpd-conf', env.varDir, name, String(port), env.module,
+    ...Object.entries({ CCS: process.env.MI_TEST_CCS || '', ...settings }).map(([k, v]) => `${k}=${v}`));
+  const inst = {
+    name, port,
+    start() { conf(); stack('httpd-start', env.varDir, name); return inst; },
+    stop() { stack('httpd-stop', env.varDir, name); },
+    graceful() { stack('httpd-graceful', env.varDir, name); },
+    kill() { stack('httpd-kill', env.varDir, name); },
+    rewrite(more) { Object.assign(settings, more); },
+  };
+  return inst;
 }

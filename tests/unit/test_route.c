@@ -103,6 +103,24 @@ static void writes_are_post_and_put(void)
     CU_ASSERT_FALSE(mi_route_is_write(&r));
 }
 
+static void base_is_found_from_the_path_when_unknown(void)
+{
+    mi_route_t r;
+    const char *base;
+
+    CU_ASSERT_TRUE(mi_route_match_any_base(&r, &base, "GET", "/api/v2/me/interactions", tp));
+    CU_ASSERT_STRING_EQUAL(base, "/api/v2");
+    CU_ASSERT_EQUAL(r.route, MI_R_MY_INTERACTIONS);
+    CU_ASSERT_TRUE(mi_route_match_any_base(&r, &base, "GET", "/interactions/api/v2/me", tp));
+    CU_ASSERT_STRING_EQUAL(base, "/interactions/api/v2");
+    CU_ASSERT_EQUAL(r.route, MI_R_ME);
+    CU_ASSERT_TRUE(mi_route_match_any_base(&r, &base, "GET", "/me", tp));
+    CU_ASSERT_STRING_EQUAL(base, "");
+    CU_ASSERT_TRUE(mi_route_match_any_base(&r, &base, "POST", "/x/notifications/connect", tp));
+    CU_ASSERT_STRING_EQUAL(base, "/x");
+    CU_ASSERT_FALSE(mi_route_match_any_base(&r, &base, "GET", "/api/v2/nothing", tp));
+}
+
 void add_route_suite(void)
 {
     static CU_TestInfo tests[] = {
@@ -111,6 +129,7 @@ void add_route_suite(void)
         UNIT_TEST(unknown_paths_are_not_found),
         UNIT_TEST(wrong_methods_are_found_but_not_allowed),
         UNIT_TEST(writes_are_post_and_put),
+        UNIT_TEST(base_is_found_from_the_path_when_unknown),
         CU_TEST_INFO_NULL
     };
     unit_add_suite("route", tests);
