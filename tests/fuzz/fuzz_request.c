@@ -9,7 +9,7 @@
  * and already percent-decoded, as the handler gets it from httpd.  The target runs what
  * mod_interactions_rest.c does with a request before it asks the database:
  *
- *   mi_route_match; the UTF-8 check of the path parameter; for collection GETs
+ *   mi_route_match (or mi_route_match_any_base); the UTF-8 check of the path parameter; for collection GETs
  *   mi_validate_list_query (mi_form_parse underneath); for GET/PUT of one interaction
  *   mi_validate_id; for writes the body size limit, mi_json_parse with the depth limit and the
  *   matching mi_validate_create / _operation / _update / _channel;
@@ -23,8 +23,9 @@
  *   - nothing leaks (LeakSanitizer) and nothing reads out of bounds (ASan) or hits undefined
  *     behaviour (UBSan).
  *
- * Every input is decoded twice: with the default limits and with the tight limits of the
- * unit tests, so the limit paths are reached by small inputs.
+ * Every input is decoded twice: with the default limits and PATH below a known base, and
+ * with tight limits (so the limit paths are reached by small inputs) and PATH as a full path
+ * whose API base the handler must find (mi_route_match_any_base).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -220,8 +221,36 @@ static int path_id(json_object **pargs, const char *param, mi_error_t *err)
     return 1;
 }
 
+/* The handler routes a path below a known base (the <Location> that holds our directives)
+ * with mi_route_match, and a full path whose base it must find (contact center set on the
+ * <VirtualHost>) with mi_route_match_any_base. */
+static int match(mi_route_t *out, const char *method, const char *path, int any_base,
+                 apr_pool_t *p)
+{
+    const char *base = NULL;
+    mi_route_t again;
+    apr_size_t n;
+
+    if (!any_base) {
+        return mi_route_match(out, method, path, p);
+    }
+    if (!mi_route_match_any_base(out, &base, method, path, p)) {
+        return 0;
+    }
+    /* the base is a prefix of the path, ending where a resource path starts */
+    CHECK(base != NULL);
+    n = strlen(base);
+    CHECK(strncmp(path, base, n) == 0);
+    CHECK(path[n] == '/' || path[n] == '\0');
+    CHECK(mi_route_match(&again, method, path + n, p));
+    CHECK(again.route == out->route && again.method_ok == out->method_ok);
+    CHECK((again.param == NULL) == (out->param == NULL));
+    CHECK(again.param == NULL || strcmp(again.param, out->param) == 0);
+    return 1;
+}
+
 static void decode(const char *method, const char *path, const char *query, const char *body,
-                   apr_size_t blen, const mi_limits_t *lim, apr_pool_t *p)
+                   apr_size_t blen, const mi_limits_t *lim, int any_base, apr_pool_t *p)
 {
     mi_route_t route;
     mi_error_t err = { 0, 0, NULL };
@@ -229,7 +258,7 @@ static void decode(const char *method, const char *path, const char *query, cons
     mi_op_e op = MI_OP_NONE;
     int ok;
 
-    if (!mi_route_match(&route, method, path, p)) {
+    if (!match(&route, method, path, any_base, p)) {
         return;   /* 404 */
     }
     CHECK(route.route != MI_R_NONE);
@@ -342,8 +371,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     blen = nl != NULL ? size - (apr_size_t)(nl + 1 - in) : 0;
     body = apr_pstrmemdup(p, nl != NULL ? nl + 1 : "", blen);
 
-    decode(method, path, query, body, blen, &defaults, p);
-    decode(method, path, query, body, blen, &tight, p);
+    decode(method, path, query, body, blen, &defaults, 0, p);
+    if (path[0] == '/') {   /* httpd's r->uri, a full path, starts with '/' */
+        decode(method, path, query, body, blen, &tight, 1, p);
+    }
     apr_pool_destroy(p);
     return 0;
 }
