@@ -9,6 +9,11 @@
 #include "mi_log.h"
 #include "mi_store.h"
 
+/* Results nest the request's user data (at most the caller's JSON depth limit) a few levels
+ * deep.  json-c allocates and clears a parse stack of the allowed depth for every document,
+ * so the allowance follows the limit instead of being generous. */
+#define MI_STORE_RESULT_NESTING 8
+
 struct mi_store_t {
     apr_pool_t *pool;
     mi_pgpool_t *pgpool;
@@ -206,7 +211,7 @@ apr_status_t mi_store_cc_id(mi_store_t *store, const char *name, int *pid)
 }
 
 apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, const char *op,
-                          json_object *args, apr_pool_t *p, json_object **presult)
+                          json_object *args, int max_depth, apr_pool_t *p, json_object **presult)
 {
     const char *params[4];
     const char *text = NULL;
@@ -223,7 +228,7 @@ apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, const ch
         return rv;
     }
     if (text == NULL
-        || mi_json_parse(presult, text, strlen(text), 1000, p, &jerr) != APR_SUCCESS
+        || mi_json_parse(presult, text, strlen(text), max_depth + MI_STORE_RESULT_NESTING, p, &jerr) != APR_SUCCESS
         || !json_object_is_type(*presult, json_type_object)) {
         mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00115)
                       "interactions.api(%s) returned no usable document", op);

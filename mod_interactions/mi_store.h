@@ -36,9 +36,10 @@ mi_pgpool_t *mi_store_pool(mi_store_t *store);
 apr_status_t mi_store_cc_id(mi_store_t *store, const char *name, int *pid);
 
 /** Call interactions.api(cc, login, op, args): one transaction.  *presult is the returned
- *  document, bound to @p: {"statusCode":0,...} or {"statusCode":N,"statusMessage":..}. */
+ *  document, bound to @p: {"statusCode":0,...} or {"statusCode":N,"statusMessage":..}.
+ *  @max_depth is the nesting the request was allowed (the result holds its user data). */
 apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, const char *op,
-                          json_object *args, apr_pool_t *p, json_object **presult);
+                          json_object *args, int max_depth, apr_pool_t *p, json_object **presult);
 
 /** The stored password hash of @login in @cc; *phash is NULL when there is no such user or
  *  the user has no password. */

@@ -51,6 +51,7 @@ static int mi_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     (void)ptemp;
     mi_srv_conf_finalize(s);
     mi_log_set(log_is_level, log_print, NULL);
+    mi_status_post_config(pconf, s);
     return OK;
 }
 
@@ -61,6 +62,7 @@ static void mi_child_init(apr_pool_t *pchild, server_rec *s)
     mi_process_t *proc;
     apr_status_t rv;
 
+    mi_status_child_init(pchild, s);
     proc = apr_pcalloc(pchild, sizeof(*proc));
     proc->pool = pchild;
     memset(&conf, 0, sizeof(conf));
@@ -153,6 +155,7 @@ apr_status_t mi_error_output_filter(ap_filter_t *f, apr_bucket_brigade *bb)
                  r->status == HTTP_UNAUTHORIZED ? "not authenticated"
                  : r->status == HTTP_SERVICE_UNAVAILABLE ? "the database is unavailable"
                  : ap_get_status_line(r->status) + 4);
+    mi_status_count(r, r->status, err.sc);
     text = mi_json_dump_len(mi_envelope_error(r->pool, &err), r->pool, &len);
     ap_set_content_type(r, "application/json");
     ap_set_content_length(r, (apr_off_t)len);
@@ -180,6 +183,8 @@ static void mi_register_hooks(apr_pool_t *p)
                               AP_FTYPE_CONTENT_SET);
     /* AuthBasicProvider interactions */
     mi_authn_register(p);
+    /* server-status section and the Prometheus endpoint */
+    mi_status_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(interactions) = {

@@ -57,8 +57,12 @@ static void *APR_THREAD_FUNC maint_main(apr_thread_t *thread, void *data)
                 if (val != NULL && atoi(val) > 0 && m->proc->on_change != NULL) {
                     m->proc->on_change(m->proc);
                 }
+                mi_status_publish_pool(mi_store_pool(m->proc->store), 1, val != NULL ? atoi(val) : 0);
             }
-            else if (!failing) {
+            else {
+                mi_status_publish_pool(mi_store_pool(m->proc->store), 0, 0);
+            }
+            if (rv != APR_SUCCESS && !failing) {
                 /* the store logged the cause; say once that background work is paused */
                 ap_log_error(APLOG_MARK, APLOG_WARNING, rv, ap_server_conf, MI_LOGNO(00601)
                              "maintenance cannot run (offer timeouts wait) until the database answers");

@@ -20,6 +20,9 @@ APLOG_USE_MODULE(interactions);
 /* SetHandler names */
 #define MI_HANDLER "interactions"
 
+/* r->notes key naming the operation of a request, for the statistics */
+#define MI_NOTE_OP "interactions-op"
+
 /* r->notes key set when a request failed because the database was unavailable */
 #define MI_NOTE_DB_DOWN "interactions-db-unavailable"
 
@@ -54,6 +57,16 @@ mi_error_t *mi_store_error(request_rec *r, apr_status_t rv, mi_error_t *err);
 apr_status_t mi_maint_start(mi_process_t *proc, server_rec *s, apr_pool_t *pchild);
 /** Ask the maintenance thread to stop soon (graceful stop). */
 void mi_maint_wake_for_stop(mi_process_t *proc);
+
+/* mod_interactions_status.c */
+struct mi_stats_slot_t;
+apr_status_t mi_status_post_config(apr_pool_t *pconf, server_rec *s);
+void mi_status_child_init(apr_pool_t *pchild, server_rec *s);
+/** Count a response of this request: its HTTP status and statusCode. */
+void mi_status_count(request_rec *r, int status, int sc);
+/** Publish this child's pool figures and a maintenance run (if @ran) to the statistics. */
+void mi_status_publish_pool(mi_pgpool_t *pool, int ran, int changes);
+void mi_status_register_hooks(apr_pool_t *p);
 
 /* mod_interactions_authn.c */
 void mi_authn_register(apr_pool_t *p);

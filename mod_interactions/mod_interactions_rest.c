@@ -24,6 +24,7 @@ int mi_send_json(request_rec *r, int status, json_object *body)
     apr_size_t len;
     const char *text = mi_json_dump_len(body, r->pool, &len);
 
+    mi_status_count(r, status, (int)mi_json_get_int(body, "statusCode", MI_SC_INTERNAL));
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
@@ -231,7 +232,7 @@ static int call(mi_req_t *q, const char *op, json_object *args, int uris_only)
     apr_status_t rv;
     int sc;
 
-    rv = mi_store_api(mi_proc->store, q->cc, r->user, op, args, r->pool, &res);
+    rv = mi_store_api(mi_proc->store, q->cc, r->user, op, args, q->lim.max_depth, r->pool, &res);
     if (rv != APR_SUCCESS) {
         return mi_send_error(r, mi_store_error(r, rv, &err));
     }
@@ -309,6 +310,7 @@ static int handle_operation(mi_req_t *q, int has_id)
         || (has_id && !path_id(q, args, &err))) {
         return mi_send_error(q->r, &err);
     }
+    apr_table_setn(q->r->notes, MI_NOTE_OP, mi_op_name(op));
     add_limits(q, args);
     return call(q, "operation", args, 0);
 }
@@ -351,10 +353,29 @@ static int handle_workbin(mi_req_t *q)
     return call(q, "workbin", args, 0);
 }
 
+/* The name the statistics count a request under. */
+static const char *op_name(const mi_req_t *q)
+{
+    int get = q->route.method == MI_M_GET;
+
+    switch (q->route.route) {
+    case MI_R_ME:              return "me";
+    case MI_R_ME_CHANNEL:      return "channel";
+    case MI_R_INTERACTIONS:    return get ? "list" : "create";
+    case MI_R_INTERACTION:     return get ? "get" : "update";
+    case MI_R_MY_INTERACTIONS: return get ? "my_list" : "GetWorkbinContent";
+    case MI_R_MY_WORKBINS:     return "workbins";
+    case MI_R_MY_WORKBIN:      return "workbin";
+    case MI_R_NOTIFICATIONS:   return "notifications";
+    default:                   return "other";
+    }
+}
+
 static int dispatch(mi_req_t *q)
 {
     int get = q->route.method == MI_M_GET;
 
+    apr_table_setn(q->r->notes, MI_NOTE_OP, op_name(q));
     switch (q->route.route) {
     case MI_R_ME:
         return call(q, "me", NULL, 0);

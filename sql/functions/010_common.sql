@@ -23,24 +23,37 @@ $$;
 COMMENT ON FUNCTION interactions.err(integer, text) IS
   'An API failure document: the module turns it into the error envelope (statusCode, statusMessage).';
 
+-- The hot helpers are PL/pgSQL, not SQL functions: PostgreSQL 15 plans a non-inlinable SQL
+-- function anew in every transaction, PL/pgSQL caches its plans for the session.
 CREATE OR REPLACE FUNCTION interactions.user_data_of(p_cc integer, p_id uuid) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(jsonb_object_agg(u.key, u.value), '{}'::jsonb)
-      FROM interactions.user_data u
-     WHERE u.cc_id = p_cc AND u.interaction_id = p_id
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_object_agg(u.key, u.value), '{}'::jsonb)
+              FROM interactions.user_data u
+             WHERE u.cc_id = p_cc AND u.interaction_id = p_id);
+END $$;
+
 COMMENT ON FUNCTION interactions.user_data_of(integer, uuid) IS 'An interaction''s user data as one JSON object.';
 
 -- The snapshot of an interaction: the API fields plus "_owner", "_invitee" and
 -- "_workbinOwner", which the module uses to derive the caller's capabilities and then drops.
 CREATE OR REPLACE FUNCTION interactions.snapshot_of(i interactions.interactions, p_full boolean DEFAULT false)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_wb_name  text;
+    v_wb_owner uuid;
+    v          jsonb;
+BEGIN
+    IF i.workbin_id IS NOT NULL THEN
+        SELECT w.name, w.owner_id INTO v_wb_name, v_wb_owner FROM interactions.workbins w
+         WHERE w.cc_id = i.cc_id AND w.id = i.workbin_id;
+    END IF;
+    v := jsonb_build_object(
         'id', i.id,
         'mediaType', i.media_type,
         'state', i.state,
         'queue', (SELECT q.name FROM interactions.queues q WHERE q.cc_id = i.cc_id AND q.id = i.queue_id),
-        'workbin', w.name,
+        'workbin', v_wb_name,
         'assignedTo', (SELECT u.login FROM interactions.users u
                         WHERE u.cc_id = i.cc_id AND u.id = coalesce(i.owner_id, i.invitee_id)),
         'parentId', i.parent_id,
@@ -53,20 +66,28 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
         'priority', i.priority,
         '_owner', i.owner_id,
         '_invitee', i.invitee_id,
-        '_workbinOwner', w.owner_id)
-        || CASE WHEN p_full THEN jsonb_build_object('cc', to_jsonb(i.cc_addresses), 'body', i.body)
-                ELSE '{}'::jsonb END
-      FROM (SELECT 1) one
-      LEFT JOIN interactions.workbins w ON w.cc_id = i.cc_id AND w.id = i.workbin_id
-$$;
+        '_workbinOwner', v_wb_owner);
+    IF p_full THEN
+        v := v || jsonb_build_object('cc', to_jsonb(i.cc_addresses), 'body', i.body);
+    END IF;
+    RETURN v;
+END $$;
+
 COMMENT ON FUNCTION interactions.snapshot_of(interactions.interactions, boolean) IS
   'An interaction as the API shows it (plus internal _owner/_invitee/_workbinOwner ids); p_full adds cc and body.';
 
 CREATE OR REPLACE FUNCTION interactions.snapshot(p_cc integer, p_id uuid, p_full boolean DEFAULT false)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT interactions.snapshot_of(i, p_full) FROM interactions.interactions i
-     WHERE i.cc_id = p_cc AND i.id = p_id
-$$;
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    i interactions.interactions;
+BEGIN
+    SELECT * INTO i FROM interactions.interactions x WHERE x.cc_id = p_cc AND x.id = p_id;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN interactions.snapshot_of(i, p_full);
+END $$;
+
 COMMENT ON FUNCTION interactions.snapshot(integer, uuid, boolean) IS 'interactions.snapshot_of() by id.';
 
 -- Append one history row for a change to interaction p_id, which the caller has already
@@ -117,11 +138,13 @@ COMMENT ON FUNCTION interactions.record(text, interactions.interactions, uuid, j
 
 -- The load of an agent on a media type: what routing counts against the capacity.
 CREATE OR REPLACE FUNCTION interactions.agent_load(p_cc integer, p_user uuid, p_media text)
-RETURNS integer LANGUAGE sql STABLE AS $$
-    SELECT count(*)::integer FROM interactions.interactions i
-     WHERE i.cc_id = p_cc AND i.media_type = p_media
-       AND ((i.state = 'Invited' AND i.invitee_id = p_user)
-            OR (i.state = 'Processing' AND i.owner_id = p_user))
-$$;
+RETURNS integer LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT count(*)::integer FROM interactions.interactions i
+             WHERE i.cc_id = p_cc AND i.invitee_id = p_user AND i.state = 'Invited' AND i.media_type = p_media)
+         + (SELECT count(*)::integer FROM interactions.interactions i
+             WHERE i.cc_id = p_cc AND i.owner_id = p_user AND i.state = 'Processing' AND i.media_type = p_media);
+END $$;
+
 COMMENT ON FUNCTION interactions.agent_load(integer, uuid, text) IS
   'Interactions of a media type offered to (Invited) or being worked on (Processing) by an agent; routing keeps it at or below the capacity.';

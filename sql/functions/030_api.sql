@@ -8,8 +8,9 @@ $$;
 COMMENT ON FUNCTION interactions.has_role(interactions.caller, text[]) IS 'Does the caller have any of these roles?';
 
 CREATE OR REPLACE FUNCTION interactions.api_me(c interactions.caller) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('statusCode', 0, 'user', jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN jsonb_build_object('statusCode', 0, 'user', jsonb_build_object(
         'id', c.id,
         'userName', c.login,
         'roles', to_jsonb(c.roles),
@@ -19,8 +20,9 @@ LANGUAGE sql STABLE AS $$
                                                 'capacity', ch.capacity)
                              ORDER BY ch.media)
               FROM interactions.agent_channels ch
-             WHERE ch.cc_id = c.cc_id AND ch.user_id = c.id), '[]'::jsonb)))
-$$;
+             WHERE ch.cc_id = c.cc_id AND ch.user_id = c.id), '[]'::jsonb)));
+END $$;
+
 COMMENT ON FUNCTION interactions.api_me(interactions.caller) IS 'GET /me.';
 
 -- GET /interactions: the contact center's active interactions (or those in the state asked

@@ -38,50 +38,72 @@ COMMENT ON FUNCTION interactions.refuse(interactions.caller, interactions.intera
   'The refusal (statusCode 5 or 2) of an operation the caller may not perform on this interaction now, or NULL.';
 
 CREATE OR REPLACE FUNCTION interactions.find_queue(p_cc integer, p_name text) RETURNS uuid
-LANGUAGE sql STABLE AS $$
-    SELECT id FROM interactions.queues WHERE cc_id = p_cc AND name = p_name
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT id FROM interactions.queues WHERE cc_id = p_cc AND name = p_name);
+END $$;
+
 COMMENT ON FUNCTION interactions.find_queue(integer, text) IS 'A queue''s id by name, or NULL.';
 
 -- The workbin an agent means by a name: their personal one first, else the shared one.
 CREATE OR REPLACE FUNCTION interactions.find_workbin(c interactions.caller, p_name text)
-RETURNS interactions.workbins LANGUAGE sql STABLE AS $$
-    SELECT w.* FROM interactions.workbins w
-     WHERE w.cc_id = c.cc_id AND w.name = p_name AND (w.owner_id = c.id OR w.owner_id IS NULL)
-     ORDER BY w.owner_id NULLS LAST
-     LIMIT 1
-$$;
+RETURNS interactions.workbins LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    w interactions.workbins;
+BEGIN
+    SELECT * INTO w FROM interactions.workbins x
+     WHERE x.cc_id = c.cc_id AND x.name = p_name AND (x.owner_id = c.id OR x.owner_id IS NULL)
+     ORDER BY x.owner_id NULLS LAST
+     LIMIT 1;
+    RETURN w;
+END $$;
+
 COMMENT ON FUNCTION interactions.find_workbin(interactions.caller, text) IS
   'The workbin an agent means by a name: their personal workbin of that name, else the shared one.';
 
 CREATE OR REPLACE FUNCTION interactions.workbin_json(w interactions.workbins) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN jsonb_build_object(
         'name', w.name,
         'type', CASE WHEN w.owner_id IS NULL THEN 'shared' ELSE 'personal' END,
         'interactions', coalesce((SELECT jsonb_agg(interactions.snapshot_of(i) ORDER BY i.updated_at, i.id)
                                     FROM interactions.interactions i
                                    WHERE i.cc_id = w.cc_id AND i.workbin_id = w.id
-                                     AND i.state = 'InWorkbin'), '[]'::jsonb))
-$$;
+                                     AND i.state = 'InWorkbin'), '[]'::jsonb));
+END $$;
+
 COMMENT ON FUNCTION interactions.workbin_json(interactions.workbins) IS
   'A workbin and its content as the API shows it ({"name","type","interactions":[...]}).';
 
 -- The serialized size of an interaction's user data (PostgreSQL's jsonb text form), which
 -- must stay within the module's InteractionsMaxUserDataSize.
 CREATE OR REPLACE FUNCTION interactions.user_data_fits(p_cc integer, p_id uuid, p_max integer)
-RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT p_max IS NULL OR octet_length(interactions.user_data_of(p_cc, p_id)::text) <= p_max
-$$;
+RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN p_max IS NULL OR octet_length(interactions.user_data_of(p_cc, p_id)::text) <= p_max;
+END $$;
+
 COMMENT ON FUNCTION interactions.user_data_fits(integer, uuid, integer) IS
   'Does the interaction''s user data, serialized, fit in p_max bytes?';
 
+-- The snapshot just recorded in this transaction is the answer; only PUT, which shows cc and
+-- body, builds a fuller one.
 CREATE OR REPLACE FUNCTION interactions.done(c interactions.caller, p_id uuid, p_full boolean DEFAULT false)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('statusCode', 0,
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_snap jsonb;
+BEGIN
+    IF NOT p_full THEN
+        SELECT h.snapshot INTO v_snap FROM interactions.history h
+         WHERE h.cc_id = c.cc_id AND h.interaction_id = p_id AND h.xid = pg_current_xact_id()
+         ORDER BY h.seq DESC LIMIT 1;
+    END IF;
+    RETURN jsonb_build_object('statusCode', 0,
                               'referenceId', nullif(current_setting('interactions.ref', true), '')::bigint,
-                              'interaction', interactions.snapshot(c.cc_id, p_id, p_full))
-$$;
+                              'interaction', coalesce(v_snap, interactions.snapshot(c.cc_id, p_id, p_full)));
+END $$;
+
 COMMENT ON FUNCTION interactions.done(interactions.caller, uuid, boolean) IS
   'The success document of an operation: its referenceId and the interaction after it.';
 

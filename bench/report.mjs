@@ -1,0 +1,120 @@
+// report.mjs — turn the measurements of scripts/bench into docs/benchmarks.md, a PNG plot
+// and a last line of JSON.  usage: node bench/report.mjs results.jsonl TOP WRITE_DOC SECONDS
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+
+const [file, top, writeDoc, seconds] = process.argv.slice(2);
+const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const by = Object.fromEntries(rows.map((r) => [r.name, r]));
+const sh = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: 'utf8' }).trim(); } catch { return '?'; } };
+const r1 = (x) => (x === undefined || x === null || Number.isNaN(x) ? null : Math.round(x * 100) / 100);
+
+const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] || '?';
+const machine = {
+  cpu, cores: os.cpus().length, memory_gb: Math.round(os.totalmem() / 2 ** 30),
+  kernel: os.release(), postgresql: sh('psql', ['--version']), httpd: sh('apache2', ['-v']).split('\n')[0],
+  date: new Date().toISOString(),
+};
+
+const h = {};
+for (const c of [16, 64]) {
+  const http = by[`http_${c}`]?.result;
+  const pgb = by[`pgbench_${c}`]?.cps;
+  const stat = by[`static_${c}`]?.result;
+  h[c] = {
+    http_cycles_s: r1(http?.cps), http_requests_s: r1(http?.rps), pgbench_cycles_s: r1(pgb),
+    static_requests_s: r1(stat?.rps), ratio_vs_pgbench: r1(http && pgb ? http.cps / pgb : null),
+    ratio_vs_static: r1(http && stat ? http.rps / stat.rps : null), errors: http?.errors ?? null,
+    p50_ms: r1(http ? http.p50_us / 1000 : null), p99_ms: r1(http ? http.p99_us / 1000 : null),
+  };
+}
+const lat = by.latency_half?.result;
+const push = rows.find((r) => r.name === 'push');
+const headline = {
+  cycle_ratio_vs_pgbench_16: h[16].ratio_vs_pgbench, cycle_ratio_vs_pgbench_64: h[64].ratio_vs_pgbench,
+  http_ops_s_16: h[16].http_requests_s, http_ops_s_64: h[64].http_requests_s,
+  pgbench_ops_s_16: r1((h[16].pgbench_cycles_s || 0) * 4), pgbench_ops_s_64: r1((h[64].pgbench_cycles_s || 0) * 4),
+  static_rps_64: h[64].static_requests_s,
+  latency_half_rate_rps: r1(lat?.rate), latency_half_p50_ms: r1(lat ? lat.p50_us / 1000 : null),
+  latency_half_p99_ms: r1(lat ? lat.p99_us / 1000 : null),
+  ...(push ? push.headline : {}),
+};
+
+if (writeDoc === '1') {
+  const plotDat = path.join(path.dirname(file), 'throughput.dat');
+  fs.writeFileSync(plotDat, [16, 64].map((c) =>
+    `${c} ${h[c].static_requests_s || 0} ${(h[c].pgbench_cycles_s || 0) * 4} ${h[c].http_requests_s || 0}`).join('\n') + '\n');
+  const png = path.join(top, 'docs/benchmarks.png');
+  const gp = `set terminal pngcairo size 900,500 font "sans,10"
+set output "${png}"
+set title "Requests per second (agent-cycle operations), ${machine.cores} cores, one machine"
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set ylabel "per second (log scale)"
+set xlabel "concurrent connections / clients"
+set key top left
+plot "${plotDat}" using 2:xtic(1) title "httpd static file", '' using 3 title "pgbench: same SQL functions (operations)", '' using 4 title "mod_interactions over HTTP (operations)"
+`;
+  try { execFileSync('gnuplot', { input: gp }); } catch (e) { console.error('gnuplot failed:', e.message); }
+  const t = (x) => (x === null || x === undefined ? '–' : String(x));
+  let md = `# Benchmarks
+
+Measured by \`scripts/bench\` (this page is written by it) on ${machine.date}.
+Every figure is compared with a baseline measured in the same run on the same machine:
+client and servers share the CPUs, so absolute numbers move between runs and machines;
+the ratios are what to compare.
+
+Machine: ${machine.cores} × ${machine.cpu}, ${machine.memory_gb} GiB, Linux ${machine.kernel};
+${machine.postgresql}; ${machine.httpd}. PostgreSQL runs with its durable defaults
+(fsync, synchronous_commit on); httpd with the event MPM, 2 children × 96 threads.
+
+## 1. Operation throughput
+
+The agent cycle — create (feeder) → Accept → UpdateUserData → Complete (the agent) — run
+by \`bench/loadgen\` (C, epoll, keep-alive; each connection is one agent with its own queue)
+for ${seconds} s after a 2 s warm-up, against \`pgbench -M prepared\` running the same four
+\`interactions.api(...)\` calls per cycle (\`bench/cycle.pgbench\`) at the same concurrency,
+and against httpd serving a ${fs.statSync(path.join(path.dirname(file), 'static/me.json')).size}-byte static file.
+
+| connections | static file req/s | pgbench cycles/s (ops/s) | HTTP cycles/s (ops/s) | HTTP ÷ pgbench | errors | p50 / p99 (ms) |
+|---|---|---|---|---|---|---|
+${[16, 64].map((c) => `| ${c} | ${t(h[c].static_requests_s)} | ${t(h[c].pgbench_cycles_s)} (${t(r1((h[c].pgbench_cycles_s || 0) * 4))}) | ${t(h[c].http_cycles_s)} (${t(h[c].http_requests_s)}) | **${t(h[c].ratio_vs_pgbench)}** | ${t(h[c].errors)} | ${t(h[c].p50_ms)} / ${t(h[c].p99_ms)} |`).join('\n')}
+
+Target: HTTP ≥ 0.8 × pgbench.
+
+![throughput](benchmarks.png)
+
+## 2. Latency at half the highest throughput
+
+Open loop at ${t(r1(lat?.rate))} requests/s (half the best HTTP rate above), 16 connections,
+latency measured from when each request was due: p50 **${t(headline.latency_half_p50_ms)} ms**,
+p90 ${t(r1(lat ? lat.p90_us / 1000 : null))} ms, p99 **${t(headline.latency_half_p99_ms)} ms**, max ${t(r1(lat ? lat.max_us / 1000 : null))} ms
+(${t(lat?.requests)} requests, ${t(lat?.errors)} errors). Target: p99 < 10 ms.
+${lat ? '\n| request | p50 ms | p99 ms |\n|---|---|---|\n' + Object.entries(lat.by_kind).map(([k, v]) => `| ${k} | ${r1(v.p50_us / 1000)} | ${r1(v.p99_us / 1000)} |`).join('\n') + '\n' : ''}
+`;
+  if (push) md += push.markdown;
+  else md += `
+## 3–4. Push channel
+
+Not measured in this run (the module was built without the push channel).
+`;
+  md += `
+## How to reproduce
+
+\`\`\`sh
+scripts/bench                 # about ${Math.round((Number(seconds) + 2) * 8 / 60) + 2} minutes; --seconds N per measurement, --quick
+\`\`\`
+
+The last line of its output is the JSON below.
+
+\`\`\`json
+${JSON.stringify(headline)}
+\`\`\`
+`;
+  fs.writeFileSync(path.join(top, 'docs/benchmarks.md'), md);
+}
+console.log(JSON.stringify(headline));

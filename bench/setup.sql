@@ -1,0 +1,13 @@
+-- The benchmark's contact center: psql -v agents=N -f bench/setup.sql
+-- Agent i is a member of queue qi only, Ready on email: what feeder creates in qi is
+-- offered to agent i at once, so each load-generator connection is one independent agent.
+SELECT interactions.create_contact_center('bench');
+SELECT interactions.create_user('bench', 'feeder', 'password', ARRAY['apiuser']);
+SELECT interactions.create_user('bench', 'supervisor', 'password', ARRAY['supervisor']);
+SELECT interactions.create_user('bench', 'agent' || i, 'password', ARRAY['agent']),
+       interactions.create_queue('bench', 'q' || i),
+       interactions.add_queue_member('bench', 'q' || i, 'agent' || i)
+  FROM generate_series(1, :agents) i;
+-- capacity is no limit here: an interrupted run leaves work behind that must not block the next
+UPDATE interactions.agent_channels SET state = 'Ready', capacity = 1000000
+ WHERE cc_id = interactions.contact_center_id('bench');

@@ -1,0 +1,172 @@
+/* mi_stats.c — see mi_stats.h */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "mi_stats.h"
+
+static const char *const op_names[MI_STATS_NOPS] = { MI_STATS_OP_NAMES };
+static const int codes[MI_STATS_NCODES - 1] = { MI_STATS_CODES };
+
+int mi_stats_op(const char *name)
+{
+    int i;
+
+    for (i = 0; name != NULL && i < MI_STATS_NOPS - 1; i++) {
+        if (strcmp(op_names[i], name) == 0) {
+            return i;
+        }
+    }
+    return MI_STATS_NOPS - 1;
+}
+
+static int code_index(int sc)
+{
+    int i;
+
+    for (i = 0; i < MI_STATS_NCODES - 1; i++) {
+        if (codes[i] == sc) {
+            return i;
+        }
+    }
+    return MI_STATS_NCODES - 1;
+}
+
+void mi_stats_add(apr_uint64_t *field, apr_uint64_t n)
+{
+    __atomic_fetch_add(field, n, __ATOMIC_RELAXED);
+}
+
+void mi_stats_count(mi_stats_slot_t *slot, int op, int sc)
+{
+    if (slot == NULL || op < 0 || op >= MI_STATS_NOPS) {
+        return;
+    }
+    mi_stats_add(&slot->requests[op][code_index(sc)], 1);
+}
+
+mi_stats_slot_t *mi_stats_claim(mi_stats_t *st, apr_uint32_t pid, int (*alive)(apr_uint32_t pid))
+{
+    int i;
+
+    for (i = 0; i < st->nslots; i++) {
+        if (st->slots[i].pid == pid) {
+            return &st->slots[i];
+        }
+    }
+    for (i = 0; i < st->nslots; i++) {
+        apr_uint32_t old = st->slots[i].pid;
+        if (old == 0 || !alive(old)) {
+            if (__atomic_compare_exchange_n(&st->slots[i].pid, &old, pid, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE)) {
+                /* counters stay: they are the dead process's share of the totals */
+                st->slots[i].pool_in_use = 0;
+                st->slots[i].pool_max = 0;
+                return &st->slots[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+static apr_uint64_t rd(const apr_uint64_t *f)
+{
+    return __atomic_load_n(f, __ATOMIC_RELAXED);
+}
+
+#define SUM(field) do { for (i = 0; i < st->nslots; i++) total += rd(&st->slots[i].field); } while (0)
+
+void mi_stats_totals(const mi_stats_t *st, int (*alive)(apr_uint32_t pid), apr_uint64_t *requests,
+                     apr_uint64_t *errors, apr_uint64_t *unavailable, int *processes,
+                     apr_uint64_t *in_use)
+{
+    int i, o, c;
+
+    *requests = *errors = *unavailable = *in_use = 0;
+    *processes = 0;
+    for (i = 0; i < st->nslots; i++) {
+        const mi_stats_slot_t *s = &st->slots[i];
+        for (o = 0; o < MI_STATS_NOPS; o++) {
+            for (c = 0; c < MI_STATS_NCODES; c++) {
+                apr_uint64_t n = rd(&s->requests[o][c]);
+                *requests += n;
+                if (c != 0) *errors += n;
+            }
+        }
+        *unavailable += rd(&s->db_unavailable);
+        if (s->pid != 0 && alive(s->pid)) {
+            (*processes)++;
+            *in_use += s->pool_in_use;
+        }
+    }
+}
+
+static void metric(apr_pool_t *p, char **out, const char *name, const char *type, const char *help,
+                   apr_uint64_t value)
+{
+    *out = apr_psprintf(p, "%s# HELP %s %s\n# TYPE %s %s\n%s %" APR_UINT64_T_FMT "\n", *out, name,
+                        help, name, type, name, value);
+}
+
+const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t pid),
+                                apr_pool_t *p)
+{
+    char *out = apr_pstrdup(p, "");
+    apr_uint64_t total;
+    int i, o, c, live = 0;
+    apr_uint64_t in_use = 0, max = 0;
+
+    out = apr_pstrcat(p, out,
+        "# HELP interactions_requests_total API requests by operation and the statusCode answered.\n"
+        "# TYPE interactions_requests_total counter\n", NULL);
+    for (o = 0; o < MI_STATS_NOPS; o++) {
+        for (c = 0; c < MI_STATS_NCODES; c++) {
+            total = 0;
+            for (i = 0; i < st->nslots; i++) {
+                total += rd(&st->slots[i].requests[o][c]);
+            }
+            if (total == 0) {
+                continue;
+            }
+            out = apr_psprintf(p, "%sinteractions_requests_total{op=\"%s\",status_code=\"%s\"} %"
+                               APR_UINT64_T_FMT "\n", out, op_names[o],
+                               c < MI_STATS_NCODES - 1 ? apr_itoa(p, codes[c]) : "other", total);
+        }
+    }
+    total = 0; SUM(db_unavailable);
+    metric(p, &out, "interactions_db_unavailable_total", "counter",
+           "Requests answered 503 because the database could not be reached.", total);
+    total = 0; SUM(pool_opened);
+    metric(p, &out, "interactions_db_connections_opened_total", "counter",
+           "Database connections opened by the pools.", total);
+    total = 0; SUM(pool_connect_failures);
+    metric(p, &out, "interactions_db_connect_failures_total", "counter",
+           "Failed attempts to open a database connection.", total);
+    total = 0; SUM(pool_acquire_timeouts);
+    metric(p, &out, "interactions_db_acquire_timeouts_total", "counter",
+           "Requests that found no free pooled connection in time.", total);
+    total = 0; SUM(pool_discarded);
+    metric(p, &out, "interactions_db_connections_discarded_total", "counter",
+           "Pooled connections closed because they were found dead or retired.", total);
+    total = 0; SUM(maintenance_runs);
+    metric(p, &out, "interactions_maintenance_runs_total", "counter",
+           "Runs of the maintenance sweep (offer timeouts, stuck routing).", total);
+    total = 0; SUM(maintenance_changes);
+    metric(p, &out, "interactions_maintenance_changes_total", "counter",
+           "Interactions changed by the maintenance sweep.", total);
+    for (i = 0; i < st->nslots; i++) {
+        const mi_stats_slot_t *s = &st->slots[i];
+        if (s->pid != 0 && alive(s->pid)) {
+            live++;
+            in_use += s->pool_in_use;
+            max += s->pool_max;
+        }
+    }
+    metric(p, &out, "interactions_processes", "gauge",
+           "httpd child processes running the module.", (apr_uint64_t)live);
+    metric(p, &out, "interactions_db_pool_in_use", "gauge",
+           "Database connections in use now, all processes.", in_use);
+    metric(p, &out, "interactions_db_pool_max", "gauge",
+           "Most database connections the running processes may open.", max);
+    return out;
+}

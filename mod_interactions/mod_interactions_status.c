@@ -1,0 +1,179 @@
+/* mod_interactions_status.c — the operations view: a section in mod_status's server-status
+ * page and a Prometheus text endpoint ("SetHandler interactions-metrics").
+ *
+ * The counters live in anonymous shared memory created by the parent in post_config (not in
+ * the dry run), one slot per possible child process (ServerLimit); each child claims a slot
+ * in child_init and is its only writer.  See mi_stats.h for what is counted.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <ap_mpm.h>
+#include <apr_optional_hooks.h>
+#include <apr_shm.h>
+#include <apr_strings.h>
+#include <mod_status.h>
+
+#include "mi_stats.h"
+#include "mod_interactions_private.h"
+
+#define MI_METRICS_HANDLER "interactions-metrics"
+
+static mi_stats_t stats;          /* shared by the parent and its children */
+mi_stats_slot_t *mi_my_stats;     /* this child's slot */
+
+static int alive(apr_uint32_t pid)
+{
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+static apr_status_t stats_gone(void *data)
+{
+    (void)data;
+    stats.slots = NULL;
+    stats.nslots = 0;
+    mi_my_stats = NULL;
+    return APR_SUCCESS;
+}
+
+apr_status_t mi_status_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    static const char *key = "mod_interactions-status-init";
+    apr_shm_t *shm;
+    void *done = NULL;
+    int limit = 0;
+    apr_status_t rv;
+
+    /* httpd runs post_config twice at start; the first run is a dry run */
+    apr_pool_userdata_get(&done, key, s->process->pool);
+    if (done == NULL) {
+        apr_pool_userdata_set((const void *)1, key, apr_pool_cleanup_null, s->process->pool);
+        return APR_SUCCESS;
+    }
+    ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit);
+    if (limit < 1) {
+        limit = 1;
+    }
+    rv = apr_shm_create(&shm, sizeof(mi_stats_slot_t) * (apr_size_t)limit, NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, MI_LOGNO(00701)
+                     "no shared memory for statistics; server-status and metrics stay empty");
+        return APR_SUCCESS;
+    }
+    stats.slots = apr_shm_baseaddr_get(shm);
+    stats.nslots = limit;
+    memset(stats.slots, 0, sizeof(mi_stats_slot_t) * (apr_size_t)limit);
+    apr_pool_cleanup_register(pconf, NULL, stats_gone, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
+void mi_status_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    (void)pchild;
+    if (stats.slots == NULL) {
+        return;
+    }
+    mi_my_stats = mi_stats_claim(&stats, (apr_uint32_t)getpid(), alive);
+    if (mi_my_stats == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, MI_LOGNO(00702)
+                     "no free statistics slot for this child; its requests are not counted");
+    }
+}
+
+void mi_status_count(request_rec *r, int status, int sc)
+{
+    const char *op = apr_table_get(r->notes, MI_NOTE_OP);
+
+    if (mi_my_stats == NULL) {
+        return;
+    }
+    mi_stats_count(mi_my_stats, mi_stats_op(op != NULL ? op : "other"), sc);
+    if (status == HTTP_SERVICE_UNAVAILABLE) {
+        mi_stats_add(&mi_my_stats->db_unavailable, 1);
+    }
+}
+
+void mi_status_publish_pool(mi_pgpool_t *pool, int ran, int changes)
+{
+    mi_pgpool_stats_t ps;
+
+    if (mi_my_stats == NULL || pool == NULL) {
+        return;
+    }
+    mi_pgpool_stats(pool, &ps);
+    mi_my_stats->pool_in_use = ps.in_use;
+    mi_my_stats->pool_max = (apr_uint32_t)ps.max;
+    /* the pool's own counters are per process and cumulative: publish them as they are */
+    __atomic_store_n(&mi_my_stats->pool_opened, (apr_uint64_t)ps.opened, __ATOMIC_RELAXED);
+    __atomic_store_n(&mi_my_stats->pool_connect_failures, (apr_uint64_t)ps.connect_failures, __ATOMIC_RELAXED);
+    __atomic_store_n(&mi_my_stats->pool_acquire_timeouts, (apr_uint64_t)ps.acquire_timeouts, __ATOMIC_RELAXED);
+    __atomic_store_n(&mi_my_stats->pool_discarded, (apr_uint64_t)ps.discarded, __ATOMIC_RELAXED);
+    if (ran) {
+        mi_stats_add(&mi_my_stats->maintenance_runs, 1);
+        mi_stats_add(&mi_my_stats->maintenance_changes, (apr_uint64_t)changes);
+    }
+}
+
+/* GET of the Prometheus text format */
+static int metrics_handler(request_rec *r)
+{
+    const char *text;
+
+    if (r->handler == NULL || strcmp(r->handler, MI_METRICS_HANDLER) != 0) {
+        return DECLINED;
+    }
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    text = stats.slots != NULL ? mi_stats_prometheus(&stats, alive, r->pool) : "";
+    ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (!r->header_only) {
+        ap_rputs(text, r);
+    }
+    return OK;
+}
+
+/* A section of server-status (and lines of server-status?auto) */
+static int status_hook(request_rec *r, int flags)
+{
+    apr_uint64_t requests, errors, unavailable, in_use;
+    int processes;
+
+    if (stats.slots == NULL) {
+        return OK;
+    }
+    mi_stats_totals(&stats, alive, &requests, &errors, &unavailable, &processes, &in_use);
+    if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "InteractionsRequests: %" APR_UINT64_T_FMT "\n"
+                      "InteractionsErrors: %" APR_UINT64_T_FMT "\n"
+                      "InteractionsDBUnavailable: %" APR_UINT64_T_FMT "\n"
+                      "InteractionsProcesses: %d\n"
+                      "InteractionsDBConnectionsInUse: %" APR_UINT64_T_FMT "\n",
+                   requests, errors, unavailable, processes, in_use);
+    }
+    else {
+        ap_rputs("<hr />\n<h2>mod_interactions</h2>\n<dl>\n", r);
+        ap_rprintf(r, "<dt>API requests: %" APR_UINT64_T_FMT " (%" APR_UINT64_T_FMT
+                      " refused or failed, %" APR_UINT64_T_FMT " answered 503)</dt>\n",
+                   requests, errors, unavailable);
+        ap_rprintf(r, "<dt>child processes with the module: %d; database connections in use: %"
+                      APR_UINT64_T_FMT "</dt>\n", processes, in_use);
+        ap_rputs("<dt>per operation and statusCode: see the Prometheus endpoint "
+                 "(SetHandler " MI_METRICS_HANDLER ")</dt>\n</dl>\n", r);
+    }
+    return OK;
+}
+
+void mi_status_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_handler(metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, status_hook, NULL, NULL, APR_HOOK_MIDDLE);
+}

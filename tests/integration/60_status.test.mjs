@@ -1,0 +1,49 @@
+// The operations view: the Prometheus endpoint and the server-status section count what
+// the API did, across child processes.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, env, freshContactCenter, watchErrorLog } from '../lib/harness.mjs';
+
+watchErrorLog();
+const cc = 't16';
+before(async () => { await freshContactCenter(cc); });
+
+async function metrics() {
+  const res = await fetch(`${env.base}/interactions-metrics`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+  const text = await res.text();
+  const values = {};
+  for (const line of text.split('\n')) {
+    const m = line.match(/^([a-z_]+(\{[^}]*\})?) (\d+)$/);
+    if (m) values[m[1]] = Number(m[3]);
+  }
+  return { text, values };
+}
+
+test('requests are counted by operation and statusCode, over all children', async () => {
+  const before = (await metrics()).values;
+  const n = (k) => (before[k] || 0);
+  // enough parallel requests that more than one child answers
+  await Promise.all(Array.from({ length: 30 }, () => api('agent1', 'GET', '/me', { cc })));
+  await Promise.all(Array.from({ length: 5 }, () => api('agent1', 'GET', '/interactions/nope', { cc })));
+  await api('agent1', 'POST', '/interactions', { cc, body: { mediaType: 'email', queueName: 'support' } });
+  const after = await metrics();
+  const v = after.values;
+  assert.equal(v['interactions_requests_total{op="me",status_code="0"}'] - n('interactions_requests_total{op="me",status_code="0"}'), 30);
+  assert.equal(v['interactions_requests_total{op="get",status_code="6"}'] - n('interactions_requests_total{op="get",status_code="6"}'), 5);
+  assert.equal(v['interactions_requests_total{op="create",status_code="5"}'] - n('interactions_requests_total{op="create",status_code="5"}'), 1);
+  assert.ok(v.interactions_processes >= 1);
+  assert.ok(v.interactions_db_pool_max >= 1);
+  assert.ok(v.interactions_db_connections_opened_total >= 1);
+  assert.match(after.text, /# TYPE interactions_requests_total counter/);
+  assert.match(after.text, /# TYPE interactions_db_pool_in_use gauge/);
+});
+
+test('server-status has a mod_interactions section', async () => {
+  const auto = await (await fetch(`${env.base}/server-status?auto`)).text();
+  assert.match(auto, /^InteractionsRequests: \d+$/m);
+  assert.match(auto, /^InteractionsProcesses: [1-9]\d*$/m);
+  const html = await (await fetch(`${env.base}/server-status`)).text();
+  assert.match(html, /<h2>mod_interactions<\/h2>/);
+});

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# tests/serve/test-serve.sh — the README's first command, as a user runs it: scripts/serve
+# starts, prints "ready:", answers as documented, stops cleanly on SIGTERM, and keeps its
+# data across a restart.  Free ports and a temporary state directory; run by scripts/test.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+stack="$top/scripts/lib/stack"
+var=$(mktemp -d /tmp/mi-serve-test.XXXXXX)
+chmod 755 "$var"
+export INTERACTIONS_VAR="$var" INTERACTIONS_PORT=$("$stack" free-port) INTERACTIONS_PGPORT=$("$stack" free-port)
+base="http://127.0.0.1:$INTERACTIONS_PORT/api/v2"
+pid=""
+cleanup() {
+    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    "$stack" httpd-stop "$var" httpd >/dev/null 2>&1 || true
+    "$stack" pg-stop "$var" immediate >/dev/null 2>&1 || true
+    rm -rf "$var"
+}
+trap cleanup EXIT
+
+start() {
+    "$top/scripts/serve" > "$var/serve.out" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 600); do
+        grep -q "^ready: $base\$" "$var/serve.out" && return 0
+        kill -0 "$pid" 2>/dev/null || { cat "$var/serve.out"; echo "scripts/serve exited"; return 1; }
+        sleep 0.2
+    done
+    cat "$var/serve.out"; echo "scripts/serve did not get ready"; return 1
+}
+stop() {
+    kill -TERM "$pid"
+    wait "$pid" || true
+    pid=""
+    grep -q "stopped; data kept" "$var/serve.out" || { cat "$var/serve.out"; echo "no clean stop"; return 1; }
+    if (exec 3<>"/dev/tcp/127.0.0.1/$INTERACTIONS_PORT") 2>/dev/null; then echo "httpd still listening"; return 1; fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$INTERACTIONS_PGPORT") 2>/dev/null; then echo "PostgreSQL still listening"; return 1; fi
+}
+
+start
+grep -q "PGPASSWORD=.* psql -h 127.0.0.1 -p $INTERACTIONS_PGPORT -U interactions_dba interactions" "$var/serve.out" \
+    || { echo "no psql command for DBAs printed"; exit 1; }
+curl -sf -u agent1:password "$base/me" | grep -q '"userName":"agent1"'
+id=$(curl -sf -u feeder:password -H 'Content-Type: application/json' \
+        -d '{"mediaType":"email","queueName":"support","subject":"persist me"}' "$base/interactions" \
+     | sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p')
+[ -n "$id" ]
+curl -sf -u admin:password "$base/interactions?fields=*" | grep -q "$id"
+# acme users never see demo data
+if curl -sf -u admin:password "http://127.0.0.1:$INTERACTIONS_PORT/acme/api/v2/interactions" | grep -q "$id"; then
+    echo "acme sees demo's interaction"; exit 1
+fi
+psql_cmd=$(sed -n 's/^ *\(PGPASSWORD=.*\)$/\1/p' "$var/serve.out")
+eval "$psql_cmd -tAc \"SELECT count(*) FROM interactions.interactions WHERE id = '$id'\"" | grep -qx 1
+stop
+start
+curl -sf -u admin:password "$base/interactions/$id" | grep -q '"subject":"persist me"'
+stop
+echo "scripts/serve: starts, answers, stops cleanly, keeps its data"
