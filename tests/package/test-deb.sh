@@ -157,6 +157,7 @@ Group www-data
 LoadModule mpm_event_module $mods/mod_mpm_event.so
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule authz_user_module $mods/mod_authz_user.so
+LoadModule authz_host_module $mods/mod_authz_host.so
 LoadModule authn_core_module $mods/mod_authn_core.so
 LoadModule auth_basic_module $mods/mod_auth_basic.so
 LoadModule authn_socache_module $mods/mod_authn_socache.so
