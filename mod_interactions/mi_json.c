@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_tables.h>
 
 #include "mi_json.h"
 
@@ -98,9 +99,11 @@ static int integer_in_range(const char *buf, apr_size_t n)
 /* What json-c's strict mode lets through, refused here: outside strings JSON has only
  * punctuation, numbers and the words true, false and null (json-c takes single-quoted
  * strings, NaN and Infinity); a member name must not contain "\u0000" (json-c cuts the name
- * there, so {"a\u0000b":1} would silently become {"a":1}); an integer must fit 64 bits
- * (json-c clamps 99999999999999999999 to 18446744073709551615). */
-static int lexically_strict(const char *buf, apr_size_t len, mi_json_error_t *err)
+ * there, so {"a\u0000b":1} would silently become {"a":1}).  Integers beyond 64 bits, which
+ * json-c would clamp to 18446744073709551615 or -9223372036854775808, are noted in @bigints
+ * (the offset where each ends) so that the caller reads them as doubles instead. */
+static int lexically_strict(const char *buf, apr_size_t len, apr_array_header_t *bigints,
+                            mi_json_error_t *err)
 {
     apr_size_t i = 0;
 
@@ -145,8 +148,7 @@ static int lexically_strict(const char *buf, apr_size_t len, mi_json_error_t *er
                 }
             }
             if (integer && !integer_in_range(buf + start, i - start)) {
-                locate(err, buf, start, "integer out of range (64 bits)");
-                return 0;
+                APR_ARRAY_PUSH(bigints, apr_size_t) = i;
             }
         }
         else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
@@ -169,13 +171,98 @@ static int lexically_strict(const char *buf, apr_size_t len, mi_json_error_t *er
     return 1;
 }
 
+/* An integer literal beyond 64 bits gets "e0" appended before json-c sees it, so json-c reads
+ * it as a double (json_object_new_double_s, which keeps the literal's text for dumping) instead
+ * of clamping it.  This copies @buf with the insertions. */
+#define MI_BIGINT_MARK "e0"
+#define MI_BIGINT_MARK_LEN 2
+
+static char *mark_bigints(const char *buf, apr_size_t len, const apr_array_header_t *bigints,
+                          apr_size_t *plen, apr_pool_t *p)
+{
+    apr_size_t n = (apr_size_t)bigints->nelts, from = 0, to = 0, k;
+    char *out = apr_palloc(p, len + n * MI_BIGINT_MARK_LEN);
+
+    for (k = 0; k < n; k++) {
+        apr_size_t at = APR_ARRAY_IDX(bigints, k, apr_size_t);
+        memcpy(out + to, buf + from, at - from);
+        to += at - from;
+        memcpy(out + to, MI_BIGINT_MARK, MI_BIGINT_MARK_LEN);
+        to += MI_BIGINT_MARK_LEN;
+        from = at;
+    }
+    memcpy(out + to, buf + from, len - from);
+    *plen = to + len - from;
+    return out;
+}
+
+/* The offset in the original document of offset @pos of the marked copy. */
+static apr_size_t unmark_offset(apr_size_t pos, const apr_array_header_t *bigints)
+{
+    apr_size_t k, shift = 0;
+
+    for (k = 0; k < (apr_size_t)bigints->nelts; k++) {
+        apr_size_t at = APR_ARRAY_IDX(bigints, k, apr_size_t) + shift;
+        if (pos < at) {
+            break;
+        }
+        if (pos < at + MI_BIGINT_MARK_LEN) {
+            return at - shift;
+        }
+        shift += MI_BIGINT_MARK_LEN;
+    }
+    return pos - shift;
+}
+
+/* Give the doubles read from marked integers their own text back: dumping
+ * 100000000000000000000 gives 100000000000000000000, not 100000000000000000000e0. */
+static void unmark_doubles(json_object *j)
+{
+    size_t i, n;
+
+    switch (json_object_get_type(j)) {
+    case json_type_double: {
+        const char *text = json_object_get_userdata(j);
+        apr_size_t tl = text != NULL ? strlen(text) : 0;
+        if (tl > MI_BIGINT_MARK_LEN
+            && memcmp(text + tl - MI_BIGINT_MARK_LEN, MI_BIGINT_MARK, MI_BIGINT_MARK_LEN) == 0
+            && strspn(text + (text[0] == '-'), "0123456789") == tl - MI_BIGINT_MARK_LEN - (text[0] == '-')) {
+            char *plain = strdup(text);
+            if (plain != NULL) {
+                plain[tl - MI_BIGINT_MARK_LEN] = '\0';
+                json_object_set_serializer(j, json_object_userdata_to_json_string, plain,
+                                           json_object_free_userdata);
+            }
+        }
+        return;
+    }
+    case json_type_array:
+        n = json_object_array_length(j);
+        for (i = 0; i < n; i++) {
+            unmark_doubles(json_object_array_get_idx(j, i));
+        }
+        return;
+    case json_type_object: {
+        json_object_object_foreach(j, k, v) {
+            (void)k;
+            unmark_doubles(v);
+        }
+        return;
+    }
+    default:
+        return;
+    }
+}
+
 apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, int max_depth,
                            apr_pool_t *p, mi_json_error_t *err)
 {
     json_tokener *tok;
     json_object *j = NULL;
     enum json_tokener_error jerr;
-    apr_size_t end;
+    apr_size_t end, tlen = len;
+    apr_array_header_t *bigints;
+    const char *text = buf;   /* what json-c reads: @buf, or a copy with big integers marked */
     apr_status_t rv = APR_EINVAL;
 
     *pj = NULL;
@@ -193,8 +280,12 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
         locate(err, buf, end, "invalid UTF-8");
         return APR_EINVAL;
     }
-    if (!lexically_strict(buf, len, err)) {
+    bigints = apr_array_make(p, 0, sizeof(apr_size_t));
+    if (!lexically_strict(buf, len, bigints, err)) {
         return APR_EINVAL;
+    }
+    if (bigints->nelts > 0) {
+        text = mark_bigints(buf, len, bigints, &tlen, p);
     }
     /* json-c counts the outermost container as level 1: a limit of N allows N levels */
     tok = json_tokener_new_ex(max_depth);
@@ -204,9 +295,9 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
     apr_pool_cleanup_register(p, tok, tokener_cleanup, apr_pool_cleanup_null);
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 
-    j = json_tokener_parse_ex(tok, buf, (int)len);
+    j = json_tokener_parse_ex(tok, text, (int)tlen);
     jerr = json_tokener_get_error(tok);
-    end = json_tokener_get_parse_end(tok);
+    end = unmark_offset(json_tokener_get_parse_end(tok), bigints);
     if (jerr == json_tokener_continue) {
         /* a bare number ends only when something follows it */
         j = json_tokener_parse_ex(tok, " ", 1);
@@ -229,6 +320,9 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
             locate(err, buf, end, "unexpected data after the JSON value");
             goto leave;
         }
+    }
+    if (bigints->nelts > 0) {
+        unmark_doubles(j);
     }
     *pj = mi_json_bind(p, j);
     j = NULL;

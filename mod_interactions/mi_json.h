@@ -29,8 +29,9 @@ apr_size_t mi_utf8_check(const char *s, apr_size_t len);
 json_object *mi_json_bind(apr_pool_t *p, json_object *j);
 
 /** Parse exactly one JSON value from @buf[0..len) with strict syntax, UTF-8 validation and
- *  at most @max_depth levels of nesting.  Stricter than json-c: no NUL in member names, no
- *  integers beyond 64 bits (json-c would change both silently).  On success *pj is bound to @p.
+ *  at most @max_depth levels of nesting.  Where json-c would change data silently this
+ *  refuses NUL in member names, and reads integers beyond 64 bits as doubles that dump to
+ *  the same digits (PostgreSQL's jsonb writes 1e20 as 100000000000000000000).  On success *pj is bound to @p.
  *  Returns APR_SUCCESS or APR_EINVAL (with @err filled in). */
 apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, int max_depth,
                            apr_pool_t *p, mi_json_error_t *err);
