@@ -2,7 +2,6 @@
 #include <string.h>
 
 #include <apr_strings.h>
-#include <apr_tables.h>
 
 #include "mi_json.h"
 
@@ -96,13 +95,34 @@ static int integer_in_range(const char *buf, apr_size_t n)
     return n < lim_len || (n == lim_len && memcmp(buf, lim, n) <= 0);
 }
 
+/* Where the integer literals beyond 64 bits of a document end (allocated when there is one). */
+typedef struct {
+    apr_size_t *at;
+    apr_size_t n, cap;
+    apr_pool_t *p;
+} bigints_t;
+
+static void bigints_push(bigints_t *b, apr_size_t at)
+{
+    if (b->n == b->cap) {
+        apr_size_t cap = b->cap > 0 ? b->cap * 2 : 8;
+        apr_size_t *bigger = apr_palloc(b->p, cap * sizeof(*bigger));
+        if (b->n > 0) {
+            memcpy(bigger, b->at, b->n * sizeof(*bigger));
+        }
+        b->at = bigger;
+        b->cap = cap;
+    }
+    b->at[b->n++] = at;
+}
+
 /* What json-c's strict mode lets through, refused here: outside strings JSON has only
  * punctuation, numbers and the words true, false and null (json-c takes single-quoted
  * strings, NaN and Infinity); a member name must not contain "\u0000" (json-c cuts the name
  * there, so {"a\u0000b":1} would silently become {"a":1}).  Integers beyond 64 bits, which
  * json-c would clamp to 18446744073709551615 or -9223372036854775808, are noted in @bigints
  * (the offset where each ends) so that the caller reads them as doubles instead. */
-static int lexically_strict(const char *buf, apr_size_t len, apr_array_header_t *bigints,
+static int lexically_strict(const char *buf, apr_size_t len, bigints_t *bigints,
                             mi_json_error_t *err)
 {
     apr_size_t i = 0;
@@ -148,7 +168,7 @@ static int lexically_strict(const char *buf, apr_size_t len, apr_array_header_t 
                 }
             }
             if (integer && !integer_in_range(buf + start, i - start)) {
-                APR_ARRAY_PUSH(bigints, apr_size_t) = i;
+                bigints_push(bigints, i);
             }
         }
         else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
@@ -177,14 +197,14 @@ static int lexically_strict(const char *buf, apr_size_t len, apr_array_header_t 
 #define MI_BIGINT_MARK "e0"
 #define MI_BIGINT_MARK_LEN 2
 
-static char *mark_bigints(const char *buf, apr_size_t len, const apr_array_header_t *bigints,
+static char *mark_bigints(const char *buf, apr_size_t len, const bigints_t *bigints,
                           apr_size_t *plen, apr_pool_t *p)
 {
-    apr_size_t n = (apr_size_t)bigints->nelts, from = 0, to = 0, k;
+    apr_size_t n = bigints->n, from = 0, to = 0, k;
     char *out = apr_palloc(p, len + n * MI_BIGINT_MARK_LEN);
 
     for (k = 0; k < n; k++) {
-        apr_size_t at = APR_ARRAY_IDX(bigints, k, apr_size_t);
+        apr_size_t at = bigints->at[k];
         memcpy(out + to, buf + from, at - from);
         to += at - from;
         memcpy(out + to, MI_BIGINT_MARK, MI_BIGINT_MARK_LEN);
@@ -197,12 +217,12 @@ static char *mark_bigints(const char *buf, apr_size_t len, const apr_array_heade
 }
 
 /* The offset in the original document of offset @pos of the marked copy. */
-static apr_size_t unmark_offset(apr_size_t pos, const apr_array_header_t *bigints)
+static apr_size_t unmark_offset(apr_size_t pos, const bigints_t *bigints)
 {
     apr_size_t k, shift = 0;
 
-    for (k = 0; k < (apr_size_t)bigints->nelts; k++) {
-        apr_size_t at = APR_ARRAY_IDX(bigints, k, apr_size_t) + shift;
+    for (k = 0; k < bigints->n; k++) {
+        apr_size_t at = bigints->at[k] + shift;
         if (pos < at) {
             break;
         }
@@ -261,7 +281,7 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
     json_object *j = NULL;
     enum json_tokener_error jerr;
     apr_size_t end, tlen = len;
-    apr_array_header_t *bigints;
+    bigints_t bigints = { NULL, 0, 0, NULL };
     const char *text = buf;   /* what json-c reads: @buf, or a copy with big integers marked */
     apr_status_t rv = APR_EINVAL;
 
@@ -280,12 +300,12 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
         locate(err, buf, end, "invalid UTF-8");
         return APR_EINVAL;
     }
-    bigints = apr_array_make(p, 0, sizeof(apr_size_t));
-    if (!lexically_strict(buf, len, bigints, err)) {
+    bigints.p = p;
+    if (!lexically_strict(buf, len, &bigints, err)) {
         return APR_EINVAL;
     }
-    if (bigints->nelts > 0) {
-        text = mark_bigints(buf, len, bigints, &tlen, p);
+    if (bigints.n > 0) {
+        text = mark_bigints(buf, len, &bigints, &tlen, p);
     }
     /* json-c counts the outermost container as level 1: a limit of N allows N levels */
     tok = json_tokener_new_ex(max_depth);
@@ -297,7 +317,7 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
 
     j = json_tokener_parse_ex(tok, text, (int)tlen);
     jerr = json_tokener_get_error(tok);
-    end = unmark_offset(json_tokener_get_parse_end(tok), bigints);
+    end = unmark_offset(json_tokener_get_parse_end(tok), &bigints);
     if (jerr == json_tokener_continue) {
         /* a bare number ends only when something follows it */
         j = json_tokener_parse_ex(tok, " ", 1);
@@ -321,7 +341,7 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
             goto leave;
         }
     }
-    if (bigints->nelts > 0) {
+    if (bigints.n > 0) {
         unmark_doubles(j);
     }
     *pj = mi_json_bind(p, j);
