@@ -235,7 +235,8 @@ static apr_size_t unmark_offset(apr_size_t pos, const bigints_t *bigints)
 }
 
 /* Give the doubles read from marked integers their own text back: dumping
- * 100000000000000000000 gives 100000000000000000000, not 100000000000000000000e0. */
+ * 100000000000000000000 gives 100000000000000000000, not 100000000000000000000e0.  A client's
+ * own "81e0" stays as it is: without the exponent it would read back as an integer. */
 static void unmark_doubles(json_object *j)
 {
     size_t i, n;
@@ -246,7 +247,8 @@ static void unmark_doubles(json_object *j)
         apr_size_t tl = text != NULL ? strlen(text) : 0;
         if (tl > MI_BIGINT_MARK_LEN
             && memcmp(text + tl - MI_BIGINT_MARK_LEN, MI_BIGINT_MARK, MI_BIGINT_MARK_LEN) == 0
-            && strspn(text + (text[0] == '-'), "0123456789") == tl - MI_BIGINT_MARK_LEN - (text[0] == '-')) {
+            && strspn(text + (text[0] == '-'), "0123456789") == tl - MI_BIGINT_MARK_LEN - (text[0] == '-')
+            && !integer_in_range(text, tl - MI_BIGINT_MARK_LEN)) {
             char *plain = strdup(text);
             if (plain != NULL) {
                 plain[tl - MI_BIGINT_MARK_LEN] = '\0';

@@ -198,9 +198,14 @@ static void integers_beyond_64_bits_keep_their_digits(void)
             CU_ASSERT_STRING_EQUAL(err.reason, serr.reason);
         }
     }
-    /* the client's own exponents stay as written */
+    /* the client's own exponents stay as written, also next to a big integer (found by
+     * fuzz_json: "81e0" lost its exponent and read back as the integer 81) */
     CU_ASSERT_EQUAL(parse("[1e0, 99999999999999999999.0, 1e999, 12e0]", 32, &j, &err), APR_SUCCESS);
     CU_ASSERT_STRING_EQUAL(unit_dump(j), "[1e0,99999999999999999999.0,1e999,12e0]");
+    CU_ASSERT_EQUAL(parse("[-922193372337203685474, 81e0, 99999999999999999999e0]", 32, &j, &err),
+                    APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(unit_dump(j), "[-922193372337203685474,81e0,99999999999999999999]");
+    CU_ASSERT_TRUE(json_object_is_type(json_object_array_get_idx(j, 1), json_type_double));
     /* digits inside strings are not numbers */
     CU_ASSERT_EQUAL(parse("[\"99999999999999999999\"]", 32, &j, &err), APR_SUCCESS);
     CU_ASSERT_STRING_EQUAL(unit_dump(j), "[\"99999999999999999999\"]");
