@@ -1,4 +1,5 @@
 /* mi_json.c — see mi_json.h */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -95,6 +96,103 @@ static int integer_in_range(const char *buf, apr_size_t n)
     return n < lim_len || (n == lim_len && memcmp(buf, lim, n) <= 0);
 }
 
+/* PostgreSQL's numeric (which jsonb stores numbers in) keeps at most this many digits after
+ * the decimal point; json-c would take more, and the database call would fail. */
+#define MI_JSON_MAX_DSCALE 16383
+
+/* The shape of the number literal s[0..n): how many characters PostgreSQL's jsonb writes for
+ * it (it never uses an exponent: 1.5e300 comes back as 301 digits), how many digits after
+ * the point it keeps, and whether it is within the range of a double (finite, and not a
+ * non-zero literal that underflows to 0).  Returns 0 when s is not a JSON number. */
+static int number_shape(const char *s, apr_size_t n, apr_size_t *pwritten, apr_size_t *pdscale,
+                        int *pin_range)
+{
+    apr_size_t i = 0, int_digits = 0, frac_digits = 0, lead_zeros = 0, written;
+    long long exp10 = 0, point;
+    int neg = 0, exp_neg = 0, nonzero = 0, counting_zeros = 1;
+    char small[64], *copy;
+    double v;
+
+    if (i < n && s[i] == '-') { neg = 1; i++; }
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, int_digits++) {
+        if (s[i] != '0') { nonzero = 1; counting_zeros = 0; }
+        else if (counting_zeros) { lead_zeros++; }
+    }
+    if (int_digits == 0) return 0;
+    if (i < n && s[i] == '.') {
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, frac_digits++) {
+            if (s[i] != '0') { nonzero = 1; counting_zeros = 0; }
+            else if (counting_zeros) { lead_zeros++; }
+        }
+        if (frac_digits == 0) return 0;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        apr_size_t digits = 0;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) { exp_neg = s[i] == '-'; i++; }
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+            if (exp10 < 1000000000LL) exp10 = exp10 * 10 + (s[i] - '0');
+        }
+        if (digits == 0) return 0;
+        if (exp_neg) exp10 = -exp10;
+    }
+    if (i != n) return 0;
+    /* the value is 0.DIGITS x 10^point, DIGITS without the leading zeros */
+    point = (long long)int_digits + exp10 - (long long)lead_zeros;
+    *pdscale = (long long)frac_digits - exp10 > 0 ? (apr_size_t)((long long)frac_digits - exp10) : 0;
+    written = (apr_size_t)neg + (nonzero && point > 1 ? (apr_size_t)point : 1);
+    if (*pdscale > 0) written += 1 + *pdscale;
+    *pwritten = written;
+    if (n < sizeof(small)) {
+        memcpy(small, s, n);
+        small[n] = '\0';
+        copy = small;
+    }
+    else if ((copy = malloc(n + 1)) != NULL) {
+        memcpy(copy, s, n);
+        copy[n] = '\0';
+    }
+    else {
+        return 0;
+    }
+    v = strtod(copy, NULL);
+    if (copy != small) free(copy);
+    *pin_range = v - v == 0.0 && (v != 0.0 || !nonzero);   /* finite; no underflow to 0 */
+    return 1;
+}
+
+apr_size_t mi_json_number_growth(json_object *j)
+{
+    apr_size_t growth = 0, written, dscale, i, n;
+    int in_range;
+    const char *text;
+
+    switch (json_object_get_type(j)) {
+    case json_type_double:
+        text = json_object_get_string(j);
+        n = text != NULL ? strlen(text) : 0;
+        if (n > 0 && number_shape(text, n, &written, &dscale, &in_range) && written > n) {
+            growth = written - n;
+        }
+        return growth;
+    case json_type_array:
+        n = json_object_array_length(j);
+        for (i = 0; i < n; i++) {
+            growth += mi_json_number_growth(json_object_array_get_idx(j, i));
+        }
+        return growth;
+    case json_type_object: {
+        json_object_object_foreach(j, k, v) {
+            (void)k;
+            growth += mi_json_number_growth(v);
+        }
+        return growth;
+    }
+    default:
+        return 0;
+    }
+}
+
 /* Where the integer literals beyond 64 bits of a document end (allocated when there is one). */
 typedef struct {
     apr_size_t *at;
@@ -167,8 +265,19 @@ static int lexically_strict(const char *buf, apr_size_t len, bigints_t *bigints,
                     integer = 0;
                 }
             }
-            if (integer && !integer_in_range(buf + start, i - start)) {
-                bigints_push(bigints, i);
+            if (!integer || !integer_in_range(buf + start, i - start)) {
+                apr_size_t written, dscale;
+                int in_range;
+                /* what PostgreSQL cannot store, and what is beyond a double (1e400, 1e-400,
+                 * a 400-digit integer), is refused; malformed numbers are json-c's to report */
+                if (number_shape(buf + start, i - start, &written, &dscale, &in_range)
+                    && (!in_range || dscale > MI_JSON_MAX_DSCALE)) {
+                    locate(err, buf, start, "number out of range");
+                    return 0;
+                }
+                if (integer) {
+                    bigints_push(bigints, i);
+                }
             }
         }
         else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {

@@ -295,7 +295,9 @@ static int check_user_data(json_object *ud, const char *what, int allow_empty,
     if (has_nul_anywhere(ud)) {
         return fail(err, MI_SC_INVALID, p, "'%s' must not contain NUL characters", what);
     }
+    /* counted as the database will hold it: jsonb writes 1e300 out in full */
     mi_json_dump_len(ud, p, &size);
+    size += mi_json_number_growth(ud);
     if (size > lim->max_user_data) {
         return fail(err, MI_SC_INVALID, p, "'%s' is larger than %" APR_SIZE_T_FMT " bytes",
                     what, lim->max_user_data);

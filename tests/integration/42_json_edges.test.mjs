@@ -30,6 +30,21 @@ test('numbers beyond 64 bits survive the trip through jsonb with every digit', a
   assert.match(r.text, /"n":\[15(0){299}\]/);
 });
 
+test('numbers PostgreSQL cannot store are a 400, not a database error', async () => {
+  const before = await count();
+  for (const n of ['1e200000', '-1e400', '1e-400', '0.' + '5'.repeat(16384)]) {
+    const r = await fails('feeder', 'POST', '/interactions', 400, 10,
+      { cc, body: `{"mediaType":"email","queueName":"support","userData":{"x":${n}}}` });
+    assert.match(r.json.statusMessage, /number out of range$/);
+  }
+  assert.equal(await count(), before);
+  // and the user-data limit counts numbers as the database writes them (1e300: 301 digits)
+  const many = Array.from({ length: 120 }, (_, i) => `"k${i}":1e300`).join(',');
+  await fails('feeder', 'POST', '/interactions', 400, 10,
+    { cc, body: `{"mediaType":"email","queueName":"support","userData":{${many}}}` });
+  assert.equal(await count(), before);
+});
+
 test('ill-formed UTF-8 that json-c accepts is a 400, not a database error', async () => {
   const before = await count();
   for (const bad of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80]]) {

@@ -200,8 +200,8 @@ static void integers_beyond_64_bits_keep_their_digits(void)
     }
     /* the client's own exponents stay as written, also next to a big integer (found by
      * fuzz_json: "81e0" lost its exponent and read back as the integer 81) */
-    CU_ASSERT_EQUAL(parse("[1e0, 99999999999999999999.0, 1e999, 12e0]", 32, &j, &err), APR_SUCCESS);
-    CU_ASSERT_STRING_EQUAL(unit_dump(j), "[1e0,99999999999999999999.0,1e999,12e0]");
+    CU_ASSERT_EQUAL(parse("[1e0, 99999999999999999999.0, 1e300, 12e0]", 32, &j, &err), APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(unit_dump(j), "[1e0,99999999999999999999.0,1e300,12e0]");
     CU_ASSERT_EQUAL(parse("[-922193372337203685474, 81e0, 99999999999999999999e0]", 32, &j, &err),
                     APR_SUCCESS);
     CU_ASSERT_STRING_EQUAL(unit_dump(j), "[-922193372337203685474,81e0,99999999999999999999]");
@@ -209,6 +209,55 @@ static void integers_beyond_64_bits_keep_their_digits(void)
     /* digits inside strings are not numbers */
     CU_ASSERT_EQUAL(parse("[\"99999999999999999999\"]", 32, &j, &err), APR_SUCCESS);
     CU_ASSERT_STRING_EQUAL(unit_dump(j), "[\"99999999999999999999\"]");
+}
+
+/* What PostgreSQL's numeric cannot hold made the database call fail (500): 1e200000,
+ * 1e-200000, 16384 digits after the point.  The parser keeps numbers within a double's range
+ * and numeric's 16383 fraction digits. */
+static void numbers_out_of_range_are_rejected(void)
+{
+    static const char *const refused[] = {
+        "[1e400]", "[-1e400]", "[1e-400]", "[1E200000]", "[0e-99999]", "[0.5e-999999999999999999999]",
+    };
+    json_object *j;
+    mi_json_error_t err;
+    char *digits;
+    size_t i;
+
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        CU_ASSERT_EQUAL(parse(refused[i], 32, &j, &err), APR_EINVAL);
+        CU_ASSERT_STRING_EQUAL(err.reason, "number out of range");
+        CU_ASSERT_EQUAL(err.offset, 1);
+    }
+    /* a 400-digit integer is beyond a double too */
+    digits = apr_palloc(tp, 403);
+    digits[0] = '[';
+    memset(digits + 1, '7', 400);
+    strcpy(digits + 401, "]");
+    CU_ASSERT_EQUAL(parse(digits, 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err.reason, "number out of range");
+    /* 16383 digits after the point are fine, 16384 are not */
+    digits = apr_palloc(tp, 16390);
+    strcpy(digits, "[0.");
+    memset(digits + 3, '5', 16383);
+    strcpy(digits + 3 + 16383, "]");
+    CU_ASSERT_EQUAL(parse(digits, 32, &j, &err), APR_SUCCESS);
+    strcpy(digits + 3 + 16383, "5]");
+    CU_ASSERT_EQUAL(parse(digits, 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_STRING_EQUAL(err.reason, "number out of range");
+    /* the edges of a double, zero with any exponent, and a compensated exponent */
+    CU_ASSERT_EQUAL(parse("[1.7976931348623157e308, -4.9e-324, 0e999999, 0.0, 10e-1]", 32, &j, &err),
+                    APR_SUCCESS);
+    CU_ASSERT_EQUAL(parse("[1.8e308]", 32, &j, &err), APR_EINVAL);
+}
+
+/* jsonb writes numbers out in full: the user-data limit counts them that way. */
+static void number_growth_counts_what_jsonb_writes(void)
+{
+    CU_ASSERT_EQUAL(mi_json_number_growth(unit_json("[1.5e300]")), 301 - 7);
+    CU_ASSERT_EQUAL(mi_json_number_growth(unit_json("{\"a\":[1e-5],\"b\":{\"c\":0.05e3}}")),
+                    (7 - 4) + 0);                             /* 0.00001; 50 is shorter */
+    CU_ASSERT_EQUAL(mi_json_number_growth(unit_json("[1, 2.5, 99999999999999999999, 1.50]")), 0);
 }
 
 static void nesting_up_to_the_limit_is_accepted(void)
@@ -277,6 +326,8 @@ void add_json_suite(void)
         UNIT_TEST(ill_formed_utf8_that_json_c_accepts_is_rejected),
         UNIT_TEST(nul_in_a_member_name_is_rejected),
         UNIT_TEST(integers_beyond_64_bits_keep_their_digits),
+        UNIT_TEST(numbers_out_of_range_are_rejected),
+        UNIT_TEST(number_growth_counts_what_jsonb_writes),
         UNIT_TEST(nesting_up_to_the_limit_is_accepted),
         UNIT_TEST(getters_are_type_safe),
         UNIT_TEST(nul_characters_are_detected),

@@ -183,6 +183,12 @@ static void user_data_limits(void)
                        "0123456789012345678901234567890123456789012345678901234567890123\"}}",
                        &o, &args, &err));
     CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    /* numbers count as the database writes them: {"a":1e60} is 10 bytes here, 67 there */
+    CU_ASSERT_TRUE(op("{\"operationName\":\"UpdateUserData\",\"userData\":{\"a\":1e50}}",
+                      &o, &args, &err));
+    CU_ASSERT_FALSE(op("{\"operationName\":\"UpdateUserData\",\"userData\":{\"a\":1e60}}",
+                       &o, &args, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
 }
 
 static void create_requires_media_and_queue(void)
