@@ -5,7 +5,8 @@
  *
  *   - a refusal says where (offset within the document, line and column from 1) and why,
  *     and returns no object;
- *   - an accepted document is valid UTF-8, is nested no deeper than the limit, and its compact
+ *   - an accepted document is valid UTF-8, is nested no deeper than the limit, holds only
+ *     finite numbers (PostgreSQL's jsonb cannot store the rest), and its compact
  *     serialization is strict JSON again: it parses (with the same limit) to an equal
  *     document, and serializing that gives the very same text (dump is a fixed point);
  *   - the helpers that walk documents (mi_json_longest_string) agree between the two copies.
@@ -20,6 +21,34 @@
 
 #include "mi_json.h"
 #include "mi_validate.h"
+
+/* Every number of an accepted document is a finite double or a 64-bit integer. */
+static int numbers_finite(json_object *j)
+{
+    size_t i, n;
+    double d;
+
+    switch (json_object_get_type(j)) {
+    case json_type_double:
+        d = json_object_get_double(j);
+        return d - d == 0.0;
+    case json_type_array:
+        n = json_object_array_length(j);
+        for (i = 0; i < n; i++) {
+            if (!numbers_finite(json_object_array_get_idx(j, i))) return 0;
+        }
+        return 1;
+    case json_type_object: {
+        json_object_object_foreach(j, k, v) {
+            (void)k;
+            if (!numbers_finite(v)) return 0;
+        }
+        return 1;
+    }
+    default:
+        return 1;
+    }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -102,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(a != NULL);
     CHECK(mi_utf8_valid(doc, dlen));
     CHECK(depth_of(a) <= max_depth);
+    CHECK(numbers_finite(a));
 
     text = mi_json_dump_len(a, p, &len);
     CHECK(text != NULL && strlen(text) == len);

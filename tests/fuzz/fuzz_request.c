@@ -160,7 +160,7 @@ static void check_args(json_object *args, const mi_limits_t *lim, apr_pool_t *p)
         apr_size_t size;
         CHECK(json_object_is_type(ud, json_type_object));
         mi_json_dump_len(ud, p, &size);
-        CHECK(size <= lim->max_user_data);
+        CHECK(size + mi_json_number_growth(ud) <= lim->max_user_data);
         json_object_object_foreach(ud, k, v) {
             apr_size_t kc = mi_utf8_chars(k, strlen(k));
             (void)v;
