@@ -417,6 +417,10 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
     }
     if (bigints.n > 0) {
         text = mark_bigints(buf, len, &bigints, &tlen, p);
+        if (tlen > (apr_size_t)INT32_MAX) {
+            locate(err, buf, 0, "document too large");
+            return APR_EINVAL;
+        }
     }
     /* json-c counts the outermost container as level 1: a limit of N allows N levels */
     tok = json_tokener_new_ex(max_depth);
