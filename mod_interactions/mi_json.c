@@ -96,6 +96,36 @@ static int integer_in_range(const char *buf, apr_size_t n)
     return n < lim_len || (n == lim_len && memcmp(buf, lim, n) <= 0);
 }
 
+/* Is s[0..n) a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?  json-c's strict
+ * mode also takes 1., 1.e5, 00 and -01, which PostgreSQL's jsonb then refuses. */
+static int number_grammar(const char *s, apr_size_t n)
+{
+    apr_size_t i = 0, d;
+
+    if (i < n && s[i] == '-') i++;
+    if (i < n && s[i] == '0') {
+        i++;
+    }
+    else {
+        for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
+            ;
+        if (d == 0) return 0;
+    }
+    if (i < n && s[i] == '.') {
+        for (i++, d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
+            ;
+        if (d == 0) return 0;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
+            ;
+        if (d == 0) return 0;
+    }
+    return i == n;
+}
+
 /* PostgreSQL's numeric (which jsonb stores numbers in) keeps at most this many digits after
  * the decimal point; json-c would take more, and the database call would fail. */
 #define MI_JSON_MAX_DSCALE 16383
@@ -217,9 +247,11 @@ static void bigints_push(bigints_t *b, apr_size_t at)
 /* What json-c's strict mode lets through, refused here: outside strings JSON has only
  * punctuation, numbers and the words true, false and null (json-c takes single-quoted
  * strings, NaN and Infinity); a member name must not contain "\u0000" (json-c cuts the name
- * there, so {"a\u0000b":1} would silently become {"a":1}).  Integers beyond 64 bits, which
- * json-c would clamp to 18446744073709551615 or -9223372036854775808, are noted in @bigints
- * (the offset where each ends) so that the caller reads them as doubles instead. */
+ * there, so {"a\u0000b":1} would silently become {"a":1}); a number must follow JSON's
+ * grammar (json-c takes 1. and 00) and fit a double and PostgreSQL's numeric.  Integers
+ * beyond 64 bits, which json-c would clamp to 18446744073709551615 or -9223372036854775808,
+ * are noted in @bigints (the offset where each ends) so that the caller reads them as
+ * doubles instead. */
 static int lexically_strict(const char *buf, apr_size_t len, bigints_t *bigints,
                             mi_json_error_t *err)
 {
@@ -265,11 +297,15 @@ static int lexically_strict(const char *buf, apr_size_t len, bigints_t *bigints,
                     integer = 0;
                 }
             }
+            if (!number_grammar(buf + start, i - start)) {
+                locate(err, buf, start, "malformed number");
+                return 0;
+            }
             if (!integer || !integer_in_range(buf + start, i - start)) {
                 apr_size_t written, dscale;
                 int in_range;
                 /* what PostgreSQL cannot store, and what is beyond a double (1e400, 1e-400,
-                 * a 400-digit integer), is refused; malformed numbers are json-c's to report */
+                 * a 400-digit integer), is refused */
                 if (number_shape(buf + start, i - start, &written, &dscale, &in_range)
                     && (!in_range || dscale > MI_JSON_MAX_DSCALE)) {
                     locate(err, buf, start, "number out of range");

@@ -37,6 +37,12 @@ test('numbers PostgreSQL cannot store are a 400, not a database error', async ()
       { cc, body: `{"mediaType":"email","queueName":"support","userData":{"x":${n}}}` });
     assert.match(r.json.statusMessage, /number out of range$/);
   }
+  // numbers JSON does not have, which json-c takes and PostgreSQL refuses
+  for (const n of ['1.', '1.e5', '00', '-01']) {
+    const r = await fails('feeder', 'POST', '/interactions', 400, 10,
+      { cc, body: `{"mediaType":"email","queueName":"support","userData":{"x":${n}}}` });
+    assert.match(r.json.statusMessage, /malformed number$/);
+  }
   assert.equal(await count(), before);
   // and the user-data limit counts numbers as the database writes them (1e300: 301 digits)
   const many = Array.from({ length: 120 }, (_, i) => `"k${i}":1e300`).join(',');

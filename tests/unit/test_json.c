@@ -251,6 +251,25 @@ static void numbers_out_of_range_are_rejected(void)
     CU_ASSERT_EQUAL(parse("[1.8e308]", 32, &j, &err), APR_EINVAL);
 }
 
+/* json-c's strict mode takes numbers JSON does not have, and PostgreSQL refuses them (found
+ * by fuzz_json: 90.e0). */
+static void numbers_follow_json_grammar(void)
+{
+    static const char *const refused[] = { "[1.]", "[1.e5]", "[0.e1]", "[00]", "[-01]", "[1.5.5]",
+                                           "[1e5e5]", "[1-2]", "[-]", "[1e]", "[1E+]", "[--1]" };
+    json_object *j;
+    mi_json_error_t err;
+    size_t i;
+
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        CU_ASSERT_EQUAL(parse(refused[i], 32, &j, &err), APR_EINVAL);
+        CU_ASSERT_STRING_EQUAL(err.reason, "malformed number");
+        CU_ASSERT_EQUAL(err.offset, 1);
+    }
+    CU_ASSERT_EQUAL(parse("[0, -0, 0.5, -0.0e-0, 1e+5, 1E5, 10, 123.456e-7]", 32, &j, &err),
+                    APR_SUCCESS);
+}
+
 /* jsonb writes numbers out in full: the user-data limit counts them that way. */
 static void number_growth_counts_what_jsonb_writes(void)
 {
@@ -327,6 +346,7 @@ void add_json_suite(void)
         UNIT_TEST(nul_in_a_member_name_is_rejected),
         UNIT_TEST(integers_beyond_64_bits_keep_their_digits),
         UNIT_TEST(numbers_out_of_range_are_rejected),
+        UNIT_TEST(numbers_follow_json_grammar),
         UNIT_TEST(number_growth_counts_what_jsonb_writes),
         UNIT_TEST(nesting_up_to_the_limit_is_accepted),
         UNIT_TEST(getters_are_type_safe),
