@@ -110,11 +110,42 @@ static int retryable(PGresult *res)
     return state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
 }
 
+/* Prepare @stmt on @c unless that was done before.  The names prepared on a connection are
+ * kept in a hash in the connection's pool (mi_pgconn_t.user), so they go with it. */
+static apr_status_t ensure_prepared(mi_pgconn_t *c, const mi_store_stmt_t *stmt)
+{
+    apr_hash_t *done = c->user;
+    PGresult *res;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (done == NULL) {
+        done = apr_hash_make(c->pool);
+        c->user = done;
+    }
+    if (apr_hash_get(done, stmt->name, APR_HASH_KEY_STRING) != NULL) {
+        return APR_SUCCESS;
+    }
+    res = PQprepare(c->conn, stmt->name, stmt->sql, stmt->nparams, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00116)
+                      "preparing %s failed (are the migrations applied?): %s", stmt->name,
+                      PQerrorMessage(c->conn));
+        rv = APR_EGENERAL;
+    }
+    else {
+        apr_hash_set(done, apr_pstrdup(c->pool, stmt->name), APR_HASH_KEY_STRING, "");
+    }
+    PQclear(res);
+    return rv;
+}
+
 /* Run a prepared statement returning one text value.  The whole call is one transaction
- * (autocommit), so on any error nothing was changed and a retry is safe. */
-static apr_status_t exec_scalar(mi_store_t *store, const char *stmt, const char *sql,
-                                int nparams, const char *const *params, apr_pool_t *p,
-                                const char **pvalue)
+ * (autocommit), so on any error nothing was changed and a retry is safe.  @stmt names a
+ * statement prepared by conn_init, @lazy one prepared on first use, @sql runs unprepared. */
+static apr_status_t exec_scalar_ex(mi_store_t *store, const char *stmt,
+                                   const mi_store_stmt_t *lazy, const char *sql,
+                                   int nparams, const char *const *params, apr_pool_t *p,
+                                   const char **pvalue)
 {
     mi_pgconn_t *c = NULL;
     PGresult *res = NULL;
@@ -126,6 +157,14 @@ static apr_status_t exec_scalar(mi_store_t *store, const char *stmt, const char 
         rv = mi_pgpool_acquire(store->pgpool, &c);
         if (rv != APR_SUCCESS) {
             return MI_STORE_UNAVAILABLE;
+        }
+        if (lazy != NULL) {
+            if (ensure_prepared(c, lazy) != APR_SUCCESS) {
+                broken = PQstatus(c->conn) != CONNECTION_OK;
+                rv = broken ? MI_STORE_UNAVAILABLE : MI_STORE_FAILED;
+                goto leave;
+            }
+            stmt = lazy->name;
         }
         res = stmt != NULL ? PQexecPrepared(c->conn, stmt, nparams, params, NULL, NULL, 0)
                            : PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0);
@@ -167,6 +206,19 @@ leave:
     PQclear(res);
     mi_pgpool_release(store->pgpool, c, broken);
     return rv;
+}
+
+static apr_status_t exec_scalar(mi_store_t *store, const char *stmt, const char *sql,
+                                int nparams, const char *const *params, apr_pool_t *p,
+                                const char **pvalue)
+{
+    return exec_scalar_ex(store, stmt, NULL, sql, nparams, params, p, pvalue);
+}
+
+apr_status_t mi_store_call(mi_store_t *store, const mi_store_stmt_t *stmt,
+                           const char *const *params, apr_pool_t *p, const char **pvalue)
+{
+    return exec_scalar_ex(store, NULL, stmt, NULL, stmt->nparams, params, p, pvalue);
 }
 
 apr_status_t mi_store_scalar(mi_store_t *store, const char *sql, int nparams,

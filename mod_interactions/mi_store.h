@@ -46,6 +46,21 @@ apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, const ch
 apr_status_t mi_store_password_hash(mi_store_t *store, int cc, const char *login,
                                     apr_pool_t *p, const char **phash);
 
+/** A statement of another core file's store layer (e.g. mi_push_store.c), prepared on each
+ *  connection the first time it is used there.  @name must be unique among all statements;
+ *  @sql must be a constant that calls one SQL function and returns one text value. */
+typedef struct {
+    const char *name;
+    const char *sql;
+    int nparams;
+} mi_store_stmt_t;
+
+/** Run @stmt with text parameters (NULL for SQL NULL) on a pooled connection: one round
+ *  trip, retried on serialization failures like mi_store_api().  *pvalue is the first column
+ *  of the first row (NULL for no row or SQL NULL), copied into @p. */
+apr_status_t mi_store_call(mi_store_t *store, const mi_store_stmt_t *stmt,
+                           const char *const *params, apr_pool_t *p, const char **pvalue);
+
 /** Run @sql with text parameters on a pooled connection and return the first column of the
  *  first row as text (NULL for no row or SQL NULL).  For the few calls that are not API
  *  operations (maintenance, push); @sql must be a constant. */

@@ -82,6 +82,8 @@ static void mi_child_init(apr_pool_t *pchild, server_rec *s)
                      "creating the database pool failed; requests will get 503");
         return;
     }
+    /* the push channel: waiters, the Bayeux server and the listener thread */
+    mi_push_child_init(pchild, s, proc);
     mi_proc = proc;
     mi_maint_start(proc, s, pchild);
 }
@@ -95,6 +97,8 @@ static void mi_child_stopping(apr_pool_t *pchild, int graceful)
     if (mi_proc != NULL) {
         mi_maint_wake_for_stop(mi_proc);
     }
+    /* held /meta/connect requests answer at once, graceful or not */
+    mi_push_child_stopping(pchild, graceful);
 }
 
 /* ------------------------------------------------------------------ error pages */

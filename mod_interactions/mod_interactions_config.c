@@ -355,8 +355,8 @@ const command_rec mi_cmds[] = {
     AP_INIT_TAKE1(D_BASE_PATH, set_base_path, NULL, RSRC_CONF | ACCESS_CONF,
                   "the API base path when it is not the <Location> path (e.g. in a <VirtualHost>)"),
     AP_INIT_ITERATE(D_ALLOW_ORIGIN, add_allow_origin, NULL, RSRC_CONF | ACCESS_CONF,
-                    "origins (https://host[:port]) whose pages may use the JSONP push transport "
-                    "cross-site"),
+                    "origins (https://host[:port]) whose pages may use the push channel "
+                    "cross-site (JSONP, CORS)"),
     DIR_LONG(D_MAX_BODY, max_body, "largest request body in bytes (default 65536)"),
     DIR_INT(D_MAX_DEPTH, max_depth, "deepest JSON nesting accepted (default 32)"),
     DIR_INT(D_MAX_STRING, max_string,

@@ -8,9 +8,11 @@
 #include <util_filter.h>
 #include <json-c/json.h>
 
+#include "mi_limits.h"
 #include "mi_log.h"
 #include "mi_status.h"
 #include "mi_store.h"
+#include "mod_interactions_config.h"
 
 extern module AP_MODULE_DECLARE_DATA interactions_module;
 #ifndef MI_MODULE_MAIN   /* mod_interactions.c declares the module itself */
@@ -26,12 +28,19 @@ APLOG_USE_MODULE(interactions);
 /* r->notes key set when a request failed because the database was unavailable */
 #define MI_NOTE_DB_DOWN "interactions-db-unavailable"
 
+struct mi_waiters_t;
+struct mi_push_t;
+struct mi_listener_t;
+
 /** Per child process state, built in child_init (never in the post_config dry run). */
 typedef struct mi_process_t mi_process_t;
 struct mi_process_t {
     apr_pool_t *pool;
     mi_store_t *store;
     struct mi_maint_t *maint;        /* the maintenance thread */
+    struct mi_waiters_t *waiters;    /* held /meta/connect requests */
+    struct mi_push_t *push;          /* the Bayeux server */
+    struct mi_listener_t *listener;  /* follows the history stream; NULL when it failed */
     /* Called (from any thread) after this process changed interactions outside an API
      * request, e.g. when offers expired; the push channel sets it to wake its listener. */
     void (*on_change)(mi_process_t *proc);
@@ -51,6 +60,27 @@ int mi_send_error(request_rec *r, const mi_error_t *err);
 
 /** The error for a failed store call (503 + statusCode 4 when the database is unavailable). */
 mi_error_t *mi_store_error(request_rec *r, apr_status_t rv, mi_error_t *err);
+
+/** Read a JSON request body: 415 unless application/json, 413 beyond the limit, 400 when
+ *  malformed. */
+int mi_read_json_body(request_rec *r, const mi_limits_t *lim, json_object **pbody,
+                      mi_error_t *err);
+
+/* mod_interactions_push.c */
+/** The CometD/Bayeux endpoint {base}/notifications[/...]: the caller is authenticated and
+ *  @cc resolved; @base is the absolute API base. */
+int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_t *dc,
+                    const mi_limits_t *lim);
+
+/** A REST operation @op succeeded: if it changed data, wake the push channel. */
+void mi_push_after_write(const char *op);
+
+/** child_init: the waiter registry, the Bayeux server and the listener thread of this child
+ *  (stopped by a pre-cleanup of @pchild). */
+void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc);
+
+/** child_stopping: answer every held connect now. */
+void mi_push_child_stopping(apr_pool_t *pchild, int graceful);
 
 /* mod_interactions_maint.c */
 /** Start this child's maintenance thread (offer timeouts, stuck routing, session expiry). */

@@ -241,6 +241,7 @@ static int call(mi_req_t *q, const char *op, json_object *args, int uris_only)
         mi_error_set(&err, sc, 0, mi_json_get_str(res, "statusMessage"));
         return mi_send_error(r, &err);
     }
+    mi_push_after_write(op);
     return mi_send_json(r, HTTP_OK, render_result(res, q->base, uris_only, r->pool));
 }
 
@@ -393,6 +394,8 @@ static int dispatch(mi_req_t *q)
         return call(q, "workbins", NULL, 0);
     case MI_R_MY_WORKBIN:
         return handle_workbin(q);
+    case MI_R_NOTIFICATIONS:
+        return mi_push_handler(q->r, q->cc, q->base, q->dc, &q->lim);
     default: {
         mi_error_t err;
         return mi_send_error(q->r, mi_error_set(&err, MI_SC_NOT_FOUND, 0, "no such resource"));
@@ -470,4 +473,10 @@ int mi_rest_handler(request_rec *r)
         return mi_send_error(r, mi_store_error(r, rv, &err));
     }
     return dispatch(&q);
+}
+
+int mi_read_json_body(request_rec *r, const mi_limits_t *lim, json_object **pbody,
+                      mi_error_t *err)
+{
+    return read_json(r, lim, pbody, err);
 }

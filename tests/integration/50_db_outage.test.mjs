@@ -8,6 +8,8 @@ import { api, db, env, stack, freshContactCenter, watchErrorLog, eventually, sle
 // what an outage makes the module and httpd say, on purpose
 watchErrorLog([
   /MI00102: cannot connect to PostgreSQL/,
+  // a connection opened just as the server shuts down dies while it is being set up
+  /MI00110: setting statement_timeout failed: FATAL: +terminating connection due to administrator command/,
   /MI00112: database connection lost/,
   /MI00113: database call .* failed \(SQLSTATE 57P0[1-3]\)/,
   /MI00601: maintenance cannot run/,

@@ -1,0 +1,481 @@
+/* mi_push.c — see mi_push.h */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include "mi_json.h"
+#include "mi_log.h"
+#include "mi_push.h"
+
+/* Below this much hold left, a wake-up is answered rather than waited out again. */
+#define MIN_HOLD_MS 20
+
+struct mi_push_t {
+    mi_push_conf_t conf;
+    mi_push_backend_t backend;
+    mi_waiters_t *waiters;
+    mi_push_change_cb *changed;
+    void *changed_baton;
+};
+
+/* Sessions looked up while processing one request (normally one clientId). */
+typedef struct known_t {
+    struct known_t *next;
+    const char *client_id;
+    apr_status_t rv;             /* APR_SUCCESS, APR_NOTFOUND or a store failure */
+    mi_push_session_t s;
+} known_t;
+
+typedef struct {
+    mi_push_t *push;
+    const mi_push_req_t *req;
+    int nmsgs;
+    json_object *replies;
+    known_t *known;
+    int stopping;                /* the waiter registry is closed: this process stops */
+} ctx_t;
+
+apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
+                            const mi_push_backend_t *backend, mi_waiters_t *waiters,
+                            apr_pool_t *p)
+{
+    mi_push_t *push = apr_pcalloc(p, sizeof(*push));
+
+    push->conf = *conf;
+    push->backend = *backend;
+    push->waiters = waiters;
+    *ppush = push;
+    return APR_SUCCESS;
+}
+
+void mi_push_on_change(mi_push_t *push, mi_push_change_cb *fn, void *baton)
+{
+    push->changed = fn;
+    push->changed_baton = baton;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static void add(ctx_t *x, json_object *reply)
+{
+    json_object_array_add(x->replies, reply);
+}
+
+/* The store failed: tell the client to try again a little later. */
+static json_object *unavailable(ctx_t *x, const mi_bx_msg_t *m, const char *reconnect)
+{
+    json_object *r = mi_bx_reply(m, 0, m->client_id);
+
+    mi_bx_set_error(r, "503::the database is unavailable; retry later");
+    mi_bx_set_advice(r, reconnect, x->push->conf.retry_interval_ms, -1, 0);
+    return r;
+}
+
+static known_t *lookup(ctx_t *x, const char *client_id)
+{
+    known_t *k;
+
+    for (k = x->known; k != NULL; k = k->next) {
+        if (strcmp(k->client_id, client_id) == 0) {
+            return k;
+        }
+    }
+    k = apr_pcalloc(x->req->pool, sizeof(*k));
+    k->client_id = client_id;
+    k->rv = x->push->backend.session(x->push->backend.baton, x->req->cc, x->req->login,
+                                     client_id, x->push->conf.max_interval_ms, x->req->pool,
+                                     &k->s);
+    k->next = x->known;
+    x->known = k;
+    return k;
+}
+
+/* The session a non-connect message names, or NULL after adding the failure reply. */
+static known_t *session_for(ctx_t *x, const mi_bx_msg_t *m)
+{
+    known_t *k;
+
+    if (m->client_id == NULL) {
+        add(x, mi_bx_unknown_client(m));
+        return NULL;
+    }
+    k = lookup(x, m->client_id);
+    if (k->rv == APR_NOTFOUND) {
+        add(x, mi_bx_unknown_client(m));
+        return NULL;
+    }
+    if (k->rv != APR_SUCCESS) {
+        add(x, unavailable(x, m, "retry"));
+        return NULL;
+    }
+    return k;
+}
+
+/* ------------------------------------------------------------------ /meta/handshake */
+
+static void meta_handshake(ctx_t *x, const mi_bx_msg_t *m, mi_push_resp_t *resp)
+{
+    const mi_push_conf_t *conf = &x->push->conf;
+    const char *err = NULL, *client_id = NULL, *browser = x->req->browser;
+    int ack = mi_bx_wants_ack(m);
+    json_object *r, *types;
+    apr_status_t rv;
+
+    if (!mi_bx_handshake_ok(m, &err)) {
+        r = mi_bx_reply(m, 0, NULL);
+        mi_bx_set_error(r, err);
+        /* retrying the same offer cannot succeed */
+        mi_bx_set_advice(r, "none", -1, -1, 0);
+        add(x, r);
+        return;
+    }
+    if (mi_bx_random_id(x->req->pool, &client_id) != APR_SUCCESS
+        || (browser == NULL && mi_bx_random_id(x->req->pool, &browser) != APR_SUCCESS)) {
+        add(x, unavailable(x, m, "handshake"));
+        return;
+    }
+    if (browser != x->req->browser) {
+        resp->new_browser = browser;
+    }
+    rv = x->push->backend.handshake(x->push->backend.baton, x->req->cc, x->req->login,
+                                    client_id, browser, ack, conf->max_interval_ms,
+                                    x->req->pool);
+    if (rv == APR_NOTFOUND) {
+        r = mi_bx_reply(m, 0, NULL);
+        mi_bx_set_error(r, "403::handshake_denied: not a user of this contact center");
+        mi_bx_set_advice(r, "none", -1, -1, 0);
+        add(x, r);
+        return;
+    }
+    if (rv != APR_SUCCESS) {
+        add(x, unavailable(x, m, "handshake"));
+        return;
+    }
+    r = mi_bx_reply(m, 1, client_id);
+    json_object_object_add(r, "version", json_object_new_string("1.0"));
+    json_object_object_add(r, "minimumVersion", json_object_new_string("1.0"));
+    types = json_object_new_array();
+    json_object_array_add(types, json_object_new_string("long-polling"));
+    if (conf->jsonp) {
+        json_object_array_add(types, json_object_new_string("callback-polling"));
+    }
+    json_object_object_add(r, "supportedConnectionTypes", types);
+    /* always "retry": a client still remembering "handshake" from a 402 would loop */
+    mi_bx_set_advice(r, "retry", 0, conf->timeout_ms, 0);
+    if (ack) {
+        json_object *ext = json_object_new_object();
+        json_object_object_add(ext, "ack", json_object_new_boolean(1));
+        json_object_object_add(r, "ext", ext);
+    }
+    add(x, r);
+}
+
+/* ------------------------------------------------------------------ /meta/connect */
+
+static void deliver(ctx_t *x, const mi_push_delivery_t *d)
+{
+    size_t i, n = d->events != NULL ? json_object_array_length(d->events) : 0;
+    const mi_caller_t *caller = &d->session.caller;
+
+    for (i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(d->events, i);
+        json_object *me = mi_json_get(e, "me"), *all = mi_json_get(e, "all");
+        json_object *revoked = mi_json_get(e, "revoked");
+
+        if (me != NULL && json_object_get_boolean(me) && (d->session.channels & MI_PUSH_ME)) {
+            add(x, mi_bx_event(MI_BX_CH_ME, e, caller, x->req->base,
+                               revoked != NULL && json_object_get_boolean(revoked), x->req->pool));
+        }
+        if (all != NULL && json_object_get_boolean(all) && (d->session.channels & MI_PUSH_ALL)) {
+            add(x, mi_bx_event(MI_BX_CH_ALL, e, caller, x->req->base, 0, x->req->pool));
+        }
+    }
+}
+
+static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
+{
+    const mi_push_conf_t *conf = &x->push->conf;
+    long long client_timeout = mi_bx_connect_timeout(m);
+    mi_push_connect_t c;
+    mi_push_delivery_t d;
+    mi_waiter_t *w = NULL;
+    mi_waiter_state_e st;
+    apr_time_t deadline;
+    json_object *r = NULL;
+    apr_status_t rv;
+    int busy = 0;
+
+    if (m->client_id == NULL) {
+        add(x, mi_bx_unknown_client(m));
+        return;
+    }
+    memset(&c, 0, sizeof(c));
+    c.cc = x->req->cc;
+    c.login = x->req->login;
+    c.client_id = m->client_id;
+    c.first = 1;
+    c.ack = mi_bx_connect_ack(m);
+    c.per_browser = conf->per_browser;
+    c.max_interval_ms = conf->max_interval_ms;
+    c.limit = conf->batch_limit;
+    /* Held only when alone in its request (the client waits for the other replies) and the
+     * client did not ask for an immediate answer; a shorter client timeout is honoured. */
+    c.hold_ms = conf->timeout_ms;
+    if (x->nmsgs != 1 || client_timeout == 0) {
+        c.hold_ms = 0;
+    }
+    else if (client_timeout > 0 && client_timeout < c.hold_ms) {
+        c.hold_ms = client_timeout;
+    }
+    if (c.hold_ms > 0) {
+        /* registered before the database is asked, so news committed in between wakes it */
+        rv = x->push->waiters != NULL
+             ? mi_waiter_register(x->push->waiters, c.cc, c.login, c.client_id, x->req->pool, &w)
+             : APR_EBUSY;
+        if (rv != APR_SUCCESS) {
+            c.hold_ms = 0;
+            busy = (rv == APR_EBUSY);
+            x->stopping = (rv == APR_EOF);
+        }
+    }
+    deadline = apr_time_now() + apr_time_from_msec(c.hold_ms);
+
+    for (;;) {
+        memset(&d, 0, sizeof(d));
+        rv = x->push->backend.connect(x->push->backend.baton, &c, x->req->pool, &d);
+        if (rv != APR_SUCCESS) {
+            r = unavailable(x, m, "retry");
+            break;
+        }
+        if (d.outcome == MI_PUSH_UNKNOWN) {
+            r = mi_bx_unknown_client(m);
+            break;
+        }
+        if (d.outcome == MI_PUSH_SUPERSEDED) {
+            r = mi_bx_reply(m, 1, m->client_id);
+            break;
+        }
+        if (d.outcome == MI_PUSH_HELD && w != NULL) {
+            apr_interval_time_t left;
+
+            mi_waiter_narrow(x->push->waiters, w, (d.session.channels & MI_PUSH_ALL) != 0);
+            st = mi_waiter_wait(x->push->waiters, w, deadline);
+            if (st == MI_WAITER_CANCELLED) {
+                mi_waiter_reason_e why = mi_waiter_reason(x->push->waiters, w);
+                r = mi_bx_reply(m, 1, m->client_id);
+                if (why == MI_WAITER_DISCONNECTED) {
+                    mi_bx_set_advice(r, "none", -1, -1, 0);
+                }
+                else if (why == MI_WAITER_STOPPING) {
+                    /* this process is going away; the session is not: reconnect elsewhere */
+                    mi_bx_set_advice(r, "retry", 0, conf->timeout_ms, 0);
+                    x->stopping = 1;
+                }
+                break;
+            }
+            /* notified (or timed out): look again, holding on for the rest of the time */
+            left = deadline - apr_time_now();
+            c.first = 0;
+            c.gen = d.gen;
+            c.ack = -1;
+            c.per_browser = 0;
+            c.hold_ms = (st == MI_WAITER_TIMED_OUT || left < apr_time_from_msec(MIN_HOLD_MS))
+                        ? 0 : (long long)apr_time_as_msec(left);
+            continue;
+        }
+        if (d.outcome != MI_PUSH_DELIVER) {
+            /* HELD without a waiter cannot happen (hold_ms was 0); never hang on it */
+            r = mi_bx_reply(m, 1, m->client_id);
+            break;
+        }
+        deliver(x, &d);
+        r = mi_bx_reply(m, 1, m->client_id);
+        if (d.multiple_clients) {
+            mi_bx_set_advice(r, "retry", conf->multi_interval_ms, conf->timeout_ms, 1);
+        }
+        else if (busy) {
+            mi_bx_set_advice(r, "retry", conf->busy_interval_ms, conf->timeout_ms, 0);
+        }
+        else {
+            mi_bx_set_advice(r, "retry", 0, conf->timeout_ms, 0);
+        }
+        if (d.batch >= 0) {
+            json_object *ext = json_object_new_object();
+            json_object_object_add(ext, "ack", json_object_new_int64(d.batch));
+            json_object_object_add(r, "ext", ext);
+        }
+        break;
+    }
+    if (w != NULL) {
+        mi_waiter_unregister(x->push->waiters, w);
+    }
+    add(x, r);
+}
+
+/* ------------------------------------------------------------------ (un)subscribe */
+
+static void meta_subscribe(ctx_t *x, const mi_bx_msg_t *m, int on)
+{
+    json_object *echo = mi_json_get(m->json, "subscription");
+    const char **chans = NULL;
+    const char *err = NULL;
+    unsigned bits = 0, now;
+    known_t *k;
+    json_object *r;
+    apr_status_t rv;
+    int i, n;
+
+    k = session_for(x, m);
+    if (k == NULL) {
+        return;
+    }
+    n = mi_bx_subscriptions(m, x->req->pool, &chans);
+    if (n == 0) {
+        err = "403::subscription_missing (a channel name or an array of them)";
+    }
+    for (i = 0; i < n && err == NULL; i++) {
+        if (on) {
+            switch (mi_bx_authorize(chans[i], &k->s.caller, x->req->pool, &err)) {
+            case MI_BX_SUB_ME:  bits |= MI_PUSH_ME; break;
+            case MI_BX_SUB_ALL: bits |= MI_PUSH_ALL; break;
+            default:            break;   /* service channels: nothing to record */
+            }
+        }
+        else if (!mi_bx_channel_valid(chans[i])) {
+            err = apr_psprintf(x->req->pool, "405:%s:Invalid channel", chans[i]);
+        }
+        else if (strcmp(chans[i], MI_BX_CH_ME) == 0) {
+            bits |= MI_PUSH_ME;
+        }
+        else if (strcmp(chans[i], MI_BX_CH_ALL) == 0) {
+            bits |= MI_PUSH_ALL;
+        }
+    }
+    if (err == NULL && bits != 0) {
+        /* one request at a time per session (Bayeux), so the cached view stays right */
+        rv = x->push->backend.subscribe(x->push->backend.baton, x->req->cc, x->req->login,
+                                        m->client_id, on ? bits : 0, on ? 0 : bits,
+                                        x->req->pool, &now);
+        if (rv == APR_NOTFOUND) {
+            add(x, mi_bx_unknown_client(m));
+            return;
+        }
+        if (rv != APR_SUCCESS) {
+            add(x, unavailable(x, m, "retry"));
+            return;
+        }
+        k->s.channels = now;
+        /* CometD subscribes while its connect is held: that connect, here or elsewhere,
+         * looked at the session before and does not yet listen for the contact center's
+         * news.  Wake it (it re-reads the session) and have the other processes do so. */
+        if (on && (bits & MI_PUSH_ALL)) {
+            if (x->push->waiters != NULL) {
+                mi_waiters_notify(x->push->waiters, x->req->cc, &x->req->login, 1, 0);
+            }
+            if (x->push->changed != NULL) {
+                x->push->changed(x->push->changed_baton, MI_PUSH_WIDENED, x->req->cc,
+                                 x->req->login, m->client_id);
+            }
+        }
+    }
+    r = mi_bx_reply(m, err == NULL, m->client_id);
+    if (echo != NULL) {
+        json_object_object_add(r, "subscription", json_object_get(echo));
+    }
+    if (err != NULL) {
+        mi_bx_set_error(r, err);
+    }
+    add(x, r);
+}
+
+/* ------------------------------------------------------------------ the rest */
+
+static void meta_disconnect(ctx_t *x, const mi_bx_msg_t *m)
+{
+    apr_status_t rv;
+
+    if (m->client_id == NULL) {
+        add(x, mi_bx_unknown_client(m));
+        return;
+    }
+    rv = x->push->backend.disconnect(x->push->backend.baton, x->req->cc, x->req->login,
+                                     m->client_id, x->req->pool);
+    if (rv == APR_NOTFOUND) {
+        add(x, mi_bx_unknown_client(m));
+        return;
+    }
+    if (rv != APR_SUCCESS) {
+        add(x, unavailable(x, m, "retry"));
+        return;
+    }
+    /* A connect of this session held here answers now; one held by another process is
+     * told through the listener (CometD waits for that answer after a disconnect). */
+    if ((x->push->waiters == NULL
+         || mi_waiters_cancel_client(x->push->waiters, x->req->cc, x->req->login, m->client_id,
+                                     MI_WAITER_DISCONNECTED) == 0)
+        && x->push->changed != NULL) {
+        x->push->changed(x->push->changed_baton, MI_PUSH_GONE, x->req->cc, x->req->login,
+                         m->client_id);
+    }
+    add(x, mi_bx_reply(m, 1, m->client_id));
+}
+
+static void refuse(ctx_t *x, const mi_bx_msg_t *m, const char *error)
+{
+    json_object *r;
+
+    if (session_for(x, m) == NULL) {
+        return;
+    }
+    r = mi_bx_reply(m, 0, m->client_id);
+    mi_bx_set_error(r, error);
+    add(x, r);
+}
+
+int mi_push_handle(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
+                   mi_push_resp_t *resp, const char **perr)
+{
+    mi_bx_msg_t *msgs;
+    ctx_t x;
+    int i;
+
+    resp->replies = NULL;
+    resp->new_browser = NULL;
+    resp->close_connection = 0;
+    memset(&x, 0, sizeof(x));
+    x.nmsgs = mi_bx_parse(doc, req->pool, &msgs, perr);
+    if (x.nmsgs == 0) {
+        return 0;
+    }
+    x.push = push;
+    x.req = req;
+    x.replies = mi_json_bind(req->pool, json_object_new_array());
+    resp->replies = x.replies;
+
+    /* A handshake is answered alone: the spec says to ignore whatever came with it. */
+    for (i = 0; i < x.nmsgs; i++) {
+        if (msgs[i].type == MI_BX_HANDSHAKE) {
+            meta_handshake(&x, &msgs[i], resp);
+            return 1;
+        }
+    }
+    for (i = 0; i < x.nmsgs; i++) {
+        const mi_bx_msg_t *m = &msgs[i];
+        switch (m->type) {
+        case MI_BX_CONNECT:     meta_connect(&x, m); break;
+        case MI_BX_SUBSCRIBE:   meta_subscribe(&x, m, 1); break;
+        case MI_BX_UNSUBSCRIBE: meta_subscribe(&x, m, 0); break;
+        case MI_BX_DISCONNECT:  meta_disconnect(&x, m); break;
+        case MI_BX_META_OTHER:
+            refuse(&x, m, apr_psprintf(req->pool, "404:%s:Unknown meta channel", m->channel));
+            break;
+        default:
+            /* the events come from the database; clients only listen */
+            refuse(&x, m, "403::publish_denied");
+            break;
+        }
+    }
+    resp->close_connection = x.stopping;
+    return 1;
+}

@@ -1,0 +1,129 @@
+/* mi_push.h — the Bayeux server: one request (a batch of messages) in, the replies out.
+ *
+ * Sessions live in the database (mi_push_store.c implements the backend below), so any
+ * process of any httpd sharing the database can serve any request of a session.  A
+ * /meta/connect with nothing to deliver is held by blocking the calling thread on a waiter
+ * (mi_waiters.h) without holding a database connection; the listener (mi_listener.h) wakes
+ * it when the history stream has news for its user, and the thread re-reads its session.
+ *
+ * The backend is an interface so that the protocol can be tested without a database
+ * (tests/unit/test_push.c drives it with an in-memory double).
+ */
+#ifndef MI_PUSH_H
+#define MI_PUSH_H
+
+#include <apr_pools.h>
+#include <json-c/json.h>
+
+#include "mi_bayeux.h"
+#include "mi_render.h"
+#include "mi_waiters.h"
+
+/** A session as the backend knows it. */
+typedef struct {
+    mi_caller_t caller;        /* its user: id and roles (for rendering and authorization) */
+    unsigned channels;         /* MI_PUSH_ME | MI_PUSH_ALL */
+    int ack;                   /* ack extension negotiated */
+} mi_push_session_t;
+
+/** One call of the backend's connect (the first for a /meta/connect, or a re-check). */
+typedef struct {
+    int cc;
+    const char *login;
+    const char *client_id;
+    int first;                 /* a new connect (0: re-checking a held one) */
+    long long gen;             /* re-check: the hold generation the first call returned */
+    long long ack;             /* first call: ext.ack, the last batch received; -1 none */
+    long long hold_ms;         /* 0: answer now; else the connect may be held this long */
+    int per_browser;           /* first call: held connects allowed per browser; 0 no limit */
+    long long max_interval_ms;
+    int limit;                 /* most events in one reply */
+} mi_push_connect_t;
+
+typedef enum {
+    MI_PUSH_DELIVER = 1,       /* answer now with d->events (maybe none) */
+    MI_PUSH_HELD,              /* nothing to deliver: hold; the session counts as holding */
+    MI_PUSH_UNKNOWN,           /* no such session for this user: 402 */
+    MI_PUSH_SUPERSEDED         /* a newer connect of the session exists: answer, deliver nothing */
+} mi_push_outcome_e;
+
+typedef struct {
+    mi_push_outcome_e outcome;
+    mi_push_session_t session; /* DELIVER and HELD */
+    long long gen;             /* DELIVER and HELD: this connect's hold generation */
+    long long batch;           /* DELIVER with the ack extension: this reply's batch id; else -1 */
+    int multiple_clients;      /* DELIVER instead of HELD: the browser holds enough connects */
+    json_object *events;       /* DELIVER: [{"notification","referenceId","snapshot","me",
+                                  "revoked","all"}], owned by the call's pool */
+} mi_push_delivery_t;
+
+/** Where sessions live.  Every function returns APR_SUCCESS, APR_NOTFOUND (no such session
+ *  of this user, or for handshake: the login is not a user of @cc), or another status when
+ *  the store failed (the client is told to retry). */
+typedef struct {
+    void *baton;
+    apr_status_t (*handshake)(void *baton, int cc, const char *login, const char *client_id,
+                              const char *browser, int ack, long long max_interval_ms,
+                              apr_pool_t *p);
+    apr_status_t (*session)(void *baton, int cc, const char *login, const char *client_id,
+                            long long max_interval_ms, apr_pool_t *p, mi_push_session_t *s);
+    apr_status_t (*subscribe)(void *baton, int cc, const char *login, const char *client_id,
+                              unsigned add, unsigned remove, apr_pool_t *p, unsigned *pchannels);
+    apr_status_t (*connect)(void *baton, const mi_push_connect_t *c, apr_pool_t *p,
+                            mi_push_delivery_t *d);
+    apr_status_t (*disconnect)(void *baton, int cc, const char *login, const char *client_id,
+                               apr_pool_t *p);
+} mi_push_backend_t;
+
+typedef struct {
+    long long timeout_ms;          /* longest hold of a /meta/connect (advice.timeout) */
+    long long max_interval_ms;     /* a session without a connect this long after the last expires */
+    int per_browser;               /* held connects per BAYEUX_BROWSER; 0 no limit */
+    int jsonp;                     /* offer callback-polling */
+    long long multi_interval_ms;   /* advice.interval for a browser over its share */
+    long long busy_interval_ms;    /* advice.interval when this process holds its maximum */
+    long long retry_interval_ms;   /* advice.interval when the database is unavailable */
+    int batch_limit;               /* most events in one reply */
+} mi_push_conf_t;
+
+typedef struct mi_push_t mi_push_t;
+
+/** One Bayeux request. */
+typedef struct {
+    int cc;
+    const char *login;         /* the authenticated user */
+    const char *base;          /* absolute API base, for interaction uris */
+    const char *browser;       /* a valid BAYEUX_BROWSER cookie, or NULL */
+    apr_pool_t *pool;          /* the request's */
+} mi_push_req_t;
+
+typedef struct {
+    json_object *replies;      /* the JSON array to send (bound to the request pool) */
+    const char *new_browser;   /* set this BAYEUX_BROWSER cookie, or NULL */
+    int close_connection;      /* this process is stopping: the client should reconnect
+                                  elsewhere, not on this keep-alive connection */
+} mi_push_resp_t;
+
+apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
+                            const mi_push_backend_t *backend, mi_waiters_t *waiters,
+                            apr_pool_t *p);
+
+/** What other processes must hear about a session changed here. */
+typedef enum {
+    MI_PUSH_GONE = 1,          /* disconnected, and no connect of it was held here: one held
+                                  elsewhere should answer now */
+    MI_PUSH_WIDENED            /* it subscribed to /v2/interactions: a connect held elsewhere
+                                  must start listening for the contact center's news */
+} mi_push_change_e;
+
+typedef void mi_push_change_cb(void *baton, mi_push_change_e what, int cc, const char *login,
+                               const char *client_id);
+
+void mi_push_on_change(mi_push_t *push, mi_push_change_cb *fn, void *baton);
+
+/** Process the parsed body @doc.  Returns 1 with @resp filled (always at least one reply),
+ *  or 0 with *perr when @doc is not a Bayeux request.  May block for a held connect. */
+int mi_push_handle(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
+                   mi_push_resp_t *resp, const char **perr);
+
+#endif

@@ -1,0 +1,369 @@
+/* mi_push_store.c — see mi_push_store.h */
+#include <stdio.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "mi_json.h"
+#include "mi_log.h"
+#include "mi_push_store.h"
+
+/* ------------------------------------------------------------------ sessions (pooled) */
+
+static const mi_store_stmt_t st_handshake = {
+    "mi_push_handshake",
+    "SELECT interactions.push_handshake($1::int, $2::text, $3::text, $4::text, $5::boolean,"
+    " $6::int)::text", 6
+};
+static const mi_store_stmt_t st_session = {
+    "mi_push_session",
+    "SELECT interactions.push_session($1::int, $2::text, $3::text, $4::int)::text", 4
+};
+static const mi_store_stmt_t st_subscribe = {
+    "mi_push_subscribe",
+    "SELECT interactions.push_subscribe($1::int, $2::text, $3::text, $4::text[], $5::text[])::text", 5
+};
+static const mi_store_stmt_t st_connect = {
+    "mi_push_connect",
+    "SELECT interactions.push_connect($1::int, $2::text, $3::text, $4::boolean, $5::bigint,"
+    " $6::bigint, $7::int, $8::int, $9::int, $10::int)::text", 10
+};
+static const mi_store_stmt_t st_disconnect = {
+    "mi_push_disconnect",
+    "SELECT interactions.push_disconnect($1::int, $2::text, $3::text)::text", 3
+};
+
+/* Results hold interaction snapshots, whose user data nests as deep as the location that
+ * wrote it allowed (32 levels by default), four levels down.  json-c allocates and clears a
+ * parse stack of the allowed depth for every document, so the common case gets a modest
+ * allowance and only a document that needs more is parsed again with a large one. */
+#define RESULT_DEPTH       64
+#define RESULT_DEPTH_LARGE 1000
+
+/* Call @stmt and parse its JSON document; statusCode 20 (unknown user) is APR_NOTFOUND. */
+static apr_status_t call(mi_store_t *store, const mi_store_stmt_t *stmt,
+                         const char *const *params, apr_pool_t *p, json_object **pres)
+{
+    const char *text = NULL;
+    mi_json_error_t jerr;
+    apr_status_t rv;
+
+    *pres = NULL;
+    rv = mi_store_call(store, stmt, params, p, &text);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (text != NULL
+        && mi_json_parse(pres, text, strlen(text), RESULT_DEPTH, p, &jerr) != APR_SUCCESS) {
+        mi_json_parse(pres, text, strlen(text), RESULT_DEPTH_LARGE, p, &jerr);
+    }
+    if (text == NULL || *pres == NULL || !json_object_is_type(*pres, json_type_object)) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00401)
+                      "%s returned no usable document", stmt->name);
+        *pres = NULL;
+        return MI_STORE_FAILED;
+    }
+    if (mi_json_get_int(*pres, "statusCode", 4) == 20) {
+        return APR_NOTFOUND;
+    }
+    if (mi_json_get_int(*pres, "statusCode", 4) != 0) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00402)
+                      "%s failed: %s", stmt->name, text);
+        return MI_STORE_FAILED;
+    }
+    return APR_SUCCESS;
+}
+
+static const char *num(apr_pool_t *p, long long v)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v);
+}
+
+static unsigned channel_bits(json_object *channels)
+{
+    size_t i, n = channels != NULL && json_object_is_type(channels, json_type_array)
+                  ? json_object_array_length(channels) : 0;
+    unsigned bits = 0;
+
+    for (i = 0; i < n; i++) {
+        const char *c = json_object_get_string(json_object_array_get_idx(channels, i));
+        if (c == NULL) continue;
+        if (strcmp(c, MI_BX_CH_ME) == 0) bits |= MI_PUSH_ME;
+        else if (strcmp(c, MI_BX_CH_ALL) == 0) bits |= MI_PUSH_ALL;
+    }
+    return bits;
+}
+
+/* A PostgreSQL text[] literal of the channels in @bits (names need no quoting). */
+static const char *channel_array(unsigned bits)
+{
+    switch (bits & (MI_PUSH_ME | MI_PUSH_ALL)) {
+    case MI_PUSH_ME:  return "{" MI_BX_CH_ME "}";
+    case MI_PUSH_ALL: return "{" MI_BX_CH_ALL "}";
+    case MI_PUSH_ME | MI_PUSH_ALL: return "{" MI_BX_CH_ME "," MI_BX_CH_ALL "}";
+    default:          return "{}";
+    }
+}
+
+static int session_from(mi_push_session_t *s, json_object *user, json_object *channels,
+                        json_object *ack)
+{
+    memset(s, 0, sizeof(*s));
+    s->channels = channel_bits(channels);
+    s->ack = ack != NULL && json_object_get_boolean(ack);
+    return mi_caller_from_json(&s->caller, user);
+}
+
+static apr_status_t be_handshake(void *baton, int cc, const char *login, const char *client_id,
+                                 const char *browser, int ack, long long max_interval_ms,
+                                 apr_pool_t *p)
+{
+    const char *params[6];
+    json_object *res;
+
+    params[0] = apr_itoa(p, cc);
+    params[1] = login;
+    params[2] = client_id;
+    params[3] = browser;
+    params[4] = ack ? "true" : "false";
+    params[5] = num(p, max_interval_ms);
+    return call(baton, &st_handshake, params, p, &res);
+}
+
+static apr_status_t be_session(void *baton, int cc, const char *login, const char *client_id,
+                               long long max_interval_ms, apr_pool_t *p, mi_push_session_t *s)
+{
+    const char *params[4];
+    json_object *res, *sess;
+    apr_status_t rv;
+
+    params[0] = apr_itoa(p, cc);
+    params[1] = login;
+    params[2] = client_id;
+    params[3] = num(p, max_interval_ms);
+    rv = call(baton, &st_session, params, p, &res);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    sess = mi_json_get(res, "session");
+    if (sess == NULL || !json_object_is_type(sess, json_type_object)) {
+        return APR_NOTFOUND;
+    }
+    if (!session_from(s, mi_json_get(sess, "user"), mi_json_get(sess, "channels"),
+                      mi_json_get(sess, "ack"))) {
+        return MI_STORE_FAILED;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t be_subscribe(void *baton, int cc, const char *login, const char *client_id,
+                                 unsigned add, unsigned remove, apr_pool_t *p,
+                                 unsigned *pchannels)
+{
+    const char *params[5];
+    json_object *res, *sess;
+    apr_status_t rv;
+
+    params[0] = apr_itoa(p, cc);
+    params[1] = login;
+    params[2] = client_id;
+    params[3] = channel_array(add);
+    params[4] = channel_array(remove);
+    rv = call(baton, &st_subscribe, params, p, &res);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    sess = mi_json_get(res, "session");
+    if (sess == NULL || !json_object_is_type(sess, json_type_object)) {
+        return APR_NOTFOUND;
+    }
+    *pchannels = channel_bits(mi_json_get(sess, "channels"));
+    return APR_SUCCESS;
+}
+
+static apr_status_t be_connect(void *baton, const mi_push_connect_t *c, apr_pool_t *p,
+                               mi_push_delivery_t *d)
+{
+    const char *params[10];
+    const char *outcome;
+    json_object *res;
+    apr_status_t rv;
+
+    params[0] = apr_itoa(p, c->cc);
+    params[1] = c->login;
+    params[2] = c->client_id;
+    params[3] = c->first ? "true" : "false";
+    params[4] = num(p, c->gen);
+    params[5] = c->ack >= 0 ? num(p, c->ack) : NULL;
+    params[6] = num(p, c->hold_ms);
+    params[7] = num(p, c->max_interval_ms);
+    params[8] = apr_itoa(p, c->per_browser);
+    params[9] = apr_itoa(p, c->limit);
+    rv = call(baton, &st_connect, params, p, &res);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    outcome = mi_json_get_str(res, "outcome");
+    d->batch = -1;
+    if (outcome != NULL && strcmp(outcome, "unknown") == 0) {
+        d->outcome = MI_PUSH_UNKNOWN;
+        return APR_SUCCESS;
+    }
+    if (outcome != NULL && strcmp(outcome, "superseded") == 0) {
+        d->outcome = MI_PUSH_SUPERSEDED;
+        return APR_SUCCESS;
+    }
+    if (outcome == NULL || strcmp(outcome, "ok") != 0
+        || !session_from(&d->session, mi_json_get(res, "user"), mi_json_get(res, "channels"),
+                         NULL)) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00403)
+                      "push_connect returned an unexpected document");
+        return MI_STORE_FAILED;
+    }
+    d->gen = mi_json_get_int(res, "gen", 0);
+    if (json_object_get_boolean(mi_json_get(res, "held"))) {
+        d->outcome = MI_PUSH_HELD;
+        return APR_SUCCESS;
+    }
+    d->outcome = MI_PUSH_DELIVER;
+    d->batch = mi_json_get_int(res, "batch", -1);
+    d->multiple_clients = json_object_get_boolean(mi_json_get(res, "multipleClients"));
+    d->events = mi_json_get(res, "events");
+    return APR_SUCCESS;
+}
+
+static apr_status_t be_disconnect(void *baton, int cc, const char *login, const char *client_id,
+                                  apr_pool_t *p)
+{
+    const char *params[3];
+    json_object *res;
+    apr_status_t rv;
+
+    params[0] = apr_itoa(p, cc);
+    params[1] = login;
+    params[2] = client_id;
+    rv = call(baton, &st_disconnect, params, p, &res);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return json_object_get_boolean(mi_json_get(res, "found")) ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+void mi_push_store_backend(mi_push_backend_t *backend, mi_store_t *store)
+{
+    memset(backend, 0, sizeof(*backend));
+    backend->baton = store;
+    backend->handshake = be_handshake;
+    backend->session = be_session;
+    backend->subscribe = be_subscribe;
+    backend->connect = be_connect;
+    backend->disconnect = be_disconnect;
+}
+
+/* ------------------------------------------------------------------ the listener's connection */
+
+static apr_status_t exec_ok(PGconn *conn, const char *sql, ExecStatusType want)
+{
+    PGresult *res = PQexec(conn, sql);
+    apr_status_t rv = APR_SUCCESS;
+
+    if (PQresultStatus(res) != want) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00501)
+                      "push listener: \"%s\" failed: %s", sql, PQerrorMessage(conn));
+        rv = APR_EGENERAL;
+    }
+    PQclear(res);
+    return rv;
+}
+
+apr_status_t mi_push_store_listen(PGconn *conn, int statement_timeout_ms)
+{
+    char sql[64];
+    apr_status_t rv;
+
+    snprintf(sql, sizeof(sql), "SET statement_timeout = %d", statement_timeout_ms);
+    rv = exec_ok(conn, sql, PGRES_COMMAND_OK);
+    if (rv == APR_SUCCESS) {
+        rv = exec_ok(conn, "LISTEN " MI_PUSH_DOORBELL, PGRES_COMMAND_OK);
+    }
+    return rv;
+}
+
+/* One text value from a parameterized query on the listener's connection. */
+static apr_status_t scalar(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                           apr_pool_t *p, const char **pvalue)
+{
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    apr_status_t rv = APR_SUCCESS;
+
+    *pvalue = NULL;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00502)
+                      "push listener: reading the history stream failed: %s",
+                      PQerrorMessage(conn));
+        rv = APR_EGENERAL;
+    }
+    else {
+        *pvalue = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return rv;
+}
+
+apr_status_t mi_push_store_head(PGconn *conn, apr_pool_t *p, const char **pxid)
+{
+    return scalar(conn, "SELECT interactions.push_stream_head()", 0, NULL, p, pxid);
+}
+
+apr_status_t mi_push_store_wakeups(PGconn *conn, const char *xid, long long seq, int limit,
+                                   apr_pool_t *p, json_object **presult)
+{
+    const char *params[3];
+    const char *text = NULL;
+    mi_json_error_t jerr;
+    apr_status_t rv;
+
+    *presult = NULL;
+    params[0] = xid;
+    params[1] = num(p, seq);
+    params[2] = apr_itoa(p, limit);
+    rv = scalar(conn, "SELECT interactions.push_wakeups($1::xid8, $2::bigint, $3::int)::text",
+                3, params, p, &text);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (mi_json_parse(presult, text, strlen(text), 64, p, &jerr) != APR_SUCCESS
+        || !json_object_is_type(*presult, json_type_object)) {
+        *presult = NULL;
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00503)
+                      "push listener: push_wakeups returned no usable document");
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t mi_push_store_notify(PGconn *conn, const char *payload)
+{
+    const char *params[1];
+    PGresult *res;
+    apr_status_t rv = APR_SUCCESS;
+
+    /* Its own tiny transaction, never inside an API one (a NOTIFY serializes every commit
+     * of the database behind a global lock until it has committed); not worth an fsync. */
+    params[0] = payload;
+    res = PQexecParams(conn, "SELECT set_config('synchronous_commit', 'off', true), "
+                             "pg_notify('" MI_PUSH_DOORBELL "', $1)", 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00508)
+                      "push listener: notifying the other processes failed: %s",
+                      PQerrorMessage(conn));
+        rv = APR_EGENERAL;
+    }
+    PQclear(res);
+    return rv;
+}
+
+apr_status_t mi_push_store_doorbell(PGconn *conn)
+{
+    return mi_push_store_notify(conn, "");
+}

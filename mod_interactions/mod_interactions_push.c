@@ -1,0 +1,323 @@
+/* mod_interactions_push.c — the push channel's HTTP side and its per-process machinery.
+ *
+ * The protocol is the core's (mi_push.c); this file reads the request (JSON POST for
+ * long-polling, JSONP GET for callback-polling), applies the transport rules that need HTTP
+ * (no WebSocket, no form posts, no cross-site JSONP), and writes the replies.  In each child
+ * process it creates the waiter registry, the Bayeux server and the listener thread, and
+ * stops them when the child stops.
+ */
+#include <httpd.h>
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "mi_bayeux.h"
+#include "mi_json.h"
+#include "mi_listener.h"
+#include "mi_push.h"
+#include "mi_push_store.h"
+#include "mi_validate.h"
+#include "mod_interactions_config.h"
+#include "mod_interactions_private.h"
+
+#define BROWSER_COOKIE "BAYEUX_BROWSER"
+
+/* ------------------------------------------------------------------ origins */
+
+static const char *own_origin(request_rec *r)
+{
+    const char *host = apr_table_get(r->headers_in, "Host");
+
+    return apr_pstrcat(r->pool, ap_http_scheme(r), "://",
+                       host != NULL ? host : r->server->server_hostname, NULL);
+}
+
+static int origin_listed(const mi_dir_conf_t *dc, const char *origin)
+{
+    return origin != NULL && dc->allow_origins != NULL
+           && mi_bx_jsonp_allowed("cross-site", origin, NULL, NULL,
+                                  (const char *const *)dc->allow_origins->elts,
+                                  dc->allow_origins->nelts, NULL);
+}
+
+/* JSONP with cached credentials would hand an agent's interactions to any site's page:
+ * see mi_bx_jsonp_allowed(). */
+static int jsonp_allowed(request_rec *r, const mi_dir_conf_t *dc)
+{
+    return mi_bx_jsonp_allowed(apr_table_get(r->headers_in, "Sec-Fetch-Site"),
+                               apr_table_get(r->headers_in, "Origin"),
+                               apr_table_get(r->headers_in, "Referer"), own_origin(r),
+                               dc->allow_origins != NULL
+                               ? (const char *const *)dc->allow_origins->elts : NULL,
+                               dc->allow_origins != NULL ? dc->allow_origins->nelts : 0,
+                               r->pool);
+}
+
+/* CORS for the origins a site lets use the API cross-origin. */
+static void cors(request_rec *r, const mi_dir_conf_t *dc)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+
+    apr_table_mergen(r->headers_out, "Vary", "Origin");
+    if (origin != NULL && origin_listed(dc, origin)) {
+        apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", origin);
+        apr_table_setn(r->headers_out, "Access-Control-Allow-Credentials", "true");
+    }
+}
+
+/* ------------------------------------------------------------------ the request */
+
+/* JSONP: ?jsonp=callback&message=[...] */
+static int read_jsonp(request_rec *r, const mi_dir_conf_t *dc, const mi_limits_t *lim,
+                      const char **pcallback, json_object **pdoc, mi_error_t *err)
+{
+    apr_table_t *args = apr_table_make(r->pool, 4);
+    const char *callback, *message;
+    mi_json_error_t jerr;
+
+    if (!mi_srv_conf()->push_jsonp) {
+        mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST,
+                     "callback-polling (JSONP) is disabled here; POST application/json");
+        return 0;
+    }
+    if (r->args == NULL || !mi_form_parse(args, r->args, r->pool)) {
+        mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST,
+                     "a GET is callback-polling: it needs jsonp= and message=");
+        return 0;
+    }
+    callback = apr_table_get(args, "jsonp");
+    message = apr_table_get(args, "message");
+    if (callback == NULL || message == NULL) {
+        mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST,
+                     "a GET is callback-polling: it needs jsonp= and message=");
+        return 0;
+    }
+    if (!mi_bx_jsonp_valid(callback)) {
+        mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST,
+                     "jsonp must be a JavaScript name such as _cometd_jsonp_1");
+        return 0;
+    }
+    if (!jsonp_allowed(r, dc)) {
+        const char *page = mi_bx_page_origin(apr_table_get(r->headers_in, "Origin"),
+                                             apr_table_get(r->headers_in, "Referer"), r->pool);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, MI_LOGNO(00404)
+                      "refused cross-site JSONP from %s (InteractionsAllowOrigin lists the "
+                      "origins allowed)", page != NULL ? page : "?");
+        mi_error_set(err, MI_SC_PERMISSION, HTTP_FORBIDDEN,
+                     "cross-site callback-polling is not allowed for this origin");
+        return 0;
+    }
+    if (strlen(message) > lim->max_body) {
+        mi_error_set(err, MI_SC_INVALID, HTTP_REQUEST_ENTITY_TOO_LARGE, "the message is too large");
+        return 0;
+    }
+    if (mi_json_parse(pdoc, message, strlen(message), lim->max_depth, r->pool, &jerr)
+        != APR_SUCCESS) {
+        mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST,
+                     apr_psprintf(r->pool, "malformed JSON in message at byte %" APR_SIZE_T_FMT
+                                  ": %s", jerr.offset, jerr.reason));
+        return 0;
+    }
+    *pcallback = callback;
+    return 1;
+}
+
+static int send_replies(request_rec *r, const mi_dir_conf_t *dc, const mi_push_resp_t *resp,
+                        const char *callback)
+{
+    apr_size_t len;
+    const char *text = mi_json_dump_len(resp->replies, r->pool, &len);
+
+    r->status = HTTP_OK;
+    if (callback != NULL) {
+        /* the leading comment keeps the answer from being read as anything but a script */
+        text = apr_pstrcat(r->pool, "/**/", callback, "(", text, ");", NULL);
+        len = strlen(text);
+        ap_set_content_type(r, "text/javascript;charset=UTF-8");
+    }
+    else {
+        ap_set_content_type(r, "application/json;charset=UTF-8");
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", "no-cache, no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    if (resp->new_browser != NULL) {
+        apr_table_addn(r->headers_out, "Set-Cookie",
+                       apr_psprintf(r->pool, BROWSER_COOKIE "=%s; Path=%s/notifications; "
+                                    "HttpOnly; SameSite=Lax%s", resp->new_browser,
+                                    dc->base != NULL ? dc->base : "",
+                                    strcmp(ap_http_scheme(r), "https") == 0 ? "; Secure" : ""));
+    }
+    ap_set_content_length(r, (apr_off_t)len);
+    /* counted like every API answer (failures inside a batch are Bayeux replies, not
+     * statusCodes) */
+    mi_status_count(r, HTTP_OK, MI_SC_OK);
+    if (!r->header_only) {
+        ap_rwrite(text, (int)len, r);
+    }
+    return OK;
+}
+
+int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_t *dc,
+                    const mi_limits_t *lim)
+{
+    const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
+    const char *callback = NULL, *perr = NULL, *browser;
+    json_object *doc = NULL;
+    mi_push_req_t req;
+    mi_push_resp_t resp;
+    mi_error_t err;
+
+    /* CometD tries WebSocket first; a quick refusal makes it fall back to long-polling at
+     * once, where a hanging upgrade would cost it its network timeout. */
+    if (upgrade != NULL && ap_strcasestr(upgrade, "websocket") != NULL) {
+        return mi_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST,
+                                             "no WebSocket transport here; use long-polling"));
+    }
+    cors(r, dc);
+    if (r->method_number == M_OPTIONS) {
+        apr_table_setn(r->headers_out, "Allow", "GET, POST, OPTIONS");
+        if (apr_table_get(r->headers_out, "Access-Control-Allow-Origin") != NULL) {
+            apr_table_setn(r->headers_out, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+            apr_table_setn(r->headers_out, "Access-Control-Allow-Headers",
+                           "Content-Type, Authorization");
+            apr_table_setn(r->headers_out, "Access-Control-Max-Age", "600");
+        }
+        return mi_send_json(r, HTTP_OK, mi_envelope_ok(r->pool));
+    }
+    if (mi_proc->push == NULL) {
+        return mi_send_error(r, mi_store_error(r, MI_STORE_UNAVAILABLE, &err));
+    }
+    if (r->method_number == M_GET) {
+        if (!read_jsonp(r, dc, lim, &callback, &doc, &err)) {
+            return mi_send_error(r, &err);
+        }
+    }
+    else if (!mi_read_json_body(r, lim, &doc, &err)) {
+        /* JSON only: a form post is what another site's page could send with the
+         * browser's cached credentials */
+        return mi_send_error(r, &err);
+    }
+
+    browser = mi_bx_cookie(apr_table_get(r->headers_in, "Cookie"), BROWSER_COOKIE, r->pool);
+    memset(&req, 0, sizeof(req));
+    req.cc = cc;
+    req.login = r->user;
+    req.base = base;
+    req.browser = mi_bx_browser_valid(browser) ? browser : NULL;
+    req.pool = r->pool;
+    if (!mi_push_handle(mi_proc->push, &req, doc, &resp, &perr)) {
+        return mi_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST, perr));
+    }
+    if (resp.close_connection) {
+        /* told to reconnect at once: over a new connection, to a process that stays */
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    return send_replies(r, dc, &resp, callback);
+}
+
+/* ------------------------------------------------------------------ after a write */
+
+void mi_push_after_write(const char *op)
+{
+    static const char *const reads[] = { "me", "list", "my_list", "get", "workbins", "workbin",
+                                         NULL };
+    const char *const *s;
+
+    for (s = reads; *s != NULL; s++) {
+        if (strcmp(op, *s) == 0) {
+            return;
+        }
+    }
+    if (mi_proc != NULL && mi_proc->on_change != NULL) {
+        mi_proc->on_change(mi_proc);
+    }
+}
+
+/* mi_process_t.on_change: REST writes and the maintenance thread call it */
+static void poke(mi_process_t *proc)
+{
+    if (proc->listener != NULL) {
+        mi_listener_poke(proc->listener);
+    }
+}
+
+/* Sessions changed here that other processes must hear about: through the listener. */
+static void session_changed(void *baton, mi_push_change_e what, int cc, const char *login,
+                            const char *client_id)
+{
+    mi_listener_announce(baton, what == MI_PUSH_GONE, cc, login, client_id);
+}
+
+/* ------------------------------------------------------------------ per child */
+
+static apr_status_t push_child_cleanup(void *data)
+{
+    mi_process_t *proc = data;
+
+    /* before the pools go: answer the held connects, then stop the listener thread */
+    if (proc->waiters != NULL) {
+        mi_waiters_shutdown(proc->waiters);
+    }
+    mi_listener_stop(proc->listener);
+    proc->listener = NULL;
+    return APR_SUCCESS;
+}
+
+void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
+{
+    const mi_srv_conf_t *sc = mi_srv_conf();
+    mi_push_backend_t backend;
+    mi_push_conf_t pc;
+    mi_listener_conf_t lc;
+    apr_status_t rv;
+
+    rv = mi_waiters_create(&proc->waiters, sc->push_max_waiters, pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, MI_LOGNO(00506)
+                     "creating the push channel's waiter registry failed");
+        return;
+    }
+    memset(&pc, 0, sizeof(pc));
+    pc.timeout_ms = sc->push_timeout_ms;
+    pc.max_interval_ms = sc->push_max_interval_ms;
+    pc.per_browser = sc->push_sessions_per_browser;
+    pc.jsonp = sc->push_jsonp;
+    pc.multi_interval_ms = 2000;     /* CometD's multiSessionInterval */
+    pc.busy_interval_ms = 1500;
+    pc.retry_interval_ms = (long long)sc->retry_after_s * 1000;
+    pc.batch_limit = 200;
+    mi_push_store_backend(&backend, proc->store);
+    mi_push_create(&proc->push, &pc, &backend, proc->waiters, pchild);
+
+    memset(&lc, 0, sizeof(lc));
+    lc.pgpool = mi_store_pool(proc->store);
+    lc.waiters = proc->waiters;
+    lc.statement_timeout_ms = sc->statement_timeout_ms > 0 ? sc->statement_timeout_ms : 5000;
+    lc.fallback_ms = 1000;
+    lc.idle_ms = 10000;
+    rv = mi_listener_start(&proc->listener, &lc, pchild);
+    if (rv != APR_SUCCESS) {
+        /* held connects then see news only when their hold ends */
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, MI_LOGNO(00507)
+                     "starting the push listener thread failed");
+        proc->listener = NULL;
+    }
+    if (proc->listener != NULL) {
+        mi_push_on_change(proc->push, session_changed, proc->listener);
+    }
+    proc->on_change = poke;
+    apr_pool_pre_cleanup_register(pchild, proc, push_child_cleanup);
+}
+
+void mi_push_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    (void)pchild;
+    (void)graceful;
+    /* worker threads blocked in held connects must not delay the stop: answer them now
+     * (their sessions live on in the database; clients reconnect to another process) */
+    if (mi_proc != NULL && mi_proc->waiters != NULL) {
+        mi_waiters_shutdown(mi_proc->waiters);
+    }
+}

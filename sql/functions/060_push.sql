@@ -1,0 +1,334 @@
+-- The push channel (CometD / Bayeux): sessions and delivery from the history stream.
+-- Repeatable: re-applied by interactions-migrate.
+--
+-- The stream.  interactions.history is written in the same transaction as every change, so
+-- it is the durable event log.  Rows are read in (xid, seq) order and only below the stable
+-- cut pg_snapshot_xmin(pg_current_snapshot()): every transaction older than that has ended,
+-- so a row that is read past can never commit later.  A row of a still-running older
+-- transaction holds the cut back; it is delivered once that transaction ends.
+--
+-- Each call below is one statement, one transaction, one round trip.  The session functions
+-- are SECURITY INVOKER and bind the transaction to the contact center first, so row-level
+-- security applies to them like to the REST API; only the listener's wake-up read and the
+-- sweeper cross contact centers (SECURITY DEFINER, owned by interactions_system).
+
+CREATE OR REPLACE FUNCTION interactions.push_stream_head() RETURNS text
+LANGUAGE sql VOLATILE AS $$
+    SELECT pg_snapshot_xmin(pg_current_snapshot())::text
+$$;
+COMMENT ON FUNCTION interactions.push_stream_head() IS
+  'The stable cut of the history stream now (an xid8 as text): where a new reader starts. Rows of transactions below it can all be read; none can appear later.';
+
+CREATE OR REPLACE FUNCTION interactions.push_handshake(p_cc integer, p_login text, p_client text,
+                                                       p_browser text, p_ack boolean,
+                                                       p_max_interval_ms integer)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    c interactions.caller;
+BEGIN
+    PERFORM set_config('interactions.cc', p_cc::text, true);
+    SELECT u.cc_id, u.id, u.login, u.roles INTO c
+      FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login;
+    IF c.id IS NULL THEN
+        RETURN interactions.err(20, 'the user is not known in this contact center');
+    END IF;
+    -- A few expired sessions of this contact center go on the way; interactions.push_sweep()
+    -- (the maintenance tick) removes the rest.
+    DELETE FROM interactions.push_sessions d
+     WHERE d.cc_id = p_cc
+       AND d.client_id IN (SELECT x.client_id FROM interactions.push_sessions x
+                            WHERE x.cc_id = p_cc AND x.expires_at < now()
+                            LIMIT 8 FOR UPDATE SKIP LOCKED);
+    INSERT INTO interactions.push_sessions (cc_id, client_id, user_id, browser_id, ack,
+                                            cursor_xid, cursor_seq, expires_at)
+    VALUES (p_cc, p_client, c.id, p_browser, p_ack, pg_snapshot_xmin(pg_current_snapshot()), 0,
+            now() + p_max_interval_ms * interval '1 millisecond');
+    RETURN jsonb_build_object('statusCode', 0,
+                              'user', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)));
+END $$;
+COMMENT ON FUNCTION interactions.push_handshake(integer, text, text, text, boolean, integer) IS
+  'Bayeux /meta/handshake: opens session p_client for user p_login of contact center p_cc, its cursor at the stream''s stable cut (it receives what commits from now on). Returns {"statusCode":0,"user":{"id","roles"}} or statusCode 20 for an unknown user.';
+
+-- The session of p_client if it exists, is p_login's, and has not expired.
+CREATE OR REPLACE FUNCTION interactions.push_session(p_cc integer, p_login text, p_client text,
+                                                     p_max_interval_ms integer)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_roles    text[];
+    v_user     uuid;
+    v_channels text[];
+    v_ack      boolean;
+BEGIN
+    PERFORM set_config('interactions.cc', p_cc::text, true);
+    -- any message from the client keeps its session alive, but never shortens a held connect's
+    UPDATE interactions.push_sessions s
+       SET expires_at = greatest(s.expires_at, now() + p_max_interval_ms * interval '1 millisecond')
+      FROM interactions.users u
+     WHERE s.cc_id = p_cc AND s.client_id = p_client AND s.expires_at > now()
+       AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login
+    RETURNING u.id, u.roles, s.channels, s.ack INTO v_user, v_roles, v_channels, v_ack;
+    IF v_user IS NULL THEN
+        RETURN jsonb_build_object('statusCode', 0, 'session', NULL);
+    END IF;
+    RETURN jsonb_build_object('statusCode', 0, 'session', jsonb_build_object(
+        'user', jsonb_build_object('id', v_user, 'roles', to_jsonb(v_roles)),
+        'channels', to_jsonb(v_channels), 'ack', v_ack));
+END $$;
+COMMENT ON FUNCTION interactions.push_session(integer, text, text, integer) IS
+  'Looks up Bayeux session p_client for user p_login (unknown, expired or another user''s: "session" is null) and extends its life by p_max_interval_ms.';
+
+CREATE OR REPLACE FUNCTION interactions.push_subscribe(p_cc integer, p_login text, p_client text,
+                                                       p_add text[], p_remove text[])
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_channels text[];
+BEGIN
+    PERFORM set_config('interactions.cc', p_cc::text, true);
+    UPDATE interactions.push_sessions s
+       SET channels = ARRAY(SELECT DISTINCT ch FROM unnest(s.channels || p_add) ch
+                             WHERE ch <> ALL (p_remove) ORDER BY ch)
+      FROM interactions.users u
+     WHERE s.cc_id = p_cc AND s.client_id = p_client AND s.expires_at > now()
+       AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login
+    RETURNING s.channels INTO v_channels;
+    IF v_channels IS NULL THEN
+        RETURN jsonb_build_object('statusCode', 0, 'session', NULL);
+    END IF;
+    RETURN jsonb_build_object('statusCode', 0, 'session', jsonb_build_object('channels', to_jsonb(v_channels)));
+END $$;
+COMMENT ON FUNCTION interactions.push_subscribe(integer, text, text, text[], text[]) IS
+  'Bayeux /meta/subscribe and /meta/unsubscribe: adds p_add to and removes p_remove from the channels of session p_client (the module has authorized them).';
+
+CREATE OR REPLACE FUNCTION interactions.push_disconnect(p_cc integer, p_login text, p_client text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_found boolean;
+BEGIN
+    PERFORM set_config('interactions.cc', p_cc::text, true);
+    DELETE FROM interactions.push_sessions s
+     USING interactions.users u
+     WHERE s.cc_id = p_cc AND s.client_id = p_client
+       AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login;
+    v_found := FOUND;
+    RETURN jsonb_build_object('statusCode', 0, 'found', v_found);
+END $$;
+COMMENT ON FUNCTION interactions.push_disconnect(integer, text, text) IS
+  'Bayeux /meta/disconnect: removes session p_client of user p_login.';
+
+-- /meta/connect, and each re-check of a held connect.
+--
+--   p_first      a new connect request (false: a held one re-checking after a wake-up)
+--   p_gen        for a re-check: the hold generation the first call returned
+--   p_ack        ack extension: the last batch id the client received (first call only)
+--   p_hold_ms    0: answer now; otherwise the connect may be held that long
+--   p_per_browser held connects allowed per BAYEUX_BROWSER (0: no limit; first call only)
+--   p_limit      most events in one reply
+--
+-- Outcome "unknown" (no such session for this user: 402), "superseded" (a newer connect of
+-- the same session exists: answer without delivering) or "ok" with either held = true (nothing
+-- to deliver; the session is marked as holding) or the events to send now.  Without the ack
+-- extension the cursor moves past what is returned; with it, the returned batch's end is
+-- kept as the sent cursor and becomes the cursor when the client acknowledges the batch, so
+-- an unacknowledged batch is read and sent again.
+CREATE OR REPLACE FUNCTION interactions.push_connect(p_cc integer, p_login text, p_client text,
+                                                     p_first boolean, p_gen bigint, p_ack bigint,
+                                                     p_hold_ms integer, p_max_interval_ms integer,
+                                                     p_per_browser integer, p_limit integer)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    c          interactions.caller;
+    s          interactions.push_sessions;
+    v_cut      xid8;
+    v_me       boolean;
+    v_all      boolean;
+    v_n        integer;
+    v_events   jsonb;
+    v_last_xid xid8;
+    v_last_seq bigint;
+    v_new_xid  xid8;
+    v_new_seq  bigint;
+    v_batch    bigint;
+    v_multi    boolean := false;
+    v_max      interval := p_max_interval_ms * interval '1 millisecond';
+    v_hold     interval := greatest(p_hold_ms, 0) * interval '1 millisecond';
+    v_result   jsonb;
+BEGIN
+    PERFORM set_config('interactions.cc', p_cc::text, true);
+    SELECT u.cc_id, u.id, u.login, u.roles INTO c
+      FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login;
+    SELECT * INTO s FROM interactions.push_sessions ps
+     WHERE ps.cc_id = p_cc AND ps.client_id = p_client AND ps.user_id = c.id
+       AND ps.expires_at > now()
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('statusCode', 0, 'outcome', 'unknown');
+    END IF;
+    IF p_first THEN
+        s.hold_gen := s.hold_gen + 1;
+        IF s.ack AND p_ack IS NOT NULL AND s.sent_batch > 0 AND p_ack >= s.sent_batch
+           AND (s.sent_xid, s.sent_seq) > (s.cursor_xid, s.cursor_seq) THEN
+            s.cursor_xid := s.sent_xid;
+            s.cursor_seq := s.sent_seq;
+        END IF;
+    ELSIF s.hold_gen <> p_gen THEN
+        RETURN jsonb_build_object('statusCode', 0, 'outcome', 'superseded');
+    END IF;
+
+    v_me := '/v2/me/interactions' = ANY (s.channels);
+    v_all := '/v2/interactions' = ANY (s.channels);
+    v_cut := pg_snapshot_xmin(pg_current_snapshot());
+    WITH ev AS (
+        SELECT h.xid, h.seq, h.notification, h.reference_id, h.snapshot,
+               (v_me AND (c.id = ANY (h.audience) OR c.id = ANY (h.revoked))) AS me,
+               (c.id = ANY (h.revoked)) AS revoked,
+               (v_all AND h.notification IN ('StatusChange', 'PropertiesUpdated')) AS all_
+          FROM interactions.history h
+         WHERE h.cc_id = p_cc
+           AND (h.xid, h.seq) > (s.cursor_xid, s.cursor_seq)
+           AND h.xid < v_cut
+           AND h.notification IS NOT NULL
+           AND ((v_me AND (c.id = ANY (h.audience) OR c.id = ANY (h.revoked)))
+                OR (v_all AND h.notification IN ('StatusChange', 'PropertiesUpdated')))
+         ORDER BY h.xid, h.seq
+         LIMIT greatest(p_limit, 1))
+    SELECT count(*)::integer,
+           coalesce(jsonb_agg(jsonb_build_object('notification', ev.notification,
+                                                 'referenceId', ev.reference_id,
+                                                 'snapshot', ev.snapshot, 'me', ev.me,
+                                                 'revoked', ev.revoked, 'all', ev.all_)
+                              ORDER BY ev.xid, ev.seq), '[]'::jsonb),
+           (array_agg(ev.xid ORDER BY ev.xid DESC, ev.seq DESC))[1],
+           (array_agg(ev.seq ORDER BY ev.xid DESC, ev.seq DESC))[1]
+      INTO v_n, v_events, v_last_xid, v_last_seq
+      FROM ev;
+    -- A full page ends at its last row; otherwise everything below the cut has been seen.
+    IF v_n >= greatest(p_limit, 1) THEN
+        v_new_xid := v_last_xid;
+        v_new_seq := v_last_seq;
+    ELSE
+        v_new_xid := v_cut;
+        v_new_seq := 0;
+    END IF;
+    IF (v_new_xid, v_new_seq) < (s.cursor_xid, s.cursor_seq) THEN
+        v_new_xid := s.cursor_xid;
+        v_new_seq := s.cursor_seq;
+    END IF;
+
+    IF v_n = 0 AND p_hold_ms > 0 THEN
+        -- Nothing to deliver: hold, unless this browser already holds its share of connects
+        -- (the lock orders concurrent decisions of one browser; other browsers never wait).
+        IF p_first AND p_per_browser > 0 AND s.browser_id IS NOT NULL THEN
+            PERFORM pg_advisory_xact_lock(p_cc, hashtext(s.browser_id));
+            SELECT count(*) >= p_per_browser INTO v_multi
+              FROM interactions.push_sessions o
+             WHERE o.cc_id = p_cc AND o.browser_id = s.browser_id
+               AND o.client_id <> s.client_id AND o.held_until > now();
+        END IF;
+    END IF;
+
+    IF v_n = 0 THEN
+        -- every row passed was for someone else: nothing can be lost by moving past them
+        s.cursor_xid := v_new_xid;
+        s.cursor_seq := v_new_seq;
+    END IF;
+    IF v_n = 0 AND p_hold_ms > 0 AND NOT v_multi THEN
+        UPDATE interactions.push_sessions
+           SET cursor_xid = s.cursor_xid, cursor_seq = s.cursor_seq, hold_gen = s.hold_gen,
+               held_until = now() + v_hold, expires_at = now() + v_hold + v_max
+         WHERE cc_id = p_cc AND client_id = p_client;
+        RETURN jsonb_build_object('statusCode', 0, 'outcome', 'ok', 'held', true,
+                                  'gen', s.hold_gen, 'channels', to_jsonb(s.channels),
+                                  'user', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)));
+    END IF;
+
+    -- Answer now.
+    IF s.ack THEN
+        v_batch := s.sent_batch + 1;
+        UPDATE interactions.push_sessions
+           SET cursor_xid = s.cursor_xid, cursor_seq = s.cursor_seq,
+               sent_batch = v_batch, sent_xid = v_new_xid, sent_seq = v_new_seq,
+               hold_gen = s.hold_gen, held_until = NULL, expires_at = now() + v_max
+         WHERE cc_id = p_cc AND client_id = p_client;
+    ELSE
+        UPDATE interactions.push_sessions
+           SET cursor_xid = v_new_xid, cursor_seq = v_new_seq,
+               hold_gen = s.hold_gen, held_until = NULL, expires_at = now() + v_max
+         WHERE cc_id = p_cc AND client_id = p_client;
+    END IF;
+    v_result := jsonb_build_object('statusCode', 0, 'outcome', 'ok', 'held', false,
+                                   'gen', s.hold_gen, 'multipleClients', v_multi,
+                                   'channels', to_jsonb(s.channels),
+                                   'user', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)),
+                                   'events', v_events);
+    IF v_batch IS NOT NULL THEN
+        v_result := v_result || jsonb_build_object('batch', v_batch);
+    END IF;
+    RETURN v_result;
+END $$;
+COMMENT ON FUNCTION interactions.push_connect(integer, text, text, boolean, bigint, bigint, integer, integer, integer, integer) IS
+  'Bayeux /meta/connect (and each re-check of a held one): validates session p_client of user p_login, applies the ack extension, and returns the events after the session''s cursor that are stable and meant for it (/v2/me/interactions: rows whose audience or revoked names the user; /v2/interactions: every StatusChange/PropertiesUpdated row), or marks the connect as held when there are none. See the comment in sql/functions/060_push.sql.';
+
+-- The listener's read: which users of which contact centers have news.  Crosses contact
+-- centers, so SECURITY DEFINER; it returns logins and contact center ids, never row data.
+CREATE OR REPLACE FUNCTION interactions.push_wakeups(p_xid xid8, p_seq bigint, p_limit integer)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    v_cut      xid8 := pg_snapshot_xmin(pg_current_snapshot());
+    v_n        integer;
+    v_last_xid xid8;
+    v_last_seq bigint;
+    v_wake     jsonb;
+    v_unstable boolean;
+BEGIN
+    WITH r AS (
+        SELECT h.cc_id, h.xid, h.seq, h.notification, h.audience || h.revoked AS who
+          FROM interactions.history h
+         WHERE (h.xid, h.seq) > (p_xid, p_seq) AND h.xid < v_cut
+         ORDER BY h.xid, h.seq
+         LIMIT greatest(p_limit, 1)),
+    logins AS (
+        SELECT r.cc_id, u.login
+          FROM r CROSS JOIN LATERAL unnest(r.who) AS w(id)
+          JOIN interactions.users u ON u.cc_id = r.cc_id AND u.id = w.id
+         WHERE r.notification IS NOT NULL),
+    per_cc AS (
+        SELECT r.cc_id,
+               bool_or(r.notification IN ('StatusChange', 'PropertiesUpdated')) AS all_,
+               (SELECT coalesce(jsonb_agg(DISTINCT l.login), '[]'::jsonb)
+                  FROM logins l WHERE l.cc_id = r.cc_id) AS logins
+          FROM r WHERE r.notification IS NOT NULL
+         GROUP BY r.cc_id)
+    SELECT (SELECT count(*)::integer FROM r),
+           (SELECT r.xid FROM r ORDER BY r.xid DESC, r.seq DESC LIMIT 1),
+           (SELECT r.seq FROM r ORDER BY r.xid DESC, r.seq DESC LIMIT 1),
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('cc', p.cc_id, 'all', p.all_,
+                                                         'logins', p.logins)), '[]'::jsonb)
+              FROM per_cc p)
+      INTO v_n, v_last_xid, v_last_seq, v_wake;
+    IF v_n >= greatest(p_limit, 1) THEN
+        RETURN jsonb_build_object('xid', v_last_xid::text, 'seq', v_last_seq, 'more', true,
+                                  'unstable', false, 'wake', v_wake);
+    END IF;
+    -- rows already visible but not yet below the cut: an older transaction is still running
+    v_unstable := EXISTS (SELECT 1 FROM interactions.history h WHERE h.xid >= v_cut);
+    IF v_cut < p_xid OR (v_cut = p_xid AND p_seq > 0) THEN
+        RETURN jsonb_build_object('xid', p_xid::text, 'seq', p_seq, 'more', false,
+                                  'unstable', v_unstable, 'wake', v_wake);
+    END IF;
+    RETURN jsonb_build_object('xid', v_cut::text, 'seq', 0, 'more', false,
+                              'unstable', v_unstable, 'wake', v_wake);
+END $$;
+COMMENT ON FUNCTION interactions.push_wakeups(xid8, bigint, integer) IS
+  'The push listener''s read of the history stream after (p_xid, p_seq), below the stable cut, at most p_limit rows: {"xid","seq" (the new position),"more","unstable" (visible rows wait above the cut),"wake":[{"cc","all","logins":[..]}]}. Returns who to wake, never row data.';
+
+CREATE OR REPLACE FUNCTION interactions.push_sweep() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    v_n integer;
+BEGIN
+    DELETE FROM interactions.push_sessions WHERE expires_at < now();
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END $$;
+COMMENT ON FUNCTION interactions.push_sweep() IS
+  'Removes the push sessions of every contact center whose client stopped polling (expires_at passed); returns how many. Called by the maintenance tick; handshakes also remove a few.';
