@@ -8,6 +8,8 @@
 #     --warmup    seconds of load before the baseline is taken (default 120)
 #     --rate      creates per second (default 20; each interaction then takes 7 more
 #                 requests: lists, Accept, UpdateUserData, Complete)
+#     --maxmemfree  httpd's MaxMemFree in KiB (default 64, so that memory a thread's allocator
+#                 keeps for reuse does not hide or imitate a leak; 0: httpd's default, 2 MiB)
 #     --out       run directory (default var/soak-DATE); the CSV, the summary and the
 #                 load's own report go there
 #
@@ -34,13 +36,14 @@ set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 stack="$top/scripts/lib/stack"
-minutes=10 interval=15 warmup=120 rate=20 out="" keep=0
+minutes=10 interval=15 warmup=120 rate=20 out="" keep=0 maxmemfree=64
 while [ $# -gt 0 ]; do
     case "$1" in
         --minutes) minutes=$2; shift ;;
         --interval) interval=$2; shift ;;
         --warmup) warmup=$2; shift ;;
         --rate) rate=$2; shift ;;
+        --maxmemfree) maxmemfree=$2; shift ;;
         --out) out=$2; shift ;;
         --keep) keep=1 ;;
         *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
@@ -83,7 +86,11 @@ pgport=$("$stack" free-port)
 "$stack" psql "$var" -c "SELECT interactions.add_queue_member('demo', 'support', 'agent3')" \
     -c "SELECT interactions.set_agent_capacity('demo', a, 'email', 2) FROM unnest(ARRAY['agent1','agent2','agent3']) a" >/dev/null
 port=$("$stack" free-port)
-"$stack" httpd-conf "$var" httpd "$port" "$module" SERVERS=2 THREADS=32
+# MaxMemFree: each worker thread's allocator keeps at most this much freed memory (httpd's
+# default, 2 MiB per thread, lets RSS creep toward threads x 2 MiB as more threads serve
+# large replies, which looks like a leak and is not one)
+if [ "$maxmemfree" = 0 ]; then : > "$var/soak.conf"; else echo "MaxMemFree $maxmemfree" > "$var/soak.conf"; fi
+"$stack" httpd-conf "$var" httpd "$port" "$module" SERVERS=2 THREADS=32 EXTRA="$var/soak.conf"
 "$stack" httpd-start "$var" httpd
 parent=$(cat "$var/httpd/run/httpd.pid")
 . "$var/secrets.env"
