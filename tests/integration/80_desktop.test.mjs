@@ -56,6 +56,14 @@ async function loggedIn(page) {
   assert.equal(await page.locator('#push-state').textContent(), 'Live updates: on');
 }
 
+/** Click a control that runs an action, and wait until the page has finished it: the push
+ *  message of a change can reach the page before the operation's own answer, and the page
+ *  runs one action at a time. */
+async function press(page, locator) {
+  await locator.click();
+  await page.locator('body:not([aria-busy])').waitFor();
+}
+
 const mineRow = (page, subject) => page.locator('#mine-list button.item', { hasText: subject });
 const detailState = (page) => page.locator('#detail-props dd[data-prop="State"]');
 const detailButton = (page, name) => page.locator('#detail-body').getByRole('button', { name, exact: true });
@@ -118,13 +126,13 @@ test('an agent works an interaction from offer to transfer; a second agent takes
   assert.equal(await a.locator('#desk-view').isHidden(), true);
   // the right one
   await a.locator('#login-password').fill('password');
-  await a.getByRole('button', { name: 'Log in' }).click();
+  await press(a, a.getByRole('button', { name: 'Log in' }));
   await loggedIn(a);
   assert.equal(await a.locator('#error').isHidden(), true, 'the error went away');
   assert.match(await a.locator('#who').textContent(), /^agent1 · \/t16\/api\/v2$/);
 
   // Ready on email
-  await a.getByRole('button', { name: 'Ready (email)', exact: true }).click();
+  await press(a, a.getByRole('button', { name: 'Ready (email)', exact: true }));
   await a.getByRole('button', { name: 'Not ready (email)', exact: true }).and(a.locator(':enabled')).waitFor();
   assert.equal(await a.getByRole('button', { name: 'Ready (email)', exact: true }).getAttribute('aria-pressed'), 'true');
   assert.equal(await db.value(`SELECT state FROM interactions.agent_channels ac JOIN interactions.users u
@@ -147,7 +155,7 @@ test('an agent works an interaction from offer to transfer; a second agent takes
   assert.equal(await a.locator('#ud-save').isDisabled(), true);
 
   // accept
-  await detailButton(a, 'Accept').click();
+  await press(a, detailButton(a, 'Accept'));
   await detailShows(a, 'Processing');
   await enabled(a, ['Complete', 'Reply', 'Reply all']);
   await enabled(a, ['Accept', 'Reject', 'Pull'], false);
@@ -156,13 +164,13 @@ test('an agent works an interaction from offer to transfer; a second agent takes
   // user data: add a key (JSON value), replace one, remove one
   await a.locator('#ud-key').fill('note');
   await a.locator('#ud-value').fill('called back');
-  await a.getByRole('button', { name: 'Save user data' }).click();
+  await press(a, a.getByRole('button', { name: 'Save user data' }));
   await a.locator('#userdata tbody th', { hasText: 'note' }).waitFor();
   await a.locator('#ud-key').fill('attempts');
   await a.locator('#ud-value').fill('2');
-  await a.getByRole('button', { name: 'Save user data' }).click();
+  await press(a, a.getByRole('button', { name: 'Save user data' }));
   await a.locator('#userdata tbody th', { hasText: 'attempts' }).waitFor();
-  await a.getByRole('button', { name: 'Remove orderId' }).click();
+  await press(a, a.getByRole('button', { name: 'Remove orderId' }));
   await a.locator('#userdata tbody th', { hasText: 'orderId' }).waitFor({ state: 'detached' });
   const ud = (await ok('admin', 'GET', `/interactions/${id}`, { cc })).interaction.userData;
   assert.deepEqual(ud, { note: 'called back', attempts: 2 });
@@ -173,16 +181,16 @@ test('an agent works an interaction from offer to transfer; a second agent takes
 
   // place it in agent1's personal workbin, then pull it back
   await a.locator('#wb-target').selectOption('drafts');
-  await a.getByRole('button', { name: 'Place in workbin' }).click();
+  await press(a, a.getByRole('button', { name: 'Place in workbin' }));
   await detailShows(a, 'InWorkbin');
   await enabled(a, ['Pull']);
   await enabled(a, ['Complete', 'Accept'], false);
   await mineRow(a, 'Parcel lost').waitFor({ state: 'detached' });
   await a.getByRole('button', { name: /^Open workbin drafts, personal, 1 interactions$/ }).waitFor();
   assert.deepEqual(await row(ccId, id).then((r) => [r.state, r.workbin]), ['InWorkbin', 'drafts']);
-  await a.getByRole('button', { name: /^Open workbin drafts/ }).click();
+  await press(a, a.getByRole('button', { name: /^Open workbin drafts/ }));
   await a.locator('#workbin-items button.item', { hasText: 'Parcel lost' }).waitFor();
-  await detailButton(a, 'Pull').click();
+  await press(a, detailButton(a, 'Pull'));
   await detailShows(a, 'Processing');
   await mineRow(a, 'Parcel lost').filter({ hasText: 'Processing' }).waitFor();
   await a.locator('#workbin-items button.item', { hasText: 'Parcel lost' }).waitFor({ state: 'detached' });
@@ -197,7 +205,7 @@ test('an agent works an interaction from offer to transfer; a second agent takes
   // a refused transfer shows the server's statusMessage and changes nothing
   await a.locator('#transfer-form input[value=user]').check();
   await a.locator('#transfer-target').fill('nobody');
-  await a.getByRole('button', { name: 'Transfer', exact: true }).click();
+  await press(a, a.getByRole('button', { name: 'Transfer', exact: true }));
   const refusal = await api('agent1', 'POST', `/me/interactions/${id}`, { cc, body: { operationName: 'Transfer', userId: 'nobody' } });
   assert.equal(refusal.status, 400);
   await a.getByRole('alert').filter({ hasText: refusal.json.statusMessage }).waitFor();
@@ -205,29 +213,29 @@ test('an agent works an interaction from offer to transfer; a second agent takes
 
   // transfer to agent2: it leaves agent1's list and is offered to agent2 over CometD
   await a.locator('#transfer-target').fill('agent2');
-  await a.getByRole('button', { name: 'Transfer', exact: true }).click();
+  await press(a, a.getByRole('button', { name: 'Transfer', exact: true }));
   await a.locator('#detail-props dd[data-prop="Assigned to"]', { hasText: 'agent2' }).waitFor();
   await mineRow(a, 'Parcel lost').waitFor({ state: 'detached' });
-  assert.equal(await a.locator('#error').isHidden(), true);
+  await a.locator('#error').waitFor({ state: 'hidden' });   // the refusal's message went away
   await enabled(a, ['Accept', 'Complete', 'Pull'], false);
   assert.deepEqual(await row(ccId, id).then((r) => [r.state, r.invitee]), ['Invited', 'agent2']);
 
   await mineRow(b, 'Parcel lost').filter({ hasText: 'Invited' }).click();
   await detailShows(b, 'Invited');
-  await detailButton(b, 'Accept').click();
+  await press(b, detailButton(b, 'Accept'));
   await detailShows(b, 'Processing');
   assert.deepEqual(await row(ccId, id).then((r) => [r.state, r.owner]), ['Processing', 'agent2']);
   // agent1's user data travelled with it
   await b.locator('#userdata tbody th', { hasText: 'note' }).waitFor();
 
   // agent2 replies: the draft opens with the customer as recipient; edit it and send
-  await detailButton(b, 'Reply').click();
+  await press(b, detailButton(b, 'Reply'));
   await detailShows(b, 'Composing');
   await eventually(async () => (await b.locator('#draft-to').inputValue()) === 'customer@example.com', 20000);
   assert.equal(await b.locator('#draft-subject').inputValue(), 'Re: Parcel lost');
   await b.locator('#draft-body').fill('We are sending a new parcel today.');
   await screenshot(b, 'desktop-agent2-reply.png');
-  await detailButton(b, 'Send').click();
+  await press(b, detailButton(b, 'Send'));
   await detailShows(b, 'Sent');
   const sent = await db.one(`SELECT state, body, to_addresses FROM interactions.interactions WHERE cc_id = $1 AND parent_id = $2`, [ccId, id]);
   assert.deepEqual([sent.state, sent.body, sent.to_addresses], ['Sent', 'We are sending a new parcel today.', ['customer@example.com']]);
@@ -235,7 +243,7 @@ test('an agent works an interaction from offer to transfer; a second agent takes
   // back to the original, and complete it
   await mineRow(b, 'Parcel lost').click();
   await detailShows(b, 'Processing');
-  await detailButton(b, 'Complete').click();
+  await press(b, detailButton(b, 'Complete'));
   await detailShows(b, 'Completed');
   await mineRow(b, 'Parcel lost').waitFor({ state: 'detached' });
   await enabled(b, ['Complete', 'Reply'], false);
@@ -246,7 +254,7 @@ test('an agent works an interaction from offer to transfer; a second agent takes
   await screenshot(b, 'desktop-agent2-completed.png');
 
   // logging out ends the push session
-  await a.getByRole('button', { name: 'Log out' }).click();
+  await press(a, a.getByRole('button', { name: 'Log out' }));
   await a.locator('#login-form').waitFor();
   await eventually(async () => Number(await db.value(`SELECT count(*) FROM interactions.push_sessions s
       JOIN interactions.users u ON u.cc_id = s.cc_id AND u.id = s.user_id WHERE s.cc_id = $1 AND u.login = 'agent1'`, [ccId])) === 0, 10000);
