@@ -15,6 +15,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import {
   api, env, freshContactCenter, watchErrorLog, httpdInstance, stack, basePath, userId,
@@ -259,11 +260,32 @@ test('every other method of a documented path answers 405 with the documented Al
 });
 
 test('unknown paths answer 404 as documented', async () => {
-  for (const p of ['/', '/nothing', '/me/x', '/me/channels', '/me/interactions/a/b', '/interactions/a/b', '/users']) {
+  // an encoded slash or NUL is refused by httpd itself, before it reads the <Location>s
+  for (const p of ['/', '/nothing', '/me/x', '/me/channels', '/me/interactions/a/b', '/interactions/a/b', '/users',
+    '/me/workbins/a%2Fb', '/interactions/%00', '/me/interactions/x%2F..%2Fy']) {
     const res = await api('agent1', 'GET', p, { cc });
     assert.equal(res.status, 404, `${p}: ${res.text}`);
     checkAgainst(doc.components.responses.NotFound, res, `GET ${p}`);
   }
+});
+
+test('a request httpd itself cannot read gets the 400 envelope inside an API location', async () => {
+  // a header line without a colon: refused while httpd reads the request, before the
+  // <Location>s are merged (fetch cannot send it, so a raw socket does)
+  const raw = await new Promise((resolve, reject) => {
+    const sock = net.connect(env.port, '127.0.0.1', () => {
+      sock.end(`GET ${basePath(cc)}/me HTTP/1.1\r\nHost: 127.0.0.1\r\nNoColonHere\r\n\r\n`);
+    });
+    let text = '';
+    sock.on('data', (d) => { text += d; });
+    sock.on('end', () => resolve(text));
+    sock.on('error', reject);
+  });
+  const [head, body] = raw.split('\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.1 400 /);
+  assert.match(head, /\r\nContent-Type: application\/json(\r\n|$)/i);
+  assertSchema(oas.deref(doc, doc.components.responses.BadRequest).content['application/json'].schema,
+    JSON.parse(body), 'the 400 of an unreadable request');
 });
 
 // ------------------------------------------------------------------ every path and status, for real
