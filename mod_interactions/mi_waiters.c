@@ -1,4 +1,5 @@
 /* mi_waiters.c — see mi_waiters.h */
+#include <stddef.h>   /* first: APR_OFFSETOF (in APR_RING_*) is then offsetof, not member access through NULL */
 #include <stdio.h>
 #include <string.h>
 
