@@ -93,7 +93,8 @@ for f in /usr/lib/apache2/modules/mod_interactions.so \
          /usr/share/mod_interactions/sql/migrations/V001__foundation.sql \
          /usr/share/mod_interactions/sql/functions/900_security.sql \
          /usr/share/doc/$pkg/copyright /usr/share/doc/$pkg/configuration.md.gz \
-         /usr/share/doc/$pkg/deployment.md.gz /usr/share/doc/$pkg/examples/interactions-site.conf; do
+         /usr/share/doc/$pkg/deployment.md.gz /usr/share/doc/$pkg/examples/interactions-site.conf \
+         /usr/share/mod_interactions/desktop/index.html /usr/share/mod_interactions/desktop/vendor/cometd/cometd.js; do
     grep -qx "$f" "$work/contents" || die "the package lacks $f"
 done
 [ "$(grep -c '^/usr/share/mod_interactions/sql/migrations/V.*\.sql$' "$work/contents")" = \
@@ -162,6 +163,10 @@ LoadModule authn_core_module $mods/mod_authn_core.so
 LoadModule auth_basic_module $mods/mod_auth_basic.so
 LoadModule authn_socache_module $mods/mod_authn_socache.so
 LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
+LoadModule alias_module $mods/mod_alias.so
+LoadModule dir_module $mods/mod_dir.so
+LoadModule mime_module $mods/mod_mime.so
+TypesConfig /etc/mime.types
 Include /etc/apache2/mods-available/interactions.load
 Include /etc/apache2/mods-available/interactions.conf
 InteractionsDatabase "host=127.0.0.1 port=$pgport dbname=interactions user=interactions_app password=$APP_PASSWORD"
@@ -181,6 +186,14 @@ say "GET /api/v2/me as agent1: HTTP $code $(cat "$work/body")"
     || die "GET /api/v2/me as agent1"
 code=$(me agent1 password /acme/api/v2)
 [ "$code" = 200 ] && grep -q '"statusCode":0' "$work/body" || die "GET /acme/api/v2/me as agent1: HTTP $code $(cat "$work/body")"
+# the agent desktop, as the sample site serves the installed files
+for f in "" vendor/cometd/cometd.js; do
+    ct=$(curl -s -o "$work/body" -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/desktop/$f" || true)
+    case "$f:$ct" in
+        :"200 text/html"*|*.js:"200 text/javascript"*) ;;
+        *) die "GET /desktop/$f: $ct" ;;
+    esac
+done
 code=$(me agent1 wrong /api/v2)
 [ "$code" = 401 ] && grep -q '"statusCode":20' "$work/body" || die "a wrong password: HTTP $code $(cat "$work/body")"
 "$stack" httpd-stop "$var" pkg
