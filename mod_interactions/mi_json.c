@@ -1,4 +1,5 @@
 /* mi_json.c — see mi_json.h */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -44,24 +45,276 @@ static void locate(mi_json_error_t *err, const char *buf, apr_size_t offset, con
     }
 }
 
-/* Outside strings JSON has only punctuation, numbers and the words true, false and null. */
-static int lexically_strict(const char *buf, apr_size_t len, mi_json_error_t *err)
+apr_size_t mi_utf8_check(const char *str, apr_size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    apr_size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        apr_size_t n, k;
+        unsigned int cp;
+        if (c < 0x80) { i++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
+        else return i;
+        if (i + n >= len) return i;   /* truncated sequence */
+        for (k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        /* overlong forms, surrogates and values above U+10FFFF */
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
+            || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return i;
+        }
+        i += n + 1;
+    }
+    return len;
+}
+
+/* Does the integer buf[0..n) (digits, optional leading '-') fit json-c's int64 / uint64?
+ * Beyond, json-c would silently clamp it to INT64_MIN or UINT64_MAX. */
+static int integer_in_range(const char *buf, apr_size_t n)
+{
+    static const char max_pos[] = "18446744073709551615";   /* UINT64_MAX */
+    static const char max_neg[] = "9223372036854775808";    /* -INT64_MIN */
+    const char *lim = max_pos;
+    apr_size_t lim_len;
+
+    if (n > 0 && buf[0] == '-') {
+        buf++;
+        n--;
+        lim = max_neg;
+    }
+    while (n > 1 && buf[0] == '0') {   /* not JSON anyway; json-c refuses it in strict mode */
+        buf++;
+        n--;
+    }
+    lim_len = strlen(lim);
+    return n < lim_len || (n == lim_len && memcmp(buf, lim, n) <= 0);
+}
+
+/* Is s[0..n) a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?  json-c's strict
+ * mode also takes 1., 1.e5, 00 and -01, which PostgreSQL's jsonb then refuses. */
+static int number_grammar(const char *s, apr_size_t n)
+{
+    apr_size_t i = 0, d;
+
+    if (i < n && s[i] == '-') i++;
+    if (i < n && s[i] == '0') {
+        i++;
+    }
+    else {
+        for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
+            ;
+        if (d == 0) return 0;
+    }
+    if (i < n && s[i] == '.') {
+        for (i++, d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
+            ;
+        if (d == 0) return 0;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
+            ;
+        if (d == 0) return 0;
+    }
+    return i == n;
+}
+
+/* PostgreSQL's numeric (which jsonb stores numbers in) keeps at most this many digits after
+ * the decimal point; json-c would take more, and the database call would fail. */
+#define MI_JSON_MAX_DSCALE 16383
+
+/* The shape of the number literal s[0..n): how many characters PostgreSQL's jsonb writes for
+ * it (it never uses an exponent: 1.5e300 comes back as 301 digits), how many digits after
+ * the point it keeps, and whether it is within the range of a double (finite, and not a
+ * non-zero literal that underflows to 0).  Returns 0 when s is not a JSON number. */
+static int number_shape(const char *s, apr_size_t n, apr_size_t *pwritten, apr_size_t *pdscale,
+                        int *pin_range)
+{
+    apr_size_t i = 0, int_digits = 0, frac_digits = 0, lead_zeros = 0, written;
+    long long exp10 = 0, point;
+    int neg = 0, exp_neg = 0, nonzero = 0, counting_zeros = 1;
+    char small[64], *copy;
+    double v;
+
+    if (i < n && s[i] == '-') { neg = 1; i++; }
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, int_digits++) {
+        if (s[i] != '0') { nonzero = 1; counting_zeros = 0; }
+        else if (counting_zeros) { lead_zeros++; }
+    }
+    if (int_digits == 0) return 0;
+    if (i < n && s[i] == '.') {
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, frac_digits++) {
+            if (s[i] != '0') { nonzero = 1; counting_zeros = 0; }
+            else if (counting_zeros) { lead_zeros++; }
+        }
+        if (frac_digits == 0) return 0;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        apr_size_t digits = 0;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) { exp_neg = s[i] == '-'; i++; }
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+            if (exp10 < 1000000000LL) exp10 = exp10 * 10 + (s[i] - '0');
+        }
+        if (digits == 0) return 0;
+        if (exp_neg) exp10 = -exp10;
+    }
+    if (i != n) return 0;
+    /* the value is 0.DIGITS x 10^point, DIGITS without the leading zeros */
+    point = (long long)int_digits + exp10 - (long long)lead_zeros;
+    *pdscale = (long long)frac_digits - exp10 > 0 ? (apr_size_t)((long long)frac_digits - exp10) : 0;
+    written = (apr_size_t)neg + (nonzero && point > 1 ? (apr_size_t)point : 1);
+    if (*pdscale > 0) written += 1 + *pdscale;
+    *pwritten = written;
+    if (n < sizeof(small)) {
+        memcpy(small, s, n);
+        small[n] = '\0';
+        copy = small;
+    }
+    else if ((copy = malloc(n + 1)) != NULL) {
+        memcpy(copy, s, n);
+        copy[n] = '\0';
+    }
+    else {
+        return 0;
+    }
+    v = strtod(copy, NULL);
+    if (copy != small) free(copy);
+    *pin_range = v - v == 0.0 && (v != 0.0 || !nonzero);   /* finite; no underflow to 0 */
+    return 1;
+}
+
+apr_size_t mi_json_number_growth(json_object *j)
+{
+    apr_size_t growth = 0, written, dscale, i, n;
+    int in_range;
+    const char *text;
+
+    switch (json_object_get_type(j)) {
+    case json_type_double:
+        text = json_object_get_string(j);
+        n = text != NULL ? strlen(text) : 0;
+        if (n > 0 && number_shape(text, n, &written, &dscale, &in_range) && written > n) {
+            growth = written - n;
+        }
+        return growth;
+    case json_type_array:
+        n = json_object_array_length(j);
+        for (i = 0; i < n; i++) {
+            growth += mi_json_number_growth(json_object_array_get_idx(j, i));
+        }
+        return growth;
+    case json_type_object: {
+        json_object_object_foreach(j, k, v) {
+            (void)k;
+            growth += mi_json_number_growth(v);
+        }
+        return growth;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Where the integer literals beyond 64 bits of a document end (allocated when there is one). */
+typedef struct {
+    apr_size_t *at;
+    apr_size_t n, cap;
+    apr_pool_t *p;
+} bigints_t;
+
+static void bigints_push(bigints_t *b, apr_size_t at)
+{
+    if (b->n == b->cap) {
+        apr_size_t cap = b->cap > 0 ? b->cap * 2 : 8;
+        apr_size_t *bigger = apr_palloc(b->p, cap * sizeof(*bigger));
+        if (b->n > 0) {
+            memcpy(bigger, b->at, b->n * sizeof(*bigger));
+        }
+        b->at = bigger;
+        b->cap = cap;
+    }
+    b->at[b->n++] = at;
+}
+
+/* What json-c's strict mode lets through, refused here: outside strings JSON has only
+ * punctuation, numbers and the words true, false and null (json-c takes single-quoted
+ * strings, NaN and Infinity); a member name must not contain "\u0000" (json-c cuts the name
+ * there, so {"a\u0000b":1} would silently become {"a":1}); a number must follow JSON's
+ * grammar (json-c takes 1. and 00) and fit a double and PostgreSQL's numeric.  Integers
+ * beyond 64 bits, which json-c would clamp to 18446744073709551615 or -9223372036854775808,
+ * are noted in @bigints (the offset where each ends) so that the caller reads them as
+ * doubles instead. */
+static int lexically_strict(const char *buf, apr_size_t len, bigints_t *bigints,
+                            mi_json_error_t *err)
 {
     apr_size_t i = 0;
 
     while (i < len) {
         char c = buf[i];
         if (c == '"') {
+            apr_size_t start = i;
+            int nul = 0;
             for (i++; i < len && buf[i] != '"'; i++) {
                 if (buf[i] == '\\') {
+                    if (len - i > 5 && memcmp(buf + i + 1, "u0000", 5) == 0) {
+                        nul = 1;
+                    }
                     i++;
                 }
             }
             i++;
+            if (nul) {
+                apr_size_t j = i;
+                while (j < len && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r'
+                                   || buf[j] == '\n')) {
+                    j++;
+                }
+                if (j < len && buf[j] == ':') {
+                    locate(err, buf, start, "a member name must not contain \\u0000");
+                    return 0;
+                }
+            }
         }
         else if (c == '\'') {
             locate(err, buf, i, "single-quoted strings are not JSON");
             return 0;
+        }
+        else if (c == '-' || (c >= '0' && c <= '9')) {
+            apr_size_t start = i;
+            int integer = 1;
+            for (i++; i < len && ((buf[i] >= '0' && buf[i] <= '9') || buf[i] == '.'
+                                  || buf[i] == 'e' || buf[i] == 'E' || buf[i] == '+'
+                                  || buf[i] == '-'); i++) {
+                if (buf[i] < '0' || buf[i] > '9') {
+                    integer = 0;
+                }
+            }
+            if (!number_grammar(buf + start, i - start)) {
+                locate(err, buf, start, "malformed number");
+                return 0;
+            }
+            if (!integer || !integer_in_range(buf + start, i - start)) {
+                apr_size_t written, dscale;
+                int in_range;
+                /* what PostgreSQL cannot store, and what is beyond a double (1e400, 1e-400,
+                 * a 400-digit integer), is refused */
+                if (number_shape(buf + start, i - start, &written, &dscale, &in_range)
+                    && (!in_range || dscale > MI_JSON_MAX_DSCALE)) {
+                    locate(err, buf, start, "number out of range");
+                    return 0;
+                }
+                if (integer) {
+                    bigints_push(bigints, i);
+                }
+            }
         }
         else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
             apr_size_t start = i, n;
@@ -71,9 +324,7 @@ static int lexically_strict(const char *buf, apr_size_t len, mi_json_error_t *er
             n = i - start;
             if (!((n == 4 && memcmp(buf + start, "true", 4) == 0)
                   || (n == 5 && memcmp(buf + start, "false", 5) == 0)
-                  || (n == 4 && memcmp(buf + start, "null", 4) == 0)
-                  || (n == 1 && (buf[start] == 'e' || buf[start] == 'E') && start > 0
-                      && ((buf[start - 1] >= '0' && buf[start - 1] <= '9') || buf[start - 1] == '.')))) {
+                  || (n == 4 && memcmp(buf + start, "null", 4) == 0))) {
                 locate(err, buf, start, "unexpected word (only true, false and null)");
                 return 0;
             }
@@ -85,13 +336,100 @@ static int lexically_strict(const char *buf, apr_size_t len, mi_json_error_t *er
     return 1;
 }
 
+/* An integer literal beyond 64 bits gets "e0" appended before json-c sees it, so json-c reads
+ * it as a double (json_object_new_double_s, which keeps the literal's text for dumping) instead
+ * of clamping it.  This copies @buf with the insertions. */
+#define MI_BIGINT_MARK "e0"
+#define MI_BIGINT_MARK_LEN 2
+
+static char *mark_bigints(const char *buf, apr_size_t len, const bigints_t *bigints,
+                          apr_size_t *plen, apr_pool_t *p)
+{
+    apr_size_t n = bigints->n, from = 0, to = 0, k;
+    char *out = apr_palloc(p, len + n * MI_BIGINT_MARK_LEN);
+
+    for (k = 0; k < n; k++) {
+        apr_size_t at = bigints->at[k];
+        memcpy(out + to, buf + from, at - from);
+        to += at - from;
+        memcpy(out + to, MI_BIGINT_MARK, MI_BIGINT_MARK_LEN);
+        to += MI_BIGINT_MARK_LEN;
+        from = at;
+    }
+    memcpy(out + to, buf + from, len - from);
+    *plen = to + len - from;
+    return out;
+}
+
+/* The offset in the original document of offset @pos of the marked copy. */
+static apr_size_t unmark_offset(apr_size_t pos, const bigints_t *bigints)
+{
+    apr_size_t k, shift = 0;
+
+    for (k = 0; k < bigints->n; k++) {
+        apr_size_t at = bigints->at[k] + shift;
+        if (pos < at) {
+            break;
+        }
+        if (pos < at + MI_BIGINT_MARK_LEN) {
+            return at - shift;
+        }
+        shift += MI_BIGINT_MARK_LEN;
+    }
+    return pos - shift;
+}
+
+/* Give the doubles read from marked integers their own text back: dumping
+ * 100000000000000000000 gives 100000000000000000000, not 100000000000000000000e0.  A client's
+ * own "81e0" stays as it is: without the exponent it would read back as an integer. */
+static void unmark_doubles(json_object *j)
+{
+    size_t i, n;
+
+    switch (json_object_get_type(j)) {
+    case json_type_double: {
+        const char *text = json_object_get_userdata(j);
+        apr_size_t tl = text != NULL ? strlen(text) : 0;
+        if (tl > MI_BIGINT_MARK_LEN
+            && memcmp(text + tl - MI_BIGINT_MARK_LEN, MI_BIGINT_MARK, MI_BIGINT_MARK_LEN) == 0
+            && strspn(text + (text[0] == '-'), "0123456789") == tl - MI_BIGINT_MARK_LEN - (text[0] == '-')
+            && !integer_in_range(text, tl - MI_BIGINT_MARK_LEN)) {
+            char *plain = strdup(text);
+            if (plain != NULL) {
+                plain[tl - MI_BIGINT_MARK_LEN] = '\0';
+                json_object_set_serializer(j, json_object_userdata_to_json_string, plain,
+                                           json_object_free_userdata);
+            }
+        }
+        return;
+    }
+    case json_type_array:
+        n = json_object_array_length(j);
+        for (i = 0; i < n; i++) {
+            unmark_doubles(json_object_array_get_idx(j, i));
+        }
+        return;
+    case json_type_object: {
+        json_object_object_foreach(j, k, v) {
+            (void)k;
+            unmark_doubles(v);
+        }
+        return;
+    }
+    default:
+        return;
+    }
+}
+
 apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, int max_depth,
                            apr_pool_t *p, mi_json_error_t *err)
 {
     json_tokener *tok;
     json_object *j = NULL;
     enum json_tokener_error jerr;
-    apr_size_t end;
+    apr_size_t end, tlen = len;
+    bigints_t bigints = { NULL, 0, 0, NULL };
+    const char *text = buf;   /* what json-c reads: @buf, or a copy with big integers marked */
     apr_status_t rv = APR_EINVAL;
 
     *pj = NULL;
@@ -103,9 +441,22 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
         locate(err, buf, 0, "document too large");
         return APR_EINVAL;
     }
-    /* json-c's strict mode still takes single-quoted strings, NaN and Infinity */
-    if (!lexically_strict(buf, len, err)) {
+    /* json-c's JSON_TOKENER_VALIDATE_UTF8 lets overlong forms, UTF-16 surrogates and code
+     * points above U+10FFFF through; PostgreSQL would refuse them later (a 500, not a 400) */
+    if ((end = mi_utf8_check(buf, len)) < len) {
+        locate(err, buf, end, "invalid UTF-8");
         return APR_EINVAL;
+    }
+    bigints.p = p;
+    if (!lexically_strict(buf, len, &bigints, err)) {
+        return APR_EINVAL;
+    }
+    if (bigints.n > 0) {
+        text = mark_bigints(buf, len, &bigints, &tlen, p);
+        if (tlen > (apr_size_t)INT32_MAX) {
+            locate(err, buf, 0, "document too large");
+            return APR_EINVAL;
+        }
     }
     /* json-c counts the outermost container as level 1: a limit of N allows N levels */
     tok = json_tokener_new_ex(max_depth);
@@ -115,9 +466,9 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
     apr_pool_cleanup_register(p, tok, tokener_cleanup, apr_pool_cleanup_null);
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 
-    j = json_tokener_parse_ex(tok, buf, (int)len);
+    j = json_tokener_parse_ex(tok, text, (int)tlen);
     jerr = json_tokener_get_error(tok);
-    end = json_tokener_get_parse_end(tok);
+    end = unmark_offset(json_tokener_get_parse_end(tok), &bigints);
     if (jerr == json_tokener_continue) {
         /* a bare number ends only when something follows it */
         j = json_tokener_parse_ex(tok, " ", 1);
@@ -140,6 +491,9 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
             locate(err, buf, end, "unexpected data after the JSON value");
             goto leave;
         }
+    }
+    if (bigints.n > 0) {
+        unmark_doubles(j);
     }
     *pj = mi_json_bind(p, j);
     j = NULL;

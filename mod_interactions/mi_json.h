@@ -21,11 +21,19 @@ typedef struct {
     const char *reason;  /* static text, e.g. "unexpected character" */
 } mi_json_error_t;
 
+/** Offset of the first byte of the first ill-formed UTF-8 sequence in @s[0..len) (overlong
+ *  forms, surrogates and values above U+10FFFF are ill-formed), or @len when there is none. */
+apr_size_t mi_utf8_check(const char *s, apr_size_t len);
+
 /** Give the (single) reference of @j to @p; returns @j.  NULL is passed through. */
 json_object *mi_json_bind(apr_pool_t *p, json_object *j);
 
 /** Parse exactly one JSON value from @buf[0..len) with strict syntax, UTF-8 validation and
- *  at most @max_depth levels of nesting.  On success *pj is bound to @p.
+ *  at most @max_depth levels of nesting.  Where json-c would change data silently this
+ *  refuses NUL in member names, and reads integers beyond 64 bits as doubles that dump to
+ *  the same digits (PostgreSQL's jsonb writes 1e20 as 100000000000000000000).  Numbers must
+ *  be within the range of a double (no 1e400, no non-zero 1e-400) and have at most 16383
+ *  digits after the point (PostgreSQL's numeric); beyond: "number out of range".  On success *pj is bound to @p.
  *  Returns APR_SUCCESS or APR_EINVAL (with @err filled in). */
 apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, int max_depth,
                            apr_pool_t *p, mi_json_error_t *err);
@@ -47,6 +55,10 @@ long long mi_json_get_int(json_object *obj, const char *key, long long def);
 
 /** Does a string value contain a NUL byte?  (Valid JSON via "\u0000", but unusable in C.) */
 int mi_json_string_has_nul(json_object *str);
+
+/** How many bytes the numbers of @j grow when written without an exponent, as PostgreSQL's
+ *  jsonb writes them back (1.5e300 is 5 bytes in a request, 301 in the database). */
+apr_size_t mi_json_number_growth(json_object *j);
 
 /** Number of bytes of the longest string (key or value) anywhere in @j. */
 apr_size_t mi_json_longest_string(json_object *j);

@@ -41,6 +41,8 @@ struct mi_listener_t {
     volatile apr_uint32_t poked;
     volatile apr_uint32_t stopping;
     volatile apr_uint32_t n_reads, n_doorbells, n_connects, n_woken, n_cancelled;
+    volatile apr_uint32_t connected;      /* for the statistics: is conn open? */
+    volatile apr_uint32_t last_read_s;    /* for the statistics: when a read last succeeded */
     apr_thread_mutex_t *qlock;      /* guards the announcements below */
     apr_pool_t *qpool;
     apr_array_header_t *queue;      /* payloads of session announcements to send */
@@ -54,6 +56,7 @@ static void drop_conn(mi_listener_t *l)
         apr_pollset_remove(l->pollset, &l->pfd);
         PQfinish(l->conn);
         l->conn = NULL;
+        apr_atomic_set32(&l->connected, 0);
     }
     apr_pool_clear(l->conn_pool);
 }
@@ -114,6 +117,7 @@ static apr_status_t open_conn(mi_listener_t *l)
         goto leave;
     }
     l->conn = conn;
+    apr_atomic_set32(&l->connected, 1);
     conn = NULL;
     apr_atomic_inc32(&l->n_connects);
     if (l->outage_logged) {
@@ -173,6 +177,7 @@ static apr_status_t read_stream(mi_listener_t *l, int *punstable)
             break;
         }
         apr_atomic_inc32(&l->n_reads);
+        apr_atomic_set32(&l->last_read_s, (apr_uint32_t)apr_time_sec(apr_time_now()));
         wake_from(l, mi_json_get(res, "wake"));
         xid = mi_json_get_str(res, "xid");
         if (xid == NULL || strlen(xid) >= sizeof(l->xid)) {
@@ -442,4 +447,6 @@ void mi_listener_stats(mi_listener_t *l, mi_listener_stats_t *st)
     st->connects = apr_atomic_read32(&l->n_connects);
     st->woken = apr_atomic_read32(&l->n_woken);
     st->cancelled = apr_atomic_read32(&l->n_cancelled);
+    st->connected = apr_atomic_read32(&l->connected);
+    st->last_read_s = apr_atomic_read32(&l->last_read_s);
 }

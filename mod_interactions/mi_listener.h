@@ -40,6 +40,8 @@ typedef struct {
     apr_uint32_t connects;        /* connections opened */
     apr_uint32_t woken;           /* waiters woken */
     apr_uint32_t cancelled;       /* waiters cancelled by other processes' disconnects */
+    apr_uint32_t connected;       /* the dedicated connection is open */
+    apr_uint32_t last_read_s;     /* epoch seconds of the last successful read; 0: none yet */
 } mi_listener_stats_t;
 
 /** Start the thread (in a child process; never in the parent).  Its resources live in a

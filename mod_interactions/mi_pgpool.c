@@ -179,8 +179,12 @@ apr_status_t mi_pgpool_create(mi_pgpool_t **ppool, const mi_pgpool_conf_t *conf,
 }
 
 /* A connection is healthy when it belongs to the current generation, is idle, and the server
- * has not closed it: a closed socket polls readable, and consuming the input then marks the
- * connection bad. */
+ * has said nothing since it was last used.  An idle pooled connection never LISTENs and runs
+ * no query, so whatever the server sends it announces the connection's end: a FATAL from
+ * pg_terminate_backend(), idle_session_timeout or a shutdown, then the close.  The message
+ * can arrive before the close does, and libpq still reports CONNECTION_OK after reading it,
+ * so input alone is reason enough not to hand the connection out (a request on it would
+ * fail with 503). */
 static int healthy(mi_pgpool_t *pool, mi_pgconn_t *c)
 {
     struct pollfd pfd;
@@ -197,11 +201,8 @@ static int healthy(mi_pgpool_t *pool, mi_pgconn_t *c)
         return 0;
     }
     if (poll(&pfd, 1, 0) > 0) {
-        if (!PQconsumeInput(c->conn) || PQstatus(c->conn) != CONNECTION_OK) {
-            return 0;
-        }
-        /* a pooled connection never LISTENs; whatever arrived is a server message such as
-         * an administrator's termination notice being delivered */
+        (void)PQconsumeInput(c->conn);   /* the notice reaches the notice receiver */
+        return 0;
     }
     return 1;
 }

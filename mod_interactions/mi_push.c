@@ -10,6 +10,7 @@
 
 /* Below this much hold left, a wake-up is answered rather than waited out again. */
 #define MIN_HOLD_MS 20
+#define RECHECK_MS 8000       /* a held connect re-reads its session this often */
 
 struct mi_push_t {
     mi_push_conf_t conf;
@@ -260,7 +261,20 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
             apr_interval_time_t left;
 
             mi_waiter_narrow(x->push->waiters, w, (d.session.channels & MI_PUSH_ALL) != 0);
-            st = mi_waiter_wait(x->push->waiters, w, deadline);
+            /* Wake-ups travel through NOTIFY, which is not durable: one sent while a listener
+             * was reconnecting is gone.  A held connect therefore looks at its session again
+             * every RECHECK_MS of its own accord, so a lost wake-up costs seconds, not the
+             * whole hold. */
+            st = mi_waiter_wait(x->push->waiters, w,
+                                deadline - apr_time_now() > apr_time_from_msec(RECHECK_MS)
+                                ? apr_time_now() + apr_time_from_msec(RECHECK_MS) : deadline);
+            if (st == MI_WAITER_TIMED_OUT && deadline - apr_time_now() >= apr_time_from_msec(MIN_HOLD_MS)
+                && mi_waiter_rearm(x->push->waiters, w)) {
+                st = MI_WAITER_NOTIFIED;   /* not the end of the hold: look again */
+            }
+            else if (st == MI_WAITER_TIMED_OUT && mi_waiter_reason(x->push->waiters, w) != MI_WAITER_NO_REASON) {
+                st = MI_WAITER_CANCELLED;  /* cancelled while it looked: answer as cancelled */
+            }
             if (st == MI_WAITER_CANCELLED) {
                 mi_waiter_reason_e why = mi_waiter_reason(x->push->waiters, w);
                 r = mi_bx_reply(m, 1, m->client_id);

@@ -109,12 +109,12 @@ static void metric(apr_pool_t *p, char **out, const char *name, const char *type
 }
 
 const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t pid),
-                                apr_pool_t *p)
+                                apr_uint32_t now_s, apr_pool_t *p)
 {
     char *out = apr_pstrdup(p, "");
     apr_uint64_t total;
     int i, o, c, live = 0;
-    apr_uint64_t in_use = 0, max = 0;
+    apr_uint64_t in_use = 0, max = 0, held = 0, connected = 0, read_age = 0;
 
     out = apr_pstrcat(p, out,
         "# HELP interactions_requests_total API requests by operation and the statusCode answered.\n"
@@ -154,14 +154,40 @@ const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t 
     total = 0; SUM(maintenance_changes);
     metric(p, &out, "interactions_maintenance_changes_total", "counter",
            "Interactions changed by the maintenance sweep.", total);
+    total = 0; SUM(push_reads);
+    metric(p, &out, "interactions_push_listener_reads_total", "counter",
+           "Reads of the history stream by the push listeners.", total);
+    total = 0; SUM(push_doorbells);
+    metric(p, &out, "interactions_push_doorbells_total", "counter",
+           "NOTIFYs the push listeners rang to wake other processes and servers.", total);
+    total = 0; SUM(push_listener_connects);
+    metric(p, &out, "interactions_push_listener_connections_total", "counter",
+           "Connections the push listeners opened (one per process, plus reconnects).", total);
+    total = 0; SUM(push_woken);
+    metric(p, &out, "interactions_push_woken_total", "counter",
+           "Held /meta/connect requests woken because there was news for them.", total);
     for (i = 0; i < st->nslots; i++) {
         const mi_stats_slot_t *s = &st->slots[i];
         if (s->pid != 0 && alive(s->pid)) {
             live++;
             in_use += s->pool_in_use;
             max += s->pool_max;
+            held += s->push_held;
+            connected += s->push_listener_connected;
+            if (s->push_listener_read_s != 0 && now_s > s->push_listener_read_s
+                && now_s - s->push_listener_read_s > read_age) {
+                read_age = now_s - s->push_listener_read_s;
+            }
         }
     }
+    metric(p, &out, "interactions_push_held_polls", "gauge",
+           "/meta/connect requests held now (each holds a worker thread), all processes.", held);
+    metric(p, &out, "interactions_push_listeners_connected", "gauge",
+           "Processes whose push listener is connected to PostgreSQL (compare interactions_processes).",
+           connected);
+    metric(p, &out, "interactions_push_listener_read_age_seconds", "gauge",
+           "Seconds since the least recent successful read of any push listener (a healthy one reads "
+           "at least every 10 s; more means it is stuck or disconnected).", read_age);
     metric(p, &out, "interactions_processes", "gauge",
            "httpd child processes running the module.", (apr_uint64_t)live);
     metric(p, &out, "interactions_db_pool_in_use", "gauge",

@@ -39,6 +39,15 @@ typedef struct {
     apr_uint64_t pool_discarded;
     apr_uint32_t pool_in_use;
     apr_uint32_t pool_max;
+    /* the push channel, published by the process itself */
+    apr_uint64_t push_reads;              /* the listener's reads of the history stream */
+    apr_uint64_t push_doorbells;          /* NOTIFYs it rang */
+    apr_uint64_t push_listener_connects;  /* connections it opened (1 + reconnects) */
+    apr_uint64_t push_woken;              /* held connects it woke */
+    apr_uint32_t push_held;               /* /meta/connect requests held now */
+    apr_uint32_t push_listener_connected; /* 1 while its connection is open */
+    apr_uint32_t push_listener_read_s;    /* epoch seconds of its last successful read */
+    apr_uint32_t push_pad;
 } mi_stats_slot_t;
 
 typedef struct {
@@ -59,9 +68,10 @@ void mi_stats_add(apr_uint64_t *field, apr_uint64_t n);
  *  process is gone (@alive tells).  NULL when all are in use. */
 mi_stats_slot_t *mi_stats_claim(mi_stats_t *st, apr_uint32_t pid, int (*alive)(apr_uint32_t pid));
 
-/** The Prometheus text exposition (format 0.0.4) of all slots, summed. */
+/** The Prometheus text exposition (format 0.0.4) of all slots, summed; @now_s (epoch
+ *  seconds) dates the listener's read age. */
 const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t pid),
-                                apr_pool_t *p);
+                                apr_uint32_t now_s, apr_pool_t *p);
 
 /** Totals for a short human summary: requests, errors (statusCode != 0), 503s, live
  *  processes, connections in use. */

@@ -58,33 +58,23 @@ apr_size_t mi_utf8_chars(const char *s, apr_size_t len)
     return n;
 }
 
-int mi_utf8_valid(const char *str, apr_size_t len)
+int mi_utf8_valid(const char *s, apr_size_t len)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    apr_size_t i = 0;
+    return mi_utf8_check(s, len) == len;
+}
 
-    while (i < len) {
-        unsigned char c = s[i];
-        apr_size_t n, k;
-        unsigned int cp;
-        if (c < 0x80) { i++; continue; }
-        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-        else return 0;
-        if (i + n >= len) return 0;   /* truncated sequence */
-        for (k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
+/* @s (valid UTF-8) cut to at most @max characters for an error message.  "%.64s" would cut
+ * bytes, and half a character makes the whole response invalid UTF-8. */
+static const char *clip(const char *s, apr_size_t max, apr_pool_t *p)
+{
+    apr_size_t i, n = 0;
+
+    for (i = 0; s[i] != '\0'; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && n++ == max) {
+            return apr_pstrcat(p, apr_pstrmemdup(p, s, i), "...", NULL);
         }
-        /* overlong forms, surrogates and values above U+10FFFF */
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
-            || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            return 0;
-        }
-        i += n + 1;
     }
-    return 1;
+    return s;
 }
 
 static int hexval(int c)
@@ -305,7 +295,9 @@ static int check_user_data(json_object *ud, const char *what, int allow_empty,
     if (has_nul_anywhere(ud)) {
         return fail(err, MI_SC_INVALID, p, "'%s' must not contain NUL characters", what);
     }
+    /* counted as the database will hold it: jsonb writes 1e300 out in full */
     mi_json_dump_len(ud, p, &size);
+    size += mi_json_number_growth(ud);
     if (size > lim->max_user_data) {
         return fail(err, MI_SC_INVALID, p, "'%s' is larger than %" APR_SIZE_T_FMT " bytes",
                     what, lim->max_user_data);
@@ -339,7 +331,7 @@ static int only_fields(json_object *body, const char *const *allowed, apr_pool_t
         for (a = allowed; *a != NULL && strcmp(*a, key) != 0; a++)
             ;
         if (*a == NULL) {
-            return fail(err, MI_SC_INVALID, p, "unknown field '%s'", key);
+            return fail(err, MI_SC_INVALID, p, "unknown field '%s'", clip(key, 64, p));
         }
     }
     return 1;
@@ -594,7 +586,7 @@ int mi_validate_operation(mi_op_e *pop, json_object **pargs, json_object *body, 
     name = json_object_get_string(v);
     op = mi_op_parse(name);
     if (op == MI_OP_NONE) {
-        return fail(err, MI_SC_INVALID, p, "unknown operation '%.64s'", name);
+        return fail(err, MI_SC_INVALID, p, "unknown operation '%s'", clip(name, 64, p));
     }
     if (!has_id && op != MI_OP_GET_WORKBIN_CONTENT) {
         return fail(err, MI_SC_MISSING, p, "'%s' needs an interaction id in the path", name);
@@ -714,7 +706,7 @@ int mi_validate_channel(json_object **pargs, const char *media, json_object *bod
     }
     name = mi_json_get_str(args, "operationName");
     if (strcmp(name, "Ready") != 0 && strcmp(name, "NotReady") != 0) {
-        return fail(err, MI_SC_INVALID, p, "unknown operation '%.64s' (Ready or NotReady)", name);
+        return fail(err, MI_SC_INVALID, p, "unknown operation '%s' (Ready or NotReady)", name);
     }
     json_object_object_add(args, "media", json_object_new_string(media));
     *pargs = args;

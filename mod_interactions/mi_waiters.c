@@ -1,4 +1,5 @@
 /* mi_waiters.c — see mi_waiters.h */
+#include <stddef.h>   /* first: APR_OFFSETOF (in APR_RING_*) is then offsetof, not member access through NULL */
 #include <stdio.h>
 #include <string.h>
 
@@ -157,7 +158,8 @@ static int wake(mi_waiter_t *w)
 
 static int cancel(mi_waiter_t *w, mi_waiter_reason_e reason)
 {
-    if (w->state == MI_WAITER_CANCELLED || w->state == MI_WAITER_TIMED_OUT) {
+    /* a TIMED_OUT waiter may still be re-armed (mi_waiter_rearm): the cancellation wins */
+    if (w->state == MI_WAITER_CANCELLED) {
         return 0;
     }
     w->state = MI_WAITER_CANCELLED;
@@ -297,6 +299,19 @@ mi_waiter_reason_e mi_waiter_reason(mi_waiters_t *reg, mi_waiter_t *w)
     r = w->reason;
     apr_thread_mutex_unlock(reg->mutex);
     return r;
+}
+
+int mi_waiter_rearm(mi_waiters_t *reg, mi_waiter_t *w)
+{
+    int again = 0;
+
+    apr_thread_mutex_lock(reg->mutex);
+    if (w->registered && !reg->closed && w->state == MI_WAITER_TIMED_OUT) {
+        w->state = MI_WAITER_WAITING;
+        again = 1;
+    }
+    apr_thread_mutex_unlock(reg->mutex);
+    return again;
 }
 
 void mi_waiter_unregister(mi_waiters_t *reg, mi_waiter_t *w)

@@ -60,11 +60,18 @@ apr_status_t mi_waiter_register(mi_waiters_t *reg, int cc, const char *login,
 void mi_waiter_narrow(mi_waiters_t *reg, mi_waiter_t *w, int all);
 
 /** Block until the waiter is notified or cancelled, or @deadline passes.  Returns the state;
- *  NOTIFIED is consumed (the waiter is WAITING again), TIMED_OUT and CANCELLED are final. */
+ *  NOTIFIED is consumed (the waiter is WAITING again), CANCELLED is final, TIMED_OUT is
+ *  final unless mi_waiter_rearm() makes the waiter wait again. */
 mi_waiter_state_e mi_waiter_wait(mi_waiters_t *reg, mi_waiter_t *w, apr_time_t deadline);
 
 /** Why a CANCELLED waiter was cancelled. */
 mi_waiter_reason_e mi_waiter_reason(mi_waiters_t *reg, mi_waiter_t *w);
+
+/** After a TIMED_OUT that was only a pause (the caller looks at its session and waits on),
+ *  make @w WAITING again.  Not when it was cancelled meanwhile or the registry is shut
+ *  down.  Returns whether it waits again.  A wake-up that came between the timeout and
+ *  this call is not kept: the caller looks anyway. */
+int mi_waiter_rearm(mi_waiters_t *reg, mi_waiter_t *w);
 
 /** Remove the waiter (idempotent). */
 void mi_waiter_unregister(mi_waiters_t *reg, mi_waiter_t *w);

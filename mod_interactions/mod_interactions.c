@@ -107,6 +107,16 @@ void mi_insert_error_filter(request_rec *r)
 {
     const mi_dir_conf_t *dc = mi_dir_conf(r);
 
+    /* httpd refuses some requests before it has merged the <Location> sections: an encoded
+     * slash or NUL in the path (AH00026), a malformed header.  Such a request still carries
+     * the server's defaults, so it would get httpd's HTML page even inside an API location.
+     * Walk the locations now (what httpd would have done next) so that it gets the envelope. */
+    if ((dc == NULL || dc->contact_center == NULL)
+        && r->per_dir_config == r->server->lookup_defaults
+        && r->uri != NULL && r->uri[0] == '/') {
+        ap_location_walk(r);
+        dc = mi_dir_conf(r);
+    }
     if (dc != NULL && dc->contact_center != NULL) {
         ap_add_output_filter("INTERACTIONS_ERROR", NULL, r, r->connection);
         if (r->status == HTTP_INTERNAL_SERVER_ERROR

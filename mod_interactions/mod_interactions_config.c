@@ -39,28 +39,35 @@
 #define D_MAX_PAGE            "InteractionsMaxPageSize"
 #define D_DEFAULT_PAGE        "InteractionsDefaultPageSize"
 
+/* Designated initializers: scripts/check-directives reads the defaults from here by name. */
 static const mi_srv_conf_t srv_defaults = {
-    NULL,     /* conninfo: libpq defaults (PG* environment, local socket) */
-    1,        /* pool_min: opened at child start when the database answers */
-    4,        /* pool_keep: idle connections kept */
-    16,       /* pool_max: per child process */
-    60,       /* pool_ttl_s */
-    2000,     /* acquire_timeout_ms: then 503 */
-    3,        /* connect_timeout_s */
-    5000,     /* statement_timeout_ms */
-    2,        /* retry_after_s */
-    500,      /* tick_ms */
-    25000,    /* push_timeout_ms: below every common proxy's 30-60 s idle timeout */
-    10000,    /* push_max_interval_ms: CometD's default maxInterval */
-    200,      /* push_max_waiters: held polls per child; size ThreadsPerChild above it */
-    1,        /* push_sessions_per_browser: held polls per browser (HTTP/1.1 has ~6 sockets) */
-    1,        /* push_jsonp */
+    .conninfo = NULL,                 /* libpq defaults (PG* environment, local socket) */
+    .pool_min = 1,                    /* opened at child start when the database answers */
+    .pool_keep = 4,                   /* idle connections kept */
+    .pool_max = 16,                   /* per child process */
+    .pool_ttl_s = 60,
+    .acquire_timeout_ms = 2000,       /* then 503 */
+    .connect_timeout_s = 3,
+    .statement_timeout_ms = 5000,
+    .retry_after_s = 2,
+    .tick_ms = 500,
+    .push_timeout_ms = 25000,         /* below every common proxy's 30-60 s idle timeout */
+    .push_max_interval_ms = 10000,    /* CometD's default maxInterval */
+    .push_max_waiters = 200,          /* held polls per child; size ThreadsPerChild above it */
+    .push_sessions_per_browser = 1,   /* held polls per browser (HTTP/1.1 has ~6 sockets) */
+    .push_jsonp = 1,
 };
 
 static const mi_dir_conf_t dir_defaults = {
-    NULL, NULL, NULL,
-    MI_DEFAULT_MAX_BODY, MI_DEFAULT_MAX_DEPTH, MI_DEFAULT_MAX_STRING,
-    MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE
+    .contact_center = NULL,
+    .base = NULL,
+    .allow_origins = NULL,
+    .max_body = MI_DEFAULT_MAX_BODY,
+    .max_depth = MI_DEFAULT_MAX_DEPTH,
+    .max_string = MI_DEFAULT_MAX_STRING,
+    .max_user_data = MI_DEFAULT_MAX_USER_DATA,
+    .max_page = MI_DEFAULT_MAX_PAGE,
+    .default_page = MI_DEFAULT_PAGE,
 };
 
 #define PICK(add, base, f) ((add)->f != MI_UNSET ? (add)->f : (base)->f)

@@ -19,6 +19,8 @@
 #include "mod_interactions_config.h"
 #include "mod_interactions_private.h"
 
+#define MAINT_SQL "SELECT interactions.maintenance(200, $1::int)"
+
 typedef struct mi_maint_t {
     apr_thread_t *thread;
     apr_thread_mutex_t *mutex;
@@ -45,9 +47,16 @@ static void *APR_THREAD_FUNC maint_main(apr_thread_t *thread, void *data)
         }
         apr_thread_mutex_unlock(m->mutex);
         {
+            /* the tick lets the push sweep tell an outage (no tick for a while) from silence */
+            const char *tick = apr_itoa(tmp, (int)apr_time_as_msec(m->interval));
             const char *val = NULL;
-            apr_status_t rv = mi_store_scalar(m->proc->store, "SELECT interactions.maintenance()",
-                                              0, NULL, tmp, &val);
+            apr_status_t rv = mi_store_scalar(m->proc->store, MAINT_SQL, 1, &tick, tmp, &val);
+            if (rv == MI_STORE_UNAVAILABLE) {
+                /* One lost connection (the server ended it, e.g. pg_terminate_backend) is not
+                 * an outage: the sweep is idempotent, so run it again at once on a new one.
+                 * When the database is really away the pool refuses at once. */
+                rv = mi_store_scalar(m->proc->store, MAINT_SQL, 1, &tick, tmp, &val);
+            }
             if (rv == APR_SUCCESS) {
                 if (failing) {
                     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf, MI_LOGNO(00602)

@@ -20,7 +20,9 @@
 #include <apr_strings.h>
 #include <mod_status.h>
 
+#include "mi_listener.h"
 #include "mi_stats.h"
+#include "mi_waiters.h"
 #include "mod_interactions_private.h"
 
 #define MI_METRICS_HANDLER "interactions-metrics"
@@ -118,6 +120,19 @@ void mi_status_publish_pool(mi_pgpool_t *pool, int ran, int changes)
         mi_stats_add(&mi_my_stats->maintenance_runs, 1);
         mi_stats_add(&mi_my_stats->maintenance_changes, (apr_uint64_t)changes);
     }
+    if (mi_proc != NULL && mi_proc->waiters != NULL) {
+        mi_my_stats->push_held = (apr_uint32_t)mi_waiters_count(mi_proc->waiters);
+    }
+    if (mi_proc != NULL && mi_proc->listener != NULL) {
+        mi_listener_stats_t ls;
+        mi_listener_stats(mi_proc->listener, &ls);
+        __atomic_store_n(&mi_my_stats->push_reads, (apr_uint64_t)ls.reads, __ATOMIC_RELAXED);
+        __atomic_store_n(&mi_my_stats->push_doorbells, (apr_uint64_t)ls.doorbells, __ATOMIC_RELAXED);
+        __atomic_store_n(&mi_my_stats->push_listener_connects, (apr_uint64_t)ls.connects, __ATOMIC_RELAXED);
+        __atomic_store_n(&mi_my_stats->push_woken, (apr_uint64_t)ls.woken, __ATOMIC_RELAXED);
+        mi_my_stats->push_listener_connected = ls.connected;
+        mi_my_stats->push_listener_read_s = ls.last_read_s;
+    }
 }
 
 /* GET of the Prometheus text format */
@@ -131,7 +146,9 @@ static int metrics_handler(request_rec *r)
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
-    text = stats.slots != NULL ? mi_stats_prometheus(&stats, alive, r->pool) : "";
+    text = stats.slots != NULL
+           ? mi_stats_prometheus(&stats, alive, (apr_uint32_t)apr_time_sec(apr_time_now()), r->pool)
+           : "";
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     if (!r->header_only) {

@@ -130,7 +130,8 @@ COMMENT ON FUNCTION interactions.revoke_offer(interactions.interactions) IS
 -- withdraw expired offers and route them again, offer queued work to free agents that two
 -- racing transactions skipped, and expire silent push sessions.  Cheap when there is nothing
 -- to do: every step starts from a partial index.  Returns the number of changes made.
-CREATE OR REPLACE FUNCTION interactions.maintenance(p_batch integer DEFAULT 200)
+DROP FUNCTION IF EXISTS interactions.maintenance(integer);
+CREATE OR REPLACE FUNCTION interactions.maintenance(p_batch integer DEFAULT 200, p_tick_ms integer DEFAULT 500)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
     v      interactions.interactions;
@@ -176,10 +177,10 @@ BEGIN
         v_n := v_n + interactions.route_agent(a.cc_id, a.user_id, a.media);
     END LOOP;
     -- 3. push sessions whose clients stopped polling (when the push channel is installed)
-    IF to_regprocedure('interactions.push_sweep()') IS NOT NULL THEN
-        EXECUTE 'SELECT interactions.push_sweep()' INTO a;
+    IF to_regprocedure('interactions.push_sweep(integer)') IS NOT NULL THEN
+        EXECUTE 'SELECT interactions.push_sweep($1)' INTO a USING p_tick_ms;
     END IF;
     RETURN v_n;
 END $$;
-COMMENT ON FUNCTION interactions.maintenance(integer) IS
-  'Background work run by every httpd child each InteractionsMaintenanceInterval, one at a time (advisory lock): expires offers, routes skipped work, sweeps push sessions. Returns the number of interactions changed.';
+COMMENT ON FUNCTION interactions.maintenance(integer, integer) IS
+  'Background work run by every httpd child each InteractionsMaintenanceInterval (p_tick_ms), one at a time (advisory lock): expires offers, routes skipped work, sweeps push sessions. Returns the number of interactions changed.';

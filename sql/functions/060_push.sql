@@ -28,6 +28,26 @@ $$;
 COMMENT ON FUNCTION interactions.push_stream_head() IS
   'The stable cut of the history stream now (an xid8 as text): where a new reader starts. Rows of transactions below it can all be read; none can appear later.';
 
+-- When the last sweep ran (V004).
+CREATE OR REPLACE FUNCTION interactions.push_last_sweep() RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+    SELECT to_timestamp(pg_sequence_last_value('interactions.push_sweep_clock'::regclass) / 1000.0)
+$$;
+COMMENT ON FUNCTION interactions.push_last_sweep() IS
+  'When interactions.push_sweep() last ran (the sequence interactions.push_sweep_clock).';
+
+-- The time a session's expiry is compared with: now(), except when no sweep has run for
+-- more than two seconds (the database was unreachable and has just come back, or every
+-- httpd was down): then the time of the last sweep, so that a session alive then is still
+-- alive until the next sweep has moved expiries on by the gap (interactions.push_sweep()).
+CREATE OR REPLACE FUNCTION interactions.push_now() RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN l IS NOT NULL AND now() - l > interval '2 seconds' THEN l ELSE now() END
+      FROM (SELECT interactions.push_last_sweep() AS l) c
+$$;
+COMMENT ON FUNCTION interactions.push_now() IS
+  'The clock of push-session expiry: now(), or the last sweep''s time while sweeps have stopped (the database was unreachable): that silence does not end sessions.';
+
 CREATE OR REPLACE FUNCTION interactions.push_handshake(p_cc integer, p_login text, p_client text,
                                                        p_browser text, p_ack boolean,
                                                        p_max_interval_ms integer)
@@ -47,7 +67,7 @@ BEGIN
     DELETE FROM interactions.push_sessions d
      WHERE d.cc_id = p_cc
        AND d.client_id IN (SELECT x.client_id FROM interactions.push_sessions x
-                            WHERE x.cc_id = p_cc AND x.expires_at < now()
+                            WHERE x.cc_id = p_cc AND x.expires_at < interactions.push_now()
                             LIMIT 8 FOR UPDATE SKIP LOCKED);
     INSERT INTO interactions.push_sessions (cc_id, client_id, user_id, browser_id, ack,
                                             cursor_xid, cursor_seq, expires_at)
@@ -75,7 +95,7 @@ BEGIN
     UPDATE interactions.push_sessions s
        SET expires_at = greatest(s.expires_at, now() + p_max_interval_ms * interval '1 millisecond')
       FROM interactions.users u
-     WHERE s.cc_id = p_cc AND s.client_id = p_client AND s.expires_at > now()
+     WHERE s.cc_id = p_cc AND s.client_id = p_client AND s.expires_at > interactions.push_now()
        AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login
     RETURNING u.id, u.roles, s.channels, s.ack INTO v_user, v_roles, v_channels, v_ack;
     IF v_user IS NULL THEN
@@ -100,7 +120,7 @@ BEGIN
        SET channels = ARRAY(SELECT DISTINCT ch FROM unnest(s.channels || p_add) ch
                              WHERE ch <> ALL (p_remove) ORDER BY ch)
       FROM interactions.users u
-     WHERE s.cc_id = p_cc AND s.client_id = p_client AND s.expires_at > now()
+     WHERE s.cc_id = p_cc AND s.client_id = p_client AND s.expires_at > interactions.push_now()
        AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login
     RETURNING s.channels INTO v_channels;
     IF v_channels IS NULL THEN
@@ -175,7 +195,7 @@ BEGIN
       FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login;
     SELECT * INTO s FROM interactions.push_sessions ps
      WHERE ps.cc_id = p_cc AND ps.client_id = p_client AND ps.user_id = c.id
-       AND ps.expires_at > now()
+       AND ps.expires_at > interactions.push_now()
        FOR UPDATE;
     IF NOT FOUND THEN
         RETURN json_build_object('statusCode', 0, 'outcome', 'unknown');
@@ -338,14 +358,26 @@ END $$;
 COMMENT ON FUNCTION interactions.push_wakeups(xid8, bigint, integer) IS
   'The push listener''s read of the history stream after (p_xid, p_seq), below the stable cut, at most p_limit rows: {"xid","seq" (the new position),"more","unstable" (visible rows wait above the cut),"wake":[{"cc","all","logins":[..]}]}. Returns who to wake, never row data.';
 
-CREATE OR REPLACE FUNCTION interactions.push_sweep() RETURNS integer
+DROP FUNCTION IF EXISTS interactions.push_sweep();
+-- Every maintenance tick (p_tick_ms apart): removes the sessions whose clients stopped
+-- polling.  When the previous sweep is longer ago than four ticks (at least two seconds),
+-- nobody could sweep — the database was unreachable, and so could no client reach its
+-- session: every session alive at the previous sweep gets that gap added to its expiry.
+CREATE OR REPLACE FUNCTION interactions.push_sweep(p_tick_ms integer DEFAULT 500) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
-    v_n integer;
+    v_n    integer;
+    v_last timestamptz := interactions.push_last_sweep();
+    v_gap  interval := now() - v_last;
 BEGIN
+    IF v_gap > greatest(interval '2 seconds', 4 * p_tick_ms * interval '1 millisecond') THEN
+        UPDATE interactions.push_sessions SET expires_at = expires_at + v_gap
+         WHERE expires_at > v_last;
+    END IF;
+    PERFORM setval('interactions.push_sweep_clock', (extract(epoch FROM now()) * 1000)::bigint);
     DELETE FROM interactions.push_sessions WHERE expires_at < now();
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
 END $$;
-COMMENT ON FUNCTION interactions.push_sweep() IS
-  'Removes the push sessions of every contact center whose client stopped polling (expires_at passed); returns how many. Called by the maintenance tick; handshakes also remove a few.';
+COMMENT ON FUNCTION interactions.push_sweep(integer) IS
+  'Removes the push sessions of every contact center whose client stopped polling (expires_at passed); returns how many. Called by the maintenance tick (p_tick_ms apart); handshakes also remove a few. Time during which no sweep could run (the database was unreachable) is added to the sessions'' expiry first.';

@@ -73,6 +73,7 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_app;
 -- the definer functions' owner needs the tables it works on
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA interactions TO interactions_system;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA interactions TO interactions_system;
+GRANT UPDATE ON SEQUENCE interactions.push_sweep_clock TO interactions_system;   -- push_sweep()'s setval
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_system;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions_ext TO interactions_system;
 

@@ -2,7 +2,8 @@
 // the API did, across child processes.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, env, freshContactCenter, watchErrorLog } from '../lib/harness.mjs';
+import { api, env, freshContactCenter, watchErrorLog, eventually } from '../lib/harness.mjs';
+import { rawSession, rawConnect, rawDisconnect } from '../lib/push.mjs';
 
 watchErrorLog();
 const cc = 't16';
@@ -46,4 +47,19 @@ test('server-status has a mod_interactions section', async () => {
   assert.match(auto, /^InteractionsProcesses: [1-9]\d*$/m);
   const html = await (await fetch(`${env.base}/server-status`)).text();
   assert.match(html, /<h2>mod_interactions<\/h2>/);
+});
+
+test('push figures: held polls, the listeners connected and reading', async () => {
+  const s = await rawSession('agent2', { cc, port: env.port });
+  await rawConnect(s, { timeout: 0 });
+  const held = rawConnect(s);                          // held for the push timeout
+  const v = await eventually(async () => {
+    const m = (await metrics()).values;
+    return m.interactions_push_held_polls >= 1 ? m : null;
+  }, 5000, 100);
+  assert.equal(v.interactions_push_listeners_connected, v.interactions_processes);
+  assert.ok(v.interactions_push_listener_read_age_seconds <= 15, `read age ${v.interactions_push_listener_read_age_seconds}`);
+  assert.ok(v.interactions_push_listener_connections_total >= v.interactions_processes);
+  await rawDisconnect(s);                              // answers the held connect
+  await held;
 });

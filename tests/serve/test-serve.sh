@@ -42,6 +42,12 @@ start
 grep -q "PGPASSWORD=.* psql -h 127.0.0.1 -p $INTERACTIONS_PGPORT -U interactions_dba interactions" "$var/serve.out" \
     || { echo "no psql command for DBAs printed"; exit 1; }
 curl -sf -u agent1:password "$base/me" | grep -q '"userName":"agent1"'
+# the agent desktop: its URL is printed and httpd serves it
+desk="http://127.0.0.1:$INTERACTIONS_PORT/desktop/"
+grep -q "^desktop: $desk " "$var/serve.out" || { cat "$var/serve.out"; echo "no desktop URL printed"; exit 1; }
+curl -sf -o "$var/desktop.html" "$desk"   # to a file: grep -q quitting early would fail curl (pipefail)
+grep -q '<title>Agent desktop' "$var/desktop.html"
+curl -sf -o /dev/null "${desk}vendor/cometd/cometd.js"
 id=$(curl -sf -u feeder:password -H 'Content-Type: application/json' \
         -d '{"mediaType":"email","queueName":"support","subject":"persist me"}' "$base/interactions" \
      | sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p')

@@ -91,6 +91,37 @@ static void operation_cases(void)
     }
 }
 
+/* Found with the fuzz_request harness: "unknown operation '%.64s'" cut the name after 64
+ * bytes, in the middle of a character, and the error envelope was not valid UTF-8. */
+static void long_names_in_messages_are_cut_between_characters(void)
+{
+    mi_op_e o;
+    json_object *args;
+    mi_error_t err;
+    char name[200];
+    const char *body;
+
+    memset(name, 'a', 63);
+    strcpy(name + 63, "\xC3\xA9\xC3\xA9");   /* 63 + 2 characters, 67 bytes */
+    body = apr_psprintf(tp, "{\"operationName\":\"%s\"}", name);
+    CU_ASSERT_FALSE(op(body, &o, &args, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_TRUE(mi_utf8_valid(err.message, strlen(err.message)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "aaa\xC3\xA9...'"));
+    /* a channel operation name is refused for its length (64 characters) first */
+    CU_ASSERT_FALSE(mi_validate_channel(&args, "email", unit_json(body), &lim, tp, &err));
+    CU_ASSERT_TRUE(mi_utf8_valid(err.message, strlen(err.message)));
+    body = apr_psprintf(tp, "{\"operationName\":\"Accept\",\"%s\":1}", name);
+    CU_ASSERT_FALSE(op(body, &o, &args, &err));
+    CU_ASSERT_TRUE(mi_utf8_valid(err.message, strlen(err.message)));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "aaa\xC3\xA9...'"));
+    /* 64 characters are shown whole */
+    name[65] = '\0';
+    body = apr_psprintf(tp, "{\"operationName\":\"%s\"}", name);
+    CU_ASSERT_FALSE(op(body, &o, &args, &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "aaa\xC3\xA9'"));
+}
+
 static void transfer_target_comes_from_the_uri(void)
 {
     mi_op_e o;
@@ -150,6 +181,12 @@ static void user_data_limits(void)
                       &o, &args, &err));
     CU_ASSERT_FALSE(op("{\"operationName\":\"UpdateUserData\",\"userData\":{\"a\":\"0123456789"
                        "0123456789012345678901234567890123456789012345678901234567890123\"}}",
+                       &o, &args, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    /* numbers count as the database writes them: {"a":1e60} is 10 bytes here, 67 there */
+    CU_ASSERT_TRUE(op("{\"operationName\":\"UpdateUserData\",\"userData\":{\"a\":1e50}}",
+                      &o, &args, &err));
+    CU_ASSERT_FALSE(op("{\"operationName\":\"UpdateUserData\",\"userData\":{\"a\":1e60}}",
                        &o, &args, &err));
     CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
 }
@@ -301,6 +338,7 @@ void add_validate_suite(void)
     static CU_TestInfo tests[] = {
         UNIT_TEST(every_operation_name_round_trips),
         UNIT_TEST(operation_cases),
+        UNIT_TEST(long_names_in_messages_are_cut_between_characters),
         UNIT_TEST(transfer_target_comes_from_the_uri),
         UNIT_TEST(delete_by_user_data_lists_its_keys),
         UNIT_TEST(only_get_workbin_content_works_without_an_id),

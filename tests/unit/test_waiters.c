@@ -41,6 +41,31 @@ static void a_waiter_times_out_when_nothing_happens(void)
     CU_ASSERT_EQUAL(mi_waiters_count(reg), 0);
 }
 
+static void a_timed_out_waiter_can_wait_again_unless_cancelled(void)
+{
+    mi_waiters_t *reg = registry(10);
+    mi_waiter_t *w = reg_ok(reg, 1, "agent1", "c1");
+    mi_waiter_t *v;
+
+    CU_ASSERT_EQUAL(mi_waiter_wait(reg, w, PAST), MI_WAITER_TIMED_OUT);
+    CU_ASSERT_TRUE(mi_waiter_rearm(reg, w));
+    CU_ASSERT_EQUAL(mi_waiters_notify(reg, 1, (const char *[]){ "agent1" }, 1, 0), 1);
+    CU_ASSERT_EQUAL(mi_waiter_wait(reg, w, FAR), MI_WAITER_NOTIFIED);
+    /* a cancellation while it was timed out wins over re-arming */
+    CU_ASSERT_EQUAL(mi_waiter_wait(reg, w, PAST), MI_WAITER_TIMED_OUT);
+    CU_ASSERT_EQUAL(mi_waiters_cancel_client(reg, 1, "agent1", "c1", MI_WAITER_DISCONNECTED), 1);
+    CU_ASSERT_FALSE(mi_waiter_rearm(reg, w));
+    CU_ASSERT_EQUAL(mi_waiter_reason(reg, w), MI_WAITER_DISCONNECTED);
+    mi_waiter_unregister(reg, w);
+    /* and a shut-down registry re-arms nobody */
+    v = reg_ok(reg, 1, "agent2", "c2");
+    CU_ASSERT_EQUAL(mi_waiter_wait(reg, v, PAST), MI_WAITER_TIMED_OUT);
+    mi_waiters_shutdown(reg);
+    CU_ASSERT_FALSE(mi_waiter_rearm(reg, v));
+    CU_ASSERT_EQUAL(mi_waiter_reason(reg, v), MI_WAITER_STOPPING);
+    mi_waiter_unregister(reg, v);
+}
+
 static void a_notification_before_the_wait_is_not_lost(void)
 {
     mi_waiters_t *reg = registry(10);
@@ -246,6 +271,7 @@ void add_waiters_suite(void)
 {
     static CU_TestInfo tests[] = {
         UNIT_TEST(a_waiter_times_out_when_nothing_happens),
+        UNIT_TEST(a_timed_out_waiter_can_wait_again_unless_cancelled),
         UNIT_TEST(a_notification_before_the_wait_is_not_lost),
         UNIT_TEST(notifications_reach_only_the_named_users_of_that_contact_center),
         UNIT_TEST(contact_center_news_reaches_only_interested_waiters),

@@ -1,0 +1,380 @@
+/* fuzz_request.c — libFuzzer target for the REST request decoder of the pure core.
+ *
+ * The input is an HTTP-like request:
+ *
+ *     METHOD SP PATH[?QUERY] LF
+ *     BODY
+ *
+ * (no LF: no body; a CR before the LF is dropped).  PATH is relative to the location's base
+ * and already percent-decoded, as the handler gets it from httpd.  The target runs what
+ * mod_interactions_rest.c does with a request before it asks the database:
+ *
+ *   mi_route_match (or mi_route_match_any_base); the UTF-8 check of the path parameter; for collection GETs
+ *   mi_validate_list_query (mi_form_parse underneath); for GET/PUT of one interaction
+ *   mi_validate_id; for writes the body size limit, mi_json_parse with the depth limit and the
+ *   matching mi_validate_create / _operation / _update / _channel;
+ *
+ * and checks what must hold for every input, whatever the verdict:
+ *
+ *   - a refusal has a known statusCode and a message, and leaves no arguments behind;
+ *   - the error envelope the client gets is strict, valid JSON (mi_json_parse accepts it);
+ *   - accepted arguments serialize to strict JSON too, carry no NUL characters, respect the
+ *     string and user-data limits, and hold an id/token only when it is well-formed;
+ *   - nothing leaks (LeakSanitizer) and nothing reads out of bounds (ASan) or hits undefined
+ *     behaviour (UBSan).
+ *
+ * Every input is decoded twice: with the default limits and PATH below a known base, and
+ * with tight limits (so the limit paths are reached by small inputs) and PATH as a full path
+ * whose API base the handler must find (mi_route_match_any_base).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+
+#include "mi_json.h"
+#include "mi_limits.h"
+#include "mi_route.h"
+#include "mi_status.h"
+#include "mi_validate.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+static apr_pool_t *root;
+
+#define CHECK(cond)                                                                    \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            fprintf(stderr, "fuzz_request: invariant failed at %s:%d: %s\n", __FILE__, \
+                    __LINE__, #cond);                                                  \
+            abort();                                                                   \
+        }                                                                              \
+    } while (0)
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    apr_initialize();
+    atexit(apr_terminate);
+    apr_pool_create(&root, NULL);
+    return 0;
+}
+
+static int known_sc(int sc)
+{
+    switch (sc) {
+    case MI_SC_MISSING: case MI_SC_STATE: case MI_SC_FORBIDDEN: case MI_SC_INTERNAL:
+    case MI_SC_PERMISSION: case MI_SC_NOT_FOUND: case MI_SC_INVALID: case MI_SC_READ_ONLY:
+    case MI_SC_EXISTS: case MI_SC_UNAUTHENTICATED:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The body of every answer is JSON that a strict parser accepts. */
+static void check_strict_json(json_object *j, apr_pool_t *p)
+{
+    apr_size_t len;
+    const char *text = mi_json_dump_len(j, p, &len);
+    json_object *back = NULL;
+    mi_json_error_t jerr;
+
+    if (mi_json_parse(&back, text, len, 1000, p, &jerr) != APR_SUCCESS) {
+        fprintf(stderr, "fuzz_request: not strict JSON (%s at %lu): %s\n", jerr.reason,
+                (unsigned long)jerr.offset, text);
+        abort();
+    }
+    CHECK(json_object_equal(j, back));
+}
+
+static void check_refusal(int ok, json_object *args, const mi_error_t *err, apr_pool_t *p)
+{
+    CHECK(!ok);
+    CHECK(args == NULL);
+    CHECK(known_sc(err->sc));
+    CHECK(err->message != NULL && err->message[0] != '\0');
+    check_strict_json(mi_envelope_error(p, err), p);
+}
+
+static int has_nul(json_object *j)
+{
+    size_t i, n;
+
+    switch (json_object_get_type(j)) {
+    case json_type_string:
+        return mi_json_string_has_nul(j);
+    case json_type_array:
+        n = json_object_array_length(j);
+        for (i = 0; i < n; i++) {
+            if (has_nul(json_object_array_get_idx(j, i))) return 1;
+        }
+        return 0;
+    case json_type_object: {
+        json_object_object_foreach(j, k, v) {
+            (void)k;
+            if (has_nul(v)) return 1;
+        }
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+static apr_size_t chars_of(json_object *obj, const char *key)
+{
+    const char *s = mi_json_get_str(obj, key);
+
+    return s != NULL ? mi_utf8_chars(s, strlen(s)) : 0;
+}
+
+/* What every set of accepted arguments must look like on its way to SQL. */
+static void check_args(json_object *args, const mi_limits_t *lim, apr_pool_t *p)
+{
+    json_object *ud;
+    size_t i, n;
+
+    CHECK(args != NULL && json_object_is_type(args, json_type_object));
+    CHECK(!has_nul(args));
+    check_strict_json(args, p);
+    CHECK(chars_of(args, "subject") <= lim->max_string);
+    CHECK(chars_of(args, "from") <= lim->max_string);
+    CHECK(chars_of(args, "queueName") <= MI_MAX_NAME_CHARS);
+    CHECK(chars_of(args, "workbin") <= MI_MAX_NAME_CHARS);
+    CHECK(chars_of(args, "user") <= MI_MAX_NAME_CHARS);
+    CHECK(chars_of(args, "externalId") <= MI_MAX_NAME_CHARS);
+    if (mi_json_get(args, "mediaType") != NULL) {
+        CHECK(mi_validate_token(mi_json_get_str(args, "mediaType")));
+    }
+    if (mi_json_get(args, "media") != NULL) {
+        CHECK(mi_validate_token(mi_json_get_str(args, "media")));
+    }
+    if ((ud = mi_json_get(args, "userData")) != NULL) {
+        apr_size_t size;
+        CHECK(json_object_is_type(ud, json_type_object));
+        mi_json_dump_len(ud, p, &size);
+        CHECK(size + mi_json_number_growth(ud) <= lim->max_user_data);
+        json_object_object_foreach(ud, k, v) {
+            apr_size_t kc = mi_utf8_chars(k, strlen(k));
+            (void)v;
+            CHECK(kc >= 1 && kc <= MI_MAX_KEY_CHARS);
+        }
+    }
+    for (i = 0; i < 2; i++) {
+        json_object *list = mi_json_get(args, i == 0 ? "to" : "cc");
+        if (list == NULL) continue;
+        CHECK(json_object_is_type(list, json_type_array));
+        n = json_object_array_length(list);
+        CHECK(n <= MI_MAX_ADDRESSES);
+        while (n-- > 0) {
+            json_object *e = json_object_array_get_idx(list, n);
+            CHECK(json_object_is_type(e, json_type_string));
+            CHECK(json_object_get_string_len(e) > 0);
+        }
+    }
+}
+
+/* A write: 413 beyond the size limit, 400 for malformed JSON, else the parsed body. */
+static int read_json(const char *body, apr_size_t len, const mi_limits_t *lim,
+                     json_object **pbody, apr_pool_t *p, mi_error_t *err)
+{
+    mi_json_error_t jerr;
+
+    if (len > lim->max_body) {
+        mi_error_set(err, MI_SC_INVALID, 413, "the request body is too large");
+        return 0;
+    }
+    if (mi_json_parse(pbody, body, len, lim->max_depth, p, &jerr) != APR_SUCCESS) {
+        CHECK(*pbody == NULL);
+        CHECK(jerr.reason != NULL);
+        CHECK(jerr.offset <= len);
+        CHECK(jerr.line >= 1 && jerr.column >= 1);
+        mi_error_set(err, MI_SC_INVALID, 400,
+                     apr_psprintf(p, "malformed JSON at line %d, column %d (byte %"
+                                  APR_SIZE_T_FMT "): %s", jerr.line, jerr.column, jerr.offset,
+                                  jerr.reason));
+        return 0;
+    }
+    CHECK(*pbody != NULL);
+    CHECK(mi_utf8_valid(body, len));
+    return 1;
+}
+
+/* The handler's path_id(): the interaction id of the path joins the arguments; anything
+ * that is not an id is answered like an unknown id, without a database round trip. */
+static int path_id(json_object **pargs, const char *param, mi_error_t *err)
+{
+    if (!mi_validate_id(param)) {
+        mi_error_set(err, MI_SC_NOT_FOUND, 0, "no such interaction");
+        *pargs = NULL;   /* the handler drops them (they belong to the request pool) */
+        return 0;
+    }
+    CHECK(strlen(param) == 36);
+    json_object_object_add(*pargs, "id", json_object_new_string(param));
+    return 1;
+}
+
+/* The handler routes a path below a known base (the <Location> that holds our directives)
+ * with mi_route_match, and a full path whose base it must find (contact center set on the
+ * <VirtualHost>) with mi_route_match_any_base. */
+static int match(mi_route_t *out, const char *method, const char *path, int any_base,
+                 apr_pool_t *p)
+{
+    const char *base = NULL;
+    mi_route_t again;
+    apr_size_t n;
+
+    if (!any_base) {
+        return mi_route_match(out, method, path, p);
+    }
+    if (!mi_route_match_any_base(out, &base, method, path, p)) {
+        return 0;
+    }
+    /* the base is a prefix of the path, ending where a resource path starts */
+    CHECK(base != NULL);
+    n = strlen(base);
+    CHECK(strncmp(path, base, n) == 0);
+    CHECK(path[n] == '/' || path[n] == '\0');
+    CHECK(mi_route_match(&again, method, path + n, p));
+    CHECK(again.route == out->route && again.method_ok == out->method_ok);
+    CHECK((again.param == NULL) == (out->param == NULL));
+    CHECK(again.param == NULL || strcmp(again.param, out->param) == 0);
+    return 1;
+}
+
+static void decode(const char *method, const char *path, const char *query, const char *body,
+                   apr_size_t blen, const mi_limits_t *lim, int any_base, apr_pool_t *p)
+{
+    mi_route_t route;
+    mi_error_t err = { 0, 0, NULL };
+    json_object *json = NULL, *args = NULL;
+    mi_op_e op = MI_OP_NONE;
+    int ok;
+
+    if (!match(&route, method, path, any_base, p)) {
+        return;   /* 404 */
+    }
+    CHECK(route.route != MI_R_NONE);
+    CHECK(route.allow != NULL);
+    if (route.param != NULL) {
+        CHECK(route.param[0] != '\0' && strchr(route.param, '/') == NULL);
+    }
+    if (!route.method_ok) {
+        return;   /* 405 with Allow */
+    }
+    if (route.param != NULL && !mi_utf8_valid(route.param, strlen(route.param))) {
+        return;   /* 404 */
+    }
+    switch (route.route) {
+    case MI_R_INTERACTIONS:
+    case MI_R_MY_INTERACTIONS:
+        if (route.method == MI_M_GET) {                      /* handle_list */
+            ok = mi_validate_list_query(&args, query, lim, p, &err);
+            if (ok) {
+                long long limit = mi_json_get_int(args, "limit", -1);
+                check_args(args, lim, p);
+                CHECK(limit >= 1 && limit <= lim->max_page);
+                CHECK(mi_json_get_int(args, "offset", -1) >= 0);
+            }
+            else {
+                check_refusal(ok, args, &err, p);
+            }
+            return;
+        }
+        ok = read_json(body, blen, lim, &json, p, &err);
+        if (ok && route.route == MI_R_INTERACTIONS) {       /* handle_create */
+            ok = mi_validate_create(&args, json, lim, p, &err);
+        }
+        else if (ok) {                                      /* handle_operation(q, 0) */
+            ok = mi_validate_operation(&op, &args, json, 0, lim, p, &err);
+            CHECK(!ok || op == MI_OP_GET_WORKBIN_CONTENT);
+        }
+        break;
+    case MI_R_INTERACTION:
+        if (route.method == MI_M_GET) {                      /* handle_get: path_id */
+            if (mi_validate_id(route.param)) {
+                CHECK(strlen(route.param) == 36);
+            }
+            return;
+        }
+        ok = read_json(body, blen, lim, &json, p, &err)      /* handle_update */
+             && mi_validate_update(&args, json, lim, p, &err)
+             && path_id(&args, route.param, &err);
+        break;
+    case MI_R_MY_INTERACTION:                                /* handle_operation(q, 1) */
+        ok = read_json(body, blen, lim, &json, p, &err)
+             && mi_validate_operation(&op, &args, json, 1, lim, p, &err)
+             && path_id(&args, route.param, &err);
+        if (ok) {
+            CHECK(op > MI_OP_NONE && op < MI_OP__COUNT);
+            CHECK(strcmp(mi_json_get_str(args, "operationName"), mi_op_name(op)) == 0);
+        }
+        break;
+    case MI_R_ME_CHANNEL:                                    /* handle_channel */
+        ok = read_json(body, blen, lim, &json, p, &err)
+             && mi_validate_channel(&args, route.param, json, lim, p, &err);
+        break;
+    default:
+        /* GET /me, /me/workbins, /me/workbins/{name} (a length check of the name) and the
+         * push channel go to the store (or the Bayeux decoder) without a body to validate
+         * here. */
+        return;
+    }
+    if (ok) {
+        check_args(args, lim, p);
+    }
+    else {
+        check_refusal(ok, args, &err, p);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const mi_limits_t defaults = {
+        MI_DEFAULT_MAX_BODY, MI_DEFAULT_MAX_DEPTH, MI_DEFAULT_MAX_STRING,
+        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE
+    };
+    static const mi_limits_t tight = { 256, 4, 20, 64, 50, 10 };
+    const char *in = (const char *)data, *nl, *sp, *qm;
+    apr_size_t llen, blen;
+    char *method, *path, *query = NULL, *body;
+    apr_pool_t *p;
+
+    nl = memchr(in, '\n', size);
+    llen = nl != NULL ? (apr_size_t)(nl - in) : size;
+    /* httpd never hands a module a request line with NUL bytes */
+    if (memchr(in, '\0', llen) != NULL) {
+        return -1;
+    }
+    if (llen > 0 && in[llen - 1] == '\r') {
+        llen--;
+    }
+    sp = memchr(in, ' ', llen);
+    if (sp == NULL) {
+        return -1;
+    }
+    apr_pool_create(&p, root);
+    method = apr_pstrmemdup(p, in, (apr_size_t)(sp - in));
+    path = apr_pstrmemdup(p, sp + 1, llen - (apr_size_t)(sp + 1 - in));
+    if ((qm = strchr(path, '?')) != NULL) {
+        query = (char *)qm + 1;
+        path[qm - path] = '\0';
+    }
+    /* the handler reads the body into a NUL-terminated pool buffer */
+    blen = nl != NULL ? size - (apr_size_t)(nl + 1 - in) : 0;
+    body = apr_pstrmemdup(p, nl != NULL ? nl + 1 : "", blen);
+
+    decode(method, path, query, body, blen, &defaults, 0, p);
+    if (path[0] == '/') {   /* httpd's r->uri, a full path, starts with '/' */
+        decode(method, path, query, body, blen, &tight, 1, p);
+    }
+    apr_pool_destroy(p);
+    return 0;
+}
