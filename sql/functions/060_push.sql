@@ -229,10 +229,12 @@ BEGIN
          ORDER BY h.xid, h.seq
          LIMIT greatest(p_limit, 1))
     SELECT count(*)::integer,
-           coalesce(json_agg(json_build_object('notification', ev.notification,
+           -- an event the session gets only through /v2/interactions goes without its
+           -- snapshot: the module renders those once per process (push_snapshots)
+           coalesce(json_agg(json_build_object('seq', ev.seq, 'notification', ev.notification,
                                                'referenceId', ev.reference_id,
-                                               'snapshot', ev.snapshot, 'me', ev.me,
-                                               'revoked', ev.revoked, 'all', ev.all_)
+                                               'snapshot', CASE WHEN ev.me THEN ev.snapshot END,
+                                               'me', ev.me, 'revoked', ev.revoked, 'all', ev.all_)
                              ORDER BY ev.xid, ev.seq), '[]'::json),
            (array_agg(ev.xid ORDER BY ev.xid DESC, ev.seq DESC))[1],
            (array_agg(ev.seq ORDER BY ev.xid DESC, ev.seq DESC))[1]
@@ -301,7 +303,32 @@ BEGIN
                              'batch', v_batch, 'events', v_events);
 END $$;
 COMMENT ON FUNCTION interactions.push_connect(integer, text, text, boolean, bigint, bigint, integer, integer, integer, integer) IS
-  'Bayeux /meta/connect (and each re-check of a held one): validates session p_client of user p_login, applies the ack extension, and returns the events after the session''s cursor that are stable and meant for it (/v2/me/interactions: rows whose audience or revoked names the user; /v2/interactions: every StatusChange/PropertiesUpdated row), or marks the connect as held when there are none ("batch": the ack extension''s batch number, null without it). See the comment in sql/functions/060_push.sql.';
+  'Bayeux /meta/connect (and each re-check of a held one): validates session p_client of user p_login, applies the ack extension, and returns the events after the session''s cursor that are stable and meant for it (/v2/me/interactions: rows whose audience or revoked names the user; /v2/interactions: every StatusChange/PropertiesUpdated row, without the snapshot unless the user is also named: see push_snapshots), or marks the connect as held when there are none ("batch": the ack extension''s batch number, null without it). See the comment in sql/functions/060_push.sql.';
+
+-- The snapshots of the rows push_connect sent without them (events a session gets only
+-- through /v2/interactions), for a user who may follow /v2/interactions.
+CREATE OR REPLACE FUNCTION interactions.push_snapshots(p_cc integer, p_login text, p_seqs bigint[])
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_events json;
+BEGIN
+    PERFORM set_config('interactions.cc', p_cc::text, true);
+    IF NOT EXISTS (SELECT 1 FROM interactions.users u
+                    WHERE u.cc_id = p_cc AND u.login = p_login
+                      AND u.roles && ARRAY['supervisor', 'admin']) THEN
+        -- no longer a supervisor (a subscription outlives a change of roles): nothing to see
+        RETURN json_build_object('statusCode', 0, 'events', '[]'::json);
+    END IF;
+    SELECT coalesce(json_agg(json_build_object('seq', h.seq, 'snapshot', h.snapshot) ORDER BY h.seq),
+                    '[]'::json)
+      INTO v_events
+      FROM interactions.history h
+     WHERE h.cc_id = p_cc AND h.seq = ANY (p_seqs)
+       AND h.notification IN ('StatusChange', 'PropertiesUpdated');
+    RETURN json_build_object('statusCode', 0, 'events', v_events);
+END $$;
+COMMENT ON FUNCTION interactions.push_snapshots(integer, text, bigint[]) IS
+  'The snapshots of history rows p_seqs of contact center p_cc that a /v2/interactions subscriber sees ({"statusCode":0,"events":[{"seq","snapshot"}]}), for p_login if a supervisor or admin (else no events). push_connect sends such events without their snapshot; the module fetches each once per process.';
 
 -- The listener's read: which users of which contact centers have news.  Crosses contact
 -- centers, so SECURITY DEFINER; it returns logins and contact center ids, never row data.
