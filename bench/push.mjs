@@ -40,6 +40,7 @@ const quick = env.MI_BENCH_QUICK === '1';
 const stages = new Set((env.MI_BENCH_PUSH_STAGES || 'cost,latency,scale').split(','));
 const rate = Number(env.MI_BENCH_PUSH_RATE || 200);
 const warm = quick ? 3 : 5;   // seconds of unmeasured load before each latency run
+const costPerProcess = Number(env.MI_BENCH_COST_PER_PROCESS || 25);   // CometD sessions per Node process
 const heldMax = Number(env.MI_BENCH_HELD_MAX || (quick ? 2000 : 10000));
 // for experiments: which session counts and servers section 4 measures
 const latSizes = (env.MI_BENCH_LAT_SIZES || '100,1000').split(',').map(Number);
@@ -290,7 +291,7 @@ async function cost() {
 
     log(`cost: ${nSessions} CometD sessions on /v2/interactions (round ${round + 1}/${rounds})`);
     const sessions = Array.from({ length: nSessions }, (_, i) => ({ user: `sup${(i % 10) + 1}`, channel: '/v2/interactions' }));
-    const g = await clients(env.MI_BENCH_COST_CLIENT || 'cometd', url, sessions, nSessions);
+    const g = await clients(env.MI_BENCH_COST_CLIENT || 'cometd', url, sessions, costPerProcess);
     if (g.failed) throw new Error(`cost: ${g.failed} sessions failed: ${g.lastError}`);
     await sleep(1000);
     await g.reset();
