@@ -136,7 +136,7 @@ async function rawSession(i, url, user, channel, onReady) {
       counters.lastError = String(e.message || e);
       // a session not yet ready gets a few more tries (a loaded server may let a fresh
       // session expire before its subscribe arrives)
-      if (onReady && ++attempts >= 5) { const f = onReady; onReady = null; f(false); }
+      if (onReady && ++attempts >= 20) { const f = onReady; onReady = null; f(false); }
       await sleep(500);
     }
   }

@@ -444,6 +444,16 @@ async function scale(conf) {
 
 // ------------------------------------------------------------------ main
 
+// A failure says what the server logged (scripts/bench removes its directory afterwards).
+process.on('uncaughtException', (e) => {
+  console.error(e);
+  try {
+    const lines = fs.readFileSync(`${v}/httpd/logs/error.log`, 'utf8').split('\n').filter((l) => / MI\d{5}/.test(l));
+    if (lines.length) console.error(`httpd error log (${lines.length} module lines, the last 10):\n${lines.slice(-10).join('\n')}`);
+  } catch { /* no log */ }
+  process.exit(1);
+});
+
 const out = { name: 'push', headline: {}, markdown: '' };
 const res = {};
 const agents = 1000;

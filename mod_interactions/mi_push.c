@@ -236,11 +236,9 @@ static apr_status_t deliver(ctx_t *x, const mi_push_delivery_t *d)
     if (nmissing > 0) {
         json_object *rows = NULL;
         apr_hash_t *by_seq = apr_hash_make(x->req->pool);
-        apr_status_t rv = x->push->backend.snapshots != NULL
-                          ? x->push->backend.snapshots(x->push->backend.baton, x->req->cc,
-                                                       x->req->login, missing, nmissing,
-                                                       x->req->pool, &rows)
-                          : APR_ENOTIMPL;
+        apr_status_t rv = x->push->backend.snapshots(x->push->backend.baton, x->req->cc,
+                                                     x->req->login, missing, nmissing,
+                                                     x->req->pool, &rows);
         size_t k, nrows;
 
         if (rv != APR_SUCCESS) {
@@ -267,7 +265,7 @@ static apr_status_t deliver(ctx_t *x, const mi_push_delivery_t *d)
             }
             seq = mi_json_get_int(e, "seq", -1);
             row = apr_hash_get(by_seq, &seq, sizeof(seq));
-            if (row == NULL) {
+            if (row == NULL || !json_object_is_type(mi_json_get(row, "snapshot"), json_type_object)) {
                 continue;      /* a row the subscriber may not see: nothing to send */
             }
             /* the connect's event carries notification and referenceId, the row the rest */
