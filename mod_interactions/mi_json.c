@@ -558,6 +558,32 @@ int mi_json_string_has_nul(json_object *str)
     return s != NULL && memchr(s, '\0', (size_t)len) != NULL;
 }
 
+int mi_json_has_nul(json_object *j)
+{
+    size_t i, n;
+
+    switch (json_object_get_type(j)) {
+    case json_type_string:
+        return mi_json_string_has_nul(j);
+    case json_type_array:
+        n = json_object_array_length(j);
+        for (i = 0; i < n; i++) {
+            if (mi_json_has_nul(json_object_array_get_idx(j, i))) return 1;
+        }
+        return 0;
+    case json_type_object: {
+        /* keys cannot hold one: mi_json_parse refuses such documents */
+        json_object_object_foreach(j, k, v) {
+            (void)k;
+            if (mi_json_has_nul(v)) return 1;
+        }
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
 apr_size_t mi_json_longest_string(json_object *j)
 {
     apr_size_t longest = 0, l;

@@ -60,6 +60,9 @@ int mi_json_string_has_nul(json_object *str);
  *  jsonb writes them back (1.5e300 is 5 bytes in a request, 301 in the database). */
 apr_size_t mi_json_number_growth(json_object *j);
 
+/** Does any string value anywhere in @j contain a NUL byte? */
+int mi_json_has_nul(json_object *j);
+
 /** Number of bytes of the longest string (key or value) anywhere in @j. */
 apr_size_t mi_json_longest_string(json_object *j);
 

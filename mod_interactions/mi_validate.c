@@ -244,31 +244,6 @@ static int take_addresses(json_object *args, json_object *body, const char *key,
     return 1;
 }
 
-static int has_nul_anywhere(json_object *j)
-{
-    size_t i, n;
-
-    switch (json_object_get_type(j)) {
-    case json_type_string:
-        return mi_json_string_has_nul(j);
-    case json_type_array:
-        n = json_object_array_length(j);
-        for (i = 0; i < n; i++) {
-            if (has_nul_anywhere(json_object_array_get_idx(j, i))) return 1;
-        }
-        return 0;
-    case json_type_object: {
-        json_object_object_foreach(j, k, v) {
-            (void)k;
-            if (has_nul_anywhere(v)) return 1;
-        }
-        return 0;
-    }
-    default:
-        return 0;
-    }
-}
-
 /* User data: an object whose keys have 1..255 characters, whose serialized size fits the
  * limit, and which carries no NUL characters (PostgreSQL text and jsonb cannot). */
 static int check_user_data(json_object *ud, const char *what, int allow_empty,
@@ -292,7 +267,7 @@ static int check_user_data(json_object *ud, const char *what, int allow_empty,
             }
         }
     }
-    if (has_nul_anywhere(ud)) {
+    if (mi_json_has_nul(ud)) {
         return fail(err, MI_SC_INVALID, p, "'%s' must not contain NUL characters", what);
     }
     /* counted as the database will hold it: jsonb writes 1e300 out in full */

@@ -12,6 +12,7 @@
 
 #include "mi_json.h"
 #include "mi_render.h"
+#include "mi_request.h"
 #include "mi_route.h"
 #include "mi_validate.h"
 #include "mod_interactions_config.h"
@@ -141,7 +142,6 @@ static int read_json(request_rec *r, const mi_limits_t *lim, json_object **pbody
 {
     char *buf;
     apr_size_t len;
-    mi_json_error_t jerr;
 
     *pbody = NULL;
     if (!is_json_type(apr_table_get(r->headers_in, "Content-Type"))) {
@@ -149,17 +149,8 @@ static int read_json(request_rec *r, const mi_limits_t *lim, json_object **pbody
                      "the request body must be application/json");
         return 0;
     }
-    if (!read_body(r, lim->max_body, &buf, &len, err)) {
-        return 0;
-    }
-    if (mi_json_parse(pbody, buf, len, lim->max_depth, r->pool, &jerr) != APR_SUCCESS) {
-        mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST,
-                     apr_psprintf(r->pool, "malformed JSON at line %d, column %d (byte %"
-                                  APR_SIZE_T_FMT "): %s", jerr.line, jerr.column, jerr.offset,
-                                  jerr.reason));
-        return 0;
-    }
-    return 1;
+    return read_body(r, lim->max_body, &buf, &len, err)
+           && mi_request_parse_body(pbody, buf, len, lim, r->pool, err);
 }
 
 /* ------------------------------------------------------------------ results */
@@ -245,162 +236,23 @@ static int call(mi_req_t *q, const char *op, json_object *args, int uris_only)
     return mi_send_json(r, HTTP_OK, render_result(res, q->base, uris_only, r->pool));
 }
 
-static int handle_list(mi_req_t *q, const char *op)
-{
-    json_object *args;
-    mi_error_t err;
-
-    if (!mi_validate_list_query(&args, q->r->args, &q->lim, q->r->pool, &err)) {
-        return mi_send_error(q->r, &err);
-    }
-    return call(q, op, args, mi_json_get(args, "fields") == NULL);
-}
-
-static int handle_create(mi_req_t *q)
-{
-    json_object *body, *args;
-    mi_error_t err;
-
-    if (!read_json(q->r, &q->lim, &body, &err)
-        || !mi_validate_create(&args, body, &q->lim, q->r->pool, &err)) {
-        return mi_send_error(q->r, &err);
-    }
-    json_object_object_add(args, "base", json_object_new_string(q->base));
-    return call(q, "create", args, 0);
-}
-
-static int path_id(mi_req_t *q, json_object *args, mi_error_t *err);
-
-static int handle_get(mi_req_t *q)
-{
-    json_object *args = mi_json_bind(q->r->pool, json_object_new_object());
-    mi_error_t err;
-
-    if (!path_id(q, args, &err)) {
-        return mi_send_error(q->r, &err);
-    }
-    return call(q, "get", args, 0);
-}
-
-/* The interaction id of the path: anything that is not an id names nothing, which is
- * answered like an unknown id without a database round trip. */
-static int path_id(mi_req_t *q, json_object *args, mi_error_t *err)
-{
-    if (!mi_validate_id(q->route.param)) {
-        mi_error_set(err, MI_SC_NOT_FOUND, 0, "no such interaction");
-        return 0;
-    }
-    json_object_object_add(args, "id", json_object_new_string(q->route.param));
-    return 1;
-}
-
-/* The user-data limit travels with the arguments: the store checks the merged result. */
-static void add_limits(mi_req_t *q, json_object *args)
-{
-    json_object_object_add(args, "_maxUserData", json_object_new_int64((int64_t)q->lim.max_user_data));
-}
-
-static int handle_operation(mi_req_t *q, int has_id)
-{
-    json_object *body, *args;
-    mi_error_t err;
-    mi_op_e op;
-
-    if (!read_json(q->r, &q->lim, &body, &err)
-        || !mi_validate_operation(&op, &args, body, has_id, &q->lim, q->r->pool, &err)
-        || (has_id && !path_id(q, args, &err))) {
-        return mi_send_error(q->r, &err);
-    }
-    apr_table_setn(q->r->notes, MI_NOTE_OP, mi_op_name(op));
-    add_limits(q, args);
-    return call(q, "operation", args, 0);
-}
-
-static int handle_update(mi_req_t *q)
-{
-    json_object *body, *args;
-    mi_error_t err;
-
-    if (!read_json(q->r, &q->lim, &body, &err)
-        || !mi_validate_update(&args, body, &q->lim, q->r->pool, &err)
-        || !path_id(q, args, &err)) {
-        return mi_send_error(q->r, &err);
-    }
-    add_limits(q, args);
-    return call(q, "update", args, 0);
-}
-
-static int handle_channel(mi_req_t *q)
-{
-    json_object *body, *args;
-    mi_error_t err;
-
-    if (!read_json(q->r, &q->lim, &body, &err)
-        || !mi_validate_channel(&args, q->route.param, body, &q->lim, q->r->pool, &err)) {
-        return mi_send_error(q->r, &err);
-    }
-    return call(q, "channel", args, 0);
-}
-
-static int handle_workbin(mi_req_t *q)
-{
-    json_object *args = mi_json_bind(q->r->pool, json_object_new_object());
-    mi_error_t err;
-
-    if (mi_utf8_chars(q->route.param, strlen(q->route.param)) > MI_MAX_NAME_CHARS) {
-        return mi_send_error(q->r, mi_error_set(&err, MI_SC_NOT_FOUND, 0, "no such workbin"));
-    }
-    json_object_object_add(args, "name", json_object_new_string(q->route.param));
-    return call(q, "workbin", args, 0);
-}
-
-/* The name the statistics count a request under. */
-static const char *op_name(const mi_req_t *q)
-{
-    int get = q->route.method == MI_M_GET;
-
-    switch (q->route.route) {
-    case MI_R_ME:              return "me";
-    case MI_R_ME_CHANNEL:      return "channel";
-    case MI_R_INTERACTIONS:    return get ? "list" : "create";
-    case MI_R_INTERACTION:     return get ? "get" : "update";
-    case MI_R_MY_INTERACTIONS: return get ? "my_list" : "GetWorkbinContent";
-    case MI_R_MY_WORKBINS:     return "workbins";
-    case MI_R_MY_WORKBIN:      return "workbin";
-    case MI_R_NOTIFICATIONS:   return "notifications";
-    default:                   return "other";
-    }
-}
-
+/* Read what the route needs, let the core decode it, and make the store call. */
 static int dispatch(mi_req_t *q)
 {
-    int get = q->route.method == MI_M_GET;
+    json_object *body = NULL;
+    mi_decoded_t d;
+    mi_error_t err;
 
-    apr_table_setn(q->r->notes, MI_NOTE_OP, op_name(q));
-    switch (q->route.route) {
-    case MI_R_ME:
-        return call(q, "me", NULL, 0);
-    case MI_R_ME_CHANNEL:
-        return handle_channel(q);
-    case MI_R_INTERACTIONS:
-        return get ? handle_list(q, "list") : handle_create(q);
-    case MI_R_INTERACTION:
-        return get ? handle_get(q) : handle_update(q);
-    case MI_R_MY_INTERACTIONS:
-        return get ? handle_list(q, "my_list") : handle_operation(q, 0);
-    case MI_R_MY_INTERACTION:
-        return handle_operation(q, 1);
-    case MI_R_MY_WORKBINS:
-        return call(q, "workbins", NULL, 0);
-    case MI_R_MY_WORKBIN:
-        return handle_workbin(q);
-    case MI_R_NOTIFICATIONS:
+    apr_table_setn(q->r->notes, MI_NOTE_OP, mi_request_stat_name(&q->route));
+    if (q->route.route == MI_R_NOTIFICATIONS) {
         return mi_push_handler(q->r, q->cc, q->base, q->dc, &q->lim);
-    default: {
-        mi_error_t err;
-        return mi_send_error(q->r, mi_error_set(&err, MI_SC_NOT_FOUND, 0, "no such resource"));
     }
+    if ((mi_request_wants_body(&q->route) && !read_json(q->r, &q->lim, &body, &err))
+        || !mi_request_decode(&d, &q->route, q->r->args, body, &q->lim, q->r->pool, &err)) {
+        return mi_send_error(q->r, &err);
     }
+    apr_table_setn(q->r->notes, MI_NOTE_OP, d.stat_op);
+    return call(q, d.store_op, d.args, d.uris_only);
 }
 
 int mi_rest_handler(request_rec *r)

@@ -7,12 +7,13 @@
  *
  * (no LF: no body; a CR before the LF is dropped).  PATH is relative to the location's base
  * and already percent-decoded, as the handler gets it from httpd.  The target runs what
- * mod_interactions_rest.c does with a request before it asks the database:
+ * mod_interactions_rest.c does with a request before it asks the database — the same core
+ * functions, not a copy:
  *
- *   mi_route_match (or mi_route_match_any_base); the UTF-8 check of the path parameter; for collection GETs
- *   mi_validate_list_query (mi_form_parse underneath); for GET/PUT of one interaction
- *   mi_validate_id; for writes the body size limit, mi_json_parse with the depth limit and the
- *   matching mi_validate_create / _operation / _update / _channel;
+ *   mi_route_match (or mi_route_match_any_base); the UTF-8 check of the path parameter;
+ *   for writes mi_request_parse_body (size and depth limits, strict JSON); then
+ *   mi_request_decode (mi_validate_list_query / _create / _operation / _update / _channel,
+ *   path ids, workbin names);
  *
  * and checks what must hold for every input, whatever the verdict:
  *
@@ -38,6 +39,7 @@
 
 #include "mi_json.h"
 #include "mi_limits.h"
+#include "mi_request.h"
 #include "mi_route.h"
 #include "mi_status.h"
 #include "mi_validate.h"
@@ -103,31 +105,6 @@ static void check_refusal(int ok, json_object *args, const mi_error_t *err, apr_
     check_strict_json(mi_envelope_error(p, err), p);
 }
 
-static int has_nul(json_object *j)
-{
-    size_t i, n;
-
-    switch (json_object_get_type(j)) {
-    case json_type_string:
-        return mi_json_string_has_nul(j);
-    case json_type_array:
-        n = json_object_array_length(j);
-        for (i = 0; i < n; i++) {
-            if (has_nul(json_object_array_get_idx(j, i))) return 1;
-        }
-        return 0;
-    case json_type_object: {
-        json_object_object_foreach(j, k, v) {
-            (void)k;
-            if (has_nul(v)) return 1;
-        }
-        return 0;
-    }
-    default:
-        return 0;
-    }
-}
-
 static apr_size_t chars_of(json_object *obj, const char *key)
 {
     const char *s = mi_json_get_str(obj, key);
@@ -142,7 +119,7 @@ static void check_args(json_object *args, const mi_limits_t *lim, apr_pool_t *p)
     size_t i, n;
 
     CHECK(args != NULL && json_object_is_type(args, json_type_object));
-    CHECK(!has_nul(args));
+    CHECK(!mi_json_has_nul(args));
     check_strict_json(args, p);
     CHECK(chars_of(args, "subject") <= lim->max_string);
     CHECK(chars_of(args, "from") <= lim->max_string);
@@ -181,46 +158,6 @@ static void check_args(json_object *args, const mi_limits_t *lim, apr_pool_t *p)
     }
 }
 
-/* A write: 413 beyond the size limit, 400 for malformed JSON, else the parsed body. */
-static int read_json(const char *body, apr_size_t len, const mi_limits_t *lim,
-                     json_object **pbody, apr_pool_t *p, mi_error_t *err)
-{
-    mi_json_error_t jerr;
-
-    if (len > lim->max_body) {
-        mi_error_set(err, MI_SC_INVALID, 413, "the request body is too large");
-        return 0;
-    }
-    if (mi_json_parse(pbody, body, len, lim->max_depth, p, &jerr) != APR_SUCCESS) {
-        CHECK(*pbody == NULL);
-        CHECK(jerr.reason != NULL);
-        CHECK(jerr.offset <= len);
-        CHECK(jerr.line >= 1 && jerr.column >= 1);
-        mi_error_set(err, MI_SC_INVALID, 400,
-                     apr_psprintf(p, "malformed JSON at line %d, column %d (byte %"
-                                  APR_SIZE_T_FMT "): %s", jerr.line, jerr.column, jerr.offset,
-                                  jerr.reason));
-        return 0;
-    }
-    CHECK(*pbody != NULL);
-    CHECK(mi_utf8_valid(body, len));
-    return 1;
-}
-
-/* The handler's path_id(): the interaction id of the path joins the arguments; anything
- * that is not an id is answered like an unknown id, without a database round trip. */
-static int path_id(json_object **pargs, const char *param, mi_error_t *err)
-{
-    if (!mi_validate_id(param)) {
-        mi_error_set(err, MI_SC_NOT_FOUND, 0, "no such interaction");
-        *pargs = NULL;   /* the handler drops them (they belong to the request pool) */
-        return 0;
-    }
-    CHECK(strlen(param) == 36);
-    json_object_object_add(*pargs, "id", json_object_new_string(param));
-    return 1;
-}
-
 /* The handler routes a path below a known base (the <Location> that holds our directives)
  * with mi_route_match, and a full path whose base it must find (contact center set on the
  * <VirtualHost>) with mi_route_match_any_base. */
@@ -254,8 +191,8 @@ static void decode(const char *method, const char *path, const char *query, cons
 {
     mi_route_t route;
     mi_error_t err = { 0, 0, NULL };
-    json_object *json = NULL, *args = NULL;
-    mi_op_e op = MI_OP_NONE;
+    json_object *json = NULL;
+    mi_decoded_t d;
     int ok;
 
     if (!match(&route, method, path, any_base, p)) {
@@ -266,72 +203,45 @@ static void decode(const char *method, const char *path, const char *query, cons
     if (route.param != NULL) {
         CHECK(route.param[0] != '\0' && strchr(route.param, '/') == NULL);
     }
-    if (!route.method_ok) {
-        return;   /* 405 with Allow */
+    if (!route.method_ok || route.route == MI_R_NOTIFICATIONS) {
+        return;   /* 405 with Allow; the push channel has its own target (fuzz_bayeux) */
     }
     if (route.param != NULL && !mi_utf8_valid(route.param, strlen(route.param))) {
         return;   /* 404 */
     }
-    switch (route.route) {
-    case MI_R_INTERACTIONS:
-    case MI_R_MY_INTERACTIONS:
-        if (route.method == MI_M_GET) {                      /* handle_list */
-            ok = mi_validate_list_query(&args, query, lim, p, &err);
-            if (ok) {
-                long long limit = mi_json_get_int(args, "limit", -1);
-                check_args(args, lim, p);
-                CHECK(limit >= 1 && limit <= lim->max_page);
-                CHECK(mi_json_get_int(args, "offset", -1) >= 0);
-            }
-            else {
-                check_refusal(ok, args, &err, p);
-            }
+    /* exactly the handler's steps: mi_request_parse_body for writes, then mi_request_decode */
+    if (mi_request_wants_body(&route)) {
+        ok = mi_request_parse_body(&json, body, blen, lim, p, &err);
+        if (!ok) {
+            CHECK(json == NULL);
+            check_refusal(ok, NULL, &err, p);
             return;
         }
-        ok = read_json(body, blen, lim, &json, p, &err);
-        if (ok && route.route == MI_R_INTERACTIONS) {       /* handle_create */
-            ok = mi_validate_create(&args, json, lim, p, &err);
-        }
-        else if (ok) {                                      /* handle_operation(q, 0) */
-            ok = mi_validate_operation(&op, &args, json, 0, lim, p, &err);
-            CHECK(!ok || op == MI_OP_GET_WORKBIN_CONTENT);
-        }
-        break;
-    case MI_R_INTERACTION:
-        if (route.method == MI_M_GET) {                      /* handle_get: path_id */
-            if (mi_validate_id(route.param)) {
-                CHECK(strlen(route.param) == 36);
-            }
-            return;
-        }
-        ok = read_json(body, blen, lim, &json, p, &err)      /* handle_update */
-             && mi_validate_update(&args, json, lim, p, &err)
-             && path_id(&args, route.param, &err);
-        break;
-    case MI_R_MY_INTERACTION:                                /* handle_operation(q, 1) */
-        ok = read_json(body, blen, lim, &json, p, &err)
-             && mi_validate_operation(&op, &args, json, 1, lim, p, &err)
-             && path_id(&args, route.param, &err);
-        if (ok) {
-            CHECK(op > MI_OP_NONE && op < MI_OP__COUNT);
-            CHECK(strcmp(mi_json_get_str(args, "operationName"), mi_op_name(op)) == 0);
-        }
-        break;
-    case MI_R_ME_CHANNEL:                                    /* handle_channel */
-        ok = read_json(body, blen, lim, &json, p, &err)
-             && mi_validate_channel(&args, route.param, json, lim, p, &err);
-        break;
-    default:
-        /* GET /me, /me/workbins, /me/workbins/{name} (a length check of the name) and the
-         * push channel go to the store (or the Bayeux decoder) without a body to validate
-         * here. */
+        CHECK(json != NULL);
+        CHECK(mi_utf8_valid(body, blen));
+    }
+    ok = mi_request_decode(&d, &route, query, json, lim, p, &err);
+    if (!ok) {
+        check_refusal(ok, d.args, &err, p);
         return;
     }
-    if (ok) {
-        check_args(args, lim, p);
+    CHECK(d.store_op != NULL && d.stat_op != NULL);
+    if (d.args != NULL) {
+        check_args(d.args, lim, p);
     }
-    else {
-        check_refusal(ok, args, &err, p);
+    if (strcmp(d.store_op, "list") == 0 || strcmp(d.store_op, "my_list") == 0) {
+        long long limit = mi_json_get_int(d.args, "limit", -1);
+        CHECK(limit >= 1 && limit <= lim->max_page);
+        CHECK(mi_json_get_int(d.args, "offset", -1) >= 0);
+    }
+    if (mi_json_get(d.args, "id") != NULL) {
+        CHECK(mi_validate_id(mi_json_get_str(d.args, "id")));
+    }
+    if (strcmp(d.store_op, "operation") == 0) {
+        mi_op_e op = mi_op_parse(mi_json_get_str(d.args, "operationName"));
+        CHECK(op > MI_OP_NONE && op < MI_OP__COUNT);
+        CHECK(strcmp(d.stat_op, mi_op_name(op)) == 0);
+        CHECK(route.route == MI_R_MY_INTERACTION || op == MI_OP_GET_WORKBIN_CONTENT);
     }
 }
 

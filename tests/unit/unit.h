@@ -22,6 +22,7 @@ const char *unit_dump(json_object *j);
 void add_json_suite(void);
 void add_status_suite(void);
 void add_route_suite(void);
+void add_request_suite(void);
 void add_validate_suite(void);
 void add_caps_suite(void);
 void add_render_suite(void);

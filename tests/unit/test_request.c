@@ -1,0 +1,107 @@
+/* test_request.c — a routed request decoded into its store call. */
+#include <string.h>
+
+#include "mi_json.h"
+#include "mi_request.h"
+#include "unit.h"
+
+#define ID "0b7e3a7c-8a4e-4c1e-9f3e-1d2c3b4a5f60"
+
+static mi_limits_t lim = { 65536, 32, 1024, 32768, 500, 100 };
+
+static int decode(mi_decoded_t *d, const char *method, const char *path, const char *query,
+                  const char *body, mi_error_t *err)
+{
+    mi_route_t rt;
+
+    CU_ASSERT_TRUE_FATAL(mi_route_match(&rt, method, path, tp));
+    CU_ASSERT_EQUAL(mi_request_wants_body(&rt), body != NULL);
+    return mi_request_decode(d, &rt, query, body ? unit_json(body) : NULL, &lim, tp, err);
+}
+
+static void every_route_names_its_store_operation(void)
+{
+    static const struct { const char *m, *path, *query, *body, *store, *stat; int uris; } cases[] = {
+        { "GET", "/me", NULL, NULL, "me", "me", 0 },
+        { "POST", "/me/channels/chat", NULL, "{\"operationName\":\"Ready\"}", "channel", "channel", 0 },
+        { "GET", "/interactions", NULL, NULL, "list", "list", 1 },
+        { "GET", "/interactions", "fields=*", NULL, "list", "list", 0 },
+        { "POST", "/interactions", NULL, "{\"mediaType\":\"email\",\"queueName\":\"q\"}", "create", "create", 0 },
+        { "GET", "/interactions/" ID, NULL, NULL, "get", "get", 0 },
+        { "PUT", "/interactions/" ID, NULL, "{\"userData\":{}}", "update", "update", 0 },
+        { "GET", "/me/interactions", "limit=5", NULL, "my_list", "my_list", 1 },
+        { "POST", "/me/interactions", NULL, "{\"operationName\":\"GetWorkbinContent\",\"workbin\":\"w\"}",
+          "operation", "GetWorkbinContent", 0 },
+        { "POST", "/me/interactions/" ID, NULL, "{\"operationName\":\"Accept\"}", "operation", "Accept", 0 },
+        { "GET", "/me/workbins", NULL, NULL, "workbins", "workbins", 0 },
+        { "GET", "/me/workbins/team", NULL, NULL, "workbin", "workbin", 0 },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        mi_decoded_t d;
+        mi_error_t err;
+        CU_ASSERT_TRUE(decode(&d, cases[i].m, cases[i].path, cases[i].query, cases[i].body, &err));
+        CU_ASSERT_STRING_EQUAL(d.store_op, cases[i].store);
+        CU_ASSERT_STRING_EQUAL(d.stat_op, cases[i].stat);
+        CU_ASSERT_EQUAL(d.uris_only, cases[i].uris);
+    }
+}
+
+static void operations_carry_the_id_and_the_user_data_limit(void)
+{
+    mi_decoded_t d;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE(decode(&d, "POST", "/me/interactions/" ID, NULL,
+                          "{\"operationName\":\"UpdateUserData\",\"userData\":{\"a\":1}}", &err));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(d.args, "id"), ID);
+    CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxUserData", 0), 32768);
+    CU_ASSERT_TRUE(decode(&d, "PUT", "/interactions/" ID, NULL, "{\"subject\":\"s\"}", &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxUserData", 0), 32768);
+    CU_ASSERT_TRUE(decode(&d, "GET", "/me/workbins/team", NULL, NULL, &err));
+    CU_ASSERT_STRING_EQUAL(unit_dump(d.args), "{\"name\":\"team\"}");
+}
+
+static void bad_ids_and_names_are_unknown_resources(void)
+{
+    mi_decoded_t d;
+    mi_error_t err;
+
+    CU_ASSERT_FALSE(decode(&d, "GET", "/interactions/42", NULL, NULL, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_NOT_FOUND);
+    CU_ASSERT_PTR_NULL(d.args);
+    CU_ASSERT_FALSE(decode(&d, "POST", "/me/interactions/x", NULL, "{\"operationName\":\"Accept\"}", &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_NOT_FOUND);
+    CU_ASSERT_FALSE(decode(&d, "GET", "/me/workbins/\xC3\x28", NULL, NULL, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_NOT_FOUND);
+    CU_ASSERT_FALSE(decode(&d, "POST", "/me/interactions/" ID, NULL, "{\"operationName\":\"Fly\"}", &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_STRING_EQUAL(d.stat_op, "other");
+    CU_ASSERT_FALSE(decode(&d, "GET", "/interactions", "limit=9999", NULL, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+}
+
+static void the_push_channel_is_not_decoded_here(void)
+{
+    mi_route_t rt;
+    mi_decoded_t d;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE(mi_route_match(&rt, "POST", "/notifications", tp));
+    CU_ASSERT_FALSE(mi_request_wants_body(&rt));
+    CU_ASSERT_STRING_EQUAL(mi_request_stat_name(&rt), "notifications");
+    CU_ASSERT_FALSE(mi_request_decode(&d, &rt, NULL, NULL, &lim, tp, &err));
+}
+
+void add_request_suite(void)
+{
+    static CU_TestInfo tests[] = {
+        UNIT_TEST(every_route_names_its_store_operation),
+        UNIT_TEST(operations_carry_the_id_and_the_user_data_limit),
+        UNIT_TEST(bad_ids_and_names_are_unknown_resources),
+        UNIT_TEST(the_push_channel_is_not_decoded_here),
+        CU_TEST_INFO_NULL
+    };
+    unit_add_suite("request", tests);
+}
