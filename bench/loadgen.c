@@ -12,6 +12,15 @@
  *                -f FEEDER login; connection i is agent PREFIX<i+1> and creates in queue q<i+1>
  *     -s get     GET PATH (-P) with credentials -U user:pass
  *     -s static  GET PATH (-P) without credentials
+ *     -L FILE    write one line per answered request, warm-up included:
+ *                "referenceId sent_us answered_us kind status" (referenceId 0 if the answer
+ *                had none; times are CLOCK_MONOTONIC microseconds, the clock Node's
+ *                process.hrtime uses, so other processes' timestamps compare with them)
+ *
+ * Open loop hands due requests to idle connections in turn (round robin), so every agent
+ * works, not only the first ones.  A keep-alive connection the server closes while idle
+ * (event MPM does that when all its workers are busy) is reopened and the request sent
+ * again, as browsers do; a connection closed during an answer counts as an error.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -24,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,19 +79,44 @@ typedef struct {
     char out[8192]; size_t out_len, out_off;
     char in[BUFSZ]; size_t in_len;
     uint64_t due_us;        /* when the request was due (open loop) or sent */
+    uint64_t sent_us;       /* when it was actually sent */
     int busy;
 } conn_t;
+
+typedef struct { long long ref; uint64_t sent, done; int kind, status; } logrec_t;
 
 static struct {
     int port, conns, scenario;
     double seconds, warmup, rate;
-    const char *base, *prefix, *feeder, *path, *auth_user;
+    const char *base, *prefix, *feeder, *path, *auth_user, *log;
     char feeder_auth[256], get_auth[256];
-} opt = { 8080, 16, S_CYCLE, 10, 2, 0, "/bench/api/v2", "agent", "feeder", "/", NULL, "", "" };
+} opt = { 8080, 16, S_CYCLE, 10, 2, 0, "/bench/api/v2", "agent", "feeder", "/", NULL, NULL, "", "" };
 
 static hist_t hist[K__N], hist_all;
-static uint64_t ok_count, err_count, cycles, status_counts[6];
+static uint64_t ok_count, err_count, cycles, status_counts[6], reopened;
 static int measuring;
+static logrec_t *logv;
+static size_t log_n, log_cap;
+
+static void log_add(const conn_t *c, const char *body, size_t blen, int status, uint64_t done)
+{
+    const char *p;
+    logrec_t *r;
+
+    if (opt.log == NULL) return;
+    if (log_n == log_cap) {
+        log_cap = log_cap ? log_cap * 2 : 65536;
+        logv = realloc(logv, log_cap * sizeof(*logv));
+        if (logv == NULL) { perror("realloc"); exit(2); }
+    }
+    r = &logv[log_n++];
+    p = memmem(body, blen, "\"referenceId\":", 14);
+    r->ref = p != NULL ? strtoll(p + 14, NULL, 10) : 0;
+    r->sent = c->sent_us;
+    r->done = done;
+    r->kind = c->kind;
+    r->status = status;
+}
 
 static uint64_t now_us(void)
 {
@@ -184,6 +219,35 @@ static int connect_one(void)
     return fd;
 }
 
+static void open_conn(int ep, conn_t *c)
+{
+    struct epoll_event ev;
+
+    c->fd = connect_one();
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+    ev.data.ptr = c;
+    epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
+/* The server closed the connection.  Idle, or before any byte of the answer: reopen and
+ * send the request again.  During an answer: an error; the agent starts a new cycle. */
+static void reopen(int ep, conn_t *c)
+{
+    close(c->fd);
+    open_conn(ep, c);
+    reopened++;
+    if (c->busy && c->in_len == 0) {
+        c->out_off = 0;
+        return;       /* EPOLLOUT on the new connection sends it */
+    }
+    if (c->busy) {
+        if (measuring) err_count++;
+        c->busy = 0;
+        c->step = K_CREATE;
+    }
+    c->in_len = 0;
+}
+
 /* A complete response in c->in?  Returns its status (and body pointer), 0 if incomplete. */
 static int parse(conn_t *c, const char **pbody, size_t *plen)
 {
@@ -207,11 +271,11 @@ static int parse(conn_t *c, const char **pbody, size_t *plen)
 int main(int argc, char **argv)
 {
     static conn_t conns[MAXC];
-    struct epoll_event ev, events[256];
+    struct epoll_event events[256];
     uint64_t start, warm_end, end, issued = 0, measure_start = 0;
-    int ep, i, ch;
+    int ep, i, ch, next = 0;
 
-    while ((ch = getopt(argc, argv, "p:c:d:r:w:s:b:u:f:P:U:")) != -1) {
+    while ((ch = getopt(argc, argv, "p:c:d:r:w:s:b:u:f:P:U:L:")) != -1) {
         switch (ch) {
         case 'p': opt.port = atoi(optarg); break;
         case 'c': opt.conns = atoi(optarg); break;
@@ -224,6 +288,7 @@ int main(int argc, char **argv)
         case 'f': opt.feeder = optarg; break;
         case 'P': opt.path = optarg; break;
         case 'U': opt.auth_user = optarg; break;
+        case 'L': opt.log = optarg; break;
         default: fprintf(stderr, "usage: see the header of loadgen.c\n"); return 2;
         }
     }
@@ -233,44 +298,48 @@ int main(int argc, char **argv)
     ep = epoll_create1(0);
     for (i = 0; i < opt.conns; i++) {
         conns[i].idx = i;
-        conns[i].fd = connect_one();
-        ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
-        ev.data.ptr = &conns[i];
-        epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
+        open_conn(ep, &conns[i]);
     }
     start = now_us();
     warm_end = start + (uint64_t)(opt.warmup * 1e6);
     end = warm_end + (uint64_t)(opt.seconds * 1e6);
 
     for (;;) {
-        uint64_t t = now_us();
-        int n, timeout = 1;
+        uint64_t t = now_us(), wait_us = 1000;
+        struct timespec ts;
+        int n;
         if (!measuring && t >= warm_end) {
             measuring = 1;
             measure_start = t;
             issued = 0;
         }
         if (t >= end) break;
-        /* start requests on idle connections: at once (closed loop) or when due (open loop) */
-        for (i = 0; i < opt.conns; i++) {
-            conn_t *c = &conns[i];
+        /* start requests on idle connections: at once (closed loop) or when due (open loop),
+         * taking the connections in turn */
+        for (int k = 0, first = next; k < opt.conns; k++) {
+            conn_t *c = &conns[(first + k) % opt.conns];
             uint64_t due = t;
             if (c->busy) continue;
             if (opt.rate > 0) {
                 uint64_t base_t = measuring ? measure_start : start;
                 due = base_t + (uint64_t)((double)issued * 1e6 / opt.rate);
-                if (due > t) { timeout = 0; break; }
+                if (due > t) { if (due - t < wait_us) wait_us = due - t; break; }
             }
             build(c);
             c->busy = 1;
             c->due_us = due;
+            c->sent_us = t;
             issued++;
+            next = (c->idx + 1) % opt.conns;
             {
                 ssize_t w = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
                 if (w > 0) c->out_off = (size_t)w;
             }
         }
-        n = epoll_wait(ep, events, 256, timeout);
+        /* until an answer comes or, open loop, the next request is due (no busy waiting) */
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)wait_us * 1000;
+        n = epoll_pwait2(ep, events, 256, &ts, NULL);
         for (i = 0; i < n; i++) {
             conn_t *c = events[i].data.ptr;
             if (c->busy && c->out_off < c->out_len) {
@@ -282,13 +351,17 @@ int main(int argc, char **argv)
                 const char *body;
                 size_t blen;
                 int status;
-                if (r == 0) { fprintf(stderr, "connection %d closed by the server\n", c->idx); return 3; }
+                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+                    reopen(ep, c);
+                    break;
+                }
                 if (r < 0) break;
                 c->in_len += (size_t)r;
                 status = parse(c, &body, &blen);
                 if (status == 0) continue;
                 {
-                    uint64_t lat = now_us() - c->due_us;
+                    uint64_t done = now_us(), lat = done - c->due_us;
+                    log_add(c, body, blen, status, done);
                     if (measuring) {
                         hist_add(&hist[c->kind], lat);
                         hist_add(&hist_all, lat);
@@ -333,13 +406,20 @@ int main(int argc, char **argv)
     }
     {
         double secs = (double)(now_us() - measure_start) / 1e6;
+        struct rusage ru;
         int k;
-        printf("{\"scenario\":\"%s\",\"connections\":%d,\"seconds\":%.2f,\"rate\":%.1f,"
-               "\"requests\":%llu,\"errors\":%llu,\"rps\":%.1f,\"cycles\":%llu,\"cps\":%.1f,"
+
+        getrusage(RUSAGE_SELF, &ru);
+        printf("{\"scenario\":\"%s\",\"connections\":%d,\"seconds\":%.2f,\"rate\":%.1f,\"cpu_s\":%.2f,"
+               "\"requests\":%llu,\"errors\":%llu,\"reopened\":%llu,\"rps\":%.1f,\"cycles\":%llu,\"cps\":%.1f,"
                "\"p50_us\":%llu,\"p90_us\":%llu,\"p99_us\":%llu,\"max_us\":%llu,\"by_kind\":{",
                opt.scenario == S_CYCLE ? "cycle" : opt.scenario == S_GET ? "get" : "static",
-               opt.conns, secs, opt.rate, (unsigned long long)(ok_count + err_count),
-               (unsigned long long)err_count, (double)(ok_count + err_count) / secs,
+               opt.conns, secs, opt.rate,
+               (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+               + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+               (unsigned long long)(ok_count + err_count),
+               (unsigned long long)err_count, (unsigned long long)reopened,
+               (double)(ok_count + err_count) / secs,
                (unsigned long long)cycles, (double)cycles / secs,
                (unsigned long long)hist_pct(&hist_all, 0.5), (unsigned long long)hist_pct(&hist_all, 0.9),
                (unsigned long long)hist_pct(&hist_all, 0.99), (unsigned long long)hist_all.max);
@@ -350,6 +430,16 @@ int main(int argc, char **argv)
                    (unsigned long long)hist_pct(&hist[i], 0.99));
         }
         printf("}}\n");
+    }
+    if (opt.log != NULL) {
+        FILE *f = fopen(opt.log, "w");
+        size_t j;
+        if (f == NULL) { perror(opt.log); return 2; }
+        for (j = 0; j < log_n; j++) {
+            fprintf(f, "%lld %llu %llu %s %d\n", logv[j].ref, (unsigned long long)logv[j].sent,
+                    (unsigned long long)logv[j].done, kind_names[logv[j].kind], logv[j].status);
+        }
+        fclose(f);
     }
     return 0;
 }

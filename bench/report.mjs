@@ -60,6 +60,7 @@ set key top left
 plot "${plotDat}" using 2:xtic(1) title "httpd static file", '' using 3 title "pgbench: same SQL functions (operations)", '' using 4 title "mod_interactions over HTTP (operations)"
 `;
   try { execFileSync('gnuplot', { input: gp }); } catch (e) { console.error('gnuplot failed:', e.message); }
+  if (push && push.results) pushPlot(push.results, path.dirname(file), path.join(top, 'docs/benchmarks-push.png'));
   const t = (x) => (x === null || x === undefined ? '–' : String(x));
   let md = `# Benchmarks
 
@@ -100,13 +101,13 @@ ${lat ? '\n| request | p50 ms | p99 ms |\n|---|---|---|\n' + Object.entries(lat.
   else md += `
 ## 3–4. Push channel
 
-Not measured in this run (the module was built without the push channel).
+Not measured in this run (${by.push_failed ? 'the measurement failed; scripts/bench printed why' : 'the module does not answer on the push channel'}).
 `;
   md += `
 ## How to reproduce
 
 \`\`\`sh
-scripts/bench                 # about ${Math.round((Number(seconds) + 2) * 8 / 60) + 2} minutes; --seconds N per measurement, --quick
+scripts/bench                 # about ${push ? 15 : Math.round((Number(seconds) + 2) * 8 / 60) + 2} minutes; --seconds N per measurement, --quick
 \`\`\`
 
 The last line of its output is the JSON below.
@@ -118,3 +119,34 @@ ${JSON.stringify(headline)}
   fs.writeFileSync(path.join(top, 'docs/benchmarks.md'), md);
 }
 console.log(JSON.stringify(headline));
+
+// Push: latency of mod_interactions and Faye (left), httpd memory against held polls (right).
+function pushPlot(r, dir, png) {
+  const lat = r.latency || [];
+  const get = (server, n, k) => (lat.find((x) => x.server === server && x.sessions === n) || {})[k] ?? 0;
+  const sizes = [...new Set(lat.map((x) => x.sessions))];
+  const latDat = path.join(dir, 'push-latency.dat');
+  fs.writeFileSync(latDat, sizes.map((n) => `"${n} sessions" ${get('mod_interactions', n, 'p50')} ${get('mod_interactions', n, 'p99')} ${get('faye', n, 'p50')} ${get('faye', n, 'p99')}`).join('\n') + '\n');
+  const rows = (r.scale && r.scale.rows) || [];
+  const memDat = path.join(dir, 'push-held.dat');
+  fs.writeFileSync(memDat, [`0 ${r.scale ? r.scale.base.rssMiB : 0}`, ...rows.map((x) => `${x.held} ${x.rssMiB}`)].join('\n') + '\n');
+  const gp = `set terminal pngcairo size 1000,420 font "sans,10"
+set output "${png}"
+set multiplot layout 1,2
+set title "Commit-to-client latency (ms)"
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set key top left
+set yrange [0:*]
+plot "${latDat}" using 2:xtic(1) title "mod_interactions p50", '' using 3 title "mod_interactions p99", '' using 4 title "Faye p50", '' using 5 title "Faye p99"
+set title "httpd children's memory (RSS) against held polls"
+set style data linespoints
+set xlabel "held polls"
+set ylabel "MiB"
+set key off
+plot "${memDat}" using 1:2 with linespoints pt 7
+unset multiplot
+`;
+  try { execFileSync('gnuplot', { input: gp }); } catch (e) { console.error('gnuplot failed:', e.message); }
+}

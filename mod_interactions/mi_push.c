@@ -1,6 +1,7 @@
 /* mi_push.c — see mi_push.h */
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 
@@ -12,9 +13,13 @@
 #define MIN_HOLD_MS 20
 #define RECHECK_MS 8000       /* a held connect re-reads its session this often */
 
+/* Rows of /v2/interactions kept rendered per process (mi_push_cache.h) unless configured. */
+#define CACHE_ROWS 4096
+
 struct mi_push_t {
     mi_push_conf_t conf;
     mi_push_backend_t backend;
+    mi_push_cache_t *cache;
     mi_waiters_t *waiters;
     mi_push_change_cb *changed;
     void *changed_baton;
@@ -42,12 +47,23 @@ apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
                             apr_pool_t *p)
 {
     mi_push_t *push = apr_pcalloc(p, sizeof(*push));
+    apr_status_t rv;
 
+    *ppush = NULL;
     push->conf = *conf;
     push->backend = *backend;
     push->waiters = waiters;
+    rv = mi_push_cache_create(&push->cache, conf->cache_rows > 0 ? conf->cache_rows : CACHE_ROWS, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
     *ppush = push;
     return APR_SUCCESS;
+}
+
+mi_push_cache_t *mi_push_cache(mi_push_t *push)
+{
+    return push->cache;
 }
 
 void mi_push_on_change(mi_push_t *push, mi_push_change_cb *fn, void *baton)
@@ -174,16 +190,103 @@ static void meta_handshake(ctx_t *x, const mi_bx_msg_t *m, mi_push_resp_t *resp)
 
 /* ------------------------------------------------------------------ /meta/connect */
 
-static void deliver(ctx_t *x, const mi_push_delivery_t *d)
+/* An event to the session only through /v2/interactions, sent by the store without its
+ * snapshot: its message comes from the process's cache. */
+static int lean(json_object *e)
+{
+    json_object *me = mi_json_get(e, "me"), *all = mi_json_get(e, "all");
+    json_object *snap = mi_json_get(e, "snapshot");
+
+    return all != NULL && json_object_get_boolean(all)
+           && !(me != NULL && json_object_get_boolean(me))
+           && (snap == NULL || json_object_is_type(snap, json_type_null));
+}
+
+/* Add the messages of @d to the replies, in order.  Lean events are answered from the cache;
+ * those not in it yet are fetched in one call and cached for the process's other sessions.
+ * Returns APR_SUCCESS or the store's failure (nothing was added then). */
+static apr_status_t deliver(ctx_t *x, const mi_push_delivery_t *d)
 {
     size_t i, n = d->events != NULL ? json_object_array_length(d->events) : 0;
     const mi_caller_t *caller = &d->session.caller;
+    json_object **lean_msgs = apr_pcalloc(x->req->pool, (n + 1) * sizeof(*lean_msgs));
+    long long *missing = apr_palloc(x->req->pool, (n + 1) * sizeof(*missing));
+    int nmissing = 0;
 
+    /* 1. lean events: cached messages, and which rows must be fetched */
+    for (i = 0; i < n && (d->session.channels & MI_PUSH_ALL); i++) {
+        json_object *e = json_object_array_get_idx(d->events, i);
+        const char *text;
+        long long seq;
+
+        if (!lean(e)) {
+            continue;
+        }
+        seq = mi_json_get_int(e, "seq", -1);
+        text = mi_push_cache_message(x->push->cache, x->req->cc, seq, caller, x->req->base,
+                                     x->req->pool);
+        if (text != NULL) {
+            lean_msgs[i] = mi_push_cache_raw(text);
+        }
+        else {
+            missing[nmissing++] = seq;
+        }
+    }
+    /* 2. the rows not cached: one call, then cached and rendered */
+    if (nmissing > 0) {
+        json_object *rows = NULL;
+        apr_hash_t *by_seq = apr_hash_make(x->req->pool);
+        apr_status_t rv = x->push->backend.snapshots(x->push->backend.baton, x->req->cc,
+                                                     x->req->login, missing, nmissing,
+                                                     x->req->pool, &rows);
+        size_t k, nrows;
+
+        if (rv != APR_SUCCESS) {
+            for (i = 0; i < n; i++) {
+                if (lean_msgs[i] != NULL) {
+                    json_object_put(lean_msgs[i]);
+                }
+            }
+            return rv;
+        }
+        nrows = rows != NULL ? json_object_array_length(rows) : 0;
+        for (k = 0; k < nrows; k++) {
+            json_object *row = json_object_array_get_idx(rows, k);
+            long long *key = apr_palloc(x->req->pool, sizeof(*key));
+            *key = mi_json_get_int(row, "seq", -1);
+            apr_hash_set(by_seq, key, sizeof(*key), row);
+        }
+        for (i = 0; i < n; i++) {
+            json_object *e = json_object_array_get_idx(d->events, i), *row;
+            long long seq;
+
+            if (lean_msgs[i] != NULL || !(d->session.channels & MI_PUSH_ALL) || !lean(e)) {
+                continue;
+            }
+            seq = mi_json_get_int(e, "seq", -1);
+            row = apr_hash_get(by_seq, &seq, sizeof(seq));
+            if (row == NULL || !json_object_is_type(mi_json_get(row, "snapshot"), json_type_object)) {
+                continue;      /* a row the subscriber may not see: nothing to send */
+            }
+            /* the connect's event carries notification and referenceId, the row the rest */
+            json_object_object_add(e, "snapshot", json_object_get(mi_json_get(row, "snapshot")));
+            mi_push_cache_put(x->push->cache, x->req->cc, seq, e);
+            lean_msgs[i] = mi_bx_event(MI_BX_CH_ALL, e, caller, x->req->base, 0, x->req->pool);
+        }
+    }
+    /* 3. in order */
     for (i = 0; i < n; i++) {
         json_object *e = json_object_array_get_idx(d->events, i);
         json_object *me = mi_json_get(e, "me"), *all = mi_json_get(e, "all");
         json_object *revoked = mi_json_get(e, "revoked");
 
+        if (lean_msgs[i] != NULL) {
+            add(x, lean_msgs[i]);
+            continue;
+        }
+        if (lean(e)) {
+            continue;
+        }
         if (me != NULL && json_object_get_boolean(me) && (d->session.channels & MI_PUSH_ME)) {
             add(x, mi_bx_event(MI_BX_CH_ME, e, caller, x->req->base,
                                revoked != NULL && json_object_get_boolean(revoked), x->req->pool));
@@ -192,6 +295,7 @@ static void deliver(ctx_t *x, const mi_push_delivery_t *d)
             add(x, mi_bx_event(MI_BX_CH_ALL, e, caller, x->req->base, 0, x->req->pool));
         }
     }
+    return APR_SUCCESS;
 }
 
 static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
@@ -303,7 +407,12 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
             r = mi_bx_reply(m, 1, m->client_id);
             break;
         }
-        deliver(x, &d);
+        if (deliver(x, &d) != APR_SUCCESS) {
+            /* without the ack extension these events are lost like a reply lost on its
+             * way; with it the client acknowledges the previous batch and gets them again */
+            r = unavailable(x, m, "retry");
+            break;
+        }
         r = mi_bx_reply(m, 1, m->client_id);
         if (d.multiple_clients) {
             mi_bx_set_advice(r, "retry", conf->multi_interval_ms, conf->timeout_ms, 1);

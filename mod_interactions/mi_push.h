@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "mi_bayeux.h"
+#include "mi_push_cache.h"
 #include "mi_render.h"
 #include "mi_waiters.h"
 
@@ -53,8 +54,10 @@ typedef struct {
     long long gen;             /* DELIVER and HELD: this connect's hold generation */
     long long batch;           /* DELIVER with the ack extension: this reply's batch id; else -1 */
     int multiple_clients;      /* DELIVER instead of HELD: the browser holds enough connects */
-    json_object *events;       /* DELIVER: [{"notification","referenceId","snapshot","me",
-                                  "revoked","all"}], owned by the call's pool */
+    json_object *events;       /* DELIVER: [{"seq","notification","referenceId","snapshot",
+                                  "me","revoked","all"}], owned by the call's pool; an event
+                                  only for /v2/interactions ("all" without "me") may come
+                                  without its snapshot (null): see mi_push_cache.h */
 } mi_push_delivery_t;
 
 /** Where sessions live.  Every function returns APR_SUCCESS, APR_NOTFOUND (no such session
@@ -73,6 +76,10 @@ typedef struct {
                             mi_push_delivery_t *d);
     apr_status_t (*disconnect)(void *baton, int cc, const char *login, const char *client_id,
                                apr_pool_t *p);
+    /* The snapshots of history rows @seqs[0..n) of @cc as a /v2/interactions subscriber
+     * (@login) sees them: *pevents [{"seq","snapshot"}], rows it may not see left out. */
+    apr_status_t (*snapshots)(void *baton, int cc, const char *login, const long long *seqs,
+                              int n, apr_pool_t *p, json_object **pevents);
 } mi_push_backend_t;
 
 typedef struct {
@@ -84,6 +91,7 @@ typedef struct {
     long long busy_interval_ms;    /* advice.interval when this process holds its maximum */
     long long retry_interval_ms;   /* advice.interval when the database is unavailable */
     int batch_limit;               /* most events in one reply */
+    int cache_rows;                /* /v2/interactions rows rendered once per process (0: 4096) */
 } mi_push_conf_t;
 
 typedef struct mi_push_t mi_push_t;
@@ -120,6 +128,9 @@ typedef void mi_push_change_cb(void *baton, mi_push_change_e what, int cc, const
                                const char *client_id);
 
 void mi_push_on_change(mi_push_t *push, mi_push_change_cb *fn, void *baton);
+
+/** The process's cache of /v2/interactions messages (for statistics and tests). */
+mi_push_cache_t *mi_push_cache(mi_push_t *push);
 
 /** Process the parsed body @doc.  Returns 1 with @resp filled (always at least one reply),
  *  or 0 with *perr when @doc is not a Bayeux request.  May block for a held connect. */

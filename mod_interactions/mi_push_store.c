@@ -28,6 +28,10 @@ static const mi_store_stmt_t st_connect = {
     "SELECT interactions.push_connect($1::int, $2::text, $3::text, $4::boolean, $5::bigint,"
     " $6::bigint, $7::int, $8::int, $9::int, $10::int)::text", 10
 };
+static const mi_store_stmt_t st_snapshots = {
+    "mi_push_snapshots",
+    "SELECT interactions.push_snapshots($1::int, $2::text, $3::bigint[])::text", 3
+};
 static const mi_store_stmt_t st_disconnect = {
     "mi_push_disconnect",
     "SELECT interactions.push_disconnect($1::int, $2::text, $3::text)::text", 3
@@ -249,6 +253,39 @@ static apr_status_t be_disconnect(void *baton, int cc, const char *login, const 
     return json_object_get_boolean(mi_json_get(res, "found")) ? APR_SUCCESS : APR_NOTFOUND;
 }
 
+static apr_status_t be_snapshots(void *baton, int cc, const char *login, const long long *seqs,
+                                 int n, apr_pool_t *p, json_object **pevents)
+{
+    const char *params[3];
+    json_object *res, *events;
+    char *list = apr_palloc(p, (apr_size_t)n * 21 + 3), *w = list;
+    apr_status_t rv;
+    int i;
+
+    *pevents = NULL;
+    *w++ = '{';
+    for (i = 0; i < n; i++) {
+        w += snprintf(w, 22, "%s%lld", i > 0 ? "," : "", seqs[i]);
+    }
+    *w++ = '}';
+    *w = '\0';
+    params[0] = apr_itoa(p, cc);
+    params[1] = login;
+    params[2] = list;
+    rv = call(baton, &st_snapshots, params, p, &res);
+    if (rv != APR_SUCCESS) {
+        return rv == APR_NOTFOUND ? MI_STORE_FAILED : rv;
+    }
+    events = mi_json_get(res, "events");
+    if (events == NULL || !json_object_is_type(events, json_type_array)) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00405)
+                      "push_snapshots returned an unexpected document");
+        return MI_STORE_FAILED;
+    }
+    *pevents = events;
+    return APR_SUCCESS;
+}
+
 void mi_push_store_backend(mi_push_backend_t *backend, mi_store_t *store)
 {
     memset(backend, 0, sizeof(*backend));
@@ -258,6 +295,7 @@ void mi_push_store_backend(mi_push_backend_t *backend, mi_store_t *store)
     backend->subscribe = be_subscribe;
     backend->connect = be_connect;
     backend->disconnect = be_disconnect;
+    backend->snapshots = be_snapshots;
 }
 
 /* ------------------------------------------------------------------ the listener's connection */

@@ -156,17 +156,21 @@ BEGIN
         PERFORM interactions.route_interaction(v.cc_id, v.id);
         v_n := v_n + 1;
     END LOOP;
-    -- 2. Ready agents with free capacity while work they could take waits in their queues
+    -- 2. Ready agents with free capacity while work they could take waits in their queues.
+    -- Agents with waiting work first, then their load: left to itself the planner counts
+    -- every Ready agent's load (a function is cheap to its estimate) on every tick.
     FOR a IN
-        SELECT ch.cc_id, ch.user_id, ch.media FROM interactions.agent_channels ch
-         WHERE ch.state = 'Ready' AND ch.capacity > 0
-           AND EXISTS (SELECT 1 FROM interactions.queue_members m
-                         JOIN interactions.interactions i
-                           ON i.cc_id = m.cc_id AND i.queue_id = m.queue_id
-                          AND i.state = 'Queued' AND i.media_type = ch.media
-                        WHERE m.cc_id = ch.cc_id AND m.user_id = ch.user_id
-                          AND NOT (ch.user_id = ANY (i.declined_by) AND i.declined_until > now()))
-           AND interactions.agent_load(ch.cc_id, ch.user_id, ch.media) < ch.capacity
+        WITH waiting AS MATERIALIZED (
+            SELECT ch.cc_id, ch.user_id, ch.media, ch.capacity FROM interactions.agent_channels ch
+             WHERE ch.state = 'Ready' AND ch.capacity > 0
+               AND EXISTS (SELECT 1 FROM interactions.queue_members m
+                             JOIN interactions.interactions i
+                               ON i.cc_id = m.cc_id AND i.queue_id = m.queue_id
+                              AND i.state = 'Queued' AND i.media_type = ch.media
+                            WHERE m.cc_id = ch.cc_id AND m.user_id = ch.user_id
+                              AND NOT (ch.user_id = ANY (i.declined_by) AND i.declined_until > now())))
+        SELECT w.cc_id, w.user_id, w.media FROM waiting w
+         WHERE interactions.agent_load(w.cc_id, w.user_id, w.media) < w.capacity
          LIMIT p_batch
     LOOP
         PERFORM set_config('interactions.cc', a.cc_id::text, true);

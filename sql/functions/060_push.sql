@@ -11,6 +11,15 @@
 -- are SECURITY INVOKER and bind the transaction to the contact center first, so row-level
 -- security applies to them like to the REST API; only the listener's wake-up read and the
 -- sweeper cross contact centers (SECURITY DEFINER, owned by interactions_system).
+--
+-- The session functions commit without waiting for the WAL flush (synchronous_commit off
+-- for their own transaction; the API's changes stay durable).  Every connect writes its
+-- session row, and a flush per connect would cost a disk sync per delivered message and,
+-- worse, keep the transaction's xid running through the sync, which holds back the stable
+-- cut below, and with it every message of the database.  What a crash of PostgreSQL can
+-- lose is the last fraction of a second of session bookkeeping: a handshake (the client
+-- gets 402 and handshakes again), a subscription (likewise: it subscribes again after the
+-- new handshake) or a cursor move (the messages after the older cursor are sent again).
 
 CREATE OR REPLACE FUNCTION interactions.push_stream_head() RETURNS text
 LANGUAGE sql VOLATILE AS $$
@@ -46,7 +55,8 @@ RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     c interactions.caller;
 BEGIN
-    PERFORM set_config('interactions.cc', p_cc::text, true);
+    PERFORM set_config('interactions.cc', p_cc::text, true),
+            set_config('synchronous_commit', 'off', true);
     SELECT u.cc_id, u.id, u.login, u.roles INTO c
       FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login;
     IF c.id IS NULL THEN
@@ -79,7 +89,8 @@ DECLARE
     v_channels text[];
     v_ack      boolean;
 BEGIN
-    PERFORM set_config('interactions.cc', p_cc::text, true);
+    PERFORM set_config('interactions.cc', p_cc::text, true),
+            set_config('synchronous_commit', 'off', true);
     -- any message from the client keeps its session alive, but never shortens a held connect's
     UPDATE interactions.push_sessions s
        SET expires_at = greatest(s.expires_at, now() + p_max_interval_ms * interval '1 millisecond')
@@ -103,7 +114,8 @@ RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     v_channels text[];
 BEGIN
-    PERFORM set_config('interactions.cc', p_cc::text, true);
+    PERFORM set_config('interactions.cc', p_cc::text, true),
+            set_config('synchronous_commit', 'off', true);
     UPDATE interactions.push_sessions s
        SET channels = ARRAY(SELECT DISTINCT ch FROM unnest(s.channels || p_add) ch
                              WHERE ch <> ALL (p_remove) ORDER BY ch)
@@ -124,7 +136,8 @@ RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     v_found boolean;
 BEGIN
-    PERFORM set_config('interactions.cc', p_cc::text, true);
+    PERFORM set_config('interactions.cc', p_cc::text, true),
+            set_config('synchronous_commit', 'off', true);
     DELETE FROM interactions.push_sessions s
      USING interactions.users u
      WHERE s.cc_id = p_cc AND s.client_id = p_client
@@ -150,11 +163,15 @@ COMMENT ON FUNCTION interactions.push_disconnect(integer, text, text) IS
 -- extension the cursor moves past what is returned; with it, the returned batch's end is
 -- kept as the sent cursor and becomes the cursor when the client acknowledges the batch, so
 -- an unacknowledged batch is read and sent again.
-CREATE OR REPLACE FUNCTION interactions.push_connect(p_cc integer, p_login text, p_client text,
-                                                     p_first boolean, p_gen bigint, p_ack bigint,
-                                                     p_hold_ms integer, p_max_interval_ms integer,
-                                                     p_per_browser integer, p_limit integer)
-RETURNS jsonb LANGUAGE plpgsql AS $$
+-- Returns json (until 2026-11 jsonb, which cost a conversion of every snapshot on every
+-- connect): the signature stays, the return type changed, so the old one goes first.
+DROP FUNCTION IF EXISTS interactions.push_connect(integer, text, text, boolean, bigint, bigint,
+                                                  integer, integer, integer, integer);
+CREATE FUNCTION interactions.push_connect(p_cc integer, p_login text, p_client text,
+                                          p_first boolean, p_gen bigint, p_ack bigint,
+                                          p_hold_ms integer, p_max_interval_ms integer,
+                                          p_per_browser integer, p_limit integer)
+RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     c          interactions.caller;
     s          interactions.push_sessions;
@@ -162,7 +179,7 @@ DECLARE
     v_me       boolean;
     v_all      boolean;
     v_n        integer;
-    v_events   jsonb;
+    v_events   json;
     v_last_xid xid8;
     v_last_seq bigint;
     v_new_xid  xid8;
@@ -171,9 +188,9 @@ DECLARE
     v_multi    boolean := false;
     v_max      interval := p_max_interval_ms * interval '1 millisecond';
     v_hold     interval := greatest(p_hold_ms, 0) * interval '1 millisecond';
-    v_result   jsonb;
 BEGIN
-    PERFORM set_config('interactions.cc', p_cc::text, true);
+    PERFORM set_config('interactions.cc', p_cc::text, true),
+            set_config('synchronous_commit', 'off', true);
     SELECT u.cc_id, u.id, u.login, u.roles INTO c
       FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login;
     SELECT * INTO s FROM interactions.push_sessions ps
@@ -181,7 +198,7 @@ BEGIN
        AND ps.expires_at > interactions.push_now()
        FOR UPDATE;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('statusCode', 0, 'outcome', 'unknown');
+        RETURN json_build_object('statusCode', 0, 'outcome', 'unknown');
     END IF;
     IF p_first THEN
         s.hold_gen := s.hold_gen + 1;
@@ -191,7 +208,7 @@ BEGIN
             s.cursor_seq := s.sent_seq;
         END IF;
     ELSIF s.hold_gen <> p_gen THEN
-        RETURN jsonb_build_object('statusCode', 0, 'outcome', 'superseded');
+        RETURN json_build_object('statusCode', 0, 'outcome', 'superseded');
     END IF;
 
     v_me := '/v2/me/interactions' = ANY (s.channels);
@@ -212,11 +229,13 @@ BEGIN
          ORDER BY h.xid, h.seq
          LIMIT greatest(p_limit, 1))
     SELECT count(*)::integer,
-           coalesce(jsonb_agg(jsonb_build_object('notification', ev.notification,
-                                                 'referenceId', ev.reference_id,
-                                                 'snapshot', ev.snapshot, 'me', ev.me,
-                                                 'revoked', ev.revoked, 'all', ev.all_)
-                              ORDER BY ev.xid, ev.seq), '[]'::jsonb),
+           -- an event the session gets only through /v2/interactions goes without its
+           -- snapshot: the module renders those once per process (push_snapshots)
+           coalesce(json_agg(json_build_object('seq', ev.seq, 'notification', ev.notification,
+                                               'referenceId', ev.reference_id,
+                                               'snapshot', CASE WHEN ev.me THEN ev.snapshot END,
+                                               'me', ev.me, 'revoked', ev.revoked, 'all', ev.all_)
+                             ORDER BY ev.xid, ev.seq), '[]'::json),
            (array_agg(ev.xid ORDER BY ev.xid DESC, ev.seq DESC))[1],
            (array_agg(ev.seq ORDER BY ev.xid DESC, ev.seq DESC))[1]
       INTO v_n, v_events, v_last_xid, v_last_seq
@@ -256,9 +275,9 @@ BEGIN
            SET cursor_xid = s.cursor_xid, cursor_seq = s.cursor_seq, hold_gen = s.hold_gen,
                held_until = now() + v_hold, expires_at = now() + v_hold + v_max
          WHERE cc_id = p_cc AND client_id = p_client;
-        RETURN jsonb_build_object('statusCode', 0, 'outcome', 'ok', 'held', true,
-                                  'gen', s.hold_gen, 'channels', to_jsonb(s.channels),
-                                  'user', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)));
+        RETURN json_build_object('statusCode', 0, 'outcome', 'ok', 'held', true,
+                                 'gen', s.hold_gen, 'channels', to_json(s.channels),
+                                 'user', json_build_object('id', c.id, 'roles', to_json(c.roles)));
     END IF;
 
     -- Answer now.
@@ -275,18 +294,41 @@ BEGIN
                hold_gen = s.hold_gen, held_until = NULL, expires_at = now() + v_max
          WHERE cc_id = p_cc AND client_id = p_client;
     END IF;
-    v_result := jsonb_build_object('statusCode', 0, 'outcome', 'ok', 'held', false,
-                                   'gen', s.hold_gen, 'multipleClients', v_multi,
-                                   'channels', to_jsonb(s.channels),
-                                   'user', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)),
-                                   'events', v_events);
-    IF v_batch IS NOT NULL THEN
-        v_result := v_result || jsonb_build_object('batch', v_batch);
-    END IF;
-    RETURN v_result;
+    -- json, not jsonb: the snapshots go out as stored, without a conversion for every
+    -- event on every connect
+    RETURN json_build_object('statusCode', 0, 'outcome', 'ok', 'held', false,
+                             'gen', s.hold_gen, 'multipleClients', v_multi,
+                             'channels', to_json(s.channels),
+                             'user', json_build_object('id', c.id, 'roles', to_json(c.roles)),
+                             'batch', v_batch, 'events', v_events);
 END $$;
 COMMENT ON FUNCTION interactions.push_connect(integer, text, text, boolean, bigint, bigint, integer, integer, integer, integer) IS
-  'Bayeux /meta/connect (and each re-check of a held one): validates session p_client of user p_login, applies the ack extension, and returns the events after the session''s cursor that are stable and meant for it (/v2/me/interactions: rows whose audience or revoked names the user; /v2/interactions: every StatusChange/PropertiesUpdated row), or marks the connect as held when there are none. See the comment in sql/functions/060_push.sql.';
+  'Bayeux /meta/connect (and each re-check of a held one): validates session p_client of user p_login, applies the ack extension, and returns the events after the session''s cursor that are stable and meant for it (/v2/me/interactions: rows whose audience or revoked names the user; /v2/interactions: every StatusChange/PropertiesUpdated row, without the snapshot unless the user is also named: see push_snapshots), or marks the connect as held when there are none ("batch": the ack extension''s batch number, null without it). See the comment in sql/functions/060_push.sql.';
+
+-- The snapshots of the rows push_connect sent without them (events a session gets only
+-- through /v2/interactions), for a user who may follow /v2/interactions.
+CREATE OR REPLACE FUNCTION interactions.push_snapshots(p_cc integer, p_login text, p_seqs bigint[])
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_events json;
+BEGIN
+    PERFORM set_config('interactions.cc', p_cc::text, true);
+    IF NOT EXISTS (SELECT 1 FROM interactions.users u
+                    WHERE u.cc_id = p_cc AND u.login = p_login
+                      AND u.roles && ARRAY['supervisor', 'admin']) THEN
+        -- no longer a supervisor (a subscription outlives a change of roles): nothing to see
+        RETURN json_build_object('statusCode', 0, 'events', '[]'::json);
+    END IF;
+    SELECT coalesce(json_agg(json_build_object('seq', h.seq, 'snapshot', h.snapshot) ORDER BY h.seq),
+                    '[]'::json)
+      INTO v_events
+      FROM interactions.history h
+     WHERE h.cc_id = p_cc AND h.seq = ANY (p_seqs)
+       AND h.notification IN ('StatusChange', 'PropertiesUpdated');
+    RETURN json_build_object('statusCode', 0, 'events', v_events);
+END $$;
+COMMENT ON FUNCTION interactions.push_snapshots(integer, text, bigint[]) IS
+  'The snapshots of history rows p_seqs of contact center p_cc that a /v2/interactions subscriber sees ({"statusCode":0,"events":[{"seq","snapshot"}]}), for p_login if a supervisor or admin (else no events). push_connect sends such events without their snapshot; the module fetches each once per process.';
 
 -- The listener's read: which users of which contact centers have news.  Crosses contact
 -- centers, so SECURITY DEFINER; it returns logins and contact center ids, never row data.
@@ -329,8 +371,10 @@ BEGIN
         RETURN jsonb_build_object('xid', v_last_xid::text, 'seq', v_last_seq, 'more', true,
                                   'unstable', false, 'wake', v_wake);
     END IF;
-    -- rows already visible but not yet below the cut: an older transaction is still running
-    v_unstable := EXISTS (SELECT 1 FROM interactions.history h WHERE h.xid >= v_cut);
+    -- rows already visible but not yet below the cut: an older transaction is still running.
+    -- (max() reads one index entry whatever the plan; "EXISTS (... WHERE xid >= v_cut)" got a
+    -- generic plan after a few calls that scanned the whole table, 100 ms at 130,000 rows.)
+    v_unstable := coalesce((SELECT max(h.xid) FROM interactions.history h) >= v_cut, false);
     IF v_cut < p_xid OR (v_cut = p_xid AND p_seq > 0) THEN
         RETURN jsonb_build_object('xid', p_xid::text, 'seq', p_seq, 'more', false,
                                   'unstable', v_unstable, 'wake', v_wake);

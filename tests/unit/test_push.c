@@ -30,6 +30,12 @@ typedef struct {
     int hs_ack;
     mi_push_connect_t connects[8];
     unsigned add, remove;
+    /* the snapshots of lean events */
+    json_object *rows;              /* [{"seq","snapshot"}] returned by snapshots() */
+    int snapshots_fail;
+    int n_snapshots;
+    long long asked[8];
+    int n_asked;
 } fake_t;
 
 static void fill_session(fake_t *f, mi_push_session_t *s)
@@ -133,6 +139,20 @@ static apr_status_t f_disconnect(void *b, int cc, const char *login, const char 
     return APR_SUCCESS;
 }
 
+static apr_status_t f_snapshots(void *b, int cc, const char *login, const long long *seqs, int n,
+                                apr_pool_t *p, json_object **pevents)
+{
+    fake_t *f = b;
+    int i;
+
+    f->n_snapshots++;
+    for (i = 0; i < n && i < 8; i++) f->asked[i] = seqs[i];
+    f->n_asked = n;
+    if (f->snapshots_fail) return APR_ECONNREFUSED;
+    *pevents = f->rows;
+    return APR_SUCCESS;
+}
+
 typedef struct {
     fake_t f;
     mi_waiters_t *waiters;
@@ -154,6 +174,7 @@ static rig_t *rig(const char *role, int max_waiters)
     be.subscribe = f_subscribe;
     be.connect = f_connect;
     be.disconnect = f_disconnect;
+    be.snapshots = f_snapshots;
     r->conf.timeout_ms = 60000;
     r->conf.max_interval_ms = 10000;
     r->conf.per_browser = 1;
@@ -404,6 +425,166 @@ static void events_come_before_the_connect_reply_rendered_per_channel(void)
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 3), "id"), "9");
     /* events never carry anybody's clientId */
     CU_ASSERT_PTR_NULL(mi_json_get(e1, "clientId"));
+}
+
+/* The replies as the client reads them: cached messages are raw text until serialized. */
+static json_object *as_sent(json_object *a)
+{
+    return unit_json(unit_dump(a));
+}
+
+static const char *snap_of(const char *id, const char *state, const char *owner)
+{
+    return apr_psprintf(tp, "{\"id\":\"%s\",\"mediaType\":\"email\",\"state\":\"%s\","
+                        "\"queue\":\"support\",\"workbin\":null,\"assignedTo\":\"agent1\","
+                        "\"parentId\":null,\"userData\":{\"k\":\"v\"},\"subject\":\"s\",\"from\":\"f\","
+                        "\"to\":[],\"receivedDate\":\"d\",\"updatedDate\":\"d\",\"priority\":0,"
+                        "\"_owner\":%s,\"_invitee\":null,\"_workbinOwner\":null}",
+                        id, state, owner);
+}
+
+static void lean_events_are_rendered_once_per_process_from_fetched_snapshots(void)
+{
+    rig_t *r = rig("supervisor", 10);
+    const char *cid = handshake(r, 0);
+    json_object *a, *first;
+
+    /* seq 11 names the user (sent with its snapshot); 12 and 13 are only for
+     * /v2/interactions and come lean */
+    r->f.channels = MI_PUSH_ME | MI_PUSH_ALL;
+    r->f.events = unit_json(apr_pstrcat(tp,
+        "[{\"seq\":11,\"notification\":\"StatusChange\",\"referenceId\":5,"
+        "\"me\":true,\"revoked\":false,\"all\":true,\"snapshot\":", snap, "},"
+        "{\"seq\":12,\"notification\":\"StatusChange\",\"referenceId\":6,"
+        "\"me\":false,\"revoked\":false,\"all\":true,\"snapshot\":null},"
+        "{\"seq\":13,\"notification\":\"PropertiesUpdated\",\"referenceId\":null,"
+        "\"me\":false,\"revoked\":false,\"all\":true,\"snapshot\":null}]", NULL));
+    r->f.rows = unit_json(apr_pstrcat(tp, "[{\"seq\":13,\"snapshot\":",
+                                      snap_of("i3", "Processing", "\"" UID "\""), "},"
+                                      "{\"seq\":12,\"snapshot\":", snap_of("i2", "Queued", "null"), "}]", NULL));
+    a = as_sent(send1(r, msg("[{\"id\":\"9\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)));
+    /* one fetch for both lean rows, in the order of the stream */
+    CU_ASSERT_EQUAL(r->f.n_snapshots, 1);
+    CU_ASSERT_EQUAL_FATAL(r->f.n_asked, 2);
+    CU_ASSERT_EQUAL(r->f.asked[0], 12);
+    CU_ASSERT_EQUAL(r->f.asked[1], 13);
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(a), 5);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 0), "channel"), "/v2/me/interactions");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 1), "channel"), "/v2/interactions");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(mi_json_get(mi_json_get(at(a, 1), "data"), "interaction"), "id"), "i1");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 2), "channel"), "/v2/interactions");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(mi_json_get(mi_json_get(at(a, 2), "data"), "interaction"), "id"), "i2");
+    CU_ASSERT_EQUAL(mi_json_get_int(mi_json_get(at(a, 2), "data"), "referenceId", 0), 6);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(mi_json_get(at(a, 3), "data"), "notificationType"), "PropertiesUpdated");
+    CU_ASSERT_PTR_NULL(mi_json_get(mi_json_get(at(a, 3), "data"), "referenceId"));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(mi_json_get(mi_json_get(at(a, 3), "data"), "interaction"), "uri"),
+                           "http://h/t7/api/v2/interactions/i3");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 4), "channel"), "/meta/connect");
+    first = at(a, 2);
+
+    /* another session of this process delivering row 12: from the cache, the same text */
+    r->f.events = unit_json("[{\"seq\":12,\"notification\":\"StatusChange\",\"referenceId\":6,"
+                            "\"me\":false,\"revoked\":false,\"all\":true,\"snapshot\":null}]");
+    a = as_sent(send1(r, msg("[{\"id\":\"10\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)));
+    CU_ASSERT_EQUAL(r->f.n_snapshots, 1);
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(a), 2);
+    CU_ASSERT_STRING_EQUAL(unit_dump(at(a, 0)), unit_dump(first));
+}
+
+static void a_lean_row_the_subscriber_may_not_see_is_left_out(void)
+{
+    rig_t *r = rig("supervisor", 10);
+    const char *cid = handshake(r, 0);
+    json_object *a;
+
+    r->f.channels = MI_PUSH_ALL;
+    r->f.events = unit_json("[{\"seq\":21,\"notification\":\"StatusChange\",\"referenceId\":1,"
+                            "\"me\":false,\"revoked\":false,\"all\":true,\"snapshot\":null}]");
+    r->f.rows = unit_json("[]");
+    a = as_sent(send1(r, msg("[{\"id\":\"2\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)));
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(a), 1);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 0), "channel"), "/meta/connect");
+    CU_ASSERT_TRUE(json_object_get_boolean(mi_json_get(at(a, 0), "successful")));
+}
+
+static void a_failing_snapshot_fetch_says_retry_later(void)
+{
+    rig_t *r = rig("supervisor", 10);
+    const char *cid = handshake(r, 0);
+    json_object *a;
+
+    r->f.channels = MI_PUSH_ALL;
+    r->f.events = unit_json("[{\"seq\":31,\"notification\":\"StatusChange\",\"referenceId\":1,"
+                            "\"me\":false,\"revoked\":false,\"all\":true,\"snapshot\":null}]");
+    r->f.snapshots_fail = 1;
+    a = as_sent(send1(r, msg("[{\"id\":\"2\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)));
+    /* nothing half-delivered: only the connect reply, telling the client to come back */
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(a), 1);
+    CU_ASSERT_FALSE(json_object_get_boolean(mi_json_get(at(a, 0), "successful")));
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(at(a, 0), "advice")), "{\"reconnect\":\"retry\",\"interval\":2000}");
+    CU_ASSERT_FALSE(mi_push_cache_has(mi_push_cache(r->push), 7, 31));
+}
+
+/* The cache itself: a message per relation to the interaction, each as rendering it
+ * directly would give; the oldest rows go first. */
+static void the_cache_renders_each_relation_as_rendering_directly_would(void)
+{
+    mi_push_cache_t *c;
+    json_object *event = unit_json(apr_pstrcat(tp, "{\"notification\":\"StatusChange\",\"referenceId\":4,"
+                                               "\"snapshot\":", snap, "}", NULL));
+    mi_caller_t sup, invitee;
+    const char *as_sup, *as_invitee;
+
+    memset(&sup, 0, sizeof(sup));
+    sup.id = "22222222-2222-2222-2222-222222222222";
+    sup.is_supervisor = 1;
+    invitee = sup;
+    invitee.id = UID;                   /* the snapshot's _invitee */
+    invitee.is_agent = 1;
+    CU_ASSERT_EQUAL_FATAL(mi_push_cache_create(&c, 4, tp), APR_SUCCESS);
+    CU_ASSERT_PTR_NULL(mi_push_cache_message(c, 7, 1, &sup, "http://h/a", tp));
+    CU_ASSERT_TRUE(mi_push_cache_put(c, 7, 1, event));
+    CU_ASSERT_TRUE(mi_push_cache_has(c, 7, 1));
+    CU_ASSERT_FALSE(mi_push_cache_has(c, 8, 1));     /* another contact center's row 1 */
+    as_sup = mi_push_cache_message(c, 7, 1, &sup, "http://h/a", tp);
+    as_invitee = mi_push_cache_message(c, 7, 1, &invitee, "http://h/a", tp);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(as_sup);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(as_invitee);
+    CU_ASSERT_STRING_EQUAL(as_sup, unit_dump(mi_json_bind(tp, mi_bx_event(MI_BX_CH_ALL, event, &sup, "http://h/a", 0, tp))));
+    CU_ASSERT_STRING_EQUAL(as_invitee, unit_dump(mi_json_bind(tp, mi_bx_event(MI_BX_CH_ALL, event, &invitee, "http://h/a", 0, tp))));
+    CU_ASSERT_STRING_NOT_EQUAL(as_sup, as_invitee);  /* only the invitee may Accept */
+    /* another location's base */
+    CU_ASSERT_PTR_NOT_NULL(strstr(mi_push_cache_message(c, 7, 1, &sup, "http://h/b", tp), "http://h/b/interactions/i1"));
+    /* asked again: the same text, no new rendering */
+    {
+        mi_push_cache_stats_t st;
+        mi_push_cache_message(c, 7, 1, &sup, "http://h/a", tp);
+        mi_push_cache_stats(c, &st);
+        CU_ASSERT_EQUAL(st.renders, 3);
+        CU_ASSERT_EQUAL(st.hits, 1);
+    }
+    /* a row without a snapshot is not cached */
+    CU_ASSERT_FALSE(mi_push_cache_put(c, 7, 2, unit_json("{\"notification\":\"StatusChange\",\"snapshot\":null}")));
+    CU_ASSERT_FALSE(mi_push_cache_has(c, 7, 2));
+}
+
+static void the_cache_keeps_its_newest_rows(void)
+{
+    mi_push_cache_t *c;
+    json_object *event = unit_json(apr_pstrcat(tp, "{\"notification\":\"StatusChange\",\"snapshot\":", snap, "}", NULL));
+    long long seq;
+
+    CU_ASSERT_EQUAL_FATAL(mi_push_cache_create(&c, 3, tp), APR_SUCCESS);
+    for (seq = 1; seq <= 5; seq++) {
+        CU_ASSERT_TRUE(mi_push_cache_put(c, 7, seq, event));
+    }
+    CU_ASSERT_FALSE(mi_push_cache_has(c, 7, 1));
+    CU_ASSERT_FALSE(mi_push_cache_has(c, 7, 2));
+    CU_ASSERT_TRUE(mi_push_cache_has(c, 7, 3));
+    CU_ASSERT_TRUE(mi_push_cache_has(c, 7, 5));
+    /* putting a row again changes nothing */
+    CU_ASSERT_TRUE(mi_push_cache_put(c, 7, 5, event));
+    CU_ASSERT_TRUE(mi_push_cache_has(c, 7, 3));
 }
 
 static void the_ack_batch_travels_both_ways(void)
@@ -726,6 +907,11 @@ void add_push_suite(void)
         UNIT_TEST(a_first_connect_asking_timeout_zero_is_answered_at_once),
         UNIT_TEST(a_connect_batched_with_a_subscribe_is_not_held),
         UNIT_TEST(events_come_before_the_connect_reply_rendered_per_channel),
+        UNIT_TEST(lean_events_are_rendered_once_per_process_from_fetched_snapshots),
+        UNIT_TEST(a_lean_row_the_subscriber_may_not_see_is_left_out),
+        UNIT_TEST(a_failing_snapshot_fetch_says_retry_later),
+        UNIT_TEST(the_cache_renders_each_relation_as_rendering_directly_would),
+        UNIT_TEST(the_cache_keeps_its_newest_rows),
         UNIT_TEST(the_ack_batch_travels_both_ways),
         UNIT_TEST(a_held_connect_is_woken_by_news_for_its_user),
         UNIT_TEST(a_client_timeout_shorter_than_the_servers_is_honoured),
