@@ -23,6 +23,8 @@
 #define MAX_ANNOUNCE   1000                      /* queued session announcements */
 #define DISCONNECT_TAG "disconnect "
 #define WAKE_TAG       "wake "
+#define HOLD_TAG       "hold"                    /* "I hold connects: ring me" */
+#define HOLD_HEARD     3                         /* a "hold" counts for 3 fallback periods */
 
 struct mi_listener_t {
     apr_pool_t *pool;
@@ -195,6 +197,30 @@ static apr_status_t read_stream(mi_listener_t *l, int *punstable)
     return rv;
 }
 
+/* Nobody in this process waits, so a read would wake nobody: move the cursor to the stable
+ * cut instead, one trivial query, so the first held connect does not begin with a backlog.
+ * This is safe because a connect registers its waiter before it asks the database: when the
+ * count is still 0 after the cut was taken, every later waiter's own read saw at least what
+ * lies below that cut.  If a waiter came in between, the cursor stays and the next pass reads. */
+static apr_status_t skip_to_head(mi_listener_t *l)
+{
+    const char *head = NULL;
+    apr_status_t rv;
+
+    apr_pool_clear(l->read_pool);
+    rv = mi_push_store_head(l->conn, l->read_pool, &head);
+    if (rv != APR_SUCCESS || head == NULL || strlen(head) >= sizeof(l->xid)) {
+        return rv != APR_SUCCESS ? rv : APR_EGENERAL;
+    }
+    apr_atomic_set32(&l->last_read_s, (apr_uint32_t)apr_time_sec(apr_time_now()));
+    if (mi_waiters_count(l->conf.waiters) == 0
+        && apr_strtoi64(head, NULL, 10) > apr_strtoi64(l->xid, NULL, 10)) {
+        apr_cpystrn(l->xid, head, sizeof(l->xid));
+        l->seq = 0;
+    }
+    return APR_SUCCESS;
+}
+
 /* ------------------------------------------------------------------ disconnects */
 
 /* "disconnect <cc> <clientId> <login>": answer our held connect of that session, if any;
@@ -277,6 +303,7 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
 {
     mi_listener_t *l = data;
     apr_time_t last_read = 0, next_connect = 0, now, due;
+    apr_time_t last_held = 0, last_hold_sent = 0, others_hold_until = 0;
     apr_interval_time_t backoff = BACKOFF_MIN, next_recheck = RECHECK_MIN;
     apr_interval_time_t unstable_wait = RECHECK_MIN, every;
     apr_interval_time_t fallback = apr_time_from_msec(l->conf.fallback_ms);
@@ -293,6 +320,9 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
             if (open_conn(l) == APR_SUCCESS) {
                 backoff = BACKOFF_MIN;
                 need_read = 1;
+                /* until we have listened a while, assume the others hold connects */
+                others_hold_until = now + HOLD_HEARD * fallback;
+                last_hold_sent = 0;
             }
             else {
                 next_connect = now + backoff;
@@ -301,8 +331,24 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
         }
         /* Without held connects nobody waits for a fallback read or a re-check. */
         held = mi_waiters_count(l->conf.waiters) > 0;
+        if (held) {
+            last_held = now;
+        }
         every = !held ? idle : unstable ? unstable_wait : fallback;
-        if (l->conn != NULL && (need_read || now >= last_read + every)) {
+        if (l->conn != NULL && !held && now >= last_read + every) {
+            /* nobody to wake here; need_read waits for the first waiter */
+            last_read = now;
+            unstable = 0;
+            next_recheck = RECHECK_MIN;
+            if (skip_to_head(l) != APR_SUCCESS) {
+                outage(l, "reading the history stream failed", PQerrorMessage(l->conn));
+                drop_conn(l);
+                next_connect = now + backoff;
+                need_read = 1;
+                continue;
+            }
+        }
+        else if (l->conn != NULL && held && (need_read || now >= last_read + every)) {
             need_read = 0;
             last_read = now;
             if (read_stream(l, &unstable) != APR_SUCCESS) {
@@ -327,6 +373,25 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
             next_connect = now + backoff;
             need_read = 1;
             continue;
+        }
+        if (l->conn != NULL && last_held != 0 && now - last_held < 2 * fallback
+            && now - last_hold_sent >= fallback) {
+            /* Tell the others that connects are held here, so they ring for their writes.
+             * Those who have not heard it yet (the first second of our first waiter) leave
+             * our waiters to the fallback read. */
+            last_hold_sent = now;
+            if (mi_push_store_notify(l->conn, HOLD_TAG) != APR_SUCCESS) {
+                outage(l, "ringing the doorbell failed", PQerrorMessage(l->conn));
+                drop_conn(l);
+                next_connect = now + backoff;
+                need_read = need_bell = 1;
+                continue;
+            }
+        }
+        if (l->conn != NULL && need_bell && now >= others_hold_until) {
+            /* nobody else holds connects: a doorbell would wake no one (this process's
+             * own waiters are read for above) */
+            need_bell = 0;
         }
         if (l->conn != NULL && need_bell) {
             /* one doorbell for every poke since the last one */
@@ -364,7 +429,10 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
                     /* our own doorbell comes back too; the others' mean "read", or
                      * carry an announcement about a session */
                     if (nt->be_pid != PQbackendPID(l->conn)) {
-                        if (nt->extra != NULL && *nt->extra != '\0') {
+                        if (nt->extra != NULL && strcmp(nt->extra, HOLD_TAG) == 0) {
+                            others_hold_until = apr_time_now() + HOLD_HEARD * fallback;
+                        }
+                        else if (nt->extra != NULL && *nt->extra != '\0') {
                             announced(l, nt->extra);
                         }
                         else {

@@ -31,7 +31,7 @@ typedef struct {
     mi_waiters_t *waiters;
     int statement_timeout_ms;     /* on the listener's connection */
     int fallback_ms;              /* read this often while connects are held (1000) */
-    int idle_ms;                  /* read this often otherwise (10000) */
+    int idle_ms;                  /* nobody waits: move the cursor to the stable cut this often */
 } mi_listener_conf_t;
 
 typedef struct {

@@ -296,7 +296,7 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
     lc.waiters = proc->waiters;
     lc.statement_timeout_ms = sc->statement_timeout_ms > 0 ? sc->statement_timeout_ms : 5000;
     lc.fallback_ms = 1000;
-    lc.idle_ms = 10000;
+    lc.idle_ms = 1000;     /* nobody waits: the cursor follows the stable cut this often */
     rv = mi_listener_start(&proc->listener, &lc, pchild);
     if (rv != APR_SUCCESS) {
         /* held connects then see news only when their hold ends */

@@ -282,9 +282,9 @@ test('PostgreSQL ending the pool\'s idle connections (pg_terminate_backend) cost
   for (let round = 0; round < 5; round++) {
     // busy enough that every child holds several connections
     await Promise.all(Array.from({ length: 24 }, () => answers(cc, inst.port)));
-    // the pool's connections, not the push listeners' (LISTEN, push_wakeups, the doorbell)
+    // the pool's connections, not the push listeners' (LISTEN, push_wakeups, push_stream_head, the doorbell)
     const pids = (await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'
-        AND query !~ '(push_wakeups|pg_notify|^LISTEN)'`, [APP])).map((r) => r.pid);
+        AND query !~ '(push_wakeups|push_stream_head|pg_notify|^LISTEN)'`, [APP])).map((r) => r.pid);
     await db.query(`SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid`, [pids]);
     terminated += pids.length;
     await eventually(async () => (await db.value(`SELECT count(*)::int FROM pg_stat_activity WHERE pid = ANY ($1)`, [pids])) === 0, 10000, 20);
