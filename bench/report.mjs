@@ -130,7 +130,7 @@ missed are missed: [performance.md](performance.md).
 ## How to reproduce
 
 \`\`\`sh
-scripts/bench                 # about ${push ? 15 : Math.round((Number(seconds) + 2) * 8 / 60) + 2} minutes; --seconds N per measurement, --quick
+scripts/bench                 # about ${push ? 10 : Math.round((Number(seconds) + 2) * 8 / 60) + 2} minutes; --seconds N per measurement, --quick
 \`\`\`
 
 The last line of its output is the JSON below.
