@@ -1,5 +1,4 @@
 /* mi_json.c — see mi_json.h */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,82 +20,10 @@ json_object *mi_json_bind(apr_pool_t *p, json_object *j)
     return j;
 }
 
-/* A tokener per thread and nesting limit, kept for the thread's life.  json_tokener_new_ex()
- * callocs the parse stack (kilobytes), and a request frees hundreds of small json-c objects
- * just before, so a fresh tokener per parse sent glibc through malloc_consolidate() every
- * time (3% of httpd's CPU in the agent-cycle benchmark). */
-#define TOKENERS 2
-typedef struct {
-    json_tokener *tok[TOKENERS];
-    int depth[TOKENERS];
-    int busy[TOKENERS];
-} tokeners_t;
-
-static pthread_key_t tokeners_key;
-static pthread_once_t tokeners_once = PTHREAD_ONCE_INIT;
-static int tokeners_ok;
-
-static void tokeners_free(void *data)
+static apr_status_t tokener_cleanup(void *data)
 {
-    tokeners_t *t = data;
-    int i;
-
-    for (i = 0; i < TOKENERS; i++) {
-        if (t->tok[i] != NULL) {
-            json_tokener_free(t->tok[i]);
-        }
-    }
-    free(t);
-}
-
-static void tokeners_init(void)
-{
-    tokeners_ok = pthread_key_create(&tokeners_key, tokeners_free) == 0;
-}
-
-/* A reset tokener for @depth: the thread's own when it has one free, else a new one. */
-static json_tokener *tokener_take(int depth, int *slot)
-{
-    tokeners_t *t = NULL;
-    int i;
-
-    *slot = -1;
-    (void)pthread_once(&tokeners_once, tokeners_init);
-    if (tokeners_ok && (t = pthread_getspecific(tokeners_key)) == NULL
-        && (t = calloc(1, sizeof(*t))) != NULL && pthread_setspecific(tokeners_key, t) != 0) {
-        free(t);
-        t = NULL;
-    }
-    for (i = 0; t != NULL && i < TOKENERS; i++) {
-        if (t->tok[i] != NULL && t->depth[i] == depth && !t->busy[i]) {
-            t->busy[i] = 1;
-            *slot = i;
-            return t->tok[i];
-        }
-    }
-    for (i = 0; t != NULL && i < TOKENERS; i++) {
-        if (t->tok[i] == NULL && (t->tok[i] = json_tokener_new_ex(depth)) != NULL) {
-            t->depth[i] = depth;
-            t->busy[i] = 1;
-            *slot = i;
-            return t->tok[i];
-        }
-    }
-    return json_tokener_new_ex(depth);
-}
-
-/* Give the tokener back, dropping whatever a failed parse left on its stack. */
-static void tokener_give(json_tokener *tok, int slot)
-{
-    tokeners_t *t;
-
-    if (slot < 0) {
-        json_tokener_free(tok);
-        return;
-    }
-    json_tokener_reset(tok);
-    t = pthread_getspecific(tokeners_key);
-    t->busy[slot] = 0;
+    json_tokener_free((json_tokener *)data);
+    return APR_SUCCESS;
 }
 
 static void locate(mi_json_error_t *err, const char *buf, apr_size_t offset, const char *reason)
@@ -504,7 +431,6 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
     bigints_t bigints = { NULL, 0, 0, NULL };
     const char *text = buf;   /* what json-c reads: @buf, or a copy with big integers marked */
     apr_status_t rv = APR_EINVAL;
-    int slot;
 
     *pj = NULL;
     if (len == 0) {
@@ -533,10 +459,11 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
         }
     }
     /* json-c counts the outermost container as level 1: a limit of N allows N levels */
-    tok = tokener_take(max_depth, &slot);
+    tok = json_tokener_new_ex(max_depth);
     if (tok == NULL) {
         return APR_ENOMEM;
     }
+    apr_pool_cleanup_register(p, tok, tokener_cleanup, apr_pool_cleanup_null);
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 
     j = json_tokener_parse_ex(tok, text, (int)tlen);
@@ -576,7 +503,7 @@ leave:
     if (j != NULL) {
         json_object_put(j);
     }
-    tokener_give(tok, slot);
+    apr_pool_cleanup_run(p, tok, tokener_cleanup);
     return rv;
 }
 

@@ -2,7 +2,6 @@
 #include <string.h>
 
 #include <apr_strings.h>
-#include <apr_thread_proc.h>
 
 #include "mi_json.h"
 #include "unit.h"
@@ -332,61 +331,6 @@ static void dump_does_not_escape_slashes(void)
     CU_ASSERT_EQUAL(len, strlen(s));
 }
 
-/* The tokener a thread keeps between parses: a failed parse leaves nothing behind for the
- * next one, limits do not leak between depths, and other threads get their own. */
-static void kept_tokeners_start_clean(void)
-{
-    json_object *j;
-    mi_json_error_t err;
-
-    CU_ASSERT_EQUAL(parse("{\"a\": [1, {\"b\": [2,", 32, &j, &err), APR_EINVAL);
-    CU_ASSERT_EQUAL(parse("{\"a\": [1, {\"b\": x", 32, &j, &err), APR_EINVAL);
-    CU_ASSERT_EQUAL(parse("[3]", 32, &j, &err), APR_SUCCESS);
-    CU_ASSERT_STRING_EQUAL(unit_dump(j), "[3]");
-    CU_ASSERT_EQUAL(parse(nested(3), 2, &j, &err), APR_EINVAL);
-    CU_ASSERT_STRING_EQUAL(err.reason, "nesting too deep");
-    CU_ASSERT_EQUAL(parse(nested(3), 3, &j, &err), APR_SUCCESS);
-    CU_ASSERT_EQUAL(parse(nested(3), 4, &j, &err), APR_SUCCESS);   /* a third depth */
-    CU_ASSERT_EQUAL(parse(nested(33), 32, &j, &err), APR_EINVAL);
-    CU_ASSERT_EQUAL(parse(nested(32), 32, &j, &err), APR_SUCCESS);
-}
-
-static void *APR_THREAD_FUNC parse_in_thread(apr_thread_t *t, void *data)
-{
-    apr_pool_t *p;
-    json_object *j = NULL;
-    mi_json_error_t err;
-    int i, *ok = data;
-
-    apr_pool_create(&p, NULL);
-    *ok = 1;
-    for (i = 0; i < 200; i++) {
-        const char *doc = apr_psprintf(p, "{\"n\": %d, \"a\": [%d]}", i, i);
-        if (mi_json_parse(&j, doc, strlen(doc), 32, p, &err) != APR_SUCCESS
-            || mi_json_get_int(j, "n", -1) != i) {
-            *ok = 0;
-        }
-    }
-    apr_pool_destroy(p);
-    apr_thread_exit(t, APR_SUCCESS);
-    return NULL;
-}
-
-static void threads_parse_with_their_own_tokeners(void)
-{
-    apr_thread_t *th[4];
-    apr_status_t trv;
-    int ok[4], i;
-
-    for (i = 0; i < 4; i++) {
-        CU_ASSERT_EQUAL_FATAL(apr_thread_create(&th[i], NULL, parse_in_thread, &ok[i], tp), APR_SUCCESS);
-    }
-    for (i = 0; i < 4; i++) {
-        apr_thread_join(&trv, th[i]);
-        CU_ASSERT_TRUE(ok[i]);
-    }
-}
-
 void add_json_suite(void)
 {
     static CU_TestInfo tests[] = {
@@ -409,8 +353,6 @@ void add_json_suite(void)
         UNIT_TEST(nul_characters_are_detected),
         UNIT_TEST(longest_string_covers_keys_and_nested_values),
         UNIT_TEST(dump_does_not_escape_slashes),
-        UNIT_TEST(kept_tokeners_start_clean),
-        UNIT_TEST(threads_parse_with_their_own_tokeners),
         CU_TEST_INFO_NULL
     };
     unit_add_suite("json", tests);
