@@ -334,6 +334,45 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
         if (held) {
             last_held = now;
         }
+        if (l->conn != NULL && announce(l) != APR_SUCCESS) {
+            outage(l, "announcing a disconnect failed", PQerrorMessage(l->conn));
+            drop_conn(l);
+            next_connect = now + backoff;
+            need_read = 1;
+            continue;
+        }
+        if (l->conn != NULL && last_held != 0 && now - last_held < 2 * fallback
+            && now - last_hold_sent >= fallback) {
+            /* Tell the others that connects are held here, so they ring for their writes.
+             * Those who have not heard it yet (the first second of our first waiter) leave
+             * our waiters to the fallback read. */
+            last_hold_sent = now;
+            if (mi_push_store_notify(l->conn, HOLD_TAG) != APR_SUCCESS) {
+                outage(l, "ringing the doorbell failed", PQerrorMessage(l->conn));
+                drop_conn(l);
+                next_connect = now + backoff;
+                need_read = need_bell = 1;
+                continue;
+            }
+        }
+        if (l->conn != NULL && need_bell && now >= others_hold_until) {
+            /* nobody else holds connects: a doorbell would wake no one (this process's
+             * own waiters are read for below) */
+            need_bell = 0;
+        }
+        if (l->conn != NULL && need_bell) {
+            /* one doorbell for every poke since the last one, rung before our own read so
+             * that the other processes read at the same time as this one */
+            need_bell = 0;
+            if (mi_push_store_doorbell(l->conn) != APR_SUCCESS) {
+                outage(l, "ringing the doorbell failed", PQerrorMessage(l->conn));
+                drop_conn(l);
+                next_connect = now + backoff;
+                need_read = need_bell = 1;
+                continue;
+            }
+            apr_atomic_inc32(&l->n_doorbells);
+        }
         every = !held ? idle : unstable ? unstable_wait : fallback;
         if (l->conn != NULL && !held && now >= last_read + every) {
             /* nobody to wake here; need_read waits for the first waiter */
@@ -367,45 +406,6 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
             }
             every = !held ? idle : unstable ? unstable_wait : fallback;
         }
-        if (l->conn != NULL && announce(l) != APR_SUCCESS) {
-            outage(l, "announcing a disconnect failed", PQerrorMessage(l->conn));
-            drop_conn(l);
-            next_connect = now + backoff;
-            need_read = 1;
-            continue;
-        }
-        if (l->conn != NULL && last_held != 0 && now - last_held < 2 * fallback
-            && now - last_hold_sent >= fallback) {
-            /* Tell the others that connects are held here, so they ring for their writes.
-             * Those who have not heard it yet (the first second of our first waiter) leave
-             * our waiters to the fallback read. */
-            last_hold_sent = now;
-            if (mi_push_store_notify(l->conn, HOLD_TAG) != APR_SUCCESS) {
-                outage(l, "ringing the doorbell failed", PQerrorMessage(l->conn));
-                drop_conn(l);
-                next_connect = now + backoff;
-                need_read = need_bell = 1;
-                continue;
-            }
-        }
-        if (l->conn != NULL && need_bell && now >= others_hold_until) {
-            /* nobody else holds connects: a doorbell would wake no one (this process's
-             * own waiters are read for above) */
-            need_bell = 0;
-        }
-        if (l->conn != NULL && need_bell) {
-            /* one doorbell for every poke since the last one */
-            need_bell = 0;
-            if (mi_push_store_doorbell(l->conn) != APR_SUCCESS) {
-                outage(l, "ringing the doorbell failed", PQerrorMessage(l->conn));
-                drop_conn(l);
-                next_connect = now + backoff;
-                need_read = need_bell = 1;
-                continue;
-            }
-            apr_atomic_inc32(&l->n_doorbells);
-        }
-
         /* Sleep until the next read is due, but look at the waiter count at least every
          * fallback period: the first held connect shortens the schedule. */
         now = apr_time_now();
