@@ -63,3 +63,26 @@ test('push figures: held polls, the listeners connected and reading', async () =
   await rawDisconnect(s);                              // answers the held connect
   await held;
 });
+
+test('push costs nothing while nobody listens: writes without held connects read no stream and ring no doorbell', { timeout: 60000 }, async () => {
+  // The held connect of the test above is answered; once its process has stopped saying
+  // "hold" (2 s) and the others have stopped believing it (3 s), a write is only a write.
+  // Before, every write made the listener read the history stream and ring a doorbell.
+  const quiet = await eventually(async () => {
+    const m0 = (await metrics()).values;
+    if (m0.interactions_push_held_polls !== 0) return null;
+    for (let i = 0; i < 10; i++) {
+      await api('feeder', 'POST', '/interactions', { cc, body: { mediaType: 'email', queueName: 'support', subject: `quiet ${i}` } });
+    }
+    // the figures reach the shared statistics on each process's maintenance tick (500 ms)
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const m1 = (await metrics()).values;
+    const reads = m1.interactions_push_listener_reads_total - m0.interactions_push_listener_reads_total;
+    const bells = m1.interactions_push_doorbells_total - m0.interactions_push_doorbells_total;
+    return reads === 0 && bells === 0 ? m1 : null;
+  }, 40000, 500);   // a connect held by an earlier file's vanished client ends within 25 s
+  assert.ok(quiet, 'ten writes with no held connect still made the listeners read or ring');
+  // the listeners still follow the stream (their cursor moves to the stable cut each second)
+  assert.ok(quiet.interactions_push_listener_read_age_seconds <= 5, `read age ${quiet.interactions_push_listener_read_age_seconds}`);
+  assert.equal(quiet.interactions_push_listeners_connected, quiet.interactions_processes);
+});
