@@ -74,6 +74,15 @@ static void outage(mi_listener_t *l, const char *what, const char *detail)
     }
 }
 
+/* The listener's connection failed at @what: say so once, close it, and return when to try
+ * again.  The caller decides what to redo after the reconnect. */
+static apr_time_t lose_conn(mi_listener_t *l, const char *what, apr_interval_time_t backoff)
+{
+    outage(l, what, PQerrorMessage(l->conn));
+    drop_conn(l);
+    return apr_time_now() + backoff;
+}
+
 static apr_status_t open_conn(mi_listener_t *l)
 {
     const char *err = NULL, *head = NULL;
@@ -335,9 +344,7 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
             last_held = now;
         }
         if (l->conn != NULL && announce(l) != APR_SUCCESS) {
-            outage(l, "announcing a disconnect failed", PQerrorMessage(l->conn));
-            drop_conn(l);
-            next_connect = now + backoff;
+            next_connect = lose_conn(l, "announcing a disconnect failed", backoff);
             need_read = 1;
             continue;
         }
@@ -348,9 +355,7 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
              * our waiters to the fallback read. */
             last_hold_sent = now;
             if (mi_push_store_notify(l->conn, HOLD_TAG) != APR_SUCCESS) {
-                outage(l, "ringing the doorbell failed", PQerrorMessage(l->conn));
-                drop_conn(l);
-                next_connect = now + backoff;
+                next_connect = lose_conn(l, "ringing the doorbell failed", backoff);
                 need_read = need_bell = 1;
                 continue;
             }
@@ -365,9 +370,7 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
              * that the other processes read at the same time as this one */
             need_bell = 0;
             if (mi_push_store_doorbell(l->conn) != APR_SUCCESS) {
-                outage(l, "ringing the doorbell failed", PQerrorMessage(l->conn));
-                drop_conn(l);
-                next_connect = now + backoff;
+                next_connect = lose_conn(l, "ringing the doorbell failed", backoff);
                 need_read = need_bell = 1;
                 continue;
             }
@@ -380,9 +383,7 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
             unstable = 0;
             next_recheck = RECHECK_MIN;
             if (skip_to_head(l) != APR_SUCCESS) {
-                outage(l, "reading the history stream failed", PQerrorMessage(l->conn));
-                drop_conn(l);
-                next_connect = now + backoff;
+                next_connect = lose_conn(l, "reading the history stream failed", backoff);
                 need_read = 1;
                 continue;
             }
@@ -391,9 +392,7 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
             need_read = 0;
             last_read = now;
             if (read_stream(l, &unstable) != APR_SUCCESS) {
-                outage(l, "reading the history stream failed", PQerrorMessage(l->conn));
-                drop_conn(l);
-                next_connect = now + backoff;
+                next_connect = lose_conn(l, "reading the history stream failed", backoff);
                 need_read = 1;
                 continue;
             }
@@ -419,9 +418,7 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
         }
         if (l->conn != NULL && n > 0) {
             if (!PQconsumeInput(l->conn) || PQstatus(l->conn) != CONNECTION_OK) {
-                outage(l, "the connection was lost", PQerrorMessage(l->conn));
-                drop_conn(l);
-                next_connect = apr_time_now() + backoff;
+                next_connect = lose_conn(l, "the connection was lost", backoff);
                 need_read = 1;
             }
             else {
