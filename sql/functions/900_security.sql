@@ -60,7 +60,7 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA interactions FROM PUBLIC;
 
 -- the module
 GRANT SELECT ON interactions.contact_centers TO interactions_app;
-GRANT SELECT (cc_id, id, login, roles, created_at) ON interactions.users TO interactions_app;
+GRANT SELECT (cc_id, id, login, roles, created_at, disabled, credential_version) ON interactions.users TO interactions_app;
 GRANT SELECT, INSERT, UPDATE ON interactions.agent_channels TO interactions_app;
 GRANT SELECT ON interactions.queues, interactions.queue_members, interactions.workbins TO interactions_app;
 GRANT SELECT, INSERT, UPDATE ON interactions.interactions TO interactions_app;
