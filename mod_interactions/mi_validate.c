@@ -558,6 +558,10 @@ int mi_validate_operation(mi_op_e *pop, json_object **pargs, json_object *body, 
     if (!json_object_is_type(v, json_type_string)) {
         return fail(err, MI_SC_INVALID, p, "'operationName' must be a string");
     }
+    if (mi_json_string_has_nul(v)) {
+        /* compared as a C string, "Complete\0x" would pass for Complete */
+        return fail(err, MI_SC_INVALID, p, "'operationName' must not contain NUL characters");
+    }
     name = json_object_get_string(v);
     op = mi_op_parse(name);
     if (op == MI_OP_NONE) {

@@ -352,6 +352,8 @@ static void decode(const char *method_line, const headers_t *h, const char *body
     else {
         return;
     }
+    /* what is accepted holds no NUL: "/meta/connect\u0000x" must not pass for /meta/connect */
+    CHECK(!mi_json_has_nul(doc));
     browser = mi_bx_cookie(h->cookie, "BAYEUX_BROWSER", p);
     memset(&req, 0, sizeof(req));
     req.cc = 1;

@@ -219,6 +219,8 @@ static void decode(const char *method, const char *path, const char *query, cons
         }
         CHECK(json != NULL);
         CHECK(mi_utf8_valid(body, blen));
+        /* no NUL anywhere in what is accepted: "Complete\u0000x" must not pass for Complete */
+        CHECK(!mi_json_has_nul(json));
     }
     ok = mi_request_decode(&d, &route, query, json, lim, p, &err);
     if (!ok) {

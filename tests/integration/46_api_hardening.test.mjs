@@ -1,0 +1,104 @@
+// API hardening: what a user of one contact center could do with requests the API accepted
+// too readily — strict JSON, bad ids, what an agent may list, referenceIds that belong to
+// their contact center, pages bounded in bytes, and a history that is not a read log.
+// Contact centers t21 and t24.
+import { test, before, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, ok, fails, db, env, freshContactCenter, watchErrorLog } from '../lib/harness.mjs';
+import { create, channel, op, opOk, row, ownedBy } from '../lib/flows.mjs';
+
+watchErrorLog();
+const cc = 't21';
+let ccId;
+before(async () => { ccId = await freshContactCenter(cc); });
+beforeEach(async () => { await freshContactCenter(cc); });
+
+const count = () => db.value('SELECT count(*)::int FROM interactions.interactions WHERE cc_id = $1', [ccId]);
+
+/** POST raw text to the push channel of @who; returns {status, json, text}. */
+async function bayeux(who, text) {
+  return api(who, 'POST', '/notifications', { cc, body: text });
+}
+
+// ------------------------------------------------------------------ strict JSON
+
+test('"\\u0000" in a string is refused (statusCode 10): "Complete\\u0000x" is not Complete', async () => {
+  const id = await ownedBy(cc, ccId, 'agent1');
+  const r = await fails('agent1', 'POST', `/me/interactions/${id}`, 400, 10,
+    { cc, body: '{"operationName":"Complete\\u0000x"}' });
+  assert.match(r.json.statusMessage, /byte 17\): a string must not contain \\u0000$/);
+  assert.equal((await row(ccId, id)).state, 'Processing');
+  // in user data and in subjects as well (PostgreSQL cannot store it anyway)
+  const before = await count();
+  await fails('feeder', 'POST', '/interactions', 400, 10,
+    { cc, body: '{"mediaType":"email","queueName":"support","subject":"a\\u0000b"}' });
+  assert.equal(await count(), before);
+});
+
+test('raw control characters inside strings are refused; escaped ones are kept', async () => {
+  const before = await count();
+  for (const ch of ['\t', '\n', '\u0001', '\u001f']) {
+    const r = await fails('feeder', 'POST', '/interactions', 400, 10,
+      { cc, body: `{"mediaType":"email","queueName":"support","subject":"a${ch}b"}` });
+    assert.match(r.json.statusMessage, /byte 55\): a control character in a string must be escaped$/);
+  }
+  assert.equal(await count(), before);
+  // escaped, and as whitespace between tokens, they are JSON
+  const created = await ok('feeder', 'POST', '/interactions',
+    { cc, body: '{\n\t"mediaType":"email",\r\n "queueName":"support","subject":"a\\tb\\u0001"}' });
+  const got = await ok('admin', 'GET', `/interactions/${created.id}`, { cc });
+  assert.equal(got.interaction.subject, 'a\tb\u0001');
+});
+
+test('duplicate member names are refused instead of the last one silently winning', async () => {
+  const id = await ownedBy(cc, ccId, 'agent1');
+  // json-c kept the last: this completed the interaction
+  const r = await fails('agent1', 'POST', `/me/interactions/${id}`, 400, 10,
+    { cc, body: '{"operationName":"Reject","operationName":"Complete"}' });
+  assert.match(r.json.statusMessage, /line 1, column 27 \(byte 26\): duplicate member name$/);
+  assert.equal((await row(ccId, id)).state, 'Processing');
+  // nested, in user data, and written differently ("k" and "\u006b" are one name)
+  const before = await count();
+  await fails('feeder', 'POST', '/interactions', 400, 10,
+    { cc, body: '{"mediaType":"email","queueName":"support","userData":{"a":{"k":1,"\\u006b":2}}}' });
+  assert.equal(await count(), before);
+  // the same name in two objects is fine
+  await ok('feeder', 'POST', '/interactions',
+    { cc, body: '{"mediaType":"email","queueName":"support","userData":{"a":{"k":1},"b":{"k":1}}}' });
+});
+
+test('half a UTF-16 surrogate pair is refused rather than stored as U+FFFD', async () => {
+  const before = await count();
+  const r = await fails('feeder', 'POST', '/interactions', 400, 10,
+    { cc, body: '{"mediaType":"email","queueName":"support","subject":"\\ud83d"}' });
+  assert.match(r.json.statusMessage, /unpaired UTF-16 surrogate/);
+  assert.equal(await count(), before);
+  const created = await ok('feeder', 'POST', '/interactions',
+    { cc, body: '{"mediaType":"email","queueName":"support","subject":"\\ud83d\\ude00"}' });
+  assert.equal((await ok('admin', 'GET', `/interactions/${created.id}`, { cc })).interaction.subject, '\u{1f600}');
+});
+
+test('the push channel reads its messages as strictly (statusCode 10)', async () => {
+  const hs = (extra) => `[{"channel":"/meta/handshake","version":"1.0",${extra}"supportedConnectionTypes":["long-polling"]}]`;
+  const good = await bayeux('agent1', hs(''));
+  assert.equal(good.status, 200, good.text);
+  assert.equal(good.json[0].successful, true);
+  for (const [bad, reason] of [
+    [hs('"version":"1.0",'), /duplicate member name$/],
+    [hs('"ext":{"x":"a\tb"},'), /a control character in a string must be escaped$/],
+    [hs('"ext":{"x":"\\u0000"},'), /a string must not contain \\u0000$/],
+    ['[{"channel":"/meta/handshake\\u0000x","version":"1.0","supportedConnectionTypes":["long-polling"]}]',
+      /a string must not contain \\u0000$/],
+  ]) {
+    const r = await bayeux('agent1', bad);
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.statusCode, 10);
+    assert.match(r.json.statusMessage, reason);
+  }
+  // callback-polling (JSONP) parses message= the same way
+  const msg = encodeURIComponent(hs('"version":"1.0",'));
+  const r = await api('agent1', 'GET', `/notifications?jsonp=cb&message=${msg}`, { cc });
+  assert.equal(r.status, 400, r.text);
+  assert.equal(r.json.statusCode, 10);
+  assert.match(r.json.statusMessage, /duplicate member name$/);
+});
