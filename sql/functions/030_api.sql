@@ -102,7 +102,8 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v interactions.interactions;
 BEGIN
-    SELECT * INTO v FROM interactions.interactions WHERE cc_id = c.cc_id AND id = (a->>'id')::uuid;
+    SELECT * INTO v FROM interactions.interactions
+     WHERE cc_id = c.cc_id AND id = interactions.as_uuid(a->>'id');
     IF NOT FOUND THEN
         RETURN interactions.err(6, 'no such interaction');
     END IF;

@@ -141,7 +141,7 @@ BEGIN
         RETURN interactions.op_get_workbin_content(c, a->>'workbin');
     END IF;
     SELECT * INTO v FROM interactions.interactions
-     WHERE cc_id = c.cc_id AND id = (a->>'id')::uuid FOR UPDATE;
+     WHERE cc_id = c.cc_id AND id = interactions.as_uuid(a->>'id') FOR UPDATE;
     IF NOT FOUND THEN
         RETURN interactions.err(6, 'no such interaction');
     END IF;
@@ -222,8 +222,7 @@ BEGIN
         ELSE
             SELECT u.cc_id, u.id, u.login, u.roles INTO v_target FROM interactions.users u
              WHERE u.cc_id = c.cc_id
-               AND (u.login = a->>'user'
-                    OR (a->>'user' ~ '^[0-9a-fA-F-]{36}$' AND u.id = (a->>'user')::uuid))
+               AND (u.login = a->>'user' OR u.id = interactions.as_uuid(a->>'user'))
              ORDER BY (u.login = a->>'user') DESC
              LIMIT 1;
             IF v_target.id IS NULL OR NOT interactions.has_role(v_target, 'agent') THEN
@@ -359,7 +358,7 @@ DECLARE
     v_max  integer := (a->>'_maxUserData')::integer;
 BEGIN
     SELECT * INTO v FROM interactions.interactions
-     WHERE cc_id = c.cc_id AND id = (a->>'id')::uuid FOR UPDATE;
+     WHERE cc_id = c.cc_id AND id = interactions.as_uuid(a->>'id') FOR UPDATE;
     IF NOT FOUND THEN
         RETURN interactions.err(6, 'no such interaction');
     END IF;

@@ -4,10 +4,12 @@
 // Contact centers t21 and t24.
 import { test, before, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, ok, fails, db, env, freshContactCenter, watchErrorLog } from '../lib/harness.mjs';
+import fs from 'node:fs';
+import { api, ok, fails, db, freshContactCenter, watchErrorLog, errorLogPath } from '../lib/harness.mjs';
 import { create, channel, op, opOk, row, ownedBy } from '../lib/flows.mjs';
 
-watchErrorLog();
+// the one database error provoked on purpose, logged without SQL text or client data
+watchErrorLog([/MI00113: database call mi_api failed \(SQLSTATE XX046\) in (public\.)?fail_46 line \d+$/]);
 const cc = 't21';
 let ccId;
 before(async () => { ccId = await freshContactCenter(cc); });
@@ -101,4 +103,49 @@ test('the push channel reads its messages as strictly (statusCode 10)', async ()
   assert.equal(r.status, 400, r.text);
   assert.equal(r.json.statusCode, 10);
   assert.match(r.json.statusMessage, /duplicate member name$/);
+});
+
+// ------------------------------------------------------------------ ids that are not ids
+
+test('Transfer to a 36-character userId that is not a UUID is statusCode 10, not a 500', async () => {
+  const id = await ownedBy(cc, ccId, 'agent1');
+  for (const userId of ['0123456789abcdef0123456789abcdef0123', '-'.repeat(36),
+    'abcdefab-cdef-abcd-efab-cdefabcdef-1', 'ABCDEFAB-CDEF-ABCD-EFAB-CDEFABCDEF0G',
+    '{0123456-89ab-cdef-0123-456789abcdef}']) {
+    for (const key of ['userId', 'userUri', 'targetUri']) {
+      const value = key === 'userId' ? userId : `http://h/api/v2/users/${userId}`;
+      const r = await fails('agent1', 'POST', `/me/interactions/${id}`, 400, 10,
+        { cc, body: { operationName: 'Transfer', [key]: value } });
+      assert.equal(r.json.statusMessage, 'unknown target agent', `${key} ${userId}`);
+    }
+  }
+  assert.equal((await row(ccId, id)).state, 'Processing');
+  // a real id, in any case, still names the agent
+  const agent2 = await db.value(`SELECT id FROM interactions.users WHERE cc_id = $1 AND login = 'agent2'`, [ccId]);
+  const t = await opOk(cc, 'agent1', id, 'Transfer', { userId: agent2.toUpperCase() });
+  assert.equal(t.interaction.state, 'Invited');
+  assert.equal(t.interaction.assignedTo, 'agent2');
+});
+
+test('an unexpected database error is logged without SQL text or client data', async () => {
+  // a trigger that fails only for this contact center, quoting the client's subject
+  await db.query(`CREATE OR REPLACE FUNCTION public.fail_46() RETURNS trigger LANGUAGE plpgsql AS $$
+                  BEGIN RAISE EXCEPTION 'refusing %', NEW.subject USING ERRCODE = 'XX046'; END $$`);
+  await db.query(`CREATE TRIGGER fail_46 BEFORE INSERT ON interactions.interactions FOR EACH ROW
+                  WHEN (NEW.cc_id = ${Number(ccId)}) EXECUTE FUNCTION public.fail_46()`);
+  const start = fs.statSync(errorLogPath()).size;
+  try {
+    const r = await fails('feeder', 'POST', '/interactions', 500, 4,
+      { cc, body: { mediaType: 'email', queueName: 'support', subject: 'SECRET-4711' } });
+    assert.equal(r.json.statusMessage, 'internal error');
+  } finally {
+    await db.query('DROP TRIGGER fail_46 ON interactions.interactions');
+    await db.query('DROP FUNCTION public.fail_46()');
+  }
+  const lines = fs.readFileSync(errorLogPath()).subarray(start).toString('utf8').split('\n')
+    .filter((l) => l.includes('MI00113'));
+  assert.equal(lines.length, 1, lines.join('\n'));
+  // where: the innermost function (here the trigger's), its line, nothing it quoted
+  assert.match(lines[0], /database call mi_api failed \(SQLSTATE XX046\) in (public\.)?fail_46 line \d+$/);
+  assert.doesNotMatch(lines[0], /SECRET|INSERT|SELECT|statement/);
 });
