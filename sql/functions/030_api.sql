@@ -168,6 +168,16 @@ END $$;
 COMMENT ON FUNCTION interactions.api_create(interactions.caller, jsonb) IS
   'POST /interactions (roles admin, apiuser); idempotent with externalId.';
 
+-- The next referenceId of contact center p_cc, from its own sequence (created with it by
+-- interactions.create_contact_center()): numbers that say nothing about other tenants.
+CREATE OR REPLACE FUNCTION interactions.next_reference_id(p_cc integer) RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RETURN nextval(format('interactions.%I', 'reference_ids_' || p_cc)::regclass);
+END $$;
+COMMENT ON FUNCTION interactions.next_reference_id(integer) IS
+  'The next API referenceId of contact center p_cc (its sequence interactions.reference_ids_<id>).';
+
 -- The one statement the module prepares for the REST API.  One call is one transaction:
 -- it binds the transaction to the contact center (row-level security), resolves the
 -- caller, numbers the request (referenceId) and runs the operation.
@@ -185,7 +195,7 @@ BEGIN
     END IF;
     PERFORM set_config('interactions.actor', c.id::text, true);
     IF p_op NOT IN ('me', 'list', 'my_list', 'get', 'workbins', 'workbin') THEN
-        PERFORM set_config('interactions.ref', nextval('interactions.reference_ids')::text, true);
+        PERFORM set_config('interactions.ref', interactions.next_reference_id(p_cc)::text, true);
     END IF;
     v_res := CASE p_op
         WHEN 'me'      THEN interactions.api_me(c)

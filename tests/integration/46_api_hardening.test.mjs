@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { api, ok, fails, db, freshContactCenter, watchErrorLog, errorLogPath } from '../lib/harness.mjs';
 import { create, channel, op, opOk, row, ownedBy } from '../lib/flows.mjs';
+import { cometdClient, about } from '../lib/push.mjs';
 
 // the one database error provoked on purpose, logged without SQL text or client data
 watchErrorLog([/MI00113: database call mi_api failed \(SQLSTATE XX046\) in (public\.)?fail_46 line \d+$/]);
@@ -148,4 +149,37 @@ test('an unexpected database error is logged without SQL text or client data', a
   // where: the innermost function (here the trigger's), its line, nothing it quoted
   assert.match(lines[0], /database call mi_api failed \(SQLSTATE XX046\) in (public\.)?fail_46 line \d+$/);
   assert.doesNotMatch(lines[0], /SECRET|INSERT|SELECT|statement/);
+});
+
+// ------------------------------------------------------------------ referenceIds per tenant
+
+test("a tenant's referenceIds count its own requests only; history and push carry them", async () => {
+  const other = 't24';
+  await freshContactCenter(other);
+  const write = (c) => ok('feeder', 'POST', '/interactions',
+    { cc: c, body: { mediaType: 'email', queueName: 'support' } });
+  const first = await write(cc);
+  for (let i = 0; i < 5; i++) await write(other);
+  const second = await write(cc);
+  // with one sequence for the database, the difference was everybody's traffic in between
+  assert.equal(second.referenceId, first.referenceId + 1);
+  // reads number nothing
+  await ok('admin', 'GET', '/interactions', { cc });
+  // the push channel and the history carry the call's referenceId
+  const a1 = await cometdClient({ cc, user: 'agent1' });
+  try {
+    const third = await ok('feeder', 'POST', '/interactions',
+      { cc, body: { mediaType: 'email', queueName: 'support', priority: 100 } });
+    assert.equal(third.referenceId, second.referenceId + 1);
+    const ready = await channel(cc, 'agent1', 'Ready');   // routing offers the third
+    assert.equal(ready.referenceId, third.referenceId + 1);
+    const offer = await a1.waitFor((m) => about(third.id)(m));
+    assert.equal(offer.data.referenceId, ready.referenceId);
+    const refs = await db.query(`SELECT operation, reference_id FROM interactions.history
+                                  WHERE cc_id = $1 AND interaction_id = $2 ORDER BY seq`, [ccId, third.id]);
+    assert.deepEqual(refs, [{ operation: 'Create', reference_id: String(third.referenceId) },
+      { operation: 'Route', reference_id: String(ready.referenceId) }]);
+  } finally {
+    await a1.disconnect();
+  }
 });

@@ -1,0 +1,26 @@
+-- V007: API hardening.
+--
+-- referenceIds numbered per contact center.  One sequence for the whole database told every
+-- tenant how many write requests all the others made (two calls a second apart, and the
+-- difference of their referenceIds is everybody's traffic in between).  Each contact center
+-- now has its own sequence, interactions.reference_ids_<id>, created with it by
+-- interactions.create_contact_center(); nextval() takes no lock that outlives the call, so
+-- concurrent requests of one contact center never wait for each other.  The sequences of
+-- existing contact centers continue from where the shared one stood, so no referenceId is
+-- given out twice.
+DO $$
+DECLARE
+    r       record;
+    v_next  bigint;
+BEGIN
+    SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END INTO v_next
+      FROM interactions.reference_ids;
+    FOR r IN SELECT id FROM interactions.contact_centers ORDER BY id LOOP
+        EXECUTE format('CREATE SEQUENCE IF NOT EXISTS interactions.%I AS bigint START WITH %s',
+                       'reference_ids_' || r.id, v_next);
+        EXECUTE format('COMMENT ON SEQUENCE interactions.%I IS %L', 'reference_ids_' || r.id,
+                       format('API referenceId values of contact center %s: each request that changes something gets one, and its push notifications carry it.', r.id));
+    END LOOP;
+END $$;
+
+DROP SEQUENCE interactions.reference_ids;
