@@ -25,8 +25,50 @@ END $$;
 
 COMMENT ON FUNCTION interactions.api_me(interactions.caller) IS 'GET /me.';
 
+-- Who may read an interaction: the one definition that GET /interactions/{id} and GET
+-- /interactions both apply (CONTRACT 8.1b), in two halves.  interactions.reader_of() looks up
+-- once per request what the caller's reading depends on; interactions.may_read() decides for
+-- one interaction from that alone.  Admins, supervisors and integrations read every
+-- interaction of their contact center.  An agent reads those offered to, owned by or handled
+-- by them (participants), those lying in a workbin they may use (their personal ones and
+-- the shared ones: they could Pull them), and those waiting in a queue they are a member of
+-- (Queued, or Invited to someone: the queue's until accepted) — not what a colleague is
+-- working on, not another agent's personal workbin, not the finished work of others.
+CREATE OR REPLACE FUNCTION interactions.reader_of(c interactions.caller)
+RETURNS interactions.reader LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    r interactions.reader;
+BEGIN
+    r.everything := c.roles && ARRAY['admin', 'supervisor', 'apiuser'];
+    IF NOT r.everything AND 'agent' = ANY (c.roles) THEN
+        r.user_id := c.id;
+        r.queues := ARRAY(SELECT m.queue_id FROM interactions.queue_members m
+                           WHERE m.cc_id = c.cc_id AND m.user_id = c.id);
+        r.workbins := ARRAY(SELECT w.id FROM interactions.workbins w
+                             WHERE w.cc_id = c.cc_id AND (w.owner_id IS NULL OR w.owner_id = c.id));
+    END IF;
+    RETURN r;
+END $$;
+COMMENT ON FUNCTION interactions.reader_of(interactions.caller) IS
+  'What the caller''s right to read interactions depends on (interactions.reader), for interactions.may_read().';
+
+-- A single expression without subqueries, so that the planner inlines it into the list's
+-- WHERE clause: no function call per row.
+CREATE OR REPLACE FUNCTION interactions.may_read(r interactions.reader, i interactions.interactions)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT r.everything
+        OR coalesce(i.invitee_id = r.user_id OR i.owner_id = r.user_id
+                    OR r.user_id = ANY (i.participants)
+                    OR i.workbin_id = ANY (r.workbins)
+                    OR (i.state IN ('Queued', 'Invited') AND i.queue_id = ANY (r.queues)),
+                    false)
+$$;
+COMMENT ON FUNCTION interactions.may_read(interactions.reader, interactions.interactions) IS
+  'May this reader (interactions.reader_of) read the interaction (GET /interactions/{id}, and the same set in GET /interactions)? Admins, supervisors, apiusers: all of their contact center; agents: offered to, owned or handled by them, in a workbin they may use, or waiting (Queued/Invited) in a queue they are a member of.';
+
 -- GET /interactions: the contact center's active interactions (or those in the state asked
--- for, final states included), optionally of one queue, in creation order.
+-- for, final states included), optionally of one queue, in creation order; of those, what
+-- the caller may read (interactions.may_read: for an agent, not the whole contact center).
 CREATE OR REPLACE FUNCTION interactions.api_list(c interactions.caller, a jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -36,6 +78,7 @@ DECLARE
     v_offset integer := coalesce((a->>'offset')::integer, 0);
     v_total bigint;
     v_items jsonb;
+    v_reader interactions.reader := interactions.reader_of(c);
 BEGIN
     IF NOT interactions.has_role(c, 'admin', 'supervisor', 'agent', 'apiuser') THEN
         RETURN interactions.err(5, 'listing interactions needs the agent, supervisor, admin or apiuser role');
@@ -51,7 +94,8 @@ BEGIN
      WHERE i.cc_id = c.cc_id
        AND (CASE WHEN v_state IS NULL THEN i.state NOT IN ('Completed','Canceled','Sent')
                  ELSE i.state = v_state END)
-       AND (v_queue IS NULL OR i.queue_id = v_queue);
+       AND (v_queue IS NULL OR i.queue_id = v_queue)
+       AND interactions.may_read(v_reader, i);
     SELECT coalesce(jsonb_agg(interactions.snapshot_of(p) ORDER BY p.received_at, p.id), '[]')
       INTO v_items
       FROM (SELECT i.* FROM interactions.interactions i
@@ -59,6 +103,7 @@ BEGIN
                AND (CASE WHEN v_state IS NULL THEN i.state NOT IN ('Completed','Canceled','Sent')
                          ELSE i.state = v_state END)
                AND (v_queue IS NULL OR i.queue_id = v_queue)
+               AND interactions.may_read(v_reader, i)
              ORDER BY i.received_at, i.id
              LIMIT v_limit OFFSET v_offset) p;
     RETURN jsonb_build_object('statusCode', 0, 'interactions', v_items, 'totalCount', v_total,
@@ -94,9 +139,8 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION interactions.api_my_list(interactions.caller, jsonb) IS 'GET /me/interactions.';
 
--- GET /interactions/{id}: admins, supervisors and integrations see any interaction of their
--- contact center; an agent those offered to, owned by, or handled earlier by them, and what
--- lies in a workbin they may use (they could Pull it).
+-- GET /interactions/{id}: what interactions.may_read lets the caller read (the same set
+-- GET /interactions lists).
 CREATE OR REPLACE FUNCTION interactions.api_get(c interactions.caller, a jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -107,13 +151,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN interactions.err(6, 'no such interaction');
     END IF;
-    IF NOT interactions.has_role(c, 'admin', 'supervisor', 'apiuser')
-       AND NOT (interactions.has_role(c, 'agent')
-                AND (v.invitee_id IS NOT DISTINCT FROM c.id OR v.owner_id IS NOT DISTINCT FROM c.id
-                     OR c.id = ANY (v.participants)
-                     OR EXISTS (SELECT 1 FROM interactions.workbins w
-                                 WHERE w.cc_id = v.cc_id AND w.id = v.workbin_id
-                                   AND (w.owner_id IS NULL OR w.owner_id = c.id)))) THEN
+    IF NOT interactions.may_read(interactions.reader_of(c), v) THEN
         RETURN interactions.err(5, 'this interaction is not yours');
     END IF;
     RETURN jsonb_build_object('statusCode', 0, 'interaction', interactions.snapshot_of(v, true));

@@ -24,3 +24,16 @@ BEGIN
 END $$;
 
 DROP SEQUENCE interactions.reference_ids;
+
+-- Who may read an interaction depends, for an agent, on their queues and the workbins they
+-- may use: interactions.reader_of() looks them up once per request, and
+-- interactions.may_read(reader, interaction) decides per interaction from this alone (see
+-- sql/functions/030_api.sql).
+CREATE TYPE interactions.reader AS (
+    everything  boolean,
+    user_id     uuid,
+    queues      uuid[],
+    workbins    uuid[]
+);
+COMMENT ON TYPE interactions.reader IS
+  'What a caller''s right to read interactions depends on: everything (admin, supervisor, apiuser), or for an agent their id, the queues they are a member of and the workbins they may use.';

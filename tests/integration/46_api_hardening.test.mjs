@@ -183,3 +183,69 @@ test("a tenant's referenceIds count its own requests only; history and push carr
     await a1.disconnect();
   }
 });
+
+// ------------------------------------------------------------------ what an agent may list
+
+/** The cast of 'who may read what' (agent1, agent2 in support; agent1..3 in sales; agent4 in
+ *  no queue):  F agent1's personal workbin, C Processing by agent1, D Completed by agent2,
+ *  E in the shared workbin (handled by agent2), A waiting in support (offered to agent2),
+ *  B waiting in sales.  Every interaction carries user data and addresses. */
+async function castOfInteractions() {
+  const body = { userData: { secret: 'customer data' }, from: 'c@example.com' };
+  const F = await ownedBy(cc, ccId, 'agent1', body);
+  await opOk(cc, 'agent1', F, 'PlaceInWorkbin', { workbin: 'drafts' });
+  const C = await ownedBy(cc, ccId, 'agent1', body);
+  const D = await ownedBy(cc, ccId, 'agent2', body);
+  await opOk(cc, 'agent2', D, 'Complete');
+  const E = await ownedBy(cc, ccId, 'agent2', { ...body, queueName: 'sales' });
+  await opOk(cc, 'agent2', E, 'PlaceInWorkbin', { workbin: 'team' });
+  const A = await create(cc, body);
+  const B = await create(cc, { ...body, queueName: 'sales' });
+  await channel(cc, 'agent2', 'Ready');   // the oldest waiting one of agent2's queues: A
+  await channel(cc, 'agent2', 'NotReady');
+  assert.equal((await row(ccId, A)).invitee, 'agent2');
+  assert.equal((await row(ccId, B)).state, 'Queued');
+  return { A, B, C, D, E, F };
+}
+
+async function listed(user, query = '') {
+  const r = await ok(user, 'GET', `/interactions?fields=*&limit=500${query}`, { cc });
+  const uris = await ok(user, 'GET', `/interactions?limit=500${query}`, { cc });
+  assert.equal(uris.uris.length, r.interactions.length);
+  assert.equal(r.totalCount, r.interactions.length);
+  return r.interactions.map((i) => i.id);
+}
+
+test('an agent lists only what they may read: their queues, shared workbins, their own work', async () => {
+  const x = await castOfInteractions();
+  const name = Object.fromEntries(Object.entries(x).map(([k, v]) => [v, k]));
+  const names = (ids) => ids.map((id) => name[id]).sort().join('');
+  // before: every agent listed every interaction of the contact center, user data included
+  assert.equal(names(await listed('agent1')), 'ABCEF');
+  assert.equal(names(await listed('agent2')), 'ABE');
+  assert.equal(names(await listed('agent3')), 'BE');
+  assert.equal(names(await listed('agent4')), 'E');
+  assert.equal(names(await listed('agent4', '&state=Completed')), '');
+  assert.equal(names(await listed('agent2', '&state=Completed')), 'D');
+  assert.equal(names(await listed('agent3', '&queue=support')), '');
+  // supervisors, admins and integrations: the whole contact center
+  for (const who of ['supervisor', 'admin', 'feeder']) {
+    assert.equal(names(await listed(who)), 'ABCEF', who);
+    assert.equal(names(await listed(who, '&state=Completed')), 'D', who);
+  }
+});
+
+test('GET /interactions/{id} lets an agent read exactly what the list shows them', async () => {
+  const x = await castOfInteractions();
+  for (const agent of ['agent1', 'agent2', 'agent3', 'agent4']) {
+    const visible = new Set();
+    for (const state of ['', '&state=Completed']) {
+      for (const id of await listed(agent, state)) visible.add(id);
+    }
+    for (const [n, id] of Object.entries(x)) {
+      const r = await api(agent, 'GET', `/interactions/${id}`, { cc });
+      assert.equal(r.status, visible.has(id) ? 200 : 403, `${agent} reading ${n}: ${r.text}`);
+      assert.equal(r.json.statusCode, visible.has(id) ? 0 : 5);
+    }
+  }
+});
