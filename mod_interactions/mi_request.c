@@ -70,6 +70,13 @@ static void add_limits(json_object *args, const mi_limits_t *lim)
     json_object_object_add(args, "_maxUserData", json_object_new_int64((int64_t)lim->max_user_data));
 }
 
+/* A page stops at this many bytes of interactions (the store measures them as it builds the
+ * page), so one request cannot make the process hold a page of any size. */
+static void add_page_bytes(json_object *args, const mi_limits_t *lim)
+{
+    json_object_object_add(args, "_maxBytes", json_object_new_int64((int64_t)lim->max_page_bytes));
+}
+
 int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query,
                       json_object *body, const mi_limits_t *lim, apr_pool_t *p,
                       mi_error_t *err)
@@ -95,6 +102,7 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
             out->store_op = rt->route == MI_R_INTERACTIONS ? "list" : "my_list";
             ok = mi_validate_list_query(&args, query, lim, p, err);
             out->uris_only = ok && mi_json_get(args, "fields") == NULL;
+            if (ok) add_page_bytes(args, lim);
         }
         else if (rt->route == MI_R_INTERACTIONS) {
             out->store_op = "create";

@@ -66,6 +66,50 @@ $$;
 COMMENT ON FUNCTION interactions.may_read(interactions.reader, interactions.interactions) IS
   'May this reader (interactions.reader_of) read the interaction (GET /interactions/{id}, and the same set in GET /interactions)? Admins, supervisors, apiusers: all of their contact center; agents: offered to, owned or handled by them, in a workbin they may use, or waiting (Queued/Invited) in a queue they are a member of.';
 
+-- One page of a list, from the ids of the page in order (at most the limit asked for): with
+-- p_full the interactions' snapshots, else just their ids (a page of uris), until the next one
+-- would take the page past p_max bytes of JSON (always at least one; NULL: no bound).  One
+-- request must not make the database, and then an httpd process, hold a page of any size:
+-- 500 interactions with 32 KiB of user data each are 20 MB.  Returns {"interactions":[..]}
+-- and, when more follow, "nextOffset" (where the next page starts) and, when the bound ended
+-- the page before the limit, "truncated": true.
+CREATE OR REPLACE FUNCTION interactions.page_of(p_cc integer, p_ids uuid[], p_full boolean,
+                                                p_max bigint, p_offset integer, p_total bigint)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_id    uuid;
+    v_row   interactions.interactions;
+    v_item  jsonb;
+    v_size  bigint;
+    v_bytes bigint := 2;
+    v_items jsonb[] := '{}';
+    v_res   jsonb;
+BEGIN
+    FOREACH v_id IN ARRAY coalesce(p_ids, '{}') LOOP
+        IF p_full THEN
+            SELECT * INTO v_row FROM interactions.interactions i WHERE i.cc_id = p_cc AND i.id = v_id;
+            CONTINUE WHEN NOT FOUND;
+            v_item := interactions.snapshot_of(v_row);
+        ELSE
+            v_item := jsonb_build_object('id', v_id);
+        END IF;
+        v_size := octet_length(v_item::text) + 1;
+        EXIT WHEN cardinality(v_items) > 0 AND p_max IS NOT NULL AND v_bytes + v_size > p_max;
+        v_items := array_append(v_items, v_item);
+        v_bytes := v_bytes + v_size;
+    END LOOP;
+    v_res := jsonb_build_object('interactions', to_jsonb(v_items));
+    IF p_offset + cardinality(v_items) < p_total THEN
+        v_res := v_res || jsonb_build_object('nextOffset', p_offset + cardinality(v_items));
+    END IF;
+    IF cardinality(v_items) < cardinality(p_ids) THEN
+        v_res := v_res || jsonb_build_object('truncated', true);
+    END IF;
+    RETURN v_res;
+END $$;
+COMMENT ON FUNCTION interactions.page_of(integer, uuid[], boolean, bigint, integer, bigint) IS
+  'One page of a list from the ordered ids p_ids: snapshots (p_full) or ids, stopping before p_max bytes of JSON (at least one item); {"interactions":[..],"nextOffset"?,"truncated"?}.';
+
 -- GET /interactions: the contact center's active interactions (or those in the state asked
 -- for, final states included), optionally of one queue, in creation order; of those, what
 -- the caller may read (interactions.may_read: for an agent, not the whole contact center).
@@ -77,7 +121,7 @@ DECLARE
     v_limit integer := coalesce((a->>'limit')::integer, 100);
     v_offset integer := coalesce((a->>'offset')::integer, 0);
     v_total bigint;
-    v_items jsonb;
+    v_ids   uuid[];
     v_reader interactions.reader := interactions.reader_of(c);
 BEGIN
     IF NOT interactions.has_role(c, 'admin', 'supervisor', 'agent', 'apiuser') THEN
@@ -96,9 +140,8 @@ BEGIN
                  ELSE i.state = v_state END)
        AND (v_queue IS NULL OR i.queue_id = v_queue)
        AND interactions.may_read(v_reader, i);
-    SELECT coalesce(jsonb_agg(interactions.snapshot_of(p) ORDER BY p.received_at, p.id), '[]')
-      INTO v_items
-      FROM (SELECT i.* FROM interactions.interactions i
+    SELECT array_agg(p.id ORDER BY p.received_at, p.id) INTO v_ids
+      FROM (SELECT i.id, i.received_at FROM interactions.interactions i
              WHERE i.cc_id = c.cc_id
                AND (CASE WHEN v_state IS NULL THEN i.state NOT IN ('Completed','Canceled','Sent')
                          ELSE i.state = v_state END)
@@ -106,8 +149,8 @@ BEGIN
                AND interactions.may_read(v_reader, i)
              ORDER BY i.received_at, i.id
              LIMIT v_limit OFFSET v_offset) p;
-    RETURN jsonb_build_object('statusCode', 0, 'interactions', v_items, 'totalCount', v_total,
-                              'limit', v_limit, 'offset', v_offset);
+    RETURN jsonb_build_object('statusCode', 0, 'totalCount', v_total, 'limit', v_limit, 'offset', v_offset)
+        || interactions.page_of(c.cc_id, v_ids, a ? 'fields', (a->>'_maxBytes')::bigint, v_offset, v_total);
 END $$;
 COMMENT ON FUNCTION interactions.api_list(interactions.caller, jsonb) IS
   'GET /interactions (filters state, queue; paging limit/offset).';
@@ -118,7 +161,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_limit integer := coalesce((a->>'limit')::integer, 100);
     v_offset integer := coalesce((a->>'offset')::integer, 0);
-    v_items jsonb;
+    v_ids   uuid[];
     v_total bigint;
 BEGIN
     IF NOT interactions.has_role(c, 'agent') THEN
@@ -127,15 +170,14 @@ BEGIN
     SELECT count(*) INTO v_total FROM interactions.interactions i
      WHERE i.cc_id = c.cc_id AND (i.invitee_id = c.id OR i.owner_id = c.id)
        AND (NOT a ? 'state' OR i.state = a->>'state');
-    SELECT coalesce(jsonb_agg(interactions.snapshot_of(p) ORDER BY p.received_at, p.id), '[]')
-      INTO v_items
-      FROM (SELECT i.* FROM interactions.interactions i
+    SELECT array_agg(p.id ORDER BY p.received_at, p.id) INTO v_ids
+      FROM (SELECT i.id, i.received_at FROM interactions.interactions i
              WHERE i.cc_id = c.cc_id AND (i.invitee_id = c.id OR i.owner_id = c.id)
                AND (NOT a ? 'state' OR i.state = a->>'state')
              ORDER BY i.received_at, i.id
              LIMIT v_limit OFFSET v_offset) p;
-    RETURN jsonb_build_object('statusCode', 0, 'interactions', v_items, 'totalCount', v_total,
-                              'limit', v_limit, 'offset', v_offset);
+    RETURN jsonb_build_object('statusCode', 0, 'totalCount', v_total, 'limit', v_limit, 'offset', v_offset)
+        || interactions.page_of(c.cc_id, v_ids, a ? 'fields', (a->>'_maxBytes')::bigint, v_offset, v_total);
 END $$;
 COMMENT ON FUNCTION interactions.api_my_list(interactions.caller, jsonb) IS 'GET /me/interactions.';
 

@@ -251,9 +251,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const mi_limits_t defaults = {
         MI_DEFAULT_MAX_BODY, MI_DEFAULT_MAX_DEPTH, MI_DEFAULT_MAX_STRING,
-        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE
+        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE, MI_DEFAULT_MAX_PAGE_BYTES
     };
-    static const mi_limits_t tight = { 256, 4, 20, 64, 50, 10 };
+    static const mi_limits_t tight = { 256, 4, 20, 64, 50, 10, 1024 };
     const char *in = (const char *)data, *nl, *sp, *qm;
     apr_size_t llen, blen;
     char *method, *path, *query = NULL, *body;

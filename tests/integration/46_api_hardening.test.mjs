@@ -5,7 +5,8 @@
 import { test, before, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { api, ok, fails, db, freshContactCenter, watchErrorLog, errorLogPath } from '../lib/harness.mjs';
+import path from 'node:path';
+import { api, ok, fails, db, env, freshContactCenter, httpdInstance, watchErrorLog, errorLogPath } from '../lib/harness.mjs';
 import { create, channel, op, opOk, row, ownedBy } from '../lib/flows.mjs';
 import { cometdClient, about } from '../lib/push.mjs';
 
@@ -247,5 +248,90 @@ test('GET /interactions/{id} lets an agent read exactly what the list shows them
       assert.equal(r.status, visible.has(id) ? 200 : 403, `${agent} reading ${n}: ${r.text}`);
       assert.equal(r.json.statusCode, visible.has(id) ? 0 : 5);
     }
+  }
+});
+
+// ------------------------------------------------------------------ pages bounded in bytes
+
+/** Walk every page of @path (a query without offset) as @user; returns the pages. */
+async function allPages(user, path, opts = {}) {
+  const pages = [];
+  let offset = 0;
+  for (;;) {
+    const r = await api(user, 'GET', `${path}&offset=${offset}`, { cc, ...opts });
+    assert.equal(r.json?.statusCode, 0, r.text);
+    pages.push(r);
+    if (r.json.nextOffset === undefined) return pages;
+    assert.equal(r.json.nextOffset, offset + (r.json.interactions || r.json.uris).length);
+    offset = r.json.nextOffset;
+    assert.ok(pages.length < 100);
+  }
+}
+
+test('a fields=* page stops at 1 MiB, says so, and the next pages hold the rest in order', async () => {
+  // 40 interactions with 32 KB of user data each: 1.3 MB in one page before
+  const ids = [];
+  for (let i = 0; i < 40; i++) {
+    const big = Buffer.from(`${i}-`.repeat(2000) + 'x'.repeat(32000)).toString('utf8').slice(0, 32000);
+    ids.push(await create(cc, { userData: { notes: big } }));
+  }
+  const pages = await allPages('admin', '/interactions?fields=*&limit=500');
+  assert.ok(pages.length >= 2, `one page of ${pages[0].text.length} bytes`);
+  for (const p of pages) {
+    assert.ok(Buffer.byteLength(p.text) < 1048576 + 40000, `a page of ${Buffer.byteLength(p.text)} bytes`);
+    assert.equal(p.json.totalCount, 40);
+    assert.equal(p.json.limit, 500);
+  }
+  assert.equal(pages[0].json.truncated, true);
+  assert.equal(pages.at(-1).json.truncated, undefined);
+  assert.deepEqual(pages.flatMap((p) => p.json.interactions.map((x) => x.id)), ids);
+  // a page of uris is small: all 40 at once
+  const uris = await ok('admin', 'GET', '/interactions?limit=500', { cc });
+  assert.equal(uris.uris.length, 40);
+  assert.equal(uris.nextOffset, undefined);
+  assert.equal(uris.truncated, undefined);
+  // a full page that is not the last one says where the next starts
+  const small = await ok('admin', 'GET', '/interactions?limit=3', { cc });
+  assert.deepEqual([small.uris.length, small.nextOffset, small.truncated], [3, 3, undefined]);
+});
+
+test('InteractionsMaxPageBytes bounds pages per location, /me/interactions too', async () => {
+  const extra = path.join(env.varDir, 'pagebytes.conf');
+  fs.writeFileSync(extra, `<Location /small/api/v2>
+    SetHandler interactions
+    InteractionsContactCenter ${cc}
+    InteractionsMaxPageBytes 3000
+    AuthType Basic
+    AuthName "small pages"
+    AuthBasicProvider socache interactions
+    AuthnCacheProvideFor interactions
+    AuthnCacheContext small-pages
+    Require valid-user
+</Location>
+`);
+  const inst = httpdInstance('httpd-pagebytes', { NOLOC: 1, CCS: '', EXTRA: extra });
+  inst.start();
+  try {
+    const ids = [];
+    for (let i = 0; i < 12; i++) ids.push(await create(cc, { subject: `page ${i}` }));
+    const url = `http://127.0.0.1:${inst.port}/small/api/v2`;
+    const pages = await allPages('supervisor', `${url}/interactions?fields=*&limit=20`);
+    assert.ok(pages.length >= 2, `${pages.length} pages`);
+    for (const p of pages.slice(0, -1)) {
+      assert.equal(p.json.truncated, true);
+      assert.ok(p.json.interactions.length >= 1);
+      assert.ok(JSON.stringify(p.json.interactions).length < 3000 + 1000, p.text);
+    }
+    assert.deepEqual(pages.flatMap((p) => p.json.interactions.map((x) => x.id)), ids);
+    // an agent's own list is bounded the same way
+    await db.query(`SELECT interactions.set_agent_capacity($1, 'agent1', 'email', 20)`, [cc]);
+    await channel(cc, 'agent1', 'Ready');
+    const mine = await allPages('agent1', `${url}/me/interactions?fields=*&limit=20`);
+    assert.ok(mine.length >= 2, `${mine.length} pages`);
+    assert.equal(mine.flatMap((p) => p.json.interactions).length, 12);
+    // the main location keeps the default
+    assert.equal((await ok('supervisor', 'GET', '/interactions?fields=*&limit=20', { cc })).interactions.length, 12);
+  } finally {
+    inst.stop();
   }
 });

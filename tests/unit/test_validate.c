@@ -8,7 +8,7 @@
 #include "mi_validate.h"
 #include "unit.h"
 
-static mi_limits_t lim = { 65536, 32, 20, 64, 50, 10 };
+static mi_limits_t lim = { 65536, 32, 20, 64, 50, 10, 4096 };
 
 static int op(const char *body, mi_op_e *pop, json_object **pargs, mi_error_t *err)
 {
