@@ -112,6 +112,7 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
             out->store_op = "operation";
             ok = mi_validate_operation(&op, &args, body, 0, lim, p, err);
             if (ok) add_limits(args, lim);
+            if (ok) add_page_bytes(args, lim);   /* GetWorkbinContent: its content is a page */
         }
         break;
     case MI_R_INTERACTION:
@@ -133,6 +134,9 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
         if (ok) {
             out->stat_op = mi_op_name(op);
             add_limits(args, lim);
+            if (op == MI_OP_GET_WORKBIN_CONTENT) {
+                add_page_bytes(args, lim);
+            }
         }
         break;
     case MI_R_MY_WORKBINS:
@@ -148,6 +152,7 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
         }
         args = mi_json_bind(p, json_object_new_object());
         json_object_object_add(args, "name", json_object_new_string(rt->param));
+        add_page_bytes(args, lim);
         break;
     default:
         mi_error_set(err, MI_SC_NOT_FOUND, 0, "no such resource");

@@ -118,6 +118,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_state text := a->>'state';
     v_queue uuid;
+    v_workbin uuid;
     v_limit integer := coalesce((a->>'limit')::integer, 100);
     v_offset integer := coalesce((a->>'offset')::integer, 0);
     v_total bigint;
@@ -134,11 +135,20 @@ BEGIN
                                       'limit', v_limit, 'offset', v_offset);
         END IF;
     END IF;
+    IF a ? 'workbin' THEN
+        -- the workbin the caller means by the name (an agent's personal one first)
+        v_workbin := (interactions.find_workbin(c, a->>'workbin')).id;
+        IF v_workbin IS NULL THEN
+            RETURN jsonb_build_object('statusCode', 0, 'interactions', '[]'::jsonb, 'totalCount', 0,
+                                      'limit', v_limit, 'offset', v_offset);
+        END IF;
+    END IF;
     SELECT count(*) INTO v_total FROM interactions.interactions i
      WHERE i.cc_id = c.cc_id
        AND (CASE WHEN v_state IS NULL THEN i.state NOT IN ('Completed','Canceled','Sent')
                  ELSE i.state = v_state END)
        AND (v_queue IS NULL OR i.queue_id = v_queue)
+       AND (v_workbin IS NULL OR i.workbin_id = v_workbin)
        AND interactions.may_read(v_reader, i);
     SELECT array_agg(p.id ORDER BY p.received_at, p.id) INTO v_ids
       FROM (SELECT i.id, i.received_at FROM interactions.interactions i
@@ -146,6 +156,7 @@ BEGIN
                AND (CASE WHEN v_state IS NULL THEN i.state NOT IN ('Completed','Canceled','Sent')
                          ELSE i.state = v_state END)
                AND (v_queue IS NULL OR i.queue_id = v_queue)
+               AND (v_workbin IS NULL OR i.workbin_id = v_workbin)
                AND interactions.may_read(v_reader, i)
              ORDER BY i.received_at, i.id
              LIMIT v_limit OFFSET v_offset) p;
@@ -153,7 +164,7 @@ BEGIN
         || interactions.page_of(c.cc_id, v_ids, a ? 'fields', (a->>'_maxBytes')::bigint, v_offset, v_total);
 END $$;
 COMMENT ON FUNCTION interactions.api_list(interactions.caller, jsonb) IS
-  'GET /interactions (filters state, queue; paging limit/offset).';
+  'GET /interactions (filters state, queue, workbin; paging limit/offset, pages bounded by _maxBytes).';
 
 -- GET /me/interactions: what the agent has now (offered to them, or theirs to work on).
 CREATE OR REPLACE FUNCTION interactions.api_my_list(c interactions.caller, a jsonb) RETURNS jsonb

@@ -37,3 +37,12 @@ CREATE TYPE interactions.reader AS (
 );
 COMMENT ON TYPE interactions.reader IS
   'What a caller''s right to read interactions depends on: everything (admin, supervisor, apiuser), or for an agent their id, the queues they are a member of and the workbins they may use.';
+
+-- GetWorkbinContent no longer copies the workbin's content into the history on every call
+-- (one agent calling it in a loop added tens of megabytes a second to the append-only
+-- table): its row records which workbin was read and how many interactions it held, and
+-- the push channel renders the content when it delivers the message.
+COMMENT ON COLUMN interactions.history.snapshot IS
+  'The interaction after the change. For WorkbinContent rows: which workbin was read ({"workbin": id, "name", "type", "count": interactions it held, "maxBytes": the page bound of the call}); the push channel renders the content when it delivers the message (rows written before V007 carry the content itself).';
+COMMENT ON COLUMN interactions.history.interaction_id IS
+  'The interaction; NULL for rows that concern none (GetWorkbinContent: a read of a workbin, recorded for the push message and the audit trail).';

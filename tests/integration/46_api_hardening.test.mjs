@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { api, ok, fails, db, env, freshContactCenter, httpdInstance, watchErrorLog, errorLogPath } from '../lib/harness.mjs';
 import { create, channel, op, opOk, row, ownedBy } from '../lib/flows.mjs';
-import { cometdClient, about } from '../lib/push.mjs';
+import { cometdClient, about, rawSession, rawConnect, rawDisconnect } from '../lib/push.mjs';
 
 // the one database error provoked on purpose, logged without SQL text or client data
 watchErrorLog([/MI00113: database call mi_api failed \(SQLSTATE XX046\) in (public\.)?fail_46 line \d+$/]);
@@ -334,4 +334,98 @@ test('InteractionsMaxPageBytes bounds pages per location, /me/interactions too',
   } finally {
     inst.stop();
   }
+});
+
+// ------------------------------------------------------------------ the history is not a read log
+
+/** @n interactions lying in the shared workbin "team", each with @kb KB of user data. */
+async function teamWorkbin(n, kb = 20) {
+  const ids = [];
+  for (let i = 0; i < n; i++) {
+    const id = await ownedBy(cc, ccId, 'agent2', { userData: { notes: `${i}`.padEnd(kb * 1000, '.') } });
+    await opOk(cc, 'agent2', id, 'PlaceInWorkbin', { workbin: 'team' });
+    ids.push(id);
+  }
+  return ids;
+}
+
+const readRows = () => db.query(`SELECT reference_id, actor_login, notification, audience, snapshot,
+    octet_length(snapshot::text) AS bytes FROM interactions.history
+    WHERE cc_id = $1 AND operation = 'GetWorkbinContent' ORDER BY seq`, [ccId]);
+
+test('GetWorkbinContent records which workbin was read, not a copy of its content', async () => {
+  const ids = await teamWorkbin(3);
+  const calls = [];
+  for (let i = 0; i < 5; i++) {
+    calls.push(await ok('agent1', 'POST', '/me/interactions',
+      { cc, body: { operationName: 'GetWorkbinContent', workbin: 'team' } }));
+  }
+  // the answer has the content
+  assert.deepEqual(calls[0].workbin.interactions.map((x) => x.id), ids);
+  assert.equal(calls[0].workbin.count, 3);
+  assert.equal(calls[0].workbin.interactions[0].userData.notes.length, 20000);
+  // the history: one small row per call, for the DBA and the push channel
+  const rows = await readRows();
+  assert.equal(rows.length, 5);
+  const team = await db.value(`SELECT id FROM interactions.workbins WHERE cc_id = $1 AND name = 'team'`, [ccId]);
+  for (const [i, r] of rows.entries()) {
+    assert.ok(r.bytes < 300, `a history row of ${r.bytes} bytes`);   // was 60 KB: the whole workbin
+    assert.deepEqual([r.reference_id, r.actor_login, r.notification], [String(calls[i].referenceId), 'agent1', 'WorkbinContent']);
+    assert.equal(r.snapshot.workbin, team);
+    assert.deepEqual([r.snapshot.name, r.snapshot.type, r.snapshot.count], ['team', 'shared', 3]);
+  }
+});
+
+test('the WorkbinContent message still arrives, with the referenceId, rendered when it is delivered', async () => {
+  const ids = await teamWorkbin(2, 1);
+  const s = await rawSession('agent1', { cc });
+  try {
+    const call = await ok('agent1', 'POST', '/me/interactions',
+      { cc, body: { operationName: 'GetWorkbinContent', workbin: 'team' } });
+    const got = await rawConnect(s, { timeout: 0 });
+    const m = got.events.find((e) => e.data.messageType === 'WorkbinContentMessage');
+    assert.ok(m, got.raw.text);
+    assert.equal(m.channel, '/v2/me/interactions');
+    assert.equal(m.data.notificationType, 'WorkbinContent');
+    assert.equal(m.data.referenceId, call.referenceId);
+    // the same content as the answer, rendered for the agent
+    assert.deepEqual(m.data.workbin, call.workbin);
+    assert.deepEqual(m.data.workbin.interactions.map((x) => x.capabilities), [['Pull'], ['Pull']]);
+    // a message waiting for delivery shows the workbin as it is when it goes out
+    const again = await ok('agent1', 'POST', '/me/interactions',
+      { cc, body: { operationName: 'GetWorkbinContent', workbin: 'team' } });
+    await opOk(cc, 'agent3', ids[0], 'Pull');
+    const later = await rawConnect(s, { timeout: 0 });
+    const m2 = later.events.find((e) => e.data.messageType === 'WorkbinContentMessage');
+    assert.equal(m2.data.referenceId, again.referenceId);
+    assert.deepEqual(m2.data.workbin.interactions.map((x) => x.id), [ids[1]]);
+    assert.equal(m2.data.workbin.count, 1);
+  } finally {
+    await rawDisconnect(s);
+  }
+});
+
+test('a workbin\'s content is a page too: bounded in bytes, with how many it holds', async () => {
+  // 40 interactions of 32 KB: 1.3 MB in one answer and one push message before
+  const ids = await teamWorkbin(40, 32);
+  const r = await ok('agent1', 'GET', '/me/workbins/team', { cc });
+  assert.equal(r.workbin.count, 40);
+  assert.equal(r.workbin.truncated, true);
+  assert.ok(r.workbin.interactions.length < 40 && r.workbin.interactions.length > 20);
+  assert.deepEqual(r.workbin.interactions.map((x) => x.id), ids.slice(0, r.workbin.interactions.length));
+  const c = await ok('agent1', 'POST', '/me/interactions',
+    { cc, body: { operationName: 'GetWorkbinContent', workbin: 'team' } });
+  assert.deepEqual([c.workbin.count, c.workbin.truncated, c.workbin.interactions.length],
+    [40, true, r.workbin.interactions.length]);
+  // the list pages through all of a workbin
+  const pages = await allPages('agent1', '/interactions?fields=*&limit=500&workbin=team');
+  assert.ok(pages.length >= 2);
+  assert.deepEqual(pages.flatMap((p) => p.json.interactions.map((x) => x.id)).sort(), [...ids].sort());
+  assert.equal(pages[0].json.totalCount, 40);
+  for (const [who, wb] of [['agent1', 'drafts'], ['agent1', 'nosuchworkbin'], ['supervisor', 'drafts']]) {
+    const none = await ok(who, 'GET', `/interactions?workbin=${wb}`, { cc });
+    assert.deepEqual([none.uris, none.totalCount], [[], 0], `${who} ${wb}`);
+  }
+  assert.equal((await ok('supervisor', 'GET', '/interactions?workbin=team', { cc })).totalCount, 40);
+  await fails('agent1', 'GET', '/interactions?workbin=', 400, 10, { cc });
 });

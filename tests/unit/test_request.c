@@ -60,7 +60,7 @@ static void operations_carry_the_id_and_the_user_data_limit(void)
     CU_ASSERT_TRUE(decode(&d, "PUT", "/interactions/" ID, NULL, "{\"subject\":\"s\"}", &err));
     CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxUserData", 0), 32768);
     CU_ASSERT_TRUE(decode(&d, "GET", "/me/workbins/team", NULL, NULL, &err));
-    CU_ASSERT_STRING_EQUAL(unit_dump(d.args), "{\"name\":\"team\"}");
+    CU_ASSERT_STRING_EQUAL(unit_dump(d.args), "{\"name\":\"team\",\"_maxBytes\":1048576}");
 }
 
 /* Collection pages carry the byte bound the store stops them at. */
@@ -74,6 +74,15 @@ static void lists_carry_the_page_byte_bound(void)
     CU_ASSERT_EQUAL(mi_json_get_int(d.args, "limit", 0), 500);
     CU_ASSERT_TRUE(decode(&d, "GET", "/me/interactions", NULL, NULL, &err));
     CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxBytes", 0), 1048576);
+    /* a workbin's content is a page too, also when GetWorkbinContent asks for it */
+    CU_ASSERT_TRUE(decode(&d, "POST", "/me/interactions", NULL,
+                          "{\"operationName\":\"GetWorkbinContent\",\"workbin\":\"team\"}", &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxBytes", 0), 1048576);
+    CU_ASSERT_TRUE(decode(&d, "POST", "/me/interactions/" ID, NULL,
+                          "{\"operationName\":\"GetWorkbinContent\",\"workbin\":\"team\"}", &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxBytes", 0), 1048576);
+    CU_ASSERT_TRUE(decode(&d, "POST", "/me/interactions/" ID, NULL, "{\"operationName\":\"Accept\"}", &err));
+    CU_ASSERT_PTR_NULL(mi_json_get(d.args, "_maxBytes"));
     /* a client cannot set it: query parameters other than the known ones are ignored */
     CU_ASSERT_TRUE(decode(&d, "GET", "/interactions", "_maxBytes=999999999", NULL, &err));
     CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxBytes", 0), 1048576);
