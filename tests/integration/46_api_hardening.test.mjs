@@ -360,13 +360,14 @@ test('GetWorkbinContent records which workbin was read, not a copy of its conten
     calls.push(await ok('agent1', 'POST', '/me/interactions',
       { cc, body: { operationName: 'GetWorkbinContent', workbin: 'team' } }));
   }
+  // the history: one small row per call, for the DBA and the push channel
+  const rows = await readRows();
+  assert.equal(rows.length, 5);
+  assert.ok(rows.every((r) => r.bytes < 300), `history rows of ${rows.map((r) => r.bytes)} bytes`);
   // the answer has the content
   assert.deepEqual(calls[0].workbin.interactions.map((x) => x.id), ids);
   assert.equal(calls[0].workbin.count, 3);
   assert.equal(calls[0].workbin.interactions[0].userData.notes.length, 20000);
-  // the history: one small row per call, for the DBA and the push channel
-  const rows = await readRows();
-  assert.equal(rows.length, 5);
   const team = await db.value(`SELECT id FROM interactions.workbins WHERE cc_id = $1 AND name = 'team'`, [ccId]);
   for (const [i, r] of rows.entries()) {
     assert.ok(r.bytes < 300, `a history row of ${r.bytes} bytes`);   // was 60 KB: the whole workbin
