@@ -298,6 +298,22 @@ static void list_query_is_checked(void)
     CU_ASSERT_FALSE(mi_validate_list_query(&args, "queue=%zz", &lim, tp, &err));
     CU_ASSERT_FALSE(mi_validate_list_query(&args, "queue=a%00b", &lim, tp, &err));
     CU_ASSERT_FALSE(mi_validate_list_query(&args, "queue=%C3%28", &lim, tp, &err));
+    /* a workbin's content, page by page */
+    CU_ASSERT_TRUE(mi_validate_list_query(&args, "workbin=team%20b", &lim, tp, &err));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(args, "workbin"), "team b");
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "workbin=", &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    {
+        char name[256 + 1];
+        memset(name, 'w', 256);
+        name[256] = '\0';
+        CU_ASSERT_FALSE(mi_validate_list_query(&args, apr_pstrcat(tp, "workbin=", name, NULL), &lim,
+                                               tp, &err));
+        name[255] = '\0';
+        CU_ASSERT_TRUE(mi_validate_list_query(&args, apr_pstrcat(tp, "workbin=", name, NULL), &lim,
+                                              tp, &err));
+    }
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "workbin=a%00b", &lim, tp, &err));
 }
 
 static void form_decoding(void)
