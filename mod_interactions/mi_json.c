@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
+#include <apr_tables.h>
 
 #include "mi_json.h"
 
@@ -244,43 +246,94 @@ static void bigints_push(bigints_t *b, apr_size_t at)
     b->at[b->n++] = at;
 }
 
+/* The value of the four hex digits at s[0..4), or -1 when they are not hex digits. */
+static long hex4(const char *s)
+{
+    long v = 0;
+    int k;
+
+    for (k = 0; k < 4; k++) {
+        char c = s[k];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= c - '0';
+        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+        else return -1;
+    }
+    return v;
+}
+
 /* What json-c's strict mode lets through, refused here: outside strings JSON has only
  * punctuation, numbers and the words true, false and null (json-c takes single-quoted
- * strings, NaN and Infinity); a member name must not contain "\u0000" (json-c cuts the name
- * there, so {"a\u0000b":1} would silently become {"a":1}); a number must follow JSON's
- * grammar (json-c takes 1. and 00) and fit a double and PostgreSQL's numeric.  Integers
- * beyond 64 bits, which json-c would clamp to 18446744073709551615 or -9223372036854775808,
- * are noted in @bigints (the offset where each ends) so that the caller reads them as
- * doubles instead. */
+ * strings, NaN and Infinity); inside strings it has no raw control characters (json-c takes
+ * them) and here no "\u0000" either: json-c cuts a member name there ({"a\u0000b":1}
+ * silently became {"a":1}) and C compares a value only up to it ("Complete\u0000x" read as
+ * Complete), and PostgreSQL's text and jsonb cannot hold it anyway; a "\u" escape of half a
+ * UTF-16 surrogate pair, which json-c silently turns into U+FFFD, is refused too, so that what
+ * is accepted is what is stored.  A number must follow JSON's grammar (json-c takes 1. and
+ * 00) and fit a double and PostgreSQL's numeric.  Integers beyond 64 bits, which json-c would
+ * clamp to 18446744073709551615 or -9223372036854775808, are noted in @bigints (the offset
+ * where each ends) so that the caller reads them as doubles instead.  *pnames counts the
+ * member names, which the caller compares with the members json-c kept: json-c keeps the
+ * last of duplicate names without a word. */
 static int lexically_strict(const char *buf, apr_size_t len, bigints_t *bigints,
-                            mi_json_error_t *err)
+                            apr_size_t *pnames, mi_json_error_t *err)
 {
     apr_size_t i = 0;
 
+    *pnames = 0;
     while (i < len) {
         char c = buf[i];
         if (c == '"') {
-            apr_size_t start = i;
+            apr_size_t start = i, j;
             int nul = 0;
             for (i++; i < len && buf[i] != '"'; i++) {
-                if (buf[i] == '\\') {
-                    if (len - i > 5 && memcmp(buf + i + 1, "u0000", 5) == 0) {
+                if ((unsigned char)buf[i] < 0x20) {
+                    locate(err, buf, i, "a control character in a string must be escaped");
+                    return 0;
+                }
+                if (buf[i] != '\\') {
+                    continue;
+                }
+                if (len - i > 5 && buf[i + 1] == 'u') {
+                    long cp = hex4(buf + i + 2);
+                    if (cp == 0) {
                         nul = 1;
                     }
-                    i++;
+                    else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                        /* a low half that no high half came before */
+                        locate(err, buf, i, "unpaired UTF-16 surrogate in a \\u escape");
+                        return 0;
+                    }
+                    else if (cp >= 0xD800 && cp <= 0xDBFF) {
+                        long lo = len - i > 11 && buf[i + 6] == '\\' && buf[i + 7] == 'u'
+                                  ? hex4(buf + i + 8) : -1;
+                        if (lo < 0xDC00 || lo > 0xDFFF) {
+                            locate(err, buf, i, "unpaired UTF-16 surrogate in a \\u escape");
+                            return 0;
+                        }
+                        i += 6;   /* the pair's low half */
+                    }
+                    if (cp >= 0) {
+                        i += 4;   /* the hex digits; json-c reports malformed ones */
+                    }
                 }
+                i++;
             }
             i++;
-            if (nul) {
-                apr_size_t j = i;
-                while (j < len && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r'
-                                   || buf[j] == '\n')) {
-                    j++;
-                }
-                if (j < len && buf[j] == ':') {
+            for (j = i; j < len && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r'
+                                    || buf[j] == '\n'); j++)
+                ;
+            if (j < len && buf[j] == ':') {
+                (*pnames)++;
+                if (nul) {
                     locate(err, buf, start, "a member name must not contain \\u0000");
                     return 0;
                 }
+            }
+            else if (nul) {
+                locate(err, buf, start, "a string must not contain \\u0000");
+                return 0;
             }
         }
         else if (c == '\'') {
@@ -421,13 +474,112 @@ static void unmark_doubles(json_object *j)
     }
 }
 
+/* The members of every object in @j. */
+static apr_size_t count_members(json_object *j)
+{
+    apr_size_t n = 0, i, len;
+
+    switch (json_object_get_type(j)) {
+    case json_type_array:
+        len = json_object_array_length(j);
+        for (i = 0; i < len; i++) {
+            n += count_members(json_object_array_get_idx(j, i));
+        }
+        return n;
+    case json_type_object: {
+        json_object_object_foreach(j, k, v) {
+            (void)k;
+            n += 1 + count_members(v);
+        }
+        return n;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* The string literal lit[0..n) (quotes included) decoded by json-c; NULL if it is not one. */
+static json_object *decode_string(const char *lit, apr_size_t n)
+{
+    json_tokener *tok = json_tokener_new();
+    json_object *j = NULL;
+
+    if (tok != NULL && n <= (apr_size_t)INT32_MAX) {
+        j = json_tokener_parse_ex(tok, lit, (int)n);
+        if (j != NULL && !json_object_is_type(j, json_type_string)) {
+            json_object_put(j);
+            j = NULL;
+        }
+    }
+    if (tok != NULL) {
+        json_tokener_free(tok);
+    }
+    return j;
+}
+
+/* The offset of the first member name of @buf (a document json-c accepted) that repeats an
+ * earlier name of the same object, compared as decoded strings ("a" and "\u0061" are one
+ * name).  Only called once a duplicate is known to exist, to say where. */
+static apr_size_t find_duplicate(const char *buf, apr_size_t len, apr_pool_t *p)
+{
+    apr_array_header_t *stack = apr_array_make(p, 16, sizeof(apr_hash_t *));
+    apr_size_t i = 0, found = 0;
+
+    while (i < len) {
+        char c = buf[i];
+        if (c == '{' || c == '[') {
+            /* arrays get no set: their strings are never names */
+            APR_ARRAY_PUSH(stack, apr_hash_t *) = c == '{' ? apr_hash_make(p) : NULL;
+            i++;
+        }
+        else if (c == '}' || c == ']') {
+            if (stack->nelts > 0) {
+                apr_array_pop(stack);
+            }
+            i++;
+        }
+        else if (c == '"') {
+            apr_size_t start = i, j;
+            apr_hash_t *names = stack->nelts > 0
+                                ? APR_ARRAY_IDX(stack, stack->nelts - 1, apr_hash_t *) : NULL;
+            for (i++; i < len && buf[i] != '"'; i++) {
+                if (buf[i] == '\\') {
+                    i++;
+                }
+            }
+            i++;
+            for (j = i; j < len && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r'
+                                    || buf[j] == '\n'); j++)
+                ;
+            if (names != NULL && j < len && buf[j] == ':' && i <= len) {
+                json_object *name = decode_string(buf + start, i - start);
+                const char *s = name != NULL ? json_object_get_string(name) : NULL;
+                apr_ssize_t n = name != NULL ? json_object_get_string_len(name) : 0;
+                int dup = s != NULL && apr_hash_get(names, s, n) != NULL;
+                if (s != NULL && !dup) {
+                    apr_hash_set(names, apr_pstrmemdup(p, s, (apr_size_t)n), n, "");
+                }
+                json_object_put(name);
+                if (dup) {
+                    found = start;
+                    break;
+                }
+            }
+        }
+        else {
+            i++;
+        }
+    }
+    return found;
+}
+
 apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, int max_depth,
                            apr_pool_t *p, mi_json_error_t *err)
 {
     json_tokener *tok;
     json_object *j = NULL;
     enum json_tokener_error jerr;
-    apr_size_t end, tlen = len;
+    apr_size_t end, tlen = len, names = 0;
     bigints_t bigints = { NULL, 0, 0, NULL };
     const char *text = buf;   /* what json-c reads: @buf, or a copy with big integers marked */
     apr_status_t rv = APR_EINVAL;
@@ -448,7 +600,7 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
         return APR_EINVAL;
     }
     bigints.p = p;
-    if (!lexically_strict(buf, len, &bigints, err)) {
+    if (!lexically_strict(buf, len, &bigints, &names, err)) {
         return APR_EINVAL;
     }
     if (bigints.n > 0) {
@@ -491,6 +643,18 @@ apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, in
             locate(err, buf, end, "unexpected data after the JSON value");
             goto leave;
         }
+    }
+    if (count_members(j) != names) {
+        /* json-c kept one of two members of the same name: which one a client meant cannot
+         * be known, so neither is taken */
+        apr_pool_t *tmp;
+        if (apr_pool_create(&tmp, p) != APR_SUCCESS) {
+            locate(err, buf, 0, "duplicate member name");
+            goto leave;
+        }
+        locate(err, buf, find_duplicate(buf, len, tmp), "duplicate member name");
+        apr_pool_destroy(tmp);
+        goto leave;
     }
     if (bigints.n > 0) {
         unmark_doubles(j);

@@ -29,12 +29,14 @@ apr_size_t mi_utf8_check(const char *s, apr_size_t len);
 json_object *mi_json_bind(apr_pool_t *p, json_object *j);
 
 /** Parse exactly one JSON value from @buf[0..len) with strict syntax, UTF-8 validation and
- *  at most @max_depth levels of nesting.  Where json-c would change data silently this
- *  refuses NUL in member names, and reads integers beyond 64 bits as doubles that dump to
- *  the same digits (PostgreSQL's jsonb writes 1e20 as 100000000000000000000).  Numbers must
- *  be within the range of a double (no 1e400, no non-zero 1e-400) and have at most 16383
- *  digits after the point (PostgreSQL's numeric); beyond: "number out of range".  On success *pj is bound to @p.
- *  Returns APR_SUCCESS or APR_EINVAL (with @err filled in). */
+ *  at most @max_depth levels of nesting.  Where json-c would take or change data silently
+ *  this refuses "\u0000" in any string or member name, raw control characters inside
+ *  strings, "\u" escapes of unpaired UTF-16 surrogates and duplicate member names in one
+ *  object, and reads integers beyond 64 bits as doubles that dump to the same digits
+ *  (PostgreSQL's jsonb writes 1e20 as 100000000000000000000).  Numbers must be within the
+ *  range of a double (no 1e400, no non-zero 1e-400) and have at most 16383 digits after the
+ *  point (PostgreSQL's numeric); beyond: "number out of range".  On success *pj is bound to
+ *  @p.  Returns APR_SUCCESS or APR_EINVAL (with @err filled in). */
 apr_status_t mi_json_parse(json_object **pj, const char *buf, apr_size_t len, int max_depth,
                            apr_pool_t *p, mi_json_error_t *err);
 

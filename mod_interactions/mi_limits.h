@@ -11,6 +11,7 @@ typedef struct {
     apr_size_t max_user_data;  /* bytes of an interaction's serialized user data */
     int max_page;              /* largest `limit` of a collection GET */
     int default_page;          /* `limit` when none is given */
+    apr_size_t max_page_bytes; /* bytes of the interactions of one collection page */
 } mi_limits_t;
 
 #define MI_DEFAULT_MAX_BODY       (64 * 1024)
@@ -19,6 +20,7 @@ typedef struct {
 #define MI_DEFAULT_MAX_USER_DATA  (32 * 1024)
 #define MI_DEFAULT_MAX_PAGE       500
 #define MI_DEFAULT_PAGE           100
+#define MI_DEFAULT_MAX_PAGE_BYTES (1024 * 1024)
 
 /* Fixed by the contract, not configurable. */
 #define MI_MAX_KEY_CHARS          255

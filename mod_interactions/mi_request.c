@@ -70,6 +70,13 @@ static void add_limits(json_object *args, const mi_limits_t *lim)
     json_object_object_add(args, "_maxUserData", json_object_new_int64((int64_t)lim->max_user_data));
 }
 
+/* A page stops at this many bytes of interactions (the store measures them as it builds the
+ * page), so one request cannot make the process hold a page of any size. */
+static void add_page_bytes(json_object *args, const mi_limits_t *lim)
+{
+    json_object_object_add(args, "_maxBytes", json_object_new_int64((int64_t)lim->max_page_bytes));
+}
+
 int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query,
                       json_object *body, const mi_limits_t *lim, apr_pool_t *p,
                       mi_error_t *err)
@@ -95,6 +102,7 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
             out->store_op = rt->route == MI_R_INTERACTIONS ? "list" : "my_list";
             ok = mi_validate_list_query(&args, query, lim, p, err);
             out->uris_only = ok && mi_json_get(args, "fields") == NULL;
+            if (ok) add_page_bytes(args, lim);
         }
         else if (rt->route == MI_R_INTERACTIONS) {
             out->store_op = "create";
@@ -104,6 +112,7 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
             out->store_op = "operation";
             ok = mi_validate_operation(&op, &args, body, 0, lim, p, err);
             if (ok) add_limits(args, lim);
+            if (ok) add_page_bytes(args, lim);   /* GetWorkbinContent: its content is a page */
         }
         break;
     case MI_R_INTERACTION:
@@ -125,6 +134,9 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
         if (ok) {
             out->stat_op = mi_op_name(op);
             add_limits(args, lim);
+            if (op == MI_OP_GET_WORKBIN_CONTENT) {
+                add_page_bytes(args, lim);
+            }
         }
         break;
     case MI_R_MY_WORKBINS:
@@ -140,6 +152,7 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
         }
         args = mi_json_bind(p, json_object_new_object());
         json_object_object_add(args, "name", json_object_new_string(rt->param));
+        add_page_bytes(args, lim);
         break;
     default:
         mi_error_set(err, MI_SC_NOT_FOUND, 0, "no such resource");

@@ -1,4 +1,5 @@
 /* mi_store.c — see mi_store.h */
+#include <stdio.h>
 #include <string.h>
 
 #include <apr_hash.h>
@@ -110,6 +111,48 @@ static int retryable(PGresult *res)
     return state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
 }
 
+/* The innermost function of an error's context, "interactions.api_operation line 139": where
+ * it happened, without the SQL text or the values a CONTEXT line may quote.  Empty when the
+ * context names no PL/pgSQL function. */
+static const char *failed_where(PGresult *res, char *buf, apr_size_t size)
+{
+    const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
+    const char *f = ctx != NULL ? strstr(ctx, "PL/pgSQL function ") : NULL;
+    const char *name, *paren, *line;
+    unsigned long n;
+
+    buf[0] = '\0';
+    if (f == NULL) {
+        return buf;
+    }
+    name = f + strlen("PL/pgSQL function ");
+    paren = strchr(name, '(');
+    line = paren != NULL ? strstr(paren, ") line ") : NULL;
+    if (paren == NULL || line == NULL || paren - name > 128
+        || sscanf(line, ") line %lu", &n) != 1) {
+        return buf;
+    }
+    snprintf(buf, size, " in %.*s line %lu", (int)(paren - name), name, n);
+    return buf;
+}
+
+/* A statement failed inside the database.  The operator's [error] line says which call, the
+ * SQLSTATE and the function and line; the server's message, which can quote a client's
+ * values, and its context, which can quote SQL, go to the debug level only. */
+static void log_failure(const char *stmt, PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    char where[192];
+
+    mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00113)
+                  "database call %s failed (SQLSTATE %s)%s", stmt, state ? state : "?",
+                  failed_where(res, where, sizeof(where)));
+    if (mi_log_is_level(MI_LOG_DEBUG)) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_DEBUG, 0, NULL, MI_LOGNO(00120)
+                      "database call %s failed: %s", stmt, PQresultErrorMessage(res));
+    }
+}
+
 /* Prepare @stmt on @c unless that was done before.  The names prepared on a connection are
  * kept in a hash in the connection's pool (mi_pgconn_t.user), so they go with it. */
 static apr_status_t ensure_prepared(mi_pgconn_t *c, const mi_store_stmt_t *stmt)
@@ -186,9 +229,7 @@ static apr_status_t exec_scalar_ex(mi_store_t *store, const char *stmt,
         }
         if (!retryable(res)) {
             const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-            mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00113)
-                          "database call %s failed (SQLSTATE %s): %s", stmt ? stmt : "query",
-                          state ? state : "?", PQresultErrorMessage(res));
+            log_failure(stmt ? stmt : "query", res);
             rv = (state != NULL && strcmp(state, "57014") == 0) ? MI_STORE_UNAVAILABLE
                                                                  : MI_STORE_FAILED;
             goto leave;

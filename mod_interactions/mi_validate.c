@@ -383,6 +383,14 @@ int mi_validate_list_query(json_object **pargs, const char *query, const mi_limi
         }
         json_object_object_add(args, "queue", json_object_new_string(v));
     }
+    if ((v = apr_table_get(t, "workbin")) != NULL) {
+        /* a workbin's content is bounded like a page; this pages through all of it */
+        if (*v == '\0' || mi_utf8_chars(v, strlen(v)) > MI_MAX_NAME_CHARS) {
+            return fail(err, MI_SC_INVALID, p, "'workbin' must have 1 to %d characters",
+                        MI_MAX_NAME_CHARS);
+        }
+        json_object_object_add(args, "workbin", json_object_new_string(v));
+    }
     n = lim->default_page;
     if ((v = apr_table_get(t, "limit")) != NULL && !parse_count(v, 1, lim->max_page, &n)) {
         return fail(err, MI_SC_INVALID, p, "'limit' must be an integer from 1 to %d",
@@ -557,6 +565,10 @@ int mi_validate_operation(mi_op_e *pop, json_object **pargs, json_object *body, 
     }
     if (!json_object_is_type(v, json_type_string)) {
         return fail(err, MI_SC_INVALID, p, "'operationName' must be a string");
+    }
+    if (mi_json_string_has_nul(v)) {
+        /* compared as a C string, "Complete\0x" would pass for Complete */
+        return fail(err, MI_SC_INVALID, p, "'operationName' must not contain NUL characters");
     }
     name = json_object_get_string(v);
     op = mi_op_parse(name);

@@ -38,6 +38,7 @@
 #define D_MAX_USER_DATA       "InteractionsMaxUserDataSize"
 #define D_MAX_PAGE            "InteractionsMaxPageSize"
 #define D_DEFAULT_PAGE        "InteractionsDefaultPageSize"
+#define D_MAX_PAGE_BYTES      "InteractionsMaxPageBytes"
 
 /* Designated initializers: scripts/check-directives reads the defaults from here by name. */
 static const mi_srv_conf_t srv_defaults = {
@@ -68,6 +69,7 @@ static const mi_dir_conf_t dir_defaults = {
     .max_user_data = MI_DEFAULT_MAX_USER_DATA,
     .max_page = MI_DEFAULT_MAX_PAGE,
     .default_page = MI_DEFAULT_PAGE,
+    .max_page_bytes = MI_DEFAULT_MAX_PAGE_BYTES,
 };
 
 #define PICK(add, base, f) ((add)->f != MI_UNSET ? (add)->f : (base)->f)
@@ -123,7 +125,7 @@ void *mi_create_dir_conf(apr_pool_t *p, char *dir)
         c->base = (n == 1) ? "" : apr_pstrmemdup(p, dir, n);
     }
     c->allow_origins = NULL;
-    c->max_body = c->max_user_data = MI_UNSET;
+    c->max_body = c->max_user_data = c->max_page_bytes = MI_UNSET;
     c->max_depth = c->max_string = c->max_page = c->default_page = MI_UNSET;
     return c;
 }
@@ -141,6 +143,7 @@ void *mi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->max_user_data = PICK(add, base, max_user_data);
     c->max_page = PICK(add, base, max_page);
     c->default_page = PICK(add, base, default_page);
+    c->max_page_bytes = PICK(add, base, max_page_bytes);
     return c;
 }
 
@@ -190,6 +193,7 @@ void mi_dir_limits(const mi_dir_conf_t *dc, mi_limits_t *lim)
     if (lim->default_page > lim->max_page) {
         lim->default_page = lim->max_page;
     }
+    lim->max_page_bytes = (apr_size_t)DEF(dc, dir_defaults, max_page_bytes);
 }
 
 /* ------------------------------------------------------------------ setters */
@@ -365,5 +369,8 @@ const command_rec mi_cmds[] = {
              "largest serialized user data of one interaction in bytes (default 32768)"),
     DIR_INT(D_MAX_PAGE, max_page, "largest 'limit' of a collection request (default 500)"),
     DIR_INT(D_DEFAULT_PAGE, default_page, "'limit' of a collection request without one (default 100)"),
+    DIR_LONG(D_MAX_PAGE_BYTES, max_page_bytes,
+             "bytes of interactions in one collection page; a page stops early and says where to "
+             "continue (default 1048576)"),
     { NULL }
 };

@@ -43,6 +43,7 @@ typedef struct {
     long long max_user_data;
     int max_page;
     int default_page;
+    long long max_page_bytes;
 } mi_dir_conf_t;
 
 extern const command_rec mi_cmds[];

@@ -10,6 +10,21 @@ $$;
 COMMENT ON FUNCTION interactions.current_cc() IS
   'The contact center this transaction is bound to (setting interactions.cc); row-level security filters on it.';
 
+-- A client's string as a uuid, or NULL when it is not one.  A cast of text that is not a
+-- uuid raises (a 500, and the client's text in the server log), so every id a client sends
+-- goes through here; plpgsql's IF tests the form before the cast runs, which an SQL
+-- expression does not promise.
+CREATE OR REPLACE FUNCTION interactions.as_uuid(p text) RETURNS uuid
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    IF p ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' THEN
+        RETURN p::uuid;
+    END IF;
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION interactions.as_uuid(text) IS
+  'A client''s text as a uuid (8-4-4-4-12 hex digits), or NULL when it is not one: ids from clients never raise a cast error.';
+
 CREATE OR REPLACE FUNCTION interactions.iso(ts timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')

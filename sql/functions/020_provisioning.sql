@@ -24,10 +24,18 @@ BEGIN
     INSERT INTO interactions.contact_centers (name) VALUES (create_contact_center.name)
         ON CONFLICT ON CONSTRAINT contact_centers_name_key DO NOTHING;
     SELECT id INTO STRICT v FROM interactions.contact_centers c WHERE c.name = create_contact_center.name;
+    -- its own referenceIds (interactions.next_reference_id): a shared sequence would tell
+    -- each tenant how busy the others are
+    IF to_regclass(format('interactions.%I', 'reference_ids_' || v)) IS NULL THEN
+        EXECUTE format('CREATE SEQUENCE interactions.%I AS bigint', 'reference_ids_' || v);
+        EXECUTE format('GRANT USAGE ON SEQUENCE interactions.%I TO interactions_app', 'reference_ids_' || v);
+        EXECUTE format('COMMENT ON SEQUENCE interactions.%I IS %L', 'reference_ids_' || v,
+                       format('API referenceId values of contact center %s: each request that changes something gets one, and its push notifications carry it.', v));
+    END IF;
     RETURN v;
 END $$;
 COMMENT ON FUNCTION interactions.create_contact_center(text) IS
-  'Provision a contact center (idempotent); returns its id. The name is what InteractionsContactCenter names.';
+  'Provision a contact center (idempotent) and its referenceId sequence (interactions.reference_ids_<id>); returns its id. The name is what InteractionsContactCenter names.';
 
 CREATE OR REPLACE FUNCTION interactions.create_user(contact_center text, login text, password text,
                                                     roles text[])

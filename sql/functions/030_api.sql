@@ -25,17 +25,105 @@ END $$;
 
 COMMENT ON FUNCTION interactions.api_me(interactions.caller) IS 'GET /me.';
 
+-- Who may read an interaction: the one definition that GET /interactions/{id} and GET
+-- /interactions both apply (CONTRACT 8.1b), in two halves.  interactions.reader_of() looks up
+-- once per request what the caller's reading depends on; interactions.may_read() decides for
+-- one interaction from that alone.  Admins, supervisors and integrations read every
+-- interaction of their contact center.  An agent reads those offered to, owned by or handled
+-- by them (participants), those lying in a workbin they may use (their personal ones and
+-- the shared ones: they could Pull them), and those waiting in a queue they are a member of
+-- (Queued, or Invited to someone: the queue's until accepted) — not what a colleague is
+-- working on, not another agent's personal workbin, not the finished work of others.
+CREATE OR REPLACE FUNCTION interactions.reader_of(c interactions.caller)
+RETURNS interactions.reader LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    r interactions.reader;
+BEGIN
+    r.everything := c.roles && ARRAY['admin', 'supervisor', 'apiuser'];
+    IF NOT r.everything AND 'agent' = ANY (c.roles) THEN
+        r.user_id := c.id;
+        r.queues := ARRAY(SELECT m.queue_id FROM interactions.queue_members m
+                           WHERE m.cc_id = c.cc_id AND m.user_id = c.id);
+        r.workbins := ARRAY(SELECT w.id FROM interactions.workbins w
+                             WHERE w.cc_id = c.cc_id AND (w.owner_id IS NULL OR w.owner_id = c.id));
+    END IF;
+    RETURN r;
+END $$;
+COMMENT ON FUNCTION interactions.reader_of(interactions.caller) IS
+  'What the caller''s right to read interactions depends on (interactions.reader), for interactions.may_read().';
+
+-- A single expression without subqueries, so that the planner inlines it into the list's
+-- WHERE clause: no function call per row.
+CREATE OR REPLACE FUNCTION interactions.may_read(r interactions.reader, i interactions.interactions)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT r.everything
+        OR coalesce(i.invitee_id = r.user_id OR i.owner_id = r.user_id
+                    OR r.user_id = ANY (i.participants)
+                    OR i.workbin_id = ANY (r.workbins)
+                    OR (i.state IN ('Queued', 'Invited') AND i.queue_id = ANY (r.queues)),
+                    false)
+$$;
+COMMENT ON FUNCTION interactions.may_read(interactions.reader, interactions.interactions) IS
+  'May this reader (interactions.reader_of) read the interaction (GET /interactions/{id}, and the same set in GET /interactions)? Admins, supervisors, apiusers: all of their contact center; agents: offered to, owned or handled by them, in a workbin they may use, or waiting (Queued/Invited) in a queue they are a member of.';
+
+-- One page of a list, from the ids of the page in order (at most the limit asked for): with
+-- p_full the interactions' snapshots, else just their ids (a page of uris), until the next one
+-- would take the page past p_max bytes of JSON (always at least one; NULL: no bound).  One
+-- request must not make the database, and then an httpd process, hold a page of any size:
+-- 500 interactions with 32 KiB of user data each are 20 MB.  Returns {"interactions":[..]}
+-- and, when more follow, "nextOffset" (where the next page starts) and, when the bound ended
+-- the page before the limit, "truncated": true.
+CREATE OR REPLACE FUNCTION interactions.page_of(p_cc integer, p_ids uuid[], p_full boolean,
+                                                p_max bigint, p_offset integer, p_total bigint)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_id    uuid;
+    v_row   interactions.interactions;
+    v_item  jsonb;
+    v_size  bigint;
+    v_bytes bigint := 2;
+    v_items jsonb[] := '{}';
+    v_res   jsonb;
+BEGIN
+    FOREACH v_id IN ARRAY coalesce(p_ids, '{}') LOOP
+        IF p_full THEN
+            SELECT * INTO v_row FROM interactions.interactions i WHERE i.cc_id = p_cc AND i.id = v_id;
+            CONTINUE WHEN NOT FOUND;
+            v_item := interactions.snapshot_of(v_row);
+        ELSE
+            v_item := jsonb_build_object('id', v_id);
+        END IF;
+        v_size := octet_length(v_item::text) + 1;
+        EXIT WHEN cardinality(v_items) > 0 AND p_max IS NOT NULL AND v_bytes + v_size > p_max;
+        v_items := array_append(v_items, v_item);
+        v_bytes := v_bytes + v_size;
+    END LOOP;
+    v_res := jsonb_build_object('interactions', to_jsonb(v_items));
+    IF p_offset + cardinality(v_items) < p_total THEN
+        v_res := v_res || jsonb_build_object('nextOffset', p_offset + cardinality(v_items));
+    END IF;
+    IF cardinality(v_items) < cardinality(p_ids) THEN
+        v_res := v_res || jsonb_build_object('truncated', true);
+    END IF;
+    RETURN v_res;
+END $$;
+COMMENT ON FUNCTION interactions.page_of(integer, uuid[], boolean, bigint, integer, bigint) IS
+  'One page of a list from the ordered ids p_ids: snapshots (p_full) or ids, stopping before p_max bytes of JSON (at least one item); {"interactions":[..],"nextOffset"?,"truncated"?}.';
+
 -- GET /interactions: the contact center's active interactions (or those in the state asked
--- for, final states included), optionally of one queue, in creation order.
+-- for, final states included), optionally of one queue, in creation order; of those, what
+-- the caller may read (interactions.may_read: for an agent, not the whole contact center).
 CREATE OR REPLACE FUNCTION interactions.api_list(c interactions.caller, a jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_state text := a->>'state';
     v_queue uuid;
+    v_workbin uuid;
     v_limit integer := coalesce((a->>'limit')::integer, 100);
     v_offset integer := coalesce((a->>'offset')::integer, 0);
     v_total bigint;
-    v_items jsonb;
+    v_ids   uuid[];
+    v_reader interactions.reader := interactions.reader_of(c);
 BEGIN
     IF NOT interactions.has_role(c, 'admin', 'supervisor', 'agent', 'apiuser') THEN
         RETURN interactions.err(5, 'listing interactions needs the agent, supervisor, admin or apiuser role');
@@ -47,25 +135,36 @@ BEGIN
                                       'limit', v_limit, 'offset', v_offset);
         END IF;
     END IF;
+    IF a ? 'workbin' THEN
+        -- the workbin the caller means by the name (an agent's personal one first)
+        v_workbin := (interactions.find_workbin(c, a->>'workbin')).id;
+        IF v_workbin IS NULL THEN
+            RETURN jsonb_build_object('statusCode', 0, 'interactions', '[]'::jsonb, 'totalCount', 0,
+                                      'limit', v_limit, 'offset', v_offset);
+        END IF;
+    END IF;
     SELECT count(*) INTO v_total FROM interactions.interactions i
      WHERE i.cc_id = c.cc_id
        AND (CASE WHEN v_state IS NULL THEN i.state NOT IN ('Completed','Canceled','Sent')
                  ELSE i.state = v_state END)
-       AND (v_queue IS NULL OR i.queue_id = v_queue);
-    SELECT coalesce(jsonb_agg(interactions.snapshot_of(p) ORDER BY p.received_at, p.id), '[]')
-      INTO v_items
-      FROM (SELECT i.* FROM interactions.interactions i
+       AND (v_queue IS NULL OR i.queue_id = v_queue)
+       AND (v_workbin IS NULL OR i.workbin_id = v_workbin)
+       AND interactions.may_read(v_reader, i);
+    SELECT array_agg(p.id ORDER BY p.received_at, p.id) INTO v_ids
+      FROM (SELECT i.id, i.received_at FROM interactions.interactions i
              WHERE i.cc_id = c.cc_id
                AND (CASE WHEN v_state IS NULL THEN i.state NOT IN ('Completed','Canceled','Sent')
                          ELSE i.state = v_state END)
                AND (v_queue IS NULL OR i.queue_id = v_queue)
+               AND (v_workbin IS NULL OR i.workbin_id = v_workbin)
+               AND interactions.may_read(v_reader, i)
              ORDER BY i.received_at, i.id
              LIMIT v_limit OFFSET v_offset) p;
-    RETURN jsonb_build_object('statusCode', 0, 'interactions', v_items, 'totalCount', v_total,
-                              'limit', v_limit, 'offset', v_offset);
+    RETURN jsonb_build_object('statusCode', 0, 'totalCount', v_total, 'limit', v_limit, 'offset', v_offset)
+        || interactions.page_of(c.cc_id, v_ids, a ? 'fields', (a->>'_maxBytes')::bigint, v_offset, v_total);
 END $$;
 COMMENT ON FUNCTION interactions.api_list(interactions.caller, jsonb) IS
-  'GET /interactions (filters state, queue; paging limit/offset).';
+  'GET /interactions (filters state, queue, workbin; paging limit/offset, pages bounded by _maxBytes).';
 
 -- GET /me/interactions: what the agent has now (offered to them, or theirs to work on).
 CREATE OR REPLACE FUNCTION interactions.api_my_list(c interactions.caller, a jsonb) RETURNS jsonb
@@ -73,7 +172,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_limit integer := coalesce((a->>'limit')::integer, 100);
     v_offset integer := coalesce((a->>'offset')::integer, 0);
-    v_items jsonb;
+    v_ids   uuid[];
     v_total bigint;
 BEGIN
     IF NOT interactions.has_role(c, 'agent') THEN
@@ -82,37 +181,30 @@ BEGIN
     SELECT count(*) INTO v_total FROM interactions.interactions i
      WHERE i.cc_id = c.cc_id AND (i.invitee_id = c.id OR i.owner_id = c.id)
        AND (NOT a ? 'state' OR i.state = a->>'state');
-    SELECT coalesce(jsonb_agg(interactions.snapshot_of(p) ORDER BY p.received_at, p.id), '[]')
-      INTO v_items
-      FROM (SELECT i.* FROM interactions.interactions i
+    SELECT array_agg(p.id ORDER BY p.received_at, p.id) INTO v_ids
+      FROM (SELECT i.id, i.received_at FROM interactions.interactions i
              WHERE i.cc_id = c.cc_id AND (i.invitee_id = c.id OR i.owner_id = c.id)
                AND (NOT a ? 'state' OR i.state = a->>'state')
              ORDER BY i.received_at, i.id
              LIMIT v_limit OFFSET v_offset) p;
-    RETURN jsonb_build_object('statusCode', 0, 'interactions', v_items, 'totalCount', v_total,
-                              'limit', v_limit, 'offset', v_offset);
+    RETURN jsonb_build_object('statusCode', 0, 'totalCount', v_total, 'limit', v_limit, 'offset', v_offset)
+        || interactions.page_of(c.cc_id, v_ids, a ? 'fields', (a->>'_maxBytes')::bigint, v_offset, v_total);
 END $$;
 COMMENT ON FUNCTION interactions.api_my_list(interactions.caller, jsonb) IS 'GET /me/interactions.';
 
--- GET /interactions/{id}: admins, supervisors and integrations see any interaction of their
--- contact center; an agent those offered to, owned by, or handled earlier by them, and what
--- lies in a workbin they may use (they could Pull it).
+-- GET /interactions/{id}: what interactions.may_read lets the caller read (the same set
+-- GET /interactions lists).
 CREATE OR REPLACE FUNCTION interactions.api_get(c interactions.caller, a jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v interactions.interactions;
 BEGIN
-    SELECT * INTO v FROM interactions.interactions WHERE cc_id = c.cc_id AND id = (a->>'id')::uuid;
+    SELECT * INTO v FROM interactions.interactions
+     WHERE cc_id = c.cc_id AND id = interactions.as_uuid(a->>'id');
     IF NOT FOUND THEN
         RETURN interactions.err(6, 'no such interaction');
     END IF;
-    IF NOT interactions.has_role(c, 'admin', 'supervisor', 'apiuser')
-       AND NOT (interactions.has_role(c, 'agent')
-                AND (v.invitee_id IS NOT DISTINCT FROM c.id OR v.owner_id IS NOT DISTINCT FROM c.id
-                     OR c.id = ANY (v.participants)
-                     OR EXISTS (SELECT 1 FROM interactions.workbins w
-                                 WHERE w.cc_id = v.cc_id AND w.id = v.workbin_id
-                                   AND (w.owner_id IS NULL OR w.owner_id = c.id)))) THEN
+    IF NOT interactions.may_read(interactions.reader_of(c), v) THEN
         RETURN interactions.err(5, 'this interaction is not yours');
     END IF;
     RETURN jsonb_build_object('statusCode', 0, 'interaction', interactions.snapshot_of(v, true));
@@ -167,6 +259,16 @@ END $$;
 COMMENT ON FUNCTION interactions.api_create(interactions.caller, jsonb) IS
   'POST /interactions (roles admin, apiuser); idempotent with externalId.';
 
+-- The next referenceId of contact center p_cc, from its own sequence (created with it by
+-- interactions.create_contact_center()): numbers that say nothing about other tenants.
+CREATE OR REPLACE FUNCTION interactions.next_reference_id(p_cc integer) RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RETURN nextval(format('interactions.%I', 'reference_ids_' || p_cc)::regclass);
+END $$;
+COMMENT ON FUNCTION interactions.next_reference_id(integer) IS
+  'The next API referenceId of contact center p_cc (its sequence interactions.reference_ids_<id>).';
+
 -- The one statement the module prepares for the REST API.  One call is one transaction:
 -- it binds the transaction to the contact center (row-level security), resolves the
 -- caller, numbers the request (referenceId) and runs the operation.
@@ -184,7 +286,7 @@ BEGIN
     END IF;
     PERFORM set_config('interactions.actor', c.id::text, true);
     IF p_op NOT IN ('me', 'list', 'my_list', 'get', 'workbins', 'workbin') THEN
-        PERFORM set_config('interactions.ref', nextval('interactions.reference_ids')::text, true);
+        PERFORM set_config('interactions.ref', interactions.next_reference_id(p_cc)::text, true);
     END IF;
     v_res := CASE p_op
         WHEN 'me'      THEN interactions.api_me(c)

@@ -61,20 +61,32 @@ END $$;
 COMMENT ON FUNCTION interactions.find_workbin(interactions.caller, text) IS
   'The workbin an agent means by a name: their personal workbin of that name, else the shared one.';
 
-CREATE OR REPLACE FUNCTION interactions.workbin_json(w interactions.workbins) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+-- A workbin and its content, oldest first, as GET /me/workbins/{name}, GetWorkbinContent and
+-- its push message show it: at most p_max bytes of interactions (NULL: all), like a page of
+-- a list ("truncated": true when some were left out; "count" is how many it holds).
+DROP FUNCTION IF EXISTS interactions.workbin_json(interactions.workbins);
+CREATE OR REPLACE FUNCTION interactions.workbin_json(w interactions.workbins, p_max bigint DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_ids  uuid[];
+    v_n    integer;
+    v_page jsonb;
 BEGIN
+    SELECT array_agg(i.id ORDER BY i.updated_at, i.id) INTO v_ids
+      FROM interactions.interactions i
+     WHERE i.cc_id = w.cc_id AND i.workbin_id = w.id AND i.state = 'InWorkbin';
+    v_n := coalesce(cardinality(v_ids), 0);
+    v_page := interactions.page_of(w.cc_id, v_ids, true, p_max, 0, v_n);
     RETURN jsonb_build_object(
         'name', w.name,
         'type', CASE WHEN w.owner_id IS NULL THEN 'shared' ELSE 'personal' END,
-        'interactions', coalesce((SELECT jsonb_agg(interactions.snapshot_of(i) ORDER BY i.updated_at, i.id)
-                                    FROM interactions.interactions i
-                                   WHERE i.cc_id = w.cc_id AND i.workbin_id = w.id
-                                     AND i.state = 'InWorkbin'), '[]'::jsonb));
+        'interactions', v_page->'interactions',
+        'count', v_n)
+        || CASE WHEN v_page ? 'truncated' THEN jsonb_build_object('truncated', true) ELSE '{}'::jsonb END;
 END $$;
 
-COMMENT ON FUNCTION interactions.workbin_json(interactions.workbins) IS
-  'A workbin and its content as the API shows it ({"name","type","interactions":[...]}).';
+COMMENT ON FUNCTION interactions.workbin_json(interactions.workbins, bigint) IS
+  'A workbin and its content as the API shows it ({"name","type","interactions":[...],"count","truncated"?}), at most p_max bytes of interactions.';
 
 -- The serialized size of an interaction's user data (PostgreSQL's jsonb text form), which
 -- must stay within the module's InteractionsMaxUserDataSize.
@@ -138,10 +150,10 @@ DECLARE
     v_max     integer := (a->>'_maxUserData')::integer;
 BEGIN
     IF v_op = 'GetWorkbinContent' THEN
-        RETURN interactions.op_get_workbin_content(c, a->>'workbin');
+        RETURN interactions.op_get_workbin_content(c, a->>'workbin', (a->>'_maxBytes')::bigint);
     END IF;
     SELECT * INTO v FROM interactions.interactions
-     WHERE cc_id = c.cc_id AND id = (a->>'id')::uuid FOR UPDATE;
+     WHERE cc_id = c.cc_id AND id = interactions.as_uuid(a->>'id') FOR UPDATE;
     IF NOT FOUND THEN
         RETURN interactions.err(6, 'no such interaction');
     END IF;
@@ -222,8 +234,7 @@ BEGIN
         ELSE
             SELECT u.cc_id, u.id, u.login, u.roles INTO v_target FROM interactions.users u
              WHERE u.cc_id = c.cc_id
-               AND (u.login = a->>'user'
-                    OR (a->>'user' ~ '^[0-9a-fA-F-]{36}$' AND u.id = (a->>'user')::uuid))
+               AND (u.login = a->>'user' OR u.id = interactions.as_uuid(a->>'user'))
              ORDER BY (u.login = a->>'user') DESC
              LIMIT 1;
             IF v_target.id IS NULL OR NOT interactions.has_role(v_target, 'agent') THEN
@@ -321,8 +332,15 @@ COMMENT ON FUNCTION interactions.api_operation(interactions.caller, jsonb) IS
   'POST /me/interactions/{id}: Accept, Reject, Complete, PlaceInQueue, PlaceInWorkbin, Pull, Transfer, Attach/Update/DeleteUserData, Reply, ReplyAll, Cancel, Send.';
 
 -- GetWorkbinContent: answered at once and also delivered on the push channel, through a
--- history row that concerns no interaction.
-CREATE OR REPLACE FUNCTION interactions.op_get_workbin_content(c interactions.caller, p_name text)
+-- history row that concerns no interaction.  The row is the durable source of that message
+-- and the DBA's record of the read, not a copy of the content: which workbin, how many
+-- interactions it held, and the page bound of the call.  A copy of every interaction's
+-- snapshot on every call let one agent add hundreds of megabytes to the append-only history
+-- in seconds.  The push side renders the content when it delivers the message
+-- (interactions.workbin_content_delivered), rights checked then.
+DROP FUNCTION IF EXISTS interactions.op_get_workbin_content(interactions.caller, text);
+CREATE OR REPLACE FUNCTION interactions.op_get_workbin_content(c interactions.caller, p_name text,
+                                                               p_max bigint DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     w     interactions.workbins;
@@ -335,18 +353,44 @@ BEGIN
     IF w.id IS NULL THEN
         RETURN interactions.err(10, 'unknown workbin');
     END IF;
-    v_wb := interactions.workbin_json(w);
+    v_wb := interactions.workbin_json(w, p_max);
     INSERT INTO interactions.history (cc_id, operation, actor_id, actor_login, reference_id,
                                       notification, audience, snapshot)
     VALUES (c.cc_id, 'GetWorkbinContent', c.id, c.login,
             nullif(current_setting('interactions.ref', true), '')::bigint, 'WorkbinContent',
-            ARRAY[c.id], v_wb);
+            ARRAY[c.id],
+            jsonb_build_object('workbin', w.id, 'name', w.name, 'type', v_wb->'type',
+                               'count', v_wb->'count', 'maxBytes', p_max));
     RETURN jsonb_build_object('statusCode', 0,
                               'referenceId', nullif(current_setting('interactions.ref', true), '')::bigint,
                               'workbin', v_wb);
 END $$;
-COMMENT ON FUNCTION interactions.op_get_workbin_content(interactions.caller, text) IS
-  'GetWorkbinContent: the workbin''s content, answered and also sent to the caller on the push channel.';
+COMMENT ON FUNCTION interactions.op_get_workbin_content(interactions.caller, text, bigint) IS
+  'GetWorkbinContent: the workbin''s content (at most p_max bytes of interactions), answered and also sent to the caller on the push channel; the history row records which workbin and how many interactions, not the content.';
+
+-- The content of the WorkbinContent message of history row p_row for user c, rendered when
+-- it is delivered: the workbin as it is now, if c may still use it (an agent; their personal
+-- workbin or a shared one), else empty.  A row written before V007 carries its content.
+CREATE OR REPLACE FUNCTION interactions.workbin_content_delivered(p_cc integer, c interactions.caller,
+                                                                  p_row jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    w interactions.workbins;
+BEGIN
+    IF p_row ? 'interactions' THEN
+        RETURN p_row;
+    END IF;
+    SELECT * INTO w FROM interactions.workbins x
+     WHERE x.cc_id = p_cc AND x.id = interactions.as_uuid(p_row->>'workbin');
+    IF w.id IS NULL OR NOT ('agent' = ANY (c.roles))
+       OR (w.owner_id IS NOT NULL AND w.owner_id IS DISTINCT FROM c.id) THEN
+        RETURN jsonb_build_object('name', p_row->'name', 'type', p_row->'type',
+                                  'interactions', '[]'::jsonb, 'count', 0);
+    END IF;
+    RETURN interactions.workbin_json(w, (p_row->>'maxBytes')::bigint);
+END $$;
+COMMENT ON FUNCTION interactions.workbin_content_delivered(integer, interactions.caller, jsonb) IS
+  'The workbin content of a WorkbinContent history row as user c gets it on delivery: the workbin as it is then, if c may still use it, else empty.';
 
 -- ------------------------------------------------------------------ PUT /interactions/{id}
 
@@ -359,7 +403,7 @@ DECLARE
     v_max  integer := (a->>'_maxUserData')::integer;
 BEGIN
     SELECT * INTO v FROM interactions.interactions
-     WHERE cc_id = c.cc_id AND id = (a->>'id')::uuid FOR UPDATE;
+     WHERE cc_id = c.cc_id AND id = interactions.as_uuid(a->>'id') FOR UPDATE;
     IF NOT FOUND THEN
         RETURN interactions.err(6, 'no such interaction');
     END IF;
@@ -462,7 +506,8 @@ BEGIN
     IF w.id IS NULL THEN
         RETURN interactions.err(6, 'no such workbin');
     END IF;
-    RETURN jsonb_build_object('statusCode', 0, 'workbin', interactions.workbin_json(w));
+    RETURN jsonb_build_object('statusCode', 0,
+                              'workbin', interactions.workbin_json(w, (a->>'_maxBytes')::bigint));
 END $$;
 COMMENT ON FUNCTION interactions.api_workbin(interactions.caller, jsonb) IS
   'GET /me/workbins/{name}: a workbin the agent may use and its content.';

@@ -233,7 +233,9 @@ BEGIN
            -- snapshot: the module renders those once per process (push_snapshots)
            coalesce(json_agg(json_build_object('seq', ev.seq, 'notification', ev.notification,
                                                'referenceId', ev.reference_id,
-                                               'snapshot', CASE WHEN ev.me THEN ev.snapshot END,
+                                               'snapshot', CASE WHEN ev.me AND ev.notification = 'WorkbinContent'
+                                                                THEN interactions.workbin_content_delivered(p_cc, c, ev.snapshot)
+                                                                WHEN ev.me THEN ev.snapshot END,
                                                'me', ev.me, 'revoked', ev.revoked, 'all', ev.all_)
                              ORDER BY ev.xid, ev.seq), '[]'::json),
            (array_agg(ev.xid ORDER BY ev.xid DESC, ev.seq DESC))[1],

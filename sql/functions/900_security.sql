@@ -83,6 +83,9 @@ GRANT SELECT ON interactions.interaction_history, interactions.agent_activity,
                 interactions.queue_statistics TO interactions_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_dba;
 
+-- interactions.create_contact_center() creates the contact center's referenceId sequence
+GRANT CREATE ON SCHEMA interactions TO interactions_system;
+
 -- provisioning is not the module's business
 REVOKE EXECUTE ON FUNCTION
     interactions.create_contact_center(text),

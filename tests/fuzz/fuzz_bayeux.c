@@ -352,6 +352,8 @@ static void decode(const char *method_line, const headers_t *h, const char *body
     else {
         return;
     }
+    /* what is accepted holds no NUL: "/meta/connect\u0000x" must not pass for /meta/connect */
+    CHECK(!mi_json_has_nul(doc));
     browser = mi_bx_cookie(h->cookie, "BAYEUX_BROWSER", p);
     memset(&req, 0, sizeof(req));
     req.cc = 1;
@@ -377,7 +379,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const mi_limits_t lim = {
         MI_DEFAULT_MAX_BODY, MI_DEFAULT_MAX_DEPTH, MI_DEFAULT_MAX_STRING,
-        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE
+        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE, MI_DEFAULT_MAX_PAGE_BYTES
     };
     const char *in = (const char *)data, *end = in + size, *line, *nl;
     headers_t h;

@@ -6,9 +6,11 @@
  *   - a refusal says where (offset within the document, line and column from 1) and why,
  *     and returns no object;
  *   - an accepted document is valid UTF-8, is nested no deeper than the limit, holds only
- *     finite numbers (PostgreSQL's jsonb cannot store the rest), and its compact
- *     serialization is strict JSON again: it parses (with the same limit) to an equal
- *     document, and serializing that gives the very same text (dump is a fixed point);
+ *     finite numbers (PostgreSQL's jsonb cannot store the rest), has no NUL and no raw
+ *     control character in any string, and keeps a member for every name written (json-c
+ *     keeps only the last of duplicate names); its compact serialization is strict JSON
+ *     again: it parses (with the same limit) to an equal document, and serializing that
+ *     gives the very same text (dump is a fixed point);
  *   - the helpers that walk documents (mi_json_longest_string) agree between the two copies.
  */
 #include <stdint.h>
@@ -48,6 +50,61 @@ static int numbers_finite(json_object *j)
     default:
         return 1;
     }
+}
+
+/* Members of every object of @j. */
+static size_t members_of(json_object *j)
+{
+    size_t i, n, m = 0;
+
+    switch (json_object_get_type(j)) {
+    case json_type_array:
+        n = json_object_array_length(j);
+        for (i = 0; i < n; i++) {
+            m += members_of(json_object_array_get_idx(j, i));
+        }
+        return m;
+    case json_type_object: {
+        json_object_object_foreach(j, k, v) {
+            (void)k;
+            m += 1 + members_of(v);
+        }
+        return m;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Colons outside strings: in a well-formed document, one per member name written. */
+static size_t colons_of(const char *s, size_t n)
+{
+    size_t i, c = 0;
+    int in_string = 0;
+
+    for (i = 0; i < n; i++) {
+        if (in_string) {
+            if (s[i] == '\\') i++;
+            else if (s[i] == '"') in_string = 0;
+        }
+        else if (s[i] == '"') in_string = 1;
+        else if (s[i] == ':') c++;
+    }
+    return c;
+}
+
+/* No byte of a string of the document (between quotes) is a control character. */
+static int strings_without_controls(const char *s, size_t n)
+{
+    size_t i;
+    int in_string = 0;
+
+    for (i = 0; i < n; i++) {
+        if (in_string && (unsigned char)s[i] < 0x20) return 0;
+        if (in_string && s[i] == '\\') i++;
+        else if (s[i] == '"') in_string = !in_string;
+    }
+    return 1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -132,6 +189,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(mi_utf8_valid(doc, dlen));
     CHECK(depth_of(a) <= max_depth);
     CHECK(numbers_finite(a));
+    /* nothing json-c would take silently: no NUL, no raw control character in a string, no
+     * member dropped for a duplicate name (every name written is a member kept) */
+    CHECK(!mi_json_has_nul(a));
+    CHECK(strings_without_controls(doc, dlen));
+    CHECK(colons_of(doc, dlen) == members_of(a));
 
     text = mi_json_dump_len(a, p, &len);
     CHECK(text != NULL && strlen(text) == len);

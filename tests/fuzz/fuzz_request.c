@@ -219,6 +219,8 @@ static void decode(const char *method, const char *path, const char *query, cons
         }
         CHECK(json != NULL);
         CHECK(mi_utf8_valid(body, blen));
+        /* no NUL anywhere in what is accepted: "Complete\u0000x" must not pass for Complete */
+        CHECK(!mi_json_has_nul(json));
     }
     ok = mi_request_decode(&d, &route, query, json, lim, p, &err);
     if (!ok) {
@@ -249,9 +251,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const mi_limits_t defaults = {
         MI_DEFAULT_MAX_BODY, MI_DEFAULT_MAX_DEPTH, MI_DEFAULT_MAX_STRING,
-        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE
+        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE, MI_DEFAULT_MAX_PAGE_BYTES
     };
-    static const mi_limits_t tight = { 256, 4, 20, 64, 50, 10 };
+    static const mi_limits_t tight = { 256, 4, 20, 64, 50, 10, 1024 };
     const char *in = (const char *)data, *nl, *sp, *qm;
     apr_size_t llen, blen;
     char *method, *path, *query = NULL, *body;

@@ -108,9 +108,11 @@ test('another contact center never sees these interactions', async () => {
   await ok('admin', 'GET', `/interactions/${created.id}`);
 });
 
-test('an agent reads only interactions offered to, owned by or handled by them', async () => {
+test('an agent reads only interactions of their queues, or offered to, owned by or handled by them', async () => {
   const created = await ok('feeder', 'POST', '/interactions', { cc, body: { mediaType: 'email', queueName: 'support' } });
-  await fails('agent1', 'GET', `/interactions/${created.id}`, 403, 5, { cc });
+  // waiting in support: its members may read it (CONTRACT 8.1b), agent3 (sales only) not
+  await fails('agent3', 'GET', `/interactions/${created.id}`, 403, 5, { cc });
+  await ok('agent1', 'GET', `/interactions/${created.id}`, { cc });
   await ok('supervisor', 'GET', `/interactions/${created.id}`, { cc });
   await ok('feeder', 'GET', `/interactions/${created.id}`, { cc });
   await fails('admin', 'GET', '/interactions/not-an-id', 404, 6, { cc });

@@ -392,7 +392,7 @@ test('GET and POST /me/interactions', async () => {
 
   const t = '/me/interactions';
   const wb = await call('agent1', 'POST', t, 200, { body: { operationName: 'GetWorkbinContent', workbin: 'team' }, requestValid: true });
-  assert.deepEqual(wb.json.workbin, { name: 'team', type: 'shared', interactions: [] });
+  assert.deepEqual(wb.json.workbin, { name: 'team', type: 'shared', interactions: [], count: 0 });
   operationsSeen.add('GetWorkbinContent');
   await call('agent1', 'POST', t, 400, { body: { operationName: 'GetWorkbinContent' }, requestValid: false });
   await call('agent1', 'POST', t, 400, { body: { operationName: 'Accept' }, requestValid: false });

@@ -150,9 +150,17 @@ static void nul_in_a_member_name_is_rejected(void)
     CU_ASSERT_EQUAL(err.offset, 9);
     CU_ASSERT_STRING_EQUAL(err.reason, "a member name must not contain \\u0000");
     CU_ASSERT_EQUAL(parse("{\"a\":{\"\\u0000\":1}}", 32, &j, &err), APR_EINVAL);
-    /* in a value it is valid JSON; the validators refuse it where it matters */
-    CU_ASSERT_EQUAL(parse("{\"a\":\"\\u0000\"}", 32, &j, &err), APR_SUCCESS);
-    CU_ASSERT_EQUAL(parse("[\"\\u0000\", \"x\"]", 32, &j, &err), APR_SUCCESS);
+    /* in a value too: C would read "Complete\u0000x" as Complete, and PostgreSQL cannot
+     * store it */
+    CU_ASSERT_EQUAL(parse("{\"a\":\"\\u0000\"}", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(err.offset, 5);
+    CU_ASSERT_STRING_EQUAL(err.reason, "a string must not contain \\u0000");
+    CU_ASSERT_EQUAL(parse("[\"x\", \"Complete\\u0000x\"]", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(err.offset, 6);
+    CU_ASSERT_EQUAL(parse("{\"operationName\":\"Complete\\u0000x\"}", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_PTR_NULL(j);
+    /* other escapes of control characters are fine */
+    CU_ASSERT_EQUAL(parse("[\"\\u0001\\t\\u001f\"]", 32, &j, &err), APR_SUCCESS);
     /* an escaped backslash followed by u0000 is not an escape */
     CU_ASSERT_EQUAL(parse("{\"a\\\\u0000\":1}", 32, &j, &err), APR_SUCCESS);
     CU_ASSERT_PTR_NOT_NULL(mi_json_get(j, "a\\u0000"));
@@ -305,9 +313,84 @@ static void getters_are_type_safe(void)
     CU_ASSERT_PTR_NULL(mi_json_get(mi_json_get(j, "s"), "x"));
 }
 
+/* json-c takes raw control characters inside strings; JSON does not (RFC 8259, 7). */
+static void control_characters_in_strings_are_rejected(void)
+{
+    static const char *const refused[] = {
+        "{\"a\":\"x\ty\"}", "[\"x\ny\"]", "[\"\x01\"]", "{\"a\x1f\":1}", "[\"\r\"]"
+    };
+    json_object *j;
+    mi_json_error_t err;
+    size_t i;
+
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        CU_ASSERT_EQUAL(parse(refused[i], 32, &j, &err), APR_EINVAL);
+        CU_ASSERT_PTR_NULL(j);
+        CU_ASSERT_STRING_EQUAL(err.reason, "a control character in a string must be escaped");
+    }
+    CU_ASSERT_EQUAL(parse("{\"a\":\"x\ty\"}", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(err.offset, 7);
+    /* whitespace between tokens is still whitespace, and escaped it is fine in strings */
+    CU_ASSERT_EQUAL(parse("{\t\"a\" :\r\n\"x\\ty\"\n}", 32, &j, &err), APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(j, "a"), "x\ty");
+}
+
+/* json-c keeps the last of two members of the same name without a word; the client's
+ * intent is unknown, so the document is refused, with where the second one is. */
+static void duplicate_member_names_are_rejected(void)
+{
+    json_object *j;
+    mi_json_error_t err;
+
+    CU_ASSERT_EQUAL(parse("{\"a\":1,\"a\":2}", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_PTR_NULL(j);
+    CU_ASSERT_STRING_EQUAL(err.reason, "duplicate member name");
+    CU_ASSERT_EQUAL(err.offset, 7);
+    /* the same name however it is written */
+    CU_ASSERT_EQUAL(parse("{\"ab\":1, \"x\":{}, \"\\u0061b\" : 2}", 32, &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(err.offset, 17);
+    /* deep inside, after an array of objects that each have the name once */
+    CU_ASSERT_EQUAL(parse("[{\"k\":1},{\"k\":2},{\"u\":{\"k\":[],\"k\":[]}}]", 32, &j, &err),
+                    APR_EINVAL);
+    CU_ASSERT_EQUAL(err.offset, 30);
+    CU_ASSERT_EQUAL(err.line, 1);
+    CU_ASSERT_EQUAL(parse("{\"operationName\":\"Accept\",\n \"operationName\":\"Complete\"}", 32,
+                          &j, &err), APR_EINVAL);
+    CU_ASSERT_EQUAL(err.line, 2);
+    CU_ASSERT_EQUAL(err.column, 2);
+    /* one name in several objects, names equal to values, and a name that is a prefix */
+    CU_ASSERT_EQUAL(parse("[{\"k\":\"k\"},{\"k\":{\"k\":\"k\"}},{\"k\":1,\"kk\":2,\"k \":3}]", 32, &j,
+                          &err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(parse("{\"a\\\"\":1,\"a\":2}", 32, &j, &err), APR_SUCCESS);
+}
+
+/* json-c turns half a UTF-16 surrogate pair into U+FFFD: stored would not be what was sent. */
+static void unpaired_surrogates_are_rejected(void)
+{
+    static const char *const refused[] = {
+        "[\"\\ud800\"]", "[\"\\udc00\"]", "[\"\\uD83Dx\"]", "[\"\\ud83d\\u0041\"]",
+        "[\"\\ude00\\ud83d\"]", "{\"\\ud800\":1}"
+    };
+    json_object *j;
+    mi_json_error_t err;
+    size_t i;
+
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        CU_ASSERT_EQUAL(parse(refused[i], 32, &j, &err), APR_EINVAL);
+        CU_ASSERT_STRING_EQUAL(err.reason, "unpaired UTF-16 surrogate in a \\u escape");
+        CU_ASSERT_EQUAL(err.offset, 2);
+    }
+    CU_ASSERT_EQUAL(parse("[\"\\ud83d\\ude00\", \"\\u00e9\"]", 32, &j, &err), APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_array_get_idx(j, 0)), "\xF0\x9F\x98\x80");
+}
+
 static void nul_characters_are_detected(void)
 {
-    json_object *j = unit_json("{\"a\":\"x\\u0000y\",\"b\":\"xy\"}");
+    /* built by hand: the parser refuses "\u0000" */
+    json_object *j = mi_json_bind(tp, json_object_new_object());
+
+    json_object_object_add(j, "a", json_object_new_string_len("x\0y", 3));
+    json_object_object_add(j, "b", json_object_new_string("xy"));
 
     CU_ASSERT_TRUE(mi_json_string_has_nul(mi_json_get(j, "a")));
     CU_ASSERT_FALSE(mi_json_string_has_nul(mi_json_get(j, "b")));
@@ -350,6 +433,9 @@ void add_json_suite(void)
         UNIT_TEST(number_growth_counts_what_jsonb_writes),
         UNIT_TEST(nesting_up_to_the_limit_is_accepted),
         UNIT_TEST(getters_are_type_safe),
+        UNIT_TEST(control_characters_in_strings_are_rejected),
+        UNIT_TEST(duplicate_member_names_are_rejected),
+        UNIT_TEST(unpaired_surrogates_are_rejected),
         UNIT_TEST(nul_characters_are_detected),
         UNIT_TEST(longest_string_covers_keys_and_nested_values),
         UNIT_TEST(dump_does_not_escape_slashes),

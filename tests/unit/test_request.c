@@ -7,7 +7,7 @@
 
 #define ID "0b7e3a7c-8a4e-4c1e-9f3e-1d2c3b4a5f60"
 
-static mi_limits_t lim = { 65536, 32, 1024, 32768, 500, 100 };
+static mi_limits_t lim = { 65536, 32, 1024, 32768, 500, 100, 1048576 };
 
 static int decode(mi_decoded_t *d, const char *method, const char *path, const char *query,
                   const char *body, mi_error_t *err)
@@ -60,7 +60,32 @@ static void operations_carry_the_id_and_the_user_data_limit(void)
     CU_ASSERT_TRUE(decode(&d, "PUT", "/interactions/" ID, NULL, "{\"subject\":\"s\"}", &err));
     CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxUserData", 0), 32768);
     CU_ASSERT_TRUE(decode(&d, "GET", "/me/workbins/team", NULL, NULL, &err));
-    CU_ASSERT_STRING_EQUAL(unit_dump(d.args), "{\"name\":\"team\"}");
+    CU_ASSERT_STRING_EQUAL(unit_dump(d.args), "{\"name\":\"team\",\"_maxBytes\":1048576}");
+}
+
+/* Collection pages carry the byte bound the store stops them at. */
+static void lists_carry_the_page_byte_bound(void)
+{
+    mi_decoded_t d;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE(decode(&d, "GET", "/interactions", "fields=*&limit=500", NULL, &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxBytes", 0), 1048576);
+    CU_ASSERT_EQUAL(mi_json_get_int(d.args, "limit", 0), 500);
+    CU_ASSERT_TRUE(decode(&d, "GET", "/me/interactions", NULL, NULL, &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxBytes", 0), 1048576);
+    /* a workbin's content is a page too, also when GetWorkbinContent asks for it */
+    CU_ASSERT_TRUE(decode(&d, "POST", "/me/interactions", NULL,
+                          "{\"operationName\":\"GetWorkbinContent\",\"workbin\":\"team\"}", &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxBytes", 0), 1048576);
+    CU_ASSERT_TRUE(decode(&d, "POST", "/me/interactions/" ID, NULL,
+                          "{\"operationName\":\"GetWorkbinContent\",\"workbin\":\"team\"}", &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxBytes", 0), 1048576);
+    CU_ASSERT_TRUE(decode(&d, "POST", "/me/interactions/" ID, NULL, "{\"operationName\":\"Accept\"}", &err));
+    CU_ASSERT_PTR_NULL(mi_json_get(d.args, "_maxBytes"));
+    /* a client cannot set it: query parameters other than the known ones are ignored */
+    CU_ASSERT_TRUE(decode(&d, "GET", "/interactions", "_maxBytes=999999999", NULL, &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(d.args, "_maxBytes", 0), 1048576);
 }
 
 static void bad_ids_and_names_are_unknown_resources(void)
@@ -99,6 +124,7 @@ void add_request_suite(void)
     static CU_TestInfo tests[] = {
         UNIT_TEST(every_route_names_its_store_operation),
         UNIT_TEST(operations_carry_the_id_and_the_user_data_limit),
+        UNIT_TEST(lists_carry_the_page_byte_bound),
         UNIT_TEST(bad_ids_and_names_are_unknown_resources),
         UNIT_TEST(the_push_channel_is_not_decoded_here),
         CU_TEST_INFO_NULL

@@ -8,7 +8,7 @@
 #include "mi_validate.h"
 #include "unit.h"
 
-static mi_limits_t lim = { 65536, 32, 20, 64, 50, 10 };
+static mi_limits_t lim = { 65536, 32, 20, 64, 50, 10, 4096 };
 
 static int op(const char *body, mi_op_e *pop, json_object **pargs, mi_error_t *err)
 {
@@ -55,7 +55,6 @@ static void operation_cases(void)
         { "{\"operationName\":\"AttachUserData\",\"userData\":{}}", 0, 10, MI_OP_NONE },
         { "{\"operationName\":\"UpdateUserData\",\"userData\":{\"k\":{\"n\":[1]}}}", 1, 0, MI_OP_UPDATE_USER_DATA },
         { "{\"operationName\":\"UpdateUserData\",\"userData\":{\"\":1}}", 0, 10, MI_OP_NONE },
-        { "{\"operationName\":\"UpdateUserData\",\"userData\":{\"k\":\"a\\u0000b\"}}", 0, 10, MI_OP_NONE },
         { "{\"operationName\":\"DeleteUserData\"}", 0, 1, MI_OP_NONE },
         { "{\"operationName\":\"DeleteUserData\",\"keys\":[\"a\",\"b\"]}", 1, 0, MI_OP_DELETE_USER_DATA },
         { "{\"operationName\":\"DeleteUserData\",\"userData\":{\"a\":1}}", 1, 0, MI_OP_DELETE_USER_DATA },
@@ -120,6 +119,28 @@ static void long_names_in_messages_are_cut_between_characters(void)
     body = apr_psprintf(tp, "{\"operationName\":\"%s\"}", name);
     CU_ASSERT_FALSE(op(body, &o, &args, &err));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "aaa\xC3\xA9'"));
+}
+
+/* The parser refuses "\u0000" anywhere; a document built otherwise is still checked, and an
+ * operation name is compared whole ("Complete\0x" is not Complete). */
+static void nul_characters_are_refused_by_the_validators_too(void)
+{
+    json_object *body = mi_json_bind(tp, json_object_new_object()), *ud, *args;
+    mi_error_t err;
+    mi_op_e o;
+
+    json_object_object_add(body, "operationName", json_object_new_string_len("Complete\0x", 10));
+    CU_ASSERT_FALSE(mi_validate_operation(&o, &args, body, 1, &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_EQUAL(o, MI_OP_NONE);
+    CU_ASSERT_FALSE(mi_validate_channel(&args, "email", body, &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    json_object_object_add(body, "operationName", json_object_new_string("UpdateUserData"));
+    ud = json_object_new_object();
+    json_object_object_add(ud, "k", json_object_new_string_len("a\0b", 3));
+    json_object_object_add(body, "userData", ud);
+    CU_ASSERT_FALSE(mi_validate_operation(&o, &args, body, 1, &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
 }
 
 static void transfer_target_comes_from_the_uri(void)
@@ -277,6 +298,22 @@ static void list_query_is_checked(void)
     CU_ASSERT_FALSE(mi_validate_list_query(&args, "queue=%zz", &lim, tp, &err));
     CU_ASSERT_FALSE(mi_validate_list_query(&args, "queue=a%00b", &lim, tp, &err));
     CU_ASSERT_FALSE(mi_validate_list_query(&args, "queue=%C3%28", &lim, tp, &err));
+    /* a workbin's content, page by page */
+    CU_ASSERT_TRUE(mi_validate_list_query(&args, "workbin=team%20b", &lim, tp, &err));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(args, "workbin"), "team b");
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "workbin=", &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    {
+        char name[256 + 1];
+        memset(name, 'w', 256);
+        name[256] = '\0';
+        CU_ASSERT_FALSE(mi_validate_list_query(&args, apr_pstrcat(tp, "workbin=", name, NULL), &lim,
+                                               tp, &err));
+        name[255] = '\0';
+        CU_ASSERT_TRUE(mi_validate_list_query(&args, apr_pstrcat(tp, "workbin=", name, NULL), &lim,
+                                              tp, &err));
+    }
+    CU_ASSERT_FALSE(mi_validate_list_query(&args, "workbin=a%00b", &lim, tp, &err));
 }
 
 static void form_decoding(void)
@@ -339,6 +376,7 @@ void add_validate_suite(void)
         UNIT_TEST(every_operation_name_round_trips),
         UNIT_TEST(operation_cases),
         UNIT_TEST(long_names_in_messages_are_cut_between_characters),
+        UNIT_TEST(nul_characters_are_refused_by_the_validators_too),
         UNIT_TEST(transfer_target_comes_from_the_uri),
         UNIT_TEST(delete_by_user_data_lists_its_keys),
         UNIT_TEST(only_get_workbin_content_works_without_an_id),
