@@ -430,9 +430,11 @@ static apr_uint32_t live_failures(const mi_credcache_t *c, const fail_t *f, apr_
 }
 
 /* How much a record is worth keeping, lowest first evicted: records that say nothing any
- * more, then those with few failures, then locked ones, then successful logins (which let an
- * agent in while a guesser has the user locked) — so a flood of new records from many
- * addresses pushes out neither a lock nor an agent's success. */
+ * more (the oldest first), then those with few failures, then locked ones, then logins
+ * within the window (which let an agent in while a guesser has the user locked; every
+ * accepted request of an active agent renews its record) — so a flood of new records from
+ * many addresses pushes out neither a lock nor an active agent's success, and old
+ * successes do not crowd out the counting. */
 static apr_int64_t worth(const mi_credcache_t *c, const fail_t *f, apr_time_t now)
 {
     apr_uint32_t failures;
@@ -441,26 +443,32 @@ static apr_int64_t worth(const mi_credcache_t *c, const fail_t *f, apr_time_t no
     if (!f->used) {
         return 0;
     }
-    if (f->ok_at != 0) {
-        return ((apr_int64_t)3 << 56) + apr_time_sec(f->ok_at);
+    if (f->ok_at != 0 && now - f->ok_at < c->conf.window) {
+        return ((apr_int64_t)4 << 56) + apr_time_sec(f->ok_at);
     }
     if (f->locked_until > now) {
-        return ((apr_int64_t)2 << 56) + apr_time_sec(f->locked_until);
+        return ((apr_int64_t)3 << 56) + apr_time_sec(f->locked_until);
     }
     failures = live_failures(c, f, now);
-    if (failures > 0xffffff) {
-        failures = 0xffffff;
+    if (failures > 0) {
+        if (failures > 0xffffff) {
+            failures = 0xffffff;
+        }
+        return ((apr_int64_t)2 << 56) + ((apr_int64_t)failures << 32) + apr_time_sec(f->window_start);
     }
-    return ((apr_int64_t)1 << 56) + ((apr_int64_t)failures << 32) + apr_time_sec(f->window_start);
+    return ((apr_int64_t)1 << 56) + apr_time_sec(f->ok_at > f->window_start ? f->ok_at : f->window_start);
 }
 
-/* The record of @key in @b, made (evicting the least worth) when there is none. */
+/* The record of @key in @b, made (evicting the least worth) when there is none.  Recent
+ * logins may fill at most half the bucket against counting: beyond that the oldest of them
+ * goes rather than a record that counts failures or holds a lock (one failure writes up to
+ * three records, which must not push each other out). */
 static fail_t *fail_get(mi_credcache_t *c, fail_bucket_t *b, const unsigned char *key,
                         apr_time_t now)
 {
-    fail_t *f = fail_find(b, key);
-    apr_int64_t best = 0;
-    int i;
+    fail_t *f = fail_find(b, key), *oldest_ok = NULL;
+    apr_int64_t best = 0, ok_best = 0;
+    int i, nok = 0;
 
     if (f != NULL) {
         return f;
@@ -471,6 +479,16 @@ static fail_t *fail_get(mi_credcache_t *c, fail_bucket_t *b, const unsigned char
             f = &b->e[i];
             best = w;
         }
+        if ((w >> 56) == 4) {
+            nok++;
+            if (oldest_ok == NULL || w < ok_best) {
+                oldest_ok = &b->e[i];
+                ok_best = w;
+            }
+        }
+    }
+    if ((best >> 56) >= 2 && nok > MI_CREDCACHE_WAYS / 2) {
+        f = oldest_ok;
     }
     memset(f, 0, sizeof(*f));
     memcpy(f->key, key, MI_CREDCACHE_TAG);
@@ -595,7 +613,16 @@ void mi_credcache_succeeded(mi_credcache_t *c, const mi_credcache_who_t *who, ap
     if (b == NULL) {
         return;
     }
-    f = fail_get(c, b, who->user_address, now);
+    f = fail_find(b, who->user_address);
+    if (!verified && f != NULL && f->ok_at != 0 && now >= f->ok_at
+        && now - f->ok_at < c->conf.window / 2) {
+        /* renewed recently enough: most requests write nothing */
+        pthread_mutex_unlock(&b->mutex);
+        return;
+    }
+    if (f == NULL) {
+        f = fail_get(c, b, who->user_address, now);
+    }
     if (verified) {
         f->failures = 0;
         f->locked_until = 0;

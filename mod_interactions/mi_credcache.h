@@ -30,7 +30,8 @@
  *     successfully since the records were made.  A guesser spread over many addresses, or
  *     one address trying many users, thereby stops costing bcrypt checks and learning
  *     anything, while an agent whose desktop has logged in from its address before keeps
- *     working.  Records of successful logins are the last to be evicted.
+ *     working.  Records of logins within the window (renewed by every accepted request of
+ *     an active user) are the last to be evicted.
  *
  * Memory: two tables of fixed size in one block (anonymous shared memory created by the
  * parent before it forks), in buckets of MI_CREDCACHE_WAYS entries, each bucket under its
@@ -124,10 +125,11 @@ mi_lock_e mi_credcache_locked(mi_credcache_t *c, const mi_credcache_who_t *who, 
 mi_lock_e mi_credcache_failed(mi_credcache_t *c, const mi_credcache_who_t *who, apr_time_t now,
                               apr_time_t *puntil);
 
-/** @who logged in from this address: remember it.  @verified: the password was just checked
- *  in full (bcrypt), which also forgets this user's failures from this address.  A password
- *  accepted from the cache forgets nothing: otherwise a desktop repeating its remembered
- *  password would keep resetting the count of a guesser sharing its address. */
+/** @who logged in from this address: remember it (called for every accepted request; it
+ *  writes only when the record is older than half the window).  @verified: the password was
+ *  just checked in full (bcrypt), which also forgets this user's failures from this address.
+ *  A password accepted from the cache forgets nothing: otherwise a desktop repeating its
+ *  remembered password would keep resetting the count of a guesser sharing its address. */
 void mi_credcache_succeeded(mi_credcache_t *c, const mi_credcache_who_t *who, apr_time_t now,
                             int verified);
 

@@ -104,7 +104,7 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     apr_time_t now, until = 0;
     mi_lock_e lock;
     apr_status_t rv;
-    int cc, known = 0, cached_version = 0, version = -1;
+    int cc, cached_version = 0, version = -1;
 
     if (dc->contact_center == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, MI_LOGNO(00201)
@@ -130,7 +130,7 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     }
     now = apr_time_now();
     mi_credcache_who(credcache, cc, user, password, r->useragent_ip, &who);
-    lock = mi_credcache_locked(credcache, &who, now, &until, &known);
+    lock = mi_credcache_locked(credcache, &who, now, &until, NULL);
     if (lock != MI_LOCK_NONE) {
         /* nothing about the password may show while locked, not even a cheap cache hit */
         return refuse_locked(r, until, now);
@@ -157,10 +157,8 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     default:
         return full_check(r, cc, user, password, &who, now);
     }
-    if (!known) {
-        /* the first login of this user from this address since the records were made */
-        mi_credcache_succeeded(credcache, &who, now, 0);
-    }
+    /* this address knows the user (renewed now and then, so an active agent's record stays) */
+    mi_credcache_succeeded(credcache, &who, now, 0);
     return AUTH_GRANTED;
 }
 

@@ -340,6 +340,73 @@ static void a_flood_of_new_records_keeps_locks_and_successes(void)
     CU_ASSERT_EQUAL(known, 1);
 }
 
+/* One bucket full of logins: a guesser is still counted and locked, and half the logins stay
+ * known; logins older than the window give way first. */
+static void logins_do_not_crowd_out_the_counting(void)
+{
+    mi_credcache_conf_t conf = conf_of(8, MI_CREDCACHE_WAYS);
+    mi_credcache_t *c;
+    mi_credcache_who_t ok[MI_CREDCACHE_WAYS], g;
+    apr_time_t until = 0, t;
+    char login[32];
+    int i, round, known, still;
+
+    conf.max_user_address = 3;
+    c = make(&conf, NULL);
+    for (i = 0; i < MI_CREDCACHE_WAYS; i++) {
+        snprintf(login, sizeof(login), "agent%d", i);
+        ok[i] = who(c, 1, login, "secret", "10.0.0.1");
+    }
+    for (round = 0; round < 2; round++) {
+        /* round 0: the logins are recent; round 1: older than the window */
+        t = T0 + SEC(1000 * round);
+        for (i = 0; i < MI_CREDCACHE_WAYS; i++) {
+            mi_credcache_succeeded(c, &ok[i], T0, 1);
+        }
+        if (round == 1) {
+            t += SEC(400);
+        }
+        snprintf(login, sizeof(login), "victim%d", round);
+        g = who(c, 1, login, "guess", "192.0.2.1");
+        for (i = 1; i <= 3; i++) {
+            CU_ASSERT_EQUAL(mi_credcache_failed(c, &g, t, &until), i == 3 ? MI_LOCK_USER_ADDRESS : MI_LOCK_NONE);
+        }
+        CU_ASSERT_EQUAL(mi_credcache_locked(c, &g, t + SEC(1), &until, NULL), MI_LOCK_USER_ADDRESS);
+        still = 0;
+        for (i = 0; i < MI_CREDCACHE_WAYS; i++) {
+            known = 0;
+            mi_credcache_locked(c, &ok[i], t + SEC(1), &until, &known);
+            still += known;
+        }
+        CU_ASSERT(still >= MI_CREDCACHE_WAYS / 2);
+    }
+}
+
+/* A request accepted from the cache renews the login record only now and then. */
+static void an_active_login_is_renewed(void)
+{
+    mi_credcache_conf_t conf = conf_of(8, MI_CREDCACHE_WAYS);
+    mi_credcache_t *c;
+    mi_credcache_who_t agent, g;
+    apr_time_t until = 0;
+    char login[32];
+    int i, known = 0;
+
+    conf.max_user_address = 100;
+    c = make(&conf, NULL);
+    agent = who(c, 1, "agent", "secret", "10.0.0.1");
+    mi_credcache_succeeded(c, &agent, T0, 1);
+    /* the agent keeps working for twice the window; a flood of failures meanwhile */
+    for (i = 0; i < 600; i++) {
+        mi_credcache_succeeded(c, &agent, T0 + SEC(i), 0);
+        snprintf(login, sizeof(login), "u%d", i);
+        g = who(c, 1, login, "x", "203.0.113.9");
+        mi_credcache_failed(c, &g, T0 + SEC(i), &until);
+    }
+    mi_credcache_locked(c, &agent, T0 + SEC(600), &until, &known);
+    CU_ASSERT_EQUAL(known, 1);
+}
+
 static void nothing_is_held_in_an_empty_configuration(void)
 {
     mi_credcache_conf_t conf = conf_of(0, 0);
@@ -505,6 +572,8 @@ void add_credcache_suite(void)
         UNIT_TEST(a_user_is_locked_except_where_they_logged_in),
         UNIT_TEST(an_address_is_locked_except_for_who_logged_in_there),
         UNIT_TEST(a_flood_of_new_records_keeps_locks_and_successes),
+        UNIT_TEST(logins_do_not_crowd_out_the_counting),
+        UNIT_TEST(an_active_login_is_renewed),
         UNIT_TEST(nothing_is_held_in_an_empty_configuration),
         UNIT_TEST(threads_count_every_failure),
         UNIT_TEST(a_killed_process_does_not_block_the_others),
