@@ -141,11 +141,16 @@ static authn_status check_password(request_rec *r, const char *user, const char 
         break;
     case MI_CRED_RECHECK:
         rv = mi_store_credential_version(mi_proc->store, cc, user, r->pool, &version);
-        if (rv != APR_SUCCESS) {
-            /* Accounts change only in the database: while it cannot be asked, nothing can
+        if (rv == MI_STORE_UNAVAILABLE) {
+            /* Accounts change only in the database: while it cannot be reached, nothing can
              * have changed that it could tell, and the API answers 503 by itself. */
             mi_credcache_count(credcache, MI_CRED_COUNT_CACHED);
             break;
+        }
+        if (rv != APR_SUCCESS) {
+            /* the query itself failed (logged by the store): never trust an entry that
+             * cannot be confirmed, or a disablement would not reach it */
+            return AUTH_GENERAL_ERROR;
         }
         if (version != cached_version) {
             mi_credcache_forget(credcache, &who);
