@@ -2,11 +2,12 @@
 #include <crypt.h>
 #include <string.h>
 
-#include <apr_md5.h>
-#include <apr_sha1.h>
-#include <apr_strings.h>
-
 #include "mi_password.h"
+
+/* crypt() of 32 random bytes (base64) with gen_salt('bf', 10), the random input thrown
+ * away.  Same scheme and cost as interactions.new_password_hash(), so checking a password
+ * against it takes as long as against a real user's hash. */
+#define DUMMY_HASH "$2a$10$xVCDPrhqDoALxAbjiS6onu26HTahShqnf6hGaK0WE0HgeCBJNkXOS"
 
 int mi_password_verify(const char *password, const char *hash)
 {
@@ -15,7 +16,8 @@ int mi_password_verify(const char *password, const char *hash)
     size_t i, n;
     unsigned char diff = 0;
 
-    if (password == NULL || hash == NULL || hash[0] != '$') {
+    if (password == NULL || hash == NULL || hash[0] != '$'
+        || strlen(password) > MI_PASSWORD_MAX_BYTES) {
         return 0;
     }
     memset(&data, 0, sizeof(data));
@@ -33,14 +35,7 @@ int mi_password_verify(const char *password, const char *hash)
     return diff == 0;
 }
 
-const char *mi_password_cache_hash(const char *password, apr_pool_t *p)
+const char *mi_password_dummy_hash(void)
 {
-    char out[APR_SHA1PW_IDLEN + 40];
-
-    /* {SHA}: one SHA-1, checked in microseconds on every cache hit.  The cache lives only
-     * in httpd's shared memory; whoever can read that can read the requests' passwords in
-     * flight too, so a slow salted hash there ($apr1$: 1000 MD5 rounds, ~0.3 ms per request)
-     * would cost every request without protecting anything. */
-    apr_sha1_base64(password, (int)strlen(password), out);
-    return apr_pstrdup(p, out);
+    return DUMMY_HASH;
 }

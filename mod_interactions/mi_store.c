@@ -28,7 +28,8 @@ struct mi_store_t {
 static const struct { const char *name; const char *sql; int nparams; } statements[] = {
     { "mi_api", "SELECT interactions.api($1::int, $2::text, $3::text, $4::jsonb)::text", 4 },
     { "mi_cc", "SELECT interactions.contact_center_id($1::text)", 1 },
-    { "mi_pw", "SELECT interactions.password_hash($1::int, $2::text)", 2 },
+    { "mi_cred", "SELECT interactions.credential($1::int, $2::text)", 2 },
+    { "mi_credv", "SELECT interactions.credential_version($1::int, $2::text)::text", 2 },
 };
 #define N_STATEMENTS (sizeof(statements) / sizeof(statements[0]))
 
@@ -331,12 +332,44 @@ apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, const ch
     return APR_SUCCESS;
 }
 
-apr_status_t mi_store_password_hash(mi_store_t *store, int cc, const char *login,
-                                    apr_pool_t *p, const char **phash)
+apr_status_t mi_store_credential(mi_store_t *store, int cc, const char *login, apr_pool_t *p,
+                                 int *pversion, const char **phash)
 {
-    const char *params[2];
+    const char *params[2], *text = NULL, *sp;
+    apr_status_t rv;
 
+    *pversion = -1;
+    *phash = NULL;
     params[0] = apr_itoa(p, cc);
     params[1] = login;
-    return exec_scalar(store, "mi_pw", NULL, 2, params, p, phash);
+    rv = exec_scalar(store, "mi_cred", NULL, 2, params, p, &text);
+    if (rv != APR_SUCCESS || text == NULL) {
+        return rv;
+    }
+    /* "<version> <hash>" */
+    sp = strchr(text, ' ');
+    if (sp == NULL) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00230)
+                      "interactions.credential() returned no usable value");
+        return MI_STORE_FAILED;
+    }
+    *pversion = atoi(text);
+    *phash = sp + 1;
+    return APR_SUCCESS;
+}
+
+apr_status_t mi_store_credential_version(mi_store_t *store, int cc, const char *login,
+                                         apr_pool_t *p, int *pversion)
+{
+    const char *params[2], *text = NULL;
+    apr_status_t rv;
+
+    *pversion = -1;
+    params[0] = apr_itoa(p, cc);
+    params[1] = login;
+    rv = exec_scalar(store, "mi_credv", NULL, 2, params, p, &text);
+    if (rv == APR_SUCCESS && text != NULL) {
+        *pversion = atoi(text);
+    }
+    return rv;
 }

@@ -41,10 +41,16 @@ apr_status_t mi_store_cc_id(mi_store_t *store, const char *name, int *pid);
 apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, const char *op,
                           json_object *args, int max_depth, apr_pool_t *p, json_object **presult);
 
-/** The stored password hash of @login in @cc; *phash is NULL when there is no such user or
- *  the user has no password. */
-apr_status_t mi_store_password_hash(mi_store_t *store, int cc, const char *login,
-                                    apr_pool_t *p, const char **phash);
+/** What the authn provider checks a password against: the bcrypt hash of @login in @cc and
+ *  the user's credential_version, read together.  *phash is NULL (and *pversion -1) when
+ *  there is no such user, the user is disabled or has no password. */
+apr_status_t mi_store_credential(mi_store_t *store, int cc, const char *login, apr_pool_t *p,
+                                 int *pversion, const char **phash);
+
+/** The credential_version of @login in @cc, or -1 when there is no such user, the user is
+ *  disabled or has no password: the cheap re-validation of a cached credential. */
+apr_status_t mi_store_credential_version(mi_store_t *store, int cc, const char *login,
+                                         apr_pool_t *p, int *pversion);
 
 /** A statement of another core file's store layer (e.g. mi_push_store.c), prepared on each
  *  connection the first time it is used there.  @name must be unique among all statements;

@@ -127,6 +127,11 @@ void mi_insert_error_filter(request_rec *r)
             apr_table_setn(r->err_headers_out, "Retry-After",
                            apr_itoa(r->pool, mi_srv_conf()->retry_after_s));
         }
+        if (r->status == HTTP_UNAUTHORIZED && apr_table_get(r->notes, MI_NOTE_AUTHN_LOCKED) != NULL) {
+            /* too many failed logins: say when trying again can help */
+            apr_table_setn(r->err_headers_out, "Retry-After",
+                           apr_table_get(r->notes, MI_NOTE_AUTHN_LOCKED));
+        }
     }
 }
 
@@ -166,7 +171,10 @@ apr_status_t mi_error_output_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     }
     ap_remove_output_filter(f);
     mi_error_set(&err, sc_for_http(r->status), r->status,
-                 r->status == HTTP_UNAUTHORIZED ? "not authenticated"
+                 r->status == HTTP_UNAUTHORIZED
+                     && apr_table_get(r->notes, MI_NOTE_AUTHN_LOCKED) != NULL
+                     ? "not authenticated: too many failed logins, try again later"
+                 : r->status == HTTP_UNAUTHORIZED ? "not authenticated"
                  : r->status == HTTP_SERVICE_UNAVAILABLE ? "the database is unavailable"
                  : ap_get_status_line(r->status) + 4);
     mi_status_count(r, r->status, err.sc);

@@ -39,6 +39,13 @@
 #define D_MAX_PAGE            "InteractionsMaxPageSize"
 #define D_DEFAULT_PAGE        "InteractionsDefaultPageSize"
 #define D_MAX_PAGE_BYTES      "InteractionsMaxPageBytes"
+#define D_AUTHN_CACHE_ENTRIES "InteractionsAuthnCacheEntries"
+#define D_AUTHN_CACHE_RECHECK "InteractionsAuthnCacheRecheck"
+#define D_AUTHN_FAIL_ENTRIES  "InteractionsAuthnFailureEntries"
+#define D_AUTHN_FAIL_WINDOW   "InteractionsAuthnFailureWindow"
+#define D_AUTHN_MAX_USER_ADDR "InteractionsAuthnMaxFailuresUserAddress"
+#define D_AUTHN_MAX_USER      "InteractionsAuthnMaxFailuresUser"
+#define D_AUTHN_MAX_ADDR      "InteractionsAuthnMaxFailuresAddress"
 
 /* Designated initializers: scripts/check-directives reads the defaults from here by name. */
 static const mi_srv_conf_t srv_defaults = {
@@ -57,6 +64,13 @@ static const mi_srv_conf_t srv_defaults = {
     .push_max_waiters = 200,          /* held polls per child; size ThreadsPerChild above it */
     .push_sessions_per_browser = 1,   /* held polls per browser (HTTP/1.1 has ~6 sockets) */
     .push_jsonp = 1,
+    .authn_cache_entries = 65536,     /* users verified, all contact centers together */
+    .authn_cache_recheck_s = 5,       /* a password change takes effect within this */
+    .authn_failure_entries = 65536,   /* per user, per address, per (user, address) */
+    .authn_failure_window_s = 300,
+    .authn_max_failures_user_address = 10,
+    .authn_max_failures_user = 100,
+    .authn_max_failures_address = 1000,
 };
 
 static const mi_dir_conf_t dir_defaults = {
@@ -87,6 +101,10 @@ void *mi_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->retry_after_s = c->tick_ms = MI_UNSET;
     c->push_timeout_ms = c->push_max_interval_ms = c->push_max_waiters = MI_UNSET;
     c->push_sessions_per_browser = c->push_jsonp = MI_UNSET;
+    c->authn_cache_entries = c->authn_cache_recheck_s = MI_UNSET;
+    c->authn_failure_entries = c->authn_failure_window_s = MI_UNSET;
+    c->authn_max_failures_user_address = c->authn_max_failures_user = MI_UNSET;
+    c->authn_max_failures_address = MI_UNSET;
     return c;
 }
 
@@ -109,6 +127,13 @@ void *mi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->push_max_waiters = PICK(add, base, push_max_waiters);
     c->push_sessions_per_browser = PICK(add, base, push_sessions_per_browser);
     c->push_jsonp = PICK(add, base, push_jsonp);
+    c->authn_cache_entries = PICK(add, base, authn_cache_entries);
+    c->authn_cache_recheck_s = PICK(add, base, authn_cache_recheck_s);
+    c->authn_failure_entries = PICK(add, base, authn_failure_entries);
+    c->authn_failure_window_s = PICK(add, base, authn_failure_window_s);
+    c->authn_max_failures_user_address = PICK(add, base, authn_max_failures_user_address);
+    c->authn_max_failures_user = PICK(add, base, authn_max_failures_user);
+    c->authn_max_failures_address = PICK(add, base, authn_max_failures_address);
     return c;
 }
 
@@ -169,6 +194,14 @@ void mi_srv_conf_finalize(server_rec *s)
     c->push_max_waiters = DEF(c, srv_defaults, push_max_waiters);
     c->push_sessions_per_browser = DEF(c, srv_defaults, push_sessions_per_browser);
     c->push_jsonp = DEF(c, srv_defaults, push_jsonp);
+    c->authn_cache_entries = DEF(c, srv_defaults, authn_cache_entries);
+    c->authn_cache_recheck_s = DEF(c, srv_defaults, authn_cache_recheck_s);
+    c->authn_failure_entries = DEF(c, srv_defaults, authn_failure_entries);
+    c->authn_failure_window_s = DEF(c, srv_defaults, authn_failure_window_s);
+    if (c->authn_failure_window_s < 1) c->authn_failure_window_s = 1;
+    c->authn_max_failures_user_address = DEF(c, srv_defaults, authn_max_failures_user_address);
+    c->authn_max_failures_user = DEF(c, srv_defaults, authn_max_failures_user);
+    c->authn_max_failures_address = DEF(c, srv_defaults, authn_max_failures_address);
 }
 
 const mi_srv_conf_t *mi_srv_conf(void)
@@ -354,6 +387,26 @@ const command_rec mi_cmds[] = {
             "held /meta/connect requests per browser (BAYEUX_BROWSER cookie); 0 for no limit (default 1)"),
     AP_INIT_FLAG(D_PUSH_JSONP, set_jsonp, NULL, RSRC_CONF,
                  "allow the callback-polling (JSONP) transport (default On)"),
+    SRV_INT(D_AUTHN_CACHE_ENTRIES, authn_cache_entries,
+            "users whose verified password the authn provider remembers, all contact centers "
+            "together; 0 for none (default 65536)"),
+    SRV_INT(D_AUTHN_CACHE_RECHECK, authn_cache_recheck_s,
+            "seconds a remembered password is trusted before the user's credential version is "
+            "checked again (default 5)"),
+    SRV_INT(D_AUTHN_FAIL_ENTRIES, authn_failure_entries,
+            "failed-login records kept (per user, per address, per user and address) "
+            "(default 65536)"),
+    SRV_INT(D_AUTHN_FAIL_WINDOW, authn_failure_window_s,
+            "seconds over which failed logins are counted, and how long a lock lasts (default 300)"),
+    SRV_INT(D_AUTHN_MAX_USER_ADDR, authn_max_failures_user_address,
+            "failed logins of one user from one address before that pair is locked; 0 for no "
+            "limit (default 10)"),
+    SRV_INT(D_AUTHN_MAX_USER, authn_max_failures_user,
+            "failed logins of one user before the user is locked except where they logged in "
+            "before; 0 for no limit (default 100)"),
+    SRV_INT(D_AUTHN_MAX_ADDR, authn_max_failures_address,
+            "failed logins from one address before it is locked except for users who logged in "
+            "there before; 0 for no limit (default 1000)"),
     AP_INIT_TAKE1(D_CONTACT_CENTER, set_contact_center, NULL, RSRC_CONF | ACCESS_CONF,
                   "the contact center served by this location or virtual host"),
     AP_INIT_TAKE1(D_BASE_PATH, set_base_path, NULL, RSRC_CONF | ACCESS_CONF,

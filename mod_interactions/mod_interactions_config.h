@@ -31,6 +31,14 @@ typedef struct {
     int push_max_waiters;        /* held polls per child process */
     int push_sessions_per_browser;
     int push_jsonp;              /* callback-polling allowed */
+    /* the authn provider's shared credential cache and failed-login counts (mi_credcache.h) */
+    int authn_cache_entries;
+    int authn_cache_recheck_s;   /* a verified credential is trusted this long, then rechecked */
+    int authn_failure_entries;
+    int authn_failure_window_s;  /* failures count this long; a lock lasts this long */
+    int authn_max_failures_user_address;
+    int authn_max_failures_user;
+    int authn_max_failures_address;
 } mi_srv_conf_t;
 
 typedef struct {

@@ -28,6 +28,10 @@ APLOG_USE_MODULE(interactions);
 /* r->notes key set when a request failed because the database was unavailable */
 #define MI_NOTE_DB_DOWN "interactions-db-unavailable"
 
+/* r->notes key set when the authn provider refused a login without a check (too many
+ * failures); its value is the number of seconds until the lock ends */
+#define MI_NOTE_AUTHN_LOCKED "interactions-authn-locked"
+
 struct mi_waiters_t;
 struct mi_push_t;
 struct mi_listener_t;
@@ -100,6 +104,8 @@ void mi_status_register_hooks(apr_pool_t *p);
 
 /* mod_interactions_authn.c */
 void mi_authn_register(apr_pool_t *p);
+/** The credential cache's counters in the Prometheus text format ("" before it exists). */
+const char *mi_authn_prometheus(apr_pool_t *p);
 
 /* mod_interactions.c */
 /** Turn httpd's own error pages (401 from authentication, 413 from LimitRequestBody, ...)

@@ -149,6 +149,7 @@ static int metrics_handler(request_rec *r)
     text = stats.slots != NULL
            ? mi_stats_prometheus(&stats, alive, (apr_uint32_t)apr_time_sec(apr_time_now()), r->pool)
            : "";
+    text = apr_pstrcat(r->pool, text, mi_authn_prometheus(r->pool), NULL);
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     if (!r->header_only) {

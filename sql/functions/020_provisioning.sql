@@ -53,9 +53,7 @@ BEGIN
      WHERE u.cc_id = v_cc AND u.login = create_user.login;
     IF v_id IS NULL THEN
         INSERT INTO interactions.users (cc_id, login, password_hash, roles)
-        VALUES (v_cc, create_user.login,
-                CASE WHEN password IS NULL THEN NULL
-                     ELSE interactions_ext.crypt(password, interactions_ext.gen_salt('bf', 10)) END,
+        VALUES (v_cc, create_user.login, interactions.new_password_hash(password),
                 (SELECT coalesce(array_agg(DISTINCT r ORDER BY r), '{}') FROM unnest(create_user.roles) r))
         RETURNING id INTO v_id;
     ELSE
@@ -63,8 +61,9 @@ BEGIN
            SET roles = (SELECT coalesce(array_agg(DISTINCT r ORDER BY r), '{}') FROM unnest(create_user.roles) r),
                password_hash = CASE
                    WHEN password IS NULL THEN NULL
-                   WHEN v_hash IS NOT NULL AND interactions_ext.crypt(password, v_hash) = v_hash THEN v_hash
-                   ELSE interactions_ext.crypt(password, interactions_ext.gen_salt('bf', 10)) END
+                   WHEN v_hash IS NOT NULL AND octet_length(password) <= 72
+                        AND interactions_ext.crypt(password, v_hash) = v_hash THEN v_hash
+                   ELSE interactions.new_password_hash(password) END
          WHERE u.cc_id = v_cc AND u.id = v_id;
     END IF;
     IF 'agent' = ANY (create_user.roles) THEN
@@ -74,7 +73,7 @@ BEGIN
     RETURN v_id;
 END $$;
 COMMENT ON FUNCTION interactions.create_user(text, text, text, text[]) IS
-  'Provision a user (idempotent: an existing login gets these roles and, if different, this password). The password is stored as a bcrypt hash; NULL means another httpd authn module authenticates the user. Agents get an email channel (NotReady).';
+  'Provision a user (idempotent: an existing login gets these roles and, if different, this password). The password is stored as a bcrypt hash and may have at most 72 bytes; NULL means another httpd authn module authenticates the user. Agents get an email channel (NotReady). Changes are audited (interactions.user_audit).';
 
 CREATE OR REPLACE FUNCTION interactions.create_queue(contact_center text, name text,
                                                      offer_timeout interval DEFAULT '30 seconds')

@@ -280,9 +280,10 @@ DECLARE
 BEGIN
     PERFORM set_config('interactions.cc', p_cc::text, true);
     SELECT u.cc_id, u.id, u.login, u.roles INTO c
-      FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login;
+      FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login AND NOT u.disabled;
     IF c.id IS NULL THEN
-        RETURN interactions.err(20, 'the user is not known in this contact center');
+        -- a disabled user is refused on every call, whichever authn module let them in
+        RETURN interactions.err(20, 'the user is not known in this contact center or is disabled');
     END IF;
     PERFORM set_config('interactions.actor', c.id::text, true);
     IF p_op NOT IN ('me', 'list', 'my_list', 'get', 'workbins', 'workbin') THEN

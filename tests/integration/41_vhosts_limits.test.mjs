@@ -13,7 +13,7 @@ const NAME = 'httpd-vh';
 watchErrorLog([/AH01617: user agent1: authentication failure for "\/api\/v2\/me": Password Mismatch/], NAME);
 let inst;
 
-function vhost(serverName, cc, extra = '', auth = 'AuthBasicProvider socache interactions\n        AuthnCacheProvideFor interactions') {
+function vhost(serverName, cc, extra = '', auth = 'AuthBasicProvider interactions') {
   return `<VirtualHost 127.0.0.1:*>
     ServerName ${serverName}
     InteractionsContactCenter ${cc}
@@ -23,7 +23,6 @@ function vhost(serverName, cc, extra = '', auth = 'AuthBasicProvider socache int
         AuthType Basic
         AuthName "${serverName}"
         ${auth}
-        AuthnCacheContext ${serverName}
         Require valid-user
     </Location>
 </VirtualHost>

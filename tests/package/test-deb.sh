@@ -161,8 +161,6 @@ LoadModule authz_user_module $mods/mod_authz_user.so
 LoadModule authz_host_module $mods/mod_authz_host.so
 LoadModule authn_core_module $mods/mod_authn_core.so
 LoadModule auth_basic_module $mods/mod_auth_basic.so
-LoadModule authn_socache_module $mods/mod_authn_socache.so
-LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
 LoadModule alias_module $mods/mod_alias.so
 LoadModule dir_module $mods/mod_dir.so
 LoadModule mime_module $mods/mod_mime.so

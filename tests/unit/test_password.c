@@ -1,7 +1,6 @@
-/* test_password.c — bcrypt verification and the cheap cache hash. */
+/* test_password.c — bcrypt verification, the 72-byte limit and the stand-in hash. */
+#include <crypt.h>
 #include <string.h>
-
-#include <apr_md5.h>
 
 #include "mi_password.h"
 #include "unit.h"
@@ -25,15 +24,42 @@ static void malformed_hashes_never_match(void)
     CU_ASSERT_FALSE(mi_password_verify("password", "$2a$04$short"));
 }
 
-static void cache_hash_is_cheap_and_validates(void)
+/* bcrypt would accept any password that shares the first 72 bytes: longer ones never match */
+static void passwords_over_72_bytes_never_match(void)
 {
-    const char *a = mi_password_cache_hash("password", tp);
+    struct crypt_data data;
+    char pw72[MI_PASSWORD_MAX_BYTES + 1], pw73[MI_PASSWORD_MAX_BYTES + 2];
+    const char *hash;
 
-    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
-    CU_ASSERT_STRING_EQUAL(a, "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=");
-    CU_ASSERT_EQUAL(apr_password_validate("password", a), APR_SUCCESS);
-    CU_ASSERT_NOT_EQUAL(apr_password_validate("passwore", a), APR_SUCCESS);
-    CU_ASSERT_NOT_EQUAL(apr_password_validate("", a), APR_SUCCESS);
+    memset(pw72, 'a', MI_PASSWORD_MAX_BYTES);
+    pw72[MI_PASSWORD_MAX_BYTES] = '\0';
+    memset(pw73, 'a', MI_PASSWORD_MAX_BYTES + 1);
+    pw73[MI_PASSWORD_MAX_BYTES + 1] = '\0';
+    memset(&data, 0, sizeof(data));
+    hash = crypt_rn(pw72, "$2a$04$abcdefghijklmnopqrstuu", &data, (int)sizeof(data));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hash);
+    CU_ASSERT_EQUAL_FATAL(hash[0], '$');
+    /* libcrypt itself would take the 73-byte one: that is what the limit is for */
+    CU_ASSERT_TRUE(mi_password_verify(pw72, hash));
+    CU_ASSERT_FALSE(mi_password_verify(pw73, hash));
+}
+
+/* The stand-in for unknown users must cost what a real check costs: a well-formed bcrypt
+ * hash (libcrypt computes it in full) of the provisioning functions' scheme and cost. */
+static void dummy_hash_is_a_real_cost_10_bcrypt_hash(void)
+{
+    struct crypt_data data;
+    const char *dummy = mi_password_dummy_hash(), *out;
+
+    CU_ASSERT_EQUAL(strncmp(dummy, "$2a$10$", 7), 0);
+    CU_ASSERT_EQUAL(strlen(dummy), 60);
+    memset(&data, 0, sizeof(data));
+    out = crypt_rn("password", dummy, &data, (int)sizeof(data));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_EQUAL(out[0], '$');
+    CU_ASSERT_EQUAL(strncmp(out, dummy, 29), 0);    /* same scheme, cost and salt */
+    CU_ASSERT_FALSE(mi_password_verify("password", dummy));
+    CU_ASSERT_FALSE(mi_password_verify("", dummy));
 }
 
 void add_password_suite(void)
@@ -41,7 +67,8 @@ void add_password_suite(void)
     static CU_TestInfo tests[] = {
         UNIT_TEST(bcrypt_hash_matches_its_password_only),
         UNIT_TEST(malformed_hashes_never_match),
-        UNIT_TEST(cache_hash_is_cheap_and_validates),
+        UNIT_TEST(passwords_over_72_bytes_never_match),
+        UNIT_TEST(dummy_hash_is_a_real_cost_10_bcrypt_hash),
         CU_TEST_INFO_NULL
     };
     unit_add_suite("password", tests);
