@@ -43,6 +43,9 @@ static apr_status_t conn_init(mi_pgconn_t *c, void *baton)
         char sql[96];
         snprintf(sql, sizeof(sql), "SET statement_timeout = %d", store->conf.statement_timeout_ms);
         res = PQexec(c->conn, sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && PQstatus(c->conn) == CONNECTION_BAD) {
+            goto lost;
+        }
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00110)
                           "setting statement_timeout failed: %s", PQerrorMessage(c->conn));
@@ -54,6 +57,9 @@ static apr_status_t conn_init(mi_pgconn_t *c, void *baton)
     for (i = 0; i < N_STATEMENTS; i++) {
         res = PQprepare(c->conn, statements[i].name, statements[i].sql, statements[i].nparams,
                         NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && PQstatus(c->conn) == CONNECTION_BAD) {
+            goto lost;
+        }
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             /* Most likely the migrations have not been applied to this database. */
             mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00111)
@@ -65,6 +71,13 @@ static apr_status_t conn_init(mi_pgconn_t *c, void *baton)
         PQclear(res);
     }
     return APR_SUCCESS;
+
+lost:
+    /* The server ended the connection while it was being set up (it is shutting down, or an
+     * administrator terminated the backend): an outage, which the pool reports as such, not
+     * a broken schema. */
+    PQclear(res);
+    return APR_ECONNRESET;
 }
 
 apr_status_t mi_store_create(mi_store_t **pstore, const mi_store_conf_t *conf, apr_pool_t *p)

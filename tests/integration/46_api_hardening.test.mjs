@@ -303,9 +303,7 @@ test('InteractionsMaxPageBytes bounds pages per location, /me/interactions too',
     InteractionsMaxPageBytes 3000
     AuthType Basic
     AuthName "small pages"
-    AuthBasicProvider socache interactions
-    AuthnCacheProvideFor interactions
-    AuthnCacheContext small-pages
+    AuthBasicProvider interactions
     Require valid-user
 </Location>
 `);
