@@ -30,6 +30,7 @@ void add_password_suite(void);
 void add_bayeux_suite(void);
 void add_waiters_suite(void);
 void add_push_suite(void);
+void add_secret_suite(void);
 
 /* Register a suite whose tests each get a fresh pool. */
 void unit_add_suite(const char *name, CU_TestInfo *tests);
