@@ -196,6 +196,9 @@ apr_status_t mi_error_output_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     mi_status_count(r, r->status, err.sc);
     text = mi_json_dump_len(mi_envelope_error(r->pool, &err), r->pool, &len);
     ap_set_content_type(r, "application/json");
+    /* like every other answer of the API (mi_send_json); once */
+    apr_table_unset(r->headers_out, "X-Content-Type-Options");
+    apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_length(r, (apr_off_t)len);
     out = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     APR_BRIGADE_INSERT_TAIL(out, apr_bucket_pool_create(text, len, r->pool,

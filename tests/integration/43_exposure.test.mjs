@@ -1,15 +1,19 @@
 // What the server gives away to people who should not have it: the database password (to
-// local users and to the httpd user).  Contact center t17.
+// local users and to the httpd user), its threads (to slow clients), its version, TRACE
+// echoes, framing and sniffing of its pages, and its log files.  Contact center t17.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { env, freshContactCenter, httpdInstance, secrets, sleep, eventually, watchErrorLog, errorLogPath } from '../lib/harness.mjs';
+import { measure } from '../lib/slowloris.mjs';
 
 const cc = 't17';
-watchErrorLog();
+// the wrong password of the nosniff check
+watchErrorLog([/AH01617: user agent1: authentication failure for "\/t17\/api\/v2\/me": Password Mismatch/]);
 const password = () => secrets().APP_PASSWORD;
 const mainConf = path.join(env.varDir, 'httpd/httpd.conf');
 const passwordFile = path.join(env.varDir, 'app.password');
@@ -154,4 +158,106 @@ test('the password file overrides a password in the connection string, and a res
   const log = fs.readFileSync(path.join(env.varDir, inst.name, 'logs/error.log'), 'utf8');
   assert.match(log, /MI00010: InteractionsDatabasePasswordFile .*mode 0644/);
   assert.ok(!log.includes(password()));
+});
+
+// ------------------------------------------------------------------ slow clients
+
+test('while 200 connections send their headers byte by byte, other clients are answered within two seconds', async () => {
+  const r = await measure({
+    port: env.port, sockets: 200, byteMs: 100, seconds: 8,
+    path: `/${cc}/api/v2/me`, auth: 'agent1:password', attacker: '127.0.0.1', prober: '127.0.0.2',
+  });
+  // the attack was real: 200 connections open to the end, the server cutting them off
+  assert.ok(r.attack.live >= 195, `only ${r.attack.live} attack connections open`);
+  assert.ok(r.attack.closedByServer >= 100, `the server cut ${r.attack.closedByServer} slow connections`);
+  assert.ok(r.probe.count >= 50, JSON.stringify(r.probe));
+  assert.deepEqual(r.probe.statuses, { 200: r.probe.count }, JSON.stringify(r.probe));
+  assert.ok(r.probe.maxMs < 2000, `the slowest answer took ${r.probe.maxMs} ms: ${JSON.stringify(r.probe)}`);
+});
+
+test('a connection that sends its headers slowly is cut off after a few seconds', async () => {
+  const s = net.connect({ host: '127.0.0.1', port: env.port });
+  const t0 = Date.now();
+  let answer = '';
+  s.setEncoding('latin1');
+  s.on('data', (d) => { answer += d; });
+  const closed = new Promise((resolve) => s.on('close', () => resolve(Date.now() - t0)));
+  s.on('error', () => {});
+  await new Promise((resolve) => s.on('connect', resolve));
+  const line = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ' + 'a'.repeat(400);
+  let i = 0;
+  const timer = setInterval(() => { if (i < line.length && s.writable) s.write(line[i++]); }, 250);
+  const ms = await Promise.race([closed, sleep(30000).then(() => Infinity)]);
+  clearInterval(timer);
+  s.destroy();
+  assert.ok(ms >= 4000 && ms < 12000, `closed after ${ms} ms`);
+  assert.match(answer, /^HTTP\/1\.1 408 /);
+});
+
+// ------------------------------------------------------------------ headers and logs
+
+test('TRACE is refused and echoes nothing, on the API and elsewhere', async () => {
+  const secret = basic('agent1', 'password');
+  // "/" answers 404 to every method before TRACE is looked at
+  for (const [p, status] of [['/', 404], [`/${cc}/api/v2/me`, 405], ['/desktop/', 405], ['/server-status', 405]]) {
+    const r = await raw('TRACE', p, { Authorization: secret, 'X-Probe': 'echo-me' });
+    assert.equal(r.status, status, `TRACE ${p}`);
+    assert.ok(!r.body.includes(secret) && !r.body.includes('echo-me') && !r.body.includes('agent1'), r.body);
+  }
+});
+
+test('the Server header and error pages do not tell the version', async () => {
+  const pages = [['/', 404], ['/nothing-here', 404], ['/index.html', 404], [`/${cc}/api/v2/me`, 401], ['/desktop/', 200]];
+  for (const [p, status] of pages) {
+    const r = await raw('GET', p);
+    assert.equal(r.status, status, p);
+    assert.equal(r.headers.server, 'Apache', `${p}: Server: ${r.headers.server}`);
+    assert.doesNotMatch(r.body, /Apache\/2|<address>|Debian|Unix/, `${p}: ${r.body}`);
+  }
+});
+
+test('the desktop may not be framed, sniffed or load anything but its own files', async () => {
+  for (const p of ['/desktop/', '/desktop/index.html', '/desktop/desktop.js', '/desktop/vendor/cometd/cometd.js', '/desktop/missing']) {
+    const r = await raw('GET', p);
+    const csp = r.headers['content-security-policy'] || '';
+    const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v.join(' ')]));
+    assert.equal(directives['default-src'], "'none'", `${p}: ${csp}`);
+    assert.equal(directives['script-src'], "'self'", p);
+    assert.equal(directives['connect-src'], "'self'", p);
+    assert.equal(directives['worker-src'], 'blob:', p);   // the CometD client's timer worker
+    assert.equal(directives['frame-ancestors'], "'none'", p);
+    assert.equal(directives['base-uri'], "'none'", p);
+    assert.ok(!/unsafe-(inline|eval)/.test(csp), p);
+    assert.equal(r.headers['x-frame-options'], 'DENY', p);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff', p);
+  }
+});
+
+test('every answer of the API says nosniff, once', async () => {
+  const cases = [
+    ['GET', '/me', basic('agent1', 'password'), 200],
+    ['GET', '/me', undefined, 401],
+    ['GET', '/me', basic('agent1', 'wrong'), 401],
+    ['GET', '/interactions/nope', basic('agent1', 'password'), 404],
+    ['DELETE', '/me', basic('agent1', 'password'), 405],
+    ['POST', '/notifications', basic('agent1', 'password'), 415],
+  ];
+  for (const [method, p, auth, status] of cases) {
+    const r = await raw(method, `/${cc}/api/v2${p}`, auth ? { Authorization: auth } : {});
+    assert.equal(r.status, status, `${method} ${p}: ${r.body}`);
+    assert.match(r.headers['content-type'], /^application\/json/);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff', `${method} ${p}`);
+  }
+});
+
+test('the logs are not readable by other local users', () => {
+  const logs = path.join(env.varDir, 'httpd/logs');
+  assert.equal(fs.statSync(logs).mode & 0o007, 0, `logs/ is mode ${(fs.statSync(logs).mode & 0o777).toString(8)}`);
+  for (const f of ['access.log', 'error.log']) {
+    const mode = fs.statSync(path.join(logs, f)).mode & 0o777;
+    assert.equal(mode & 0o007, 0, `${f} is mode ${mode.toString(8)}`);
+    for (const user of ['nobody', 'www-data']) {
+      assert.notEqual(runAs(user, ['cat', path.join(logs, f)]).status, 0, `${user} can read ${f}`);
+    }
+  }
 });
