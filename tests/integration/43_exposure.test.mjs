@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { env, freshContactCenter, httpdInstance, secrets, sleep, eventually, watchErrorLog, errorLogPath } from '../lib/harness.mjs';
+import { env, freshContactCenter, httpdInstance, secrets, sleep, eventually, watchErrorLog, errorLogPath, stack, stackBin } from '../lib/harness.mjs';
 import { measure } from '../lib/slowloris.mjs';
 
 const cc = 't17';
@@ -158,6 +158,42 @@ test('the password file overrides a password in the connection string, and a res
   const log = fs.readFileSync(path.join(env.varDir, inst.name, 'logs/error.log'), 'utf8');
   assert.match(log, /MI00010: InteractionsDatabasePasswordFile .*mode 0644/);
   assert.ok(!log.includes(password()));
+});
+
+test('started by another user than root, httpd reads a password file of that user and refuses one it cannot read', async () => {
+  // a run directory of nobody's, next to the test cluster: its port and passwords
+  const dir = fs.mkdtempSync(path.join(env.varDir, 'nonroot-'));
+  fs.mkdirSync(path.join(dir, 'pg'));
+  fs.copyFileSync(path.join(env.varDir, 'pg/port'), path.join(dir, 'pg/port'));
+  fs.copyFileSync(path.join(env.varDir, 'secrets.env'), path.join(dir, 'secrets.env'));
+  execFileSync('chown', ['-R', 'nobody:nogroup', dir]);
+  const port = String(Number(stack('free-port').trim()));
+  const asNobody = (...args) => runAs('nobody', [stackBin, ...args]);
+  let r = asNobody('httpd-conf', dir, 'httpd', port, env.module, `CCS=${cc}`, 'NOLOC=1', 'SERVERS=1', 'THREADS=16');
+  assert.equal(r.status, 0, r.stderr);
+  const file = path.join(dir, 'app.password');
+  assert.equal(fs.statSync(file).uid, 65534);
+  try {
+    r = asNobody('httpd-start', dir, 'httpd');
+    assert.equal(r.status, 0, r.stderr);
+    const me = await raw('GET', `/${cc}/api/v2/me`, { Authorization: basic('agent1', 'password') }, Number(port));
+    assert.equal(me.status, 200, me.body);
+    assert.ok(fs.readFileSync(`/proc/${fs.readFileSync(path.join(dir, 'httpd/run/httpd.pid'), 'utf8').trim()}/status`, 'utf8')
+      .match(/^Uid:\s+65534\b/m), 'the parent runs as nobody');
+  } finally {
+    asNobody('httpd-stop', dir, 'httpd');
+  }
+  // root's file: nobody's httpd cannot read it, and says so
+  try {
+    fs.chownSync(file, 0, 0);
+    r = asNobody('httpd-start', dir, 'httpd');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /MI00010: InteractionsDatabasePasswordFile .*cannot open it: Permission denied/);
+    assert.ok(!r.stderr.includes(password()));
+  } finally {
+    asNobody('httpd-stop', dir, 'httpd');
+    fs.rmSync(dir, { recursive: true, force: true });   // nobody's copy of the passwords
+  }
 });
 
 // ------------------------------------------------------------------ slow clients
