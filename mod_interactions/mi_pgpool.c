@@ -144,8 +144,8 @@ static apr_status_t destruct(void *resource, void *params, apr_pool_t *rlpool)
 apr_status_t mi_pgpool_create(mi_pgpool_t **ppool, const mi_pgpool_conf_t *conf, apr_pool_t *p)
 {
     mi_pgpool_t *pool = apr_pcalloc(p, sizeof(*pool));
-    const char **kw = apr_pcalloc(p, 4 * sizeof(char *));
-    const char **val = apr_pcalloc(p, 4 * sizeof(char *));
+    const char **kw = apr_pcalloc(p, 5 * sizeof(char *));
+    const char **val = apr_pcalloc(p, 5 * sizeof(char *));
     apr_status_t rv;
 
     pool->pool = p;
@@ -157,6 +157,13 @@ apr_status_t mi_pgpool_create(mi_pgpool_t **ppool, const mi_pgpool_conf_t *conf,
     val[1] = apr_itoa(p, conf->connect_timeout_s > 0 ? conf->connect_timeout_s : 3);
     kw[2] = "dbname";
     val[2] = conf->conninfo ? conf->conninfo : "";
+    /* After dbname, so that it overrides the conninfo: the password read from the file
+     * named by InteractionsDatabasePasswordFile.  It stays in the process's memory only
+     * (never in the environment, where any process of the same user could read it). */
+    if (conf->password != NULL && conf->password[0] != '\0') {
+        kw[3] = "password";
+        val[3] = conf->password;
+    }
     pool->keywords = kw;
     pool->values = val;
 

@@ -30,6 +30,7 @@ typedef apr_status_t mi_pgpool_init_cb(mi_pgconn_t *c, void *baton);
 
 typedef struct {
     const char *conninfo;
+    const char *password;      /* overrides the conninfo's password; NULL: the conninfo's */
     int min;                   /* connections opened at start when the database answers */
     int keep;                  /* idle connections kept (apr_reslist smax) */
     int max;                   /* hard maximum per process */

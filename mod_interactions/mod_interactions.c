@@ -1,6 +1,8 @@
 /* mod_interactions.c — the module record and its hooks.
  *
  * How the module comes up:
+ *  0. check_config (in the parent, as root): the database password file, if one is named,
+ *     is read into the configuration pool; the children inherit the password in memory.
  *  1. post_config (twice at start-up, once per restart): settings get their defaults and the
  *     core's log printer is installed.  No database work happens here; the first run is a
  *     dry run and the parent process never serves requests.
@@ -43,6 +45,27 @@ static void log_print(void *baton, const char *file, int line, mi_log_level_e le
 
 /* ------------------------------------------------------------------ lifecycle */
 
+/* check_config runs in httpd's parent at every start and restart, as the user httpd starts
+ * as (root) and before the logs open, so that a refusal reaches the terminal of whoever
+ * started httpd (and "apache2ctl configtest" reports it too).  This is the one place where
+ * the database password file is read: the children, forked later, inherit the password in
+ * memory and run as a user that cannot read the file. */
+static int mi_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s)
+{
+    const char *err;
+
+    (void)plog;
+    (void)ptemp;
+    err = mi_srv_conf_read_password(s, pconf);
+    if (err != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, MI_LOGNO(00010)
+                     "%s; httpd does not start without the database password", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
 static int mi_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                           server_rec *s)
 {
@@ -67,6 +90,7 @@ static void mi_child_init(apr_pool_t *pchild, server_rec *s)
     proc->pool = pchild;
     memset(&conf, 0, sizeof(conf));
     conf.pool.conninfo = sc->conninfo;
+    conf.pool.password = sc->db_password;
     conf.pool.min = sc->pool_min;
     conf.pool.keep = sc->pool_keep;
     conf.pool.max = sc->pool_max;
@@ -180,6 +204,9 @@ apr_status_t mi_error_output_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     mi_status_count(r, r->status, err.sc);
     text = mi_json_dump_len(mi_envelope_error(r->pool, &err), r->pool, &len);
     ap_set_content_type(r, "application/json");
+    /* like every other answer of the API (mi_send_json); once */
+    apr_table_unset(r->headers_out, "X-Content-Type-Options");
+    apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_length(r, (apr_off_t)len);
     out = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     APR_BRIGADE_INSERT_TAIL(out, apr_bucket_pool_create(text, len, r->pool,
@@ -192,6 +219,8 @@ apr_status_t mi_error_output_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
 static void mi_register_hooks(apr_pool_t *p)
 {
+    /* the database password file, read by the parent before it drops privileges */
+    ap_hook_check_config(mi_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* settings and logging; before modules that might log through us */
     ap_hook_post_config(mi_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* per child: the database pool and the maintenance thread */

@@ -10,7 +10,9 @@
 #include <http_main.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <unistd.h>
 
+#include "mi_secret.h"
 #include "mod_interactions_config.h"
 #include "mod_interactions_private.h"
 
@@ -46,6 +48,7 @@
 #define D_AUTHN_MAX_USER_ADDR "InteractionsAuthnMaxFailuresUserAddress"
 #define D_AUTHN_MAX_USER      "InteractionsAuthnMaxFailuresUser"
 #define D_AUTHN_MAX_ADDR      "InteractionsAuthnMaxFailuresAddress"
+#define D_PASSWORD_FILE       "InteractionsDatabasePasswordFile"
 
 /* Designated initializers: scripts/check-directives reads the defaults from here by name. */
 static const mi_srv_conf_t srv_defaults = {
@@ -71,6 +74,8 @@ static const mi_srv_conf_t srv_defaults = {
     .authn_max_failures_user_address = 10,
     .authn_max_failures_user = 100,
     .authn_max_failures_address = 1000,
+    .password_file = NULL,            /* the password, if any, is in the conninfo or libpq's */
+    .db_password = NULL,
 };
 
 static const mi_dir_conf_t dir_defaults = {
@@ -105,6 +110,8 @@ void *mi_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->authn_failure_entries = c->authn_failure_window_s = MI_UNSET;
     c->authn_max_failures_user_address = c->authn_max_failures_user = MI_UNSET;
     c->authn_max_failures_address = MI_UNSET;
+    c->password_file = NULL;
+    c->db_password = NULL;
     return c;
 }
 
@@ -134,6 +141,8 @@ void *mi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->authn_max_failures_user_address = PICK(add, base, authn_max_failures_user_address);
     c->authn_max_failures_user = PICK(add, base, authn_max_failures_user);
     c->authn_max_failures_address = PICK(add, base, authn_max_failures_address);
+    c->password_file = PICKP(add, base, password_file);
+    c->db_password = PICKP(add, base, db_password);
     return c;
 }
 
@@ -204,6 +213,26 @@ void mi_srv_conf_finalize(server_rec *s)
     c->authn_max_failures_address = DEF(c, srv_defaults, authn_max_failures_address);
 }
 
+const char *mi_srv_conf_read_password(server_rec *s, apr_pool_t *pconf)
+{
+    mi_srv_conf_t *c = ap_get_module_config(s->module_config, &interactions_module);
+    const char *secret = NULL, *err = NULL;
+    /* the file belongs to the user httpd starts as (root), not to the user it serves as */
+    apr_uid_t uid = (apr_uid_t)geteuid();
+
+    c->db_password = NULL;
+    if (c->password_file == NULL) {
+        return NULL;
+    }
+    /* pconf: the children inherit the password in memory; a restart clears (and wipes) it
+     * and reads the file again */
+    if (mi_secret_read_file(&secret, &err, c->password_file, uid, pconf) != APR_SUCCESS) {
+        return apr_psprintf(pconf, D_PASSWORD_FILE " %s: %s", c->password_file, err);
+    }
+    c->db_password = secret;
+    return NULL;
+}
+
 const mi_srv_conf_t *mi_srv_conf(void)
 {
     /* server-wide settings are GLOBAL_ONLY, so the main server's are the only ones */
@@ -262,6 +291,22 @@ static const char *set_database(cmd_parms *cmd, void *dummy, const char *arg)
         return err;
     }
     c->conninfo = arg;
+    return NULL;
+}
+
+static const char *set_password_file(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dummy;
+    if (err != NULL) {
+        return err;
+    }
+    c->password_file = ap_server_root_relative(cmd->pool, arg);
+    if (c->password_file == NULL) {
+        return apr_pstrcat(cmd->pool, D_PASSWORD_FILE ": invalid path ", arg, NULL);
+    }
     return NULL;
 }
 
@@ -361,6 +406,9 @@ static const char *set_dir_int(cmd_parms *cmd, void *dcv, const char *arg)
 const command_rec mi_cmds[] = {
     AP_INIT_TAKE1(D_DATABASE, set_database, NULL, RSRC_CONF,
                   "libpq connection string of the interactions database (global)"),
+    AP_INIT_TAKE1(D_PASSWORD_FILE, set_password_file, NULL, RSRC_CONF,
+                  "file holding the database password, readable by the user httpd starts as "
+                  "only; read at start, it overrides a password in the connection string (global)"),
     SRV_INT(D_POOL_MIN, pool_min, "connections each child opens at start (default 1)"),
     SRV_INT(D_POOL_KEEP, pool_keep, "idle connections each child keeps (default 4)"),
     SRV_INT(D_POOL_MAX, pool_max, "most connections per child process (default 16)"),

@@ -39,6 +39,8 @@ typedef struct {
     int authn_max_failures_user_address;
     int authn_max_failures_user;
     int authn_max_failures_address;
+    const char *password_file;   /* the database password, readable by root only */
+    const char *db_password;     /* its content, read by the parent at (re)start */
 } mi_srv_conf_t;
 
 typedef struct {
@@ -63,6 +65,11 @@ void *mi_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 
 /** Apply defaults to the main server's settings in place (post_config). */
 void mi_srv_conf_finalize(server_rec *s);
+
+/** Read the database password file, if one is named, into the main server's settings
+ *  (check_config: httpd's parent, before it drops privileges).  On failure returns the
+ *  reason for the operator. */
+const char *mi_srv_conf_read_password(server_rec *s, apr_pool_t *pconf);
 
 /** The server-wide settings, defaults applied. */
 const mi_srv_conf_t *mi_srv_conf(void);

@@ -29,6 +29,8 @@ int mi_send_json(request_rec *r, int status, json_object *body)
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    /* a browser must never take an answer (user data, subjects) for HTML or script */
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_length(r, (apr_off_t)len);
     if (!r->header_only) {
         ap_rwrite(text, (int)len, r);

@@ -166,10 +166,3 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
 $$;
 COMMENT ON FUNCTION interactions.contact_center_id(text) IS
   'The id of the contact center a location serves, or NULL (called by the module, which caches it).';
-
-CREATE OR REPLACE FUNCTION interactions.password_hash(p_cc integer, p_login text) RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
-    SELECT password_hash FROM interactions.users WHERE cc_id = p_cc AND login = p_login
-$$;
-COMMENT ON FUNCTION interactions.password_hash(integer, text) IS
-  'The bcrypt hash the authn provider verifies; the module''s role cannot read the column itself.';

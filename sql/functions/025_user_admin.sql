@@ -5,7 +5,7 @@
 -- recorded in interactions.user_audit with the session user (trigger users_audit), so the
 -- module drops what it cached about the user within seconds and the DBA can tell who did it.
 -- The provisioning functions are SECURITY DEFINER, owned by interactions_system, and not
--- executable by the module's role (910_user_admin_security.sql).
+-- executable by the module's role (900_security.sql grants it only what it calls).
 
 -- bcrypt reads only the first 72 bytes of a password: a longer one would be accepted with
 -- any ending, so it is refused rather than silently shortened.  The cost (10) is the one the

@@ -53,7 +53,9 @@ BEGIN
 END $$;
 
 GRANT USAGE ON SCHEMA interactions TO interactions_app, interactions_system, interactions_dba;
-GRANT USAGE ON SCHEMA interactions_ext TO interactions_app, interactions_system, interactions_dba;
+GRANT USAGE ON SCHEMA interactions_ext TO interactions_system, interactions_dba;
+-- pgcrypto serves the provisioning functions (SECURITY DEFINER, interactions_system) only
+REVOKE USAGE ON SCHEMA interactions_ext FROM interactions_app;
 REVOKE ALL ON ALL TABLES IN SCHEMA interactions FROM PUBLIC, interactions_app;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA interactions FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA interactions FROM PUBLIC;
@@ -68,7 +70,89 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.user_data TO interactions_a
 GRANT SELECT, INSERT ON interactions.history, interactions.agent_events TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.push_sessions TO interactions_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA interactions TO interactions_app;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_app;
+
+-- The module's functions: exactly what it calls, and what those call with its rights; never
+-- "ALL FUNCTIONS", so that a function added later is not the module's until it is listed
+-- here (tests/sql/90_app_privileges.sql holds this list).  Revoked first, so that a database
+-- migrated by an older version loses what it had; the repeatable files run in one
+-- transaction, so the module never sees the gap.
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions FROM interactions_app;
+GRANT EXECUTE ON FUNCTION
+    -- What the module calls (mi_store.c, mi_push_store.c, mod_interactions_maint.c).
+    -- SECURITY INVOKER: each binds the transaction to the contact center (interactions.cc),
+    -- so row-level security confines it like any query of the module's role.
+    interactions.api(integer, text, text, jsonb),
+    interactions.push_handshake(integer, text, text, text, boolean, integer),
+    interactions.push_session(integer, text, text, integer),
+    interactions.push_subscribe(integer, text, text, text[], text[]),
+    interactions.push_connect(integer, text, text, boolean, bigint, bigint, integer, integer, integer, integer),
+    interactions.push_snapshots(integer, text, bigint[]),
+    interactions.push_disconnect(integer, text, text),
+    interactions.push_stream_head(),
+    -- What the module calls that crosses contact centers (SECURITY DEFINER, owned by
+    -- interactions_system), each answering no more than the module needs:
+    --   contact_center_id: a location's contact center name to its id;
+    --   maintenance: offer timeouts, stuck routing and push-session expiry of every contact
+    --     center, in batches (it calls push_sweep itself, which the module never does);
+    --   push_wakeups: the listener's read of which users have news (logins and ids only);
+    --   credential: "<credential_version> <bcrypt hash>" of one enabled user, for the authn
+    --     provider (mod_interactions_authn.c), which verifies passwords in httpd so that the
+    --     plaintext never travels to the database.  It is the one function of the module
+    --     that hands out a credential: the module calls it on the authentication path only,
+    --     and no login role but the module's (whose password only httpd's parent can read)
+    --     and the DBAs' (who read every table anyway) may call it;
+    --   credential_version: the cheap recheck of a remembered password (no hash leaves).
+    interactions.contact_center_id(text),
+    interactions.maintenance(integer, integer),
+    interactions.push_wakeups(xid8, bigint, integer),
+    interactions.credential(integer, text),
+    interactions.credential_version(integer, text),
+    -- Called by the functions above, SECURITY INVOKER, so with the module's rights: they
+    -- can do nothing the module's table privileges and row-level security do not allow.
+    interactions.current_cc(),                 -- also in every row-level security policy
+    interactions.iso(timestamptz),
+    interactions.err(integer, text),
+    interactions.has_role(interactions.caller, text[]),
+    interactions.user_data_of(integer, uuid),
+    interactions.user_data_fits(integer, uuid, integer),
+    interactions.snapshot_of(interactions.interactions, boolean),
+    interactions.snapshot(integer, uuid, boolean),
+    interactions.record(text, interactions.interactions, uuid, jsonb, text, uuid[], boolean),
+    interactions.agent_load(integer, uuid, text),
+    interactions.api_me(interactions.caller),
+    interactions.api_list(interactions.caller, jsonb),
+    interactions.api_my_list(interactions.caller, jsonb),
+    interactions.api_get(interactions.caller, jsonb),
+    interactions.api_create(interactions.caller, jsonb),
+    interactions.api_operation(interactions.caller, jsonb),
+    interactions.api_update(interactions.caller, jsonb),
+    interactions.api_channel(interactions.caller, jsonb),
+    interactions.api_workbins(interactions.caller),
+    interactions.api_workbin(interactions.caller, jsonb),
+    interactions.op_get_workbin_content(interactions.caller, text, bigint),
+    interactions.refuse(interactions.caller, interactions.interactions, text, text[]),
+    interactions.find_queue(integer, text),
+    interactions.find_workbin(interactions.caller, text),
+    interactions.workbin_json(interactions.workbins, bigint),
+    interactions.workbin_content_delivered(integer, interactions.caller, jsonb),
+    interactions.as_uuid(text),
+    interactions.next_reference_id(integer),
+    interactions.reader_of(interactions.caller),
+    interactions.may_read(interactions.reader, interactions.interactions),
+    interactions.page_of(integer, uuid[], boolean, bigint, integer, bigint),
+    interactions.done(interactions.caller, uuid, boolean),
+    interactions.requeue(interactions.interactions, uuid, text),
+    interactions.offer(interactions.interactions, uuid),
+    interactions.route_interaction(integer, uuid),
+    interactions.route_agent(integer, uuid, text),
+    interactions.revoke_offer(interactions.interactions),
+    interactions.push_last_sweep(),
+    interactions.push_now()
+  TO interactions_app;
+-- Not the module's: provisioning and account changes (025_user_admin.sql) and the
+-- contact-center lookup by name (DBAs), history
+-- purging, push_sweep (maintenance runs it), invariant_violations (tests and DBAs), and the
+-- append-only trigger's function (a trigger needs no EXECUTE of the role that fires it).
 
 -- the definer functions' owner needs the tables it works on
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA interactions TO interactions_system;
@@ -85,15 +169,3 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_dba;
 
 -- interactions.create_contact_center() creates the contact center's referenceId sequence
 GRANT CREATE ON SCHEMA interactions TO interactions_system;
-
--- provisioning is not the module's business
-REVOKE EXECUTE ON FUNCTION
-    interactions.create_contact_center(text),
-    interactions.create_user(text, text, text, text[]),
-    interactions.create_queue(text, text, interval),
-    interactions.add_queue_member(text, text, text),
-    interactions.create_workbin(text, text, text),
-    interactions.set_agent_capacity(text, text, text, integer),
-    interactions.cc_by_name(text),
-    interactions.purge_history(timestamptz)
-  FROM interactions_app;

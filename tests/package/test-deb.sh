@@ -16,7 +16,10 @@
 #   5. a private httpd on a free port that loads the INSTALLED module through the installed
 #      mods-available/interactions.load and .conf and serves the installed sample site
 #      (examples/interactions-site.conf); GET /api/v2/me as agent1 must answer statusCode 0,
-#      also for acme, and a wrong password 401 with statusCode 20;
+#      also for acme, and a wrong password 401 with statusCode 20; the database password comes
+#      from a root-only file (InteractionsDatabasePasswordFile), the sample site's protections
+#      hold (no version, no TRACE, the desktop's headers), and other clients are answered
+#      within 2 s while 200 connections send their headers byte by byte;
 #   6. everything is stopped, the package purged, and its files must be gone.
 set -euo pipefail
 
@@ -112,8 +115,19 @@ a2enmod -q interactions
 [ -L /etc/apache2/mods-enabled/interactions.load ] && [ -L /etc/apache2/mods-enabled/interactions.conf ] \
     || die "a2enmod interactions did not enable the load/conf pair"
 apache2ctl -t >"$work/configtest.log" 2>&1 || { cat "$work/configtest.log"; a2dismod -q interactions; die "apache2ctl -t with the module enabled"; }
+# the sample site as deployment.md installs it, in Debian's own layout (after security.conf)
+enabled_here=()
+for m in headers reqtimeout auth_basic authn_socache socache_shmcb; do
+    [ -e "/etc/apache2/mods-enabled/$m.load" ] || { a2enmod -q "$m"; enabled_here+=("$m"); }
+done
+cp "/usr/share/doc/$pkg/examples/interactions-site.conf" /etc/apache2/sites-available/mi-test-deb.conf
+a2ensite -q mi-test-deb
+rc=0; apache2ctl -t >"$work/configtest-site.log" 2>&1 || rc=$?
+a2dissite -q mi-test-deb; rm -f /etc/apache2/sites-available/mi-test-deb.conf
+for m in "${enabled_here[@]+"${enabled_here[@]}"}"; do a2dismod -q -f "$m"; done
+[ $rc = 0 ] || { cat "$work/configtest-site.log"; a2dismod -q interactions; die "apache2ctl -t with the sample site"; }
 a2dismod -q interactions
-say "a2enmod interactions; apache2ctl -t: Syntax OK; a2dismod interactions"
+say "a2enmod interactions; apache2ctl -t (also with the sample site): Syntax OK; a2dismod interactions"
 
 # ------------------------------------------------------------------ 4. PostgreSQL, installed migrate
 pgport=$("$stack" free-port)
@@ -164,12 +178,18 @@ LoadModule auth_basic_module $mods/mod_auth_basic.so
 LoadModule alias_module $mods/mod_alias.so
 LoadModule dir_module $mods/mod_dir.so
 LoadModule mime_module $mods/mod_mime.so
+LoadModule headers_module $mods/mod_headers.so
+LoadModule reqtimeout_module $mods/mod_reqtimeout.so
 TypesConfig /etc/mime.types
 Include /etc/apache2/mods-available/interactions.load
 Include /etc/apache2/mods-available/interactions.conf
-InteractionsDatabase "host=127.0.0.1 port=$pgport dbname=interactions user=interactions_app password=$APP_PASSWORD"
+InteractionsDatabase "host=127.0.0.1 port=$pgport dbname=interactions user=interactions_app"
+InteractionsDatabasePasswordFile "$hd/db.password"
 Include /usr/share/doc/$pkg/examples/interactions-site.conf
 EOF
+# as README.Debian says: root's, mode 0600
+( umask 077; printf '%s\n' "$APP_PASSWORD" > "$hd/db.password" )
+! grep -qF -- "$APP_PASSWORD" "$hd/httpd.conf" || die "httpd.conf holds the database password"
 echo "$port" >"$hd/port"
 grep -q "^LoadModule interactions_module $mods/mod_interactions.so" /etc/apache2/mods-available/interactions.load \
     || die "the installed interactions.load does not load $mods/mod_interactions.so"
@@ -194,6 +214,18 @@ for f in "" vendor/cometd/cometd.js; do
 done
 code=$(me agent1 wrong /api/v2)
 [ "$code" = 401 ] && grep -q '"statusCode":20' "$work/body" || die "a wrong password: HTTP $code $(cat "$work/body")"
+# the sample site's protections
+curl -sI "http://127.0.0.1:$port/desktop/" >"$work/desktop.headers"
+grep -qi '^Server: Apache\s*$' "$work/desktop.headers" || die "the Server header tells more than Apache"
+grep -qi "^Content-Security-Policy: default-src 'none'.*frame-ancestors 'none'" "$work/desktop.headers" \
+    && grep -qi '^X-Frame-Options: DENY' "$work/desktop.headers" \
+    && grep -qi '^X-Content-Type-Options: nosniff' "$work/desktop.headers" \
+    || { cat "$work/desktop.headers"; die "the desktop lacks its security headers"; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X TRACE "http://127.0.0.1:$port/desktop/")" = 405 ] || die "TRACE is not refused"
+node "$top/tests/lib/slowloris.mjs" --port "$port" --path /api/v2/me --user agent1:password \
+    --sockets 200 --seconds 10 --max-ms 2000 >"$work/slowloris.json" \
+    || { cat "$work/slowloris.json"; die "200 slow connections starve the other clients"; }
+say "slowloris against the sample site: $(cat "$work/slowloris.json")"
 "$stack" httpd-stop "$var" pkg
 if grep -E "\[[a-z_0-9]*:(emerg|alert|crit|error)\]" "$hd/logs/error.log" | grep -v 'AH01617: user agent1: authentication failure'; then
     die "httpd logged errors ($hd/logs/error.log)"

@@ -41,6 +41,28 @@ stop() {
 start
 grep -q "PGPASSWORD=.* psql -h 127.0.0.1 -p $INTERACTIONS_PGPORT -U interactions_dba interactions" "$var/serve.out" \
     || { echo "no psql command for DBAs printed"; exit 1; }
+# the module's database password: in a root-only file, nowhere the httpd user or others can read
+app_pw=$(sed -n 's/^APP_PASSWORD=//p' "$var/secrets.env")
+[ -n "$app_pw" ] && [ "$(stat -c %a "$var/app.password")" = 600 ] || { echo "var/app.password is not 0600"; exit 1; }
+! grep -qF -- "$app_pw" "$var/httpd/httpd.conf" || { echo "httpd.conf holds the database password"; exit 1; }
+for u in www-data nobody; do
+    leak=$(runuser -u "$u" -- grep -rlsF -- "$app_pw" "$var" || true)
+    [ -z "$leak" ] || { echo "$u can read the database password in: $leak"; exit 1; }
+    if runuser -u "$u" -- cat "$var/httpd/logs/error.log" >/dev/null 2>&1; then echo "$u can read the error log"; exit 1; fi
+done
+# no version, no TRACE, the desktop's security headers
+curl -sI "$base/me" | grep -qi '^Server: Apache\s*$' || { echo "Server header tells more than Apache"; exit 1; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X TRACE "$base/me")" = 405 ] || { echo "TRACE is not refused"; exit 1; }
+curl -sI "http://127.0.0.1:$INTERACTIONS_PORT/desktop/" > "$var/desktop.headers"
+grep -qi "^Content-Security-Policy: .*frame-ancestors 'none'" "$var/desktop.headers" \
+    && grep -qi '^X-Frame-Options: DENY' "$var/desktop.headers" \
+    && grep -qi '^X-Content-Type-Options: nosniff' "$var/desktop.headers" \
+    || { cat "$var/desktop.headers"; echo "the desktop lacks its security headers"; exit 1; }
+# 200 connections sending their headers byte by byte: other clients still answered within 2 s
+node "$top/tests/lib/slowloris.mjs" --port "$INTERACTIONS_PORT" --path /api/v2/me --user agent1:password \
+    --sockets 200 --seconds 10 --max-ms 2000 > "$var/slowloris.json" \
+    || { cat "$var/slowloris.json"; echo "slow clients starve the others"; exit 1; }
+echo "slowloris against scripts/serve: $(cat "$var/slowloris.json")"
 curl -sf -u agent1:password "$base/me" | grep -q '"userName":"agent1"'
 # the agent desktop: its URL is printed and httpd serves it
 desk="http://127.0.0.1:$INTERACTIONS_PORT/desktop/"
@@ -63,4 +85,4 @@ stop
 start
 curl -sf -u admin:password "$base/interactions/$id" | grep -q '"subject":"persist me"'
 stop
-echo "scripts/serve: starts, answers, stops cleanly, keeps its data"
+echo "scripts/serve: starts, answers, keeps its secrets and its threads, stops cleanly, keeps its data"

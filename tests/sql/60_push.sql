@@ -127,13 +127,16 @@ SELECT pg_temp.check(NOT (:'w'::jsonb->>'more')::boolean AND NOT (:'w'::jsonb->>
 SELECT pg_temp.check(jsonb_array_length(interactions.push_wakeups((:'w'::jsonb->>'xid')::xid8, (:'w'::jsonb->>'seq')::bigint, 1000)->'wake') = 0, 'read once');
 
 -- expiry: unknown once expired, removed by the sweeper (which returns how many); a sweep
--- first, so that the sweeper's clock says the database was reachable all along
-SELECT interactions.push_sweep() IS NOT NULL AS x \gset
+-- first, so that the sweeper's clock says the database was reachable all along.  The
+-- sweeper runs inside interactions.maintenance(), not as the module's role.
 RESET ROLE;
+SELECT interactions.push_sweep() IS NOT NULL AS x \gset
 UPDATE interactions.push_sessions SET expires_at = now() - interval '1 second' WHERE client_id IN (:c_a1, :c_ack);
 SET ROLE interactions_app;
 SELECT pg_temp.check((interactions.push_connect(:cc, 'agent1', :c_a1, true, 0, NULL, 0, 10000, 0, 100)->>'outcome') = 'unknown', 'expired');
+RESET ROLE;
 SELECT pg_temp.check(interactions.push_sweep() = 2, 'two swept');
+SET ROLE interactions_app;
 SELECT pg_temp.check((interactions.push_disconnect(:cc, 'supervisor', :c_sup)->>'found')::boolean, 'disconnect');
 SELECT pg_temp.check(NOT (interactions.push_disconnect(:cc, 'supervisor', :c_sup)->>'found')::boolean, 'gone');
 RESET ROLE;

@@ -17,8 +17,9 @@ SELECT interactions.create_user('sqlclock', 'agent1', 'password', ARRAY['agent']
 \set c1 '''cccccccccccccccccccccccccccccccc'''
 \set c2 '''dddddddddddddddddddddddddddddddd'''
 
-SET ROLE interactions_app;
+-- the sweeper runs inside interactions.maintenance(), not as the module's role
 SELECT interactions.push_sweep(500) IS NOT NULL AS x \gset
+SET ROLE interactions_app;
 SELECT pg_temp.check((interactions.push_handshake(:cc, 'agent1', :c1, NULL, true, 1000)->>'statusCode')::int = 0, 'handshake 1');
 SELECT pg_temp.check((interactions.push_handshake(:cc, 'agent1', :c2, NULL, true, 1000)->>'statusCode')::int = 0, 'handshake 2');
 
@@ -34,8 +35,8 @@ SET ROLE interactions_app;
 SELECT pg_temp.check(interactions.push_session(:cc, 'agent1', :c1, 1000)->'session' IS NOT NULL, 'alive before the first sweep');
 SELECT pg_temp.check(interactions.push_session(:cc, 'agent1', :c2, 1000)->'session' = 'null'::jsonb, 'expired before the outage: gone');
 -- the first sweep moves expiries on by the gap: session 1 lives, session 2 is removed
-SELECT pg_temp.check(interactions.push_sweep(500) = 1, 'one swept (the one that had expired before)');
 RESET ROLE;
+SELECT pg_temp.check(interactions.push_sweep(500) = 1, 'one swept (the one that had expired before)');
 SELECT pg_temp.check((SELECT expires_at > now() FROM interactions.push_sessions WHERE cc_id = :cc AND client_id = :c1), 'session 1 extended');
 SELECT pg_temp.check(NOT EXISTS (SELECT 1 FROM interactions.push_sessions WHERE cc_id = :cc AND client_id = :c2), 'session 2 removed');
 
@@ -43,6 +44,6 @@ SELECT pg_temp.check(NOT EXISTS (SELECT 1 FROM interactions.push_sessions WHERE 
 UPDATE interactions.push_sessions SET expires_at = now() - interval '1 second' WHERE cc_id = :cc AND client_id = :c1;
 SET ROLE interactions_app;
 SELECT pg_temp.check(interactions.push_session(:cc, 'agent1', :c1, 1000)->'session' = 'null'::jsonb, 'expired: unknown');
-SELECT pg_temp.check(interactions.push_sweep(500) = 1, 'swept');
 RESET ROLE;
+SELECT pg_temp.check(interactions.push_sweep(500) = 1, 'swept');
 SELECT pg_temp.check(NOT EXISTS (SELECT 1 FROM interactions.push_sessions WHERE cc_id = :cc), 'none left');

@@ -31,6 +31,7 @@ void add_bayeux_suite(void);
 void add_waiters_suite(void);
 void add_push_suite(void);
 void add_credcache_suite(void);
+void add_secret_suite(void);
 
 /* Register a suite whose tests each get a fresh pool. */
 void unit_add_suite(const char *name, CU_TestInfo *tests);
