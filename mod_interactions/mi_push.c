@@ -57,6 +57,7 @@ apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    mi_push_cache_set_max_bytes(push->cache, conf->cache_bytes > 0 ? (apr_size_t)conf->cache_bytes : 0);
     *ppush = push;
     return APR_SUCCESS;
 }

@@ -9,8 +9,10 @@
 #include <http_log.h>
 #include <http_main.h>
 #include <apr_lib.h>
+#include <apr_network_io.h>
 #include <apr_strings.h>
 
+#include "mi_render.h"
 #include "mod_interactions_config.h"
 #include "mod_interactions_private.h"
 
@@ -38,6 +40,10 @@
 #define D_MAX_USER_DATA       "InteractionsMaxUserDataSize"
 #define D_MAX_PAGE            "InteractionsMaxPageSize"
 #define D_DEFAULT_PAGE        "InteractionsDefaultPageSize"
+#define D_PUSH_CACHE_ROWS     "InteractionsPushCacheRows"
+#define D_PUSH_CACHE_SIZE     "InteractionsPushCacheSize"
+#define D_PUBLIC_ORIGIN       "InteractionsPublicOrigin"
+#define D_TRUSTED_PROXY       "InteractionsTrustedProxy"
 
 /* Designated initializers: scripts/check-directives reads the defaults from here by name. */
 static const mi_srv_conf_t srv_defaults = {
@@ -56,6 +62,8 @@ static const mi_srv_conf_t srv_defaults = {
     .push_max_waiters = 200,          /* held polls per child; size ThreadsPerChild above it */
     .push_sessions_per_browser = 1,   /* held polls per browser (HTTP/1.1 has ~6 sockets) */
     .push_jsonp = 1,
+    .push_cache_rows = 4096,          /* /v2/interactions rows rendered once per child */
+    .push_cache_bytes = 16777216,     /* 16 MiB per child, whatever clients send */
 };
 
 static const mi_dir_conf_t dir_defaults = {
@@ -68,6 +76,8 @@ static const mi_dir_conf_t dir_defaults = {
     .max_user_data = MI_DEFAULT_MAX_USER_DATA,
     .max_page = MI_DEFAULT_MAX_PAGE,
     .default_page = MI_DEFAULT_PAGE,
+    .public_origin = NULL,            /* the server's own name (ServerName), never the Host header */
+    .trusted_proxies = NULL,          /* X-Forwarded-* ignored */
 };
 
 #define PICK(add, base, f) ((add)->f != MI_UNSET ? (add)->f : (base)->f)
@@ -85,6 +95,7 @@ void *mi_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->retry_after_s = c->tick_ms = MI_UNSET;
     c->push_timeout_ms = c->push_max_interval_ms = c->push_max_waiters = MI_UNSET;
     c->push_sessions_per_browser = c->push_jsonp = MI_UNSET;
+    c->push_cache_rows = c->push_cache_bytes = MI_UNSET;
     return c;
 }
 
@@ -107,6 +118,8 @@ void *mi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->push_max_waiters = PICK(add, base, push_max_waiters);
     c->push_sessions_per_browser = PICK(add, base, push_sessions_per_browser);
     c->push_jsonp = PICK(add, base, push_jsonp);
+    c->push_cache_rows = PICK(add, base, push_cache_rows);
+    c->push_cache_bytes = PICK(add, base, push_cache_bytes);
     return c;
 }
 
@@ -125,6 +138,8 @@ void *mi_create_dir_conf(apr_pool_t *p, char *dir)
     c->allow_origins = NULL;
     c->max_body = c->max_user_data = MI_UNSET;
     c->max_depth = c->max_string = c->max_page = c->default_page = MI_UNSET;
+    c->public_origin = NULL;
+    c->trusted_proxies = NULL;
     return c;
 }
 
@@ -141,6 +156,8 @@ void *mi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->max_user_data = PICK(add, base, max_user_data);
     c->max_page = PICK(add, base, max_page);
     c->default_page = PICK(add, base, default_page);
+    c->public_origin = PICKP(add, base, public_origin);
+    c->trusted_proxies = PICKP(add, base, trusted_proxies);
     return c;
 }
 
@@ -166,6 +183,9 @@ void mi_srv_conf_finalize(server_rec *s)
     c->push_max_waiters = DEF(c, srv_defaults, push_max_waiters);
     c->push_sessions_per_browser = DEF(c, srv_defaults, push_sessions_per_browser);
     c->push_jsonp = DEF(c, srv_defaults, push_jsonp);
+    c->push_cache_rows = DEF(c, srv_defaults, push_cache_rows);
+    if (c->push_cache_rows < 1) c->push_cache_rows = 1;
+    c->push_cache_bytes = DEF(c, srv_defaults, push_cache_bytes);
 }
 
 const mi_srv_conf_t *mi_srv_conf(void)
@@ -286,6 +306,40 @@ static const char *add_allow_origin(cmd_parms *cmd, void *dcv, const char *arg)
     return NULL;
 }
 
+static const char *set_public_origin(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    mi_dir_conf_t *dc = dcv;
+    apr_size_t n = strlen(arg);
+
+    (void)cmd;
+    while (n > 0 && arg[n - 1] == '/') n--;
+    dc->public_origin = apr_pstrmemdup(cmd->pool, arg, n);
+    if (!mi_render_origin_valid(dc->public_origin)) {
+        return D_PUBLIC_ORIGIN ": an origin looks like https://host[:port] (no path)";
+    }
+    return NULL;
+}
+
+static const char *add_trusted_proxy(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    mi_dir_conf_t *dc = dcv;
+    char *ip = apr_pstrdup(cmd->pool, arg), *mask = strchr(ip, '/');
+    apr_ipsubnet_t *sub;
+
+    if (mask != NULL) {
+        *mask++ = '\0';
+    }
+    if (apr_ipsubnet_create(&sub, ip, mask, cmd->pool) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, D_TRUSTED_PROXY ": '%s' is not an address or "
+                            "address/bits", arg);
+    }
+    if (dc->trusted_proxies == NULL) {
+        dc->trusted_proxies = apr_array_make(cmd->pool, 2, sizeof(apr_ipsubnet_t *));
+    }
+    APR_ARRAY_PUSH(dc->trusted_proxies, apr_ipsubnet_t *) = sub;
+    return NULL;
+}
+
 static const char *set_dir_long(cmd_parms *cmd, void *dcv, const char *arg)
 {
     char *end;
@@ -365,5 +419,15 @@ const command_rec mi_cmds[] = {
              "largest serialized user data of one interaction in bytes (default 32768)"),
     DIR_INT(D_MAX_PAGE, max_page, "largest 'limit' of a collection request (default 500)"),
     DIR_INT(D_DEFAULT_PAGE, default_page, "'limit' of a collection request without one (default 100)"),
+    SRV_INT(D_PUSH_CACHE_ROWS, push_cache_rows,
+            "/v2/interactions changes kept rendered per child process (default 4096)"),
+    SRV_INT(D_PUSH_CACHE_SIZE, push_cache_bytes,
+            "bytes those rendered changes may take per child process (default 16777216)"),
+    AP_INIT_TAKE1(D_PUBLIC_ORIGIN, set_public_origin, NULL, RSRC_CONF | ACCESS_CONF,
+                  "scheme://host[:port] that interaction uris start with (default: the server's "
+                  "ServerName, never the request's Host header)"),
+    AP_INIT_ITERATE(D_TRUSTED_PROXY, add_trusted_proxy, NULL, RSRC_CONF | ACCESS_CONF,
+                    "addresses (a.b.c.d[/bits]) of proxies whose X-Forwarded-Host and "
+                    "X-Forwarded-Proto name the origin of interaction uris"),
     { NULL }
 };

@@ -31,6 +31,8 @@ typedef struct {
     int push_max_waiters;        /* held polls per child process */
     int push_sessions_per_browser;
     int push_jsonp;              /* callback-polling allowed */
+    int push_cache_rows;         /* /v2/interactions rows kept rendered per child */
+    int push_cache_bytes;        /* what they may cost per child, with their messages */
 } mi_srv_conf_t;
 
 typedef struct {
@@ -43,6 +45,8 @@ typedef struct {
     long long max_user_data;
     int max_page;
     int default_page;
+    const char *public_origin;   /* scheme://host[:port] of interaction uris, or NULL */
+    apr_array_header_t *trusted_proxies;  /* apr_ipsubnet_t *: may set X-Forwarded-Host/-Proto */
 } mi_dir_conf_t;
 
 extern const command_rec mi_cmds[];
