@@ -311,7 +311,6 @@ static const char *set_public_origin(cmd_parms *cmd, void *dcv, const char *arg)
     mi_dir_conf_t *dc = dcv;
     apr_size_t n = strlen(arg);
 
-    (void)cmd;
     while (n > 0 && arg[n - 1] == '/') n--;
     dc->public_origin = apr_pstrmemdup(cmd->pool, arg, n);
     if (!mi_render_origin_valid(dc->public_origin)) {
