@@ -260,6 +260,11 @@ int mi_bx_channel_valid(const char *channel)
     return *s == '\0';
 }
 
+int mi_bx_may_follow_all(const mi_caller_t *caller)
+{
+    return caller->is_supervisor || caller->is_admin;
+}
+
 mi_bx_sub_e mi_bx_authorize(const char *channel, const mi_caller_t *caller, apr_pool_t *p,
                             const char **perr)
 {
@@ -279,7 +284,7 @@ mi_bx_sub_e mi_bx_authorize(const char *channel, const mi_caller_t *caller, apr_
         return MI_BX_SUB_ME;
     }
     if (strcmp(channel, MI_BX_CH_ALL) == 0) {
-        if (caller->is_supervisor || caller->is_admin) {
+        if (mi_bx_may_follow_all(caller)) {
             return MI_BX_SUB_ALL;
         }
         *perr = apr_psprintf(p, "403:%s:Only supervisors and admins may subscribe", channel);

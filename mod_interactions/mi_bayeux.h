@@ -91,6 +91,10 @@ typedef enum {
 mi_bx_sub_e mi_bx_authorize(const char *channel, const mi_caller_t *caller, apr_pool_t *p,
                             const char **perr);
 
+/** May @caller follow /v2/interactions (the whole contact center)?  Asked at subscribe time
+ *  and again, with the roles read then, on every delivery. */
+int mi_bx_may_follow_all(const mi_caller_t *caller);
+
 /** Is @channel a well-formed Bayeux channel name (wildcards only as the last segment)? */
 int mi_bx_channel_valid(const char *channel);
 

@@ -57,6 +57,7 @@ apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    mi_push_cache_set_max_bytes(push->cache, conf->cache_bytes > 0 ? (apr_size_t)conf->cache_bytes : 0);
     *ppush = push;
     return APR_SUCCESS;
 }
@@ -360,6 +361,12 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
         if (d.outcome == MI_PUSH_SUPERSEDED) {
             r = mi_bx_reply(m, 1, m->client_id);
             break;
+        }
+        /* Rights are checked where data leaves, with the roles this very call read: a
+         * subscription to /v2/interactions outlives a demotion, its deliveries do not (the
+         * store leaves those events out too; this keeps cached messages from going out). */
+        if (!mi_bx_may_follow_all(&d.session.caller)) {
+            d.session.channels &= ~MI_PUSH_ALL;
         }
         if (d.outcome == MI_PUSH_HELD && w != NULL) {
             apr_interval_time_t left;

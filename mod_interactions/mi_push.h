@@ -92,6 +92,7 @@ typedef struct {
     long long retry_interval_ms;   /* advice.interval when the database is unavailable */
     int batch_limit;               /* most events in one reply */
     int cache_rows;                /* /v2/interactions rows rendered once per process (0: 4096) */
+    long long cache_bytes;         /* what those rows and their messages may cost (0: 16 MiB) */
 } mi_push_conf_t;
 
 typedef struct mi_push_t mi_push_t;

@@ -14,6 +14,18 @@
 /* Parsing a cached snapshot again: the depth the store's results are parsed with. */
 #define SNAPSHOT_DEPTH 1000
 
+/* What a row and a rendered message cost besides their text (structs, hash slot, malloc's
+ * headers): counted so that the byte bound holds for many small entries too. */
+#define ENTRY_OVERHEAD   160
+#define VARIANT_OVERHEAD 64
+
+/* Messages kept per row.  A row has one message per relation of a recipient to the
+ * interaction (16 at most) and location base; more means bases nobody configured. */
+#define MAX_VARIANTS 16
+
+/* The default byte bound (mi_push_cache_set_max_bytes). */
+#define DEFAULT_MAX_BYTES (16 * 1024 * 1024)
+
 typedef struct variant_t {
     struct variant_t *next;
     char *key;
@@ -29,14 +41,19 @@ typedef struct {
     char *owner, *invitee, *workbin_owner;
     int has_workbin;
     variant_t *variants;
+    int nvariants;
+    apr_size_t bytes;              /* what the row and its messages cost */
 } entry_t;
 
 struct mi_push_cache_t {
     apr_thread_mutex_t *mutex;
     apr_hash_t *index;             /* key -> entry_t */
-    entry_t *ring;                 /* capacity entries; next is the oldest */
+    entry_t *ring;                 /* capacity slots; count of them in use from head on */
     int capacity;
-    int next;
+    int head;                      /* the oldest row */
+    int count;
+    apr_size_t bytes;              /* what the rows in use cost together */
+    apr_size_t max_bytes;
     mi_push_cache_stats_t stats;
 };
 
@@ -87,6 +104,7 @@ apr_status_t mi_push_cache_create(mi_push_cache_t **pc, int capacity, apr_pool_t
 
     *pc = NULL;
     c->capacity = capacity > 0 ? capacity : 1;
+    c->max_bytes = DEFAULT_MAX_BYTES;
     c->ring = apr_pcalloc(p, sizeof(entry_t) * (apr_size_t)c->capacity);
     c->index = apr_hash_make(p);
     rv = apr_thread_mutex_create(&c->mutex, APR_THREAD_MUTEX_DEFAULT, p);
@@ -96,6 +114,44 @@ apr_status_t mi_push_cache_create(mi_push_cache_t **pc, int capacity, apr_pool_t
     apr_pool_cleanup_register(p, c, cache_cleanup, apr_pool_cleanup_null);
     *pc = c;
     return APR_SUCCESS;
+}
+
+void mi_push_cache_set_max_bytes(mi_push_cache_t *c, apr_size_t max_bytes)
+{
+    apr_thread_mutex_lock(c->mutex);
+    c->max_bytes = max_bytes > 0 ? max_bytes : DEFAULT_MAX_BYTES;
+    apr_thread_mutex_unlock(c->mutex);
+}
+
+static apr_size_t len0(const char *s)
+{
+    return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* Drop the oldest row (the lock is held). */
+static void evict_oldest(mi_push_cache_t *c)
+{
+    entry_t *e = &c->ring[c->head];
+
+    apr_hash_set(c->index, e->key, sizeof(e->key), NULL);
+    c->bytes -= e->bytes;
+    clear(e);
+    c->head = (c->head + 1) % c->capacity;
+    c->count--;
+    c->stats.evictions++;
+}
+
+/* Make room for @need more bytes by dropping the oldest rows, but never @keep (the lock is
+ * held).  Returns 0 when the room cannot be made. */
+static int make_room(mi_push_cache_t *c, apr_size_t need, const entry_t *keep)
+{
+    if (need > c->max_bytes) {
+        return 0;
+    }
+    while (c->count > 0 && c->bytes + need > c->max_bytes && &c->ring[c->head] != keep) {
+        evict_oldest(c);
+    }
+    return c->bytes + need <= c->max_bytes;
 }
 
 static entry_t *find(mi_push_cache_t *c, int cc, long long seq)
@@ -143,21 +199,29 @@ int mi_push_cache_put(mi_push_cache_t *c, int cc, long long seq, json_object *ev
         clear(&fresh);
         return 0;
     }
+    fresh.bytes = ENTRY_OVERHEAD + len0(fresh.snapshot) + len0(fresh.notification)
+                  + len0(fresh.owner) + len0(fresh.invitee) + len0(fresh.workbin_owner);
     apr_thread_mutex_lock(c->mutex);
     if (find(c, cc, seq) != NULL) {          /* another thread was quicker */
         apr_thread_mutex_unlock(c->mutex);
         clear(&fresh);
         return 1;
     }
-    e = &c->ring[c->next];
-    if (e->used) {
-        apr_hash_set(c->index, e->key, sizeof(e->key), NULL);
-        clear(e);
-        c->stats.evictions++;
+    if (c->count == c->capacity) {
+        evict_oldest(c);
     }
+    if (!make_room(c, fresh.bytes, NULL)) {
+        /* larger than the whole cache may be: rendered for each recipient instead */
+        c->stats.uncached++;
+        apr_thread_mutex_unlock(c->mutex);
+        clear(&fresh);
+        return 0;
+    }
+    e = &c->ring[(c->head + c->count) % c->capacity];
     *e = fresh;
     apr_hash_set(c->index, e->key, sizeof(e->key), e);
-    c->next = (c->next + 1) % c->capacity;
+    c->count++;
+    c->bytes += e->bytes;
     c->stats.puts++;
     apr_thread_mutex_unlock(c->mutex);
     return 1;
@@ -245,9 +309,17 @@ const char *mi_push_cache_message(mi_push_cache_t *c, int cc, long long seq,
     c->stats.renders++;
     e = find(c, cc, seq);
     if (e != NULL) {
+        apr_size_t need = VARIANT_OVERHEAD + len0(key) + len0(text);
+
         for (v = e->variants; v != NULL && strcmp(v->key, key) != 0; v = v->next) {
         }
-        if (v == NULL && (v = calloc(1, sizeof(*v))) != NULL) {
+        /* Kept only within the bounds: the key holds the location's base, and a row gets
+         * no more messages than relations and configured bases make; what is not kept is
+         * rendered again for the next recipient, never refused. */
+        if (v == NULL && (e->nvariants >= MAX_VARIANTS || !make_room(c, need, e))) {
+            c->stats.uncached++;
+        }
+        else if (v == NULL && (v = calloc(1, sizeof(*v))) != NULL) {
             v->key = strdup(key);
             v->text = strdup(text);
             if (v->key == NULL || v->text == NULL) {
@@ -258,6 +330,9 @@ const char *mi_push_cache_message(mi_push_cache_t *c, int cc, long long seq,
             else {
                 v->next = e->variants;
                 e->variants = v;
+                e->nvariants++;
+                e->bytes += need;
+                c->bytes += need;
             }
         }
     }
@@ -287,5 +362,7 @@ void mi_push_cache_stats(mi_push_cache_t *c, mi_push_cache_stats_t *st)
 {
     apr_thread_mutex_lock(c->mutex);
     *st = c->stats;
+    st->rows = (unsigned long)c->count;
+    st->bytes = c->bytes;
     apr_thread_mutex_unlock(c->mutex);
 }

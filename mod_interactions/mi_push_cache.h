@@ -11,8 +11,11 @@
  *
  * An entry is one history row (contact center, seq); it keeps the snapshot's text and the
  * messages rendered from it so far, one per variant (base and the caller's relation to the
- * interaction).  A fixed number of entries is kept; the oldest goes first.  Thread-safe;
- * nothing returned points into the cache.
+ * interaction).  The cache is bounded three ways: a number of rows, a number of messages per
+ * row, and bytes in all; the oldest rows go first, and a message that would not fit is
+ * rendered for its recipient without being kept.  Nothing a client chooses can make it grow
+ * past them (the base comes from the configuration, not from request headers: see
+ * mi_public_base()).  Thread-safe; nothing returned points into the cache.
  */
 #ifndef MI_PUSH_CACHE_H
 #define MI_PUSH_CACHE_H
@@ -30,8 +33,13 @@ apr_status_t mi_push_cache_create(mi_push_cache_t **pc, int capacity, apr_pool_t
 /** Is row (@cc, @seq) cached? */
 int mi_push_cache_has(mi_push_cache_t *c, int cc, long long seq);
 
+/** At most @max_bytes (0: the default, 16 MiB) of rows and messages are kept, counted with
+ *  their overhead; the oldest rows go first.  Set once after creation. */
+void mi_push_cache_set_max_bytes(mi_push_cache_t *c, apr_size_t max_bytes);
+
 /** Cache row (@cc, @seq) from @event {"notification","referenceId","snapshot"} (the
- *  snapshot an object).  Returns 0 when @event lacks a usable snapshot. */
+ *  snapshot an object).  Returns 0 when @event lacks a usable snapshot or the row alone is
+ *  larger than the cache may be (the caller renders it itself then). */
 int mi_push_cache_put(mi_push_cache_t *c, int cc, long long seq, json_object *event);
 
 /** The /v2/interactions message of row (@cc, @seq) for @caller at @base, as JSON text
@@ -48,6 +56,9 @@ typedef struct {
     unsigned long renders;     /* variants rendered */
     unsigned long puts;        /* rows cached */
     unsigned long evictions;   /* rows dropped for newer ones */
+    unsigned long uncached;    /* rows or messages not kept: beyond a bound */
+    unsigned long rows;        /* rows kept now */
+    apr_size_t bytes;          /* what they cost now, with their messages */
 } mi_push_cache_stats_t;
 
 void mi_push_cache_stats(mi_push_cache_t *c, mi_push_cache_stats_t *st);

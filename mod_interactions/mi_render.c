@@ -1,6 +1,8 @@
 /* mi_render.c — see mi_render.h */
 #include <string.h>
+#include <strings.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "mi_caps.h"
@@ -113,4 +115,115 @@ json_object *mi_render_uris(json_object *snaps, const char *base, apr_pool_t *p)
         json_object_array_add(a, json_object_new_string(mi_render_uri(base, id ? id : "", p)));
     }
     return a;
+}
+
+/* ------------------------------------------------------------------ the origin of uris */
+
+/* A host as a uri may carry it: a DNS name or IPv4 address (letters, digits, '-', '.'),
+ * or an IPv6 literal in brackets; then an optional :port of 1 to 65535. */
+static int host_port_valid(const char *s, apr_size_t n)
+{
+    apr_size_t i = 0, host_end;
+    long port = 0;
+
+    if (n == 0 || n > 262) {
+        return 0;
+    }
+    if (s[0] == '[') {
+        for (i = 1; i < n && s[i] != ']'; i++) {
+            if (!apr_isxdigit(s[i]) && s[i] != ':' && s[i] != '.') return 0;
+        }
+        if (i >= n || i == 1) return 0;
+        host_end = ++i;
+    }
+    else {
+        for (; i < n && s[i] != ':'; i++) {
+            if (!apr_isalnum(s[i]) && s[i] != '-' && s[i] != '.') return 0;
+        }
+        if (i == 0 || i > 253) return 0;
+        host_end = i;
+    }
+    if (host_end == n) {
+        return 1;
+    }
+    if (s[host_end] != ':' || host_end + 1 == n || n - host_end - 1 > 5) {
+        return 0;
+    }
+    for (i = host_end + 1; i < n; i++) {
+        if (!apr_isdigit(s[i])) return 0;
+        port = port * 10 + (s[i] - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
+
+int mi_render_origin_valid(const char *origin)
+{
+    const char *rest;
+
+    if (origin == NULL) {
+        return 0;
+    }
+    if (strncmp(origin, "https://", 8) == 0) {
+        rest = origin + 8;
+    }
+    else if (strncmp(origin, "http://", 7) == 0) {
+        rest = origin + 7;
+    }
+    else {
+        return 0;
+    }
+    return host_port_valid(rest, strlen(rest));
+}
+
+const char *mi_render_origin(const char *scheme, const char *host, int port, apr_pool_t *p)
+{
+    int https = scheme != NULL && strcmp(scheme, "https") == 0;
+    const char *h = host != NULL && *host != '\0' ? host : "localhost";
+
+    if (strchr(h, ':') != NULL && h[0] != '[') {
+        h = apr_pstrcat(p, "[", h, "]", NULL);     /* an IPv6 literal */
+    }
+    if (port <= 0 || port == (https ? 443 : 80)) {
+        return apr_pstrcat(p, https ? "https" : "http", "://", h, NULL);
+    }
+    return apr_psprintf(p, "%s://%s:%d", https ? "https" : "http", h, port);
+}
+
+/* The first element of a comma-separated header value, without surrounding blanks. */
+static const char *first_element(const char *v, apr_size_t *plen)
+{
+    const char *end;
+
+    while (*v == ' ' || *v == '\t') v++;
+    end = strchr(v, ',');
+    if (end == NULL) end = v + strlen(v);
+    while (end > v && (end[-1] == ' ' || end[-1] == '\t')) end--;
+    *plen = (apr_size_t)(end - v);
+    return v;
+}
+
+const char *mi_render_forwarded_origin(const char *proto, const char *host, const char *scheme,
+                                       apr_pool_t *p)
+{
+    const char *h, *pr;
+    apr_size_t hn, pn;
+
+    if (host == NULL) {
+        return NULL;
+    }
+    h = first_element(host, &hn);
+    if (!host_port_valid(h, hn)) {
+        return NULL;
+    }
+    if (proto != NULL) {
+        pr = first_element(proto, &pn);
+        if (pn == 5 && strncasecmp(pr, "https", 5) == 0) {
+            scheme = "https";
+        }
+        else if (pn == 4 && strncasecmp(pr, "http", 4) == 0) {
+            scheme = "http";
+        }
+    }
+    return apr_pstrcat(p, scheme != NULL && strcmp(scheme, "https") == 0 ? "https" : "http",
+                       "://", apr_pstrmemdup(p, h, hn), NULL);
 }

@@ -40,4 +40,17 @@ const char *mi_render_uri(const char *base, const char *id, apr_pool_t *p);
 /** An array of uris for the snapshots in @snaps (new reference). */
 json_object *mi_render_uris(json_object *snaps, const char *base, apr_pool_t *p);
 
+/** The origin interaction uris start with: @scheme ("http" or "https") :// @host, with
+ *  :@port unless it is the scheme's default or 0 (an IPv6 literal gets its brackets). */
+const char *mi_render_origin(const char *scheme, const char *host, int port, apr_pool_t *p);
+
+/** The origin a trusted proxy names in X-Forwarded-Proto (@proto, may be NULL: @scheme
+ *  stays) and X-Forwarded-Host (@host: the first element, a plain host[:port]), or NULL when
+ *  @host is missing or anything but a host and port. */
+const char *mi_render_forwarded_origin(const char *proto, const char *host, const char *scheme,
+                                       apr_pool_t *p);
+
+/** Is @origin http(s)://host[:port], nothing more? */
+int mi_render_origin_valid(const char *origin);
+
 #endif

@@ -115,6 +115,7 @@ const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t 
     apr_uint64_t total;
     int i, o, c, live = 0;
     apr_uint64_t in_use = 0, max = 0, held = 0, connected = 0, read_age = 0;
+    apr_uint64_t cache_bytes = 0, cache_rows = 0;
 
     out = apr_pstrcat(p, out,
         "# HELP interactions_requests_total API requests by operation and the statusCode answered.\n"
@@ -174,6 +175,8 @@ const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t 
             max += s->pool_max;
             held += s->push_held;
             connected += s->push_listener_connected;
+            cache_bytes += s->push_cache_bytes;
+            cache_rows += s->push_cache_rows;
             if (s->push_listener_read_s != 0 && now_s > s->push_listener_read_s
                 && now_s - s->push_listener_read_s > read_age) {
                 read_age = now_s - s->push_listener_read_s;
@@ -188,6 +191,12 @@ const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t 
     metric(p, &out, "interactions_push_listener_read_age_seconds", "gauge",
            "Seconds since the least recent successful read of any push listener (a healthy one reads "
            "at least every 10 s; more means it is stuck or disconnected).", read_age);
+    metric(p, &out, "interactions_push_cache_bytes", "gauge",
+           "Memory the rendered /v2/interactions messages take, all processes (each process at "
+           "most InteractionsPushCacheSize).", cache_bytes);
+    metric(p, &out, "interactions_push_cache_rows", "gauge",
+           "History rows whose /v2/interactions messages are kept rendered, all processes.",
+           cache_rows);
     metric(p, &out, "interactions_processes", "gauge",
            "httpd child processes running the module.", (apr_uint64_t)live);
     metric(p, &out, "interactions_db_pool_in_use", "gauge",

@@ -48,6 +48,10 @@ typedef struct {
     apr_uint32_t push_listener_connected; /* 1 while its connection is open */
     apr_uint32_t push_listener_read_s;    /* epoch seconds of its last successful read */
     apr_uint32_t push_pad;
+    /* the process's rendered /v2/interactions messages (mi_push_cache.h) */
+    apr_uint64_t push_cache_bytes;        /* what they cost now */
+    apr_uint32_t push_cache_rows;         /* history rows kept */
+    apr_uint32_t push_cache_pad;
 } mi_stats_slot_t;
 
 typedef struct {

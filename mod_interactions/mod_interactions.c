@@ -14,6 +14,7 @@
 #define MI_MODULE_MAIN
 #include <httpd.h>
 #include <http_main.h>
+#include <apr_network_io.h>
 #include <apr_strings.h>
 #include <ap_mpm.h>
 #include <http_core.h>
@@ -23,6 +24,7 @@
 #include <util_filter.h>
 
 #include "mi_json.h"
+#include "mi_render.h"
 #include "mod_interactions_config.h"
 #include "mod_interactions_private.h"
 
@@ -123,6 +125,47 @@ static void mi_child_stopping(apr_pool_t *pchild, int graceful)
     }
     /* held /meta/connect requests answer at once, graceful or not */
     mi_push_child_stopping(pchild, graceful);
+}
+
+/* ------------------------------------------------------------------ the base of uris */
+
+static int from_trusted_proxy(request_rec *r, const mi_dir_conf_t *dc)
+{
+    int i;
+
+    if (dc->trusted_proxies == NULL) {
+        return 0;
+    }
+    /* the peer of the TCP connection, which a client cannot choose (unlike the headers) */
+    for (i = 0; i < dc->trusted_proxies->nelts; i++) {
+        if (apr_ipsubnet_test(APR_ARRAY_IDX(dc->trusted_proxies, i, apr_ipsubnet_t *),
+                              r->connection->client_addr)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *mi_public_base(request_rec *r, const mi_dir_conf_t *dc, const char *path)
+{
+    const char *origin = dc->public_origin;
+    apr_port_t port;
+
+    /* Never the request's Host header: uris end up in push messages that one process
+     * renders once for every recipient (mi_push_cache.h), so what a client sends must not
+     * choose them, nor multiply them. */
+    if (origin == NULL && from_trusted_proxy(r, dc)) {
+        origin = mi_render_forwarded_origin(apr_table_get(r->headers_in, "X-Forwarded-Proto"),
+                                            apr_table_get(r->headers_in, "X-Forwarded-Host"),
+                                            ap_http_scheme(r), r->pool);
+    }
+    if (origin == NULL) {
+        /* ServerName, with its port if it names one, else the port the request came in on */
+        port = r->server->port != 0 ? r->server->port
+               : r->connection->local_addr != NULL ? r->connection->local_addr->port : 0;
+        origin = mi_render_origin(ap_http_scheme(r), r->server->server_hostname, port, r->pool);
+    }
+    return apr_pstrcat(r->pool, origin, path, NULL);
 }
 
 /* ------------------------------------------------------------------ error pages */

@@ -9,10 +9,12 @@
 #include <http_log.h>
 #include <http_main.h>
 #include <apr_lib.h>
+#include <apr_network_io.h>
 #include <apr_strings.h>
 #include <unistd.h>
 
 #include "mi_secret.h"
+#include "mi_render.h"
 #include "mod_interactions_config.h"
 #include "mod_interactions_private.h"
 
@@ -49,6 +51,10 @@
 #define D_AUTHN_MAX_USER      "InteractionsAuthnMaxFailuresUser"
 #define D_AUTHN_MAX_ADDR      "InteractionsAuthnMaxFailuresAddress"
 #define D_PASSWORD_FILE       "InteractionsDatabasePasswordFile"
+#define D_PUSH_CACHE_ROWS     "InteractionsPushCacheRows"
+#define D_PUSH_CACHE_SIZE     "InteractionsPushCacheSize"
+#define D_PUBLIC_ORIGIN       "InteractionsPublicOrigin"
+#define D_TRUSTED_PROXY       "InteractionsTrustedProxy"
 
 /* Designated initializers: scripts/check-directives reads the defaults from here by name. */
 static const mi_srv_conf_t srv_defaults = {
@@ -76,6 +82,8 @@ static const mi_srv_conf_t srv_defaults = {
     .authn_max_failures_address = 1000,
     .password_file = NULL,            /* the password, if any, is in the conninfo or libpq's */
     .db_password = NULL,
+    .push_cache_rows = 4096,          /* /v2/interactions rows rendered once per child */
+    .push_cache_bytes = 16777216,     /* 16 MiB per child, whatever clients send */
 };
 
 static const mi_dir_conf_t dir_defaults = {
@@ -89,6 +97,8 @@ static const mi_dir_conf_t dir_defaults = {
     .max_page = MI_DEFAULT_MAX_PAGE,
     .default_page = MI_DEFAULT_PAGE,
     .max_page_bytes = MI_DEFAULT_MAX_PAGE_BYTES,
+    .public_origin = NULL,            /* the server's own name (ServerName), never the Host header */
+    .trusted_proxies = NULL,          /* X-Forwarded-* ignored */
 };
 
 #define PICK(add, base, f) ((add)->f != MI_UNSET ? (add)->f : (base)->f)
@@ -112,6 +122,7 @@ void *mi_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->authn_max_failures_address = MI_UNSET;
     c->password_file = NULL;
     c->db_password = NULL;
+    c->push_cache_rows = c->push_cache_bytes = MI_UNSET;
     return c;
 }
 
@@ -143,6 +154,8 @@ void *mi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->authn_max_failures_address = PICK(add, base, authn_max_failures_address);
     c->password_file = PICKP(add, base, password_file);
     c->db_password = PICKP(add, base, db_password);
+    c->push_cache_rows = PICK(add, base, push_cache_rows);
+    c->push_cache_bytes = PICK(add, base, push_cache_bytes);
     return c;
 }
 
@@ -161,6 +174,8 @@ void *mi_create_dir_conf(apr_pool_t *p, char *dir)
     c->allow_origins = NULL;
     c->max_body = c->max_user_data = c->max_page_bytes = MI_UNSET;
     c->max_depth = c->max_string = c->max_page = c->default_page = MI_UNSET;
+    c->public_origin = NULL;
+    c->trusted_proxies = NULL;
     return c;
 }
 
@@ -178,6 +193,8 @@ void *mi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->max_page = PICK(add, base, max_page);
     c->default_page = PICK(add, base, default_page);
     c->max_page_bytes = PICK(add, base, max_page_bytes);
+    c->public_origin = PICKP(add, base, public_origin);
+    c->trusted_proxies = PICKP(add, base, trusted_proxies);
     return c;
 }
 
@@ -211,6 +228,9 @@ void mi_srv_conf_finalize(server_rec *s)
     c->authn_max_failures_user_address = DEF(c, srv_defaults, authn_max_failures_user_address);
     c->authn_max_failures_user = DEF(c, srv_defaults, authn_max_failures_user);
     c->authn_max_failures_address = DEF(c, srv_defaults, authn_max_failures_address);
+    c->push_cache_rows = DEF(c, srv_defaults, push_cache_rows);
+    if (c->push_cache_rows < 1) c->push_cache_rows = 1;
+    c->push_cache_bytes = DEF(c, srv_defaults, push_cache_bytes);
 }
 
 const char *mi_srv_conf_read_password(server_rec *s, apr_pool_t *pconf)
@@ -368,6 +388,39 @@ static const char *add_allow_origin(cmd_parms *cmd, void *dcv, const char *arg)
     return NULL;
 }
 
+static const char *set_public_origin(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    mi_dir_conf_t *dc = dcv;
+    apr_size_t n = strlen(arg);
+
+    while (n > 0 && arg[n - 1] == '/') n--;
+    dc->public_origin = apr_pstrmemdup(cmd->pool, arg, n);
+    if (!mi_render_origin_valid(dc->public_origin)) {
+        return D_PUBLIC_ORIGIN ": an origin looks like https://host[:port] (no path)";
+    }
+    return NULL;
+}
+
+static const char *add_trusted_proxy(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    mi_dir_conf_t *dc = dcv;
+    char *ip = apr_pstrdup(cmd->pool, arg), *mask = strchr(ip, '/');
+    apr_ipsubnet_t *sub;
+
+    if (mask != NULL) {
+        *mask++ = '\0';
+    }
+    if (apr_ipsubnet_create(&sub, ip, mask, cmd->pool) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, D_TRUSTED_PROXY ": '%s' is not an address or "
+                            "address/bits", arg);
+    }
+    if (dc->trusted_proxies == NULL) {
+        dc->trusted_proxies = apr_array_make(cmd->pool, 2, sizeof(apr_ipsubnet_t *));
+    }
+    APR_ARRAY_PUSH(dc->trusted_proxies, apr_ipsubnet_t *) = sub;
+    return NULL;
+}
+
 static const char *set_dir_long(cmd_parms *cmd, void *dcv, const char *arg)
 {
     char *end;
@@ -473,5 +526,15 @@ const command_rec mi_cmds[] = {
     DIR_LONG(D_MAX_PAGE_BYTES, max_page_bytes,
              "bytes of interactions in one collection page; a page stops early and says where to "
              "continue (default 1048576)"),
+    SRV_INT(D_PUSH_CACHE_ROWS, push_cache_rows,
+            "/v2/interactions changes kept rendered per child process (default 4096)"),
+    SRV_INT(D_PUSH_CACHE_SIZE, push_cache_bytes,
+            "bytes those rendered changes may take per child process (default 16777216)"),
+    AP_INIT_TAKE1(D_PUBLIC_ORIGIN, set_public_origin, NULL, RSRC_CONF | ACCESS_CONF,
+                  "scheme://host[:port] that interaction uris start with (default: the server's "
+                  "ServerName, never the request's Host header)"),
+    AP_INIT_ITERATE(D_TRUSTED_PROXY, add_trusted_proxy, NULL, RSRC_CONF | ACCESS_CONF,
+                    "addresses (a.b.c.d[/bits]) of proxies whose X-Forwarded-Host and "
+                    "X-Forwarded-Proto name the origin of interaction uris"),
     { NULL }
 };

@@ -41,6 +41,8 @@ typedef struct {
     int authn_max_failures_address;
     const char *password_file;   /* the database password, readable by root only */
     const char *db_password;     /* its content, read by the parent at (re)start */
+    int push_cache_rows;         /* /v2/interactions rows kept rendered per child */
+    int push_cache_bytes;        /* what they may cost per child, with their messages */
 } mi_srv_conf_t;
 
 typedef struct {
@@ -54,6 +56,8 @@ typedef struct {
     int max_page;
     int default_page;
     long long max_page_bytes;
+    const char *public_origin;   /* scheme://host[:port] of interaction uris, or NULL */
+    apr_array_header_t *trusted_proxies;  /* apr_ipsubnet_t *: may set X-Forwarded-Host/-Proto */
 } mi_dir_conf_t;
 
 extern const command_rec mi_cmds[];

@@ -108,6 +108,11 @@ void mi_authn_register(apr_pool_t *p);
 const char *mi_authn_prometheus(apr_pool_t *p);
 
 /* mod_interactions.c */
+/** The absolute base of interaction uris for the API at @path: InteractionsPublicOrigin, or
+ *  what a trusted proxy names in X-Forwarded-Host/-Proto, or the server's own name and port;
+ *  never the request's Host header. */
+const char *mi_public_base(request_rec *r, const mi_dir_conf_t *dc, const char *path);
+
 /** Turn httpd's own error pages (401 from authentication, 413 from LimitRequestBody, ...)
  *  inside an interactions location into the JSON envelope. */
 void mi_insert_error_filter(request_rec *r);

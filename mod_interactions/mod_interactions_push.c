@@ -288,6 +288,8 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
     pc.busy_interval_ms = 1500;
     pc.retry_interval_ms = (long long)sc->retry_after_s * 1000;
     pc.batch_limit = 200;
+    pc.cache_rows = sc->push_cache_rows;
+    pc.cache_bytes = sc->push_cache_bytes;
     mi_push_store_backend(&backend, proc->store);
     mi_push_create(&proc->push, &pc, &backend, proc->waiters, pchild);
 

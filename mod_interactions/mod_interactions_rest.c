@@ -295,7 +295,7 @@ int mi_rest_handler(request_rec *r)
     else {
         found = mi_route_match_any_base(&q.route, &base, r->method, r->uri, r->pool);
     }
-    q.base = ap_construct_url(r->pool, base, r);
+    q.base = mi_public_base(r, q.dc, base);
     if (!found) {
         return mi_send_error(r, mi_error_set(&err, MI_SC_NOT_FOUND, 0, "no such resource"));
     }

@@ -21,6 +21,7 @@
 #include <mod_status.h>
 
 #include "mi_listener.h"
+#include "mi_push.h"
 #include "mi_stats.h"
 #include "mi_waiters.h"
 #include "mod_interactions_private.h"
@@ -132,6 +133,12 @@ void mi_status_publish_pool(mi_pgpool_t *pool, int ran, int changes)
         __atomic_store_n(&mi_my_stats->push_woken, (apr_uint64_t)ls.woken, __ATOMIC_RELAXED);
         mi_my_stats->push_listener_connected = ls.connected;
         mi_my_stats->push_listener_read_s = ls.last_read_s;
+    }
+    if (mi_proc != NULL && mi_proc->push != NULL) {
+        mi_push_cache_stats_t cs;
+        mi_push_cache_stats(mi_push_cache(mi_proc->push), &cs);
+        __atomic_store_n(&mi_my_stats->push_cache_bytes, (apr_uint64_t)cs.bytes, __ATOMIC_RELAXED);
+        mi_my_stats->push_cache_rows = (apr_uint32_t)cs.rows;
     }
 }
 

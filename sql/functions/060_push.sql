@@ -19,7 +19,10 @@
 -- cut below, and with it every message of the database.  What a crash of PostgreSQL can
 -- lose is the last fraction of a second of session bookkeeping: a handshake (the client
 -- gets 402 and handshakes again), a subscription (likewise: it subscribes again after the
--- new handshake) or a cursor move (the messages after the older cursor are sent again).
+-- new handshake) or a cursor move.  With the ack extension a lost cursor move costs
+-- nothing: the batch id the client acknowledges names the position it reached, and
+-- push_connect restores the cursor from it (below).  Without the extension the messages
+-- after the older cursor are sent again.
 
 CREATE OR REPLACE FUNCTION interactions.push_stream_head() RETURNS text
 LANGUAGE sql VOLATILE AS $$
@@ -58,8 +61,9 @@ BEGIN
     PERFORM set_config('interactions.cc', p_cc::text, true),
             set_config('synchronous_commit', 'off', true);
     SELECT u.cc_id, u.id, u.login, u.roles INTO c
-      FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login;
+      FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login AND NOT u.disabled;
     IF c.id IS NULL THEN
+        -- a disabled user is refused like an unknown one
         RETURN interactions.err(20, 'the user is not known in this contact center');
     END IF;
     -- A few expired sessions of this contact center go on the way; interactions.push_sweep()
@@ -77,7 +81,7 @@ BEGIN
                               'user', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)));
 END $$;
 COMMENT ON FUNCTION interactions.push_handshake(integer, text, text, text, boolean, integer) IS
-  'Bayeux /meta/handshake: opens session p_client for user p_login of contact center p_cc, its cursor at the stream''s stable cut (it receives what commits from now on). Returns {"statusCode":0,"user":{"id","roles"}} or statusCode 20 for an unknown user.';
+  'Bayeux /meta/handshake: opens session p_client for user p_login of contact center p_cc, its cursor at the stream''s stable cut (it receives what commits from now on). Returns {"statusCode":0,"user":{"id","roles"}} or statusCode 20 for an unknown or disabled user.';
 
 -- The session of p_client if it exists, is p_login's, and has not expired.
 CREATE OR REPLACE FUNCTION interactions.push_session(p_cc integer, p_login text, p_client text,
@@ -96,7 +100,7 @@ BEGIN
        SET expires_at = greatest(s.expires_at, now() + p_max_interval_ms * interval '1 millisecond')
       FROM interactions.users u
      WHERE s.cc_id = p_cc AND s.client_id = p_client AND s.expires_at > interactions.push_now()
-       AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login
+       AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login AND NOT u.disabled
     RETURNING u.id, u.roles, s.channels, s.ack INTO v_user, v_roles, v_channels, v_ack;
     IF v_user IS NULL THEN
         RETURN jsonb_build_object('statusCode', 0, 'session', NULL);
@@ -106,7 +110,7 @@ BEGIN
         'channels', to_jsonb(v_channels), 'ack', v_ack));
 END $$;
 COMMENT ON FUNCTION interactions.push_session(integer, text, text, integer) IS
-  'Looks up Bayeux session p_client for user p_login (unknown, expired or another user''s: "session" is null) and extends its life by p_max_interval_ms.';
+  'Looks up Bayeux session p_client for user p_login (unknown, expired, another user''s or a disabled user''s: "session" is null) and extends its life by p_max_interval_ms.';
 
 CREATE OR REPLACE FUNCTION interactions.push_subscribe(p_cc integer, p_login text, p_client text,
                                                        p_add text[], p_remove text[])
@@ -121,7 +125,7 @@ BEGIN
                              WHERE ch <> ALL (p_remove) ORDER BY ch)
       FROM interactions.users u
      WHERE s.cc_id = p_cc AND s.client_id = p_client AND s.expires_at > interactions.push_now()
-       AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login
+       AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login AND NOT u.disabled
     RETURNING s.channels INTO v_channels;
     IF v_channels IS NULL THEN
         RETURN jsonb_build_object('statusCode', 0, 'session', NULL);
@@ -157,12 +161,30 @@ COMMENT ON FUNCTION interactions.push_disconnect(integer, text, text) IS
 --   p_per_browser held connects allowed per BAYEUX_BROWSER (0: no limit; first call only)
 --   p_limit      most events in one reply
 --
--- Outcome "unknown" (no such session for this user: 402), "superseded" (a newer connect of
--- the same session exists: answer without delivering) or "ok" with either held = true (nothing
--- to deliver; the session is marked as holding) or the events to send now.  Without the ack
--- extension the cursor moves past what is returned; with it, the returned batch's end is
--- kept as the sent cursor and becomes the cursor when the client acknowledges the batch, so
--- an unacknowledged batch is read and sent again.
+-- Outcome "unknown" (no such session for this user, or the user is disabled: 402),
+-- "superseded" (a newer connect of the same session exists: answer without delivering) or
+-- "ok" with either held = true (nothing to deliver; the session is marked as holding) or the
+-- events to send now.  Without the ack extension the cursor moves past what is returned;
+-- with it, the returned batch's end is kept as the sent cursor and becomes the cursor when
+-- the client acknowledges the batch, so an unacknowledged batch is read and sent again.
+--
+-- Rights are those of the user now, read on every call: a disabled user's session ends (it
+-- is removed; the client is told 402, handshakes again and is refused), and /v2/interactions
+-- is delivered only while the user is a supervisor or an admin ("channels" in the answer
+-- are the ones in effect).  A subscription outlives a change of roles; its deliveries do
+-- not.
+--
+-- The batch id (ack extension) names the stream position it reached: it is the seq of the
+-- last history row in the batch, and a batch without events keeps the id the client holds.
+-- So a client's ack says by itself how far the client has received, whatever the session
+-- row remembers.  The row is written with synchronous_commit off, and a crash of
+-- PostgreSQL (or a failover to a standby that had not yet received the last commits) can
+-- set it back by the last moment of bookkeeping: the last batch sent and its ack are gone.
+-- The client then acknowledges a batch the row does not know; its row is looked up (one
+-- probe of the history's key) and the cursor moves to it, so nothing the client has is
+-- sent again, and nothing it lacks is skipped.  An ack naming a row that does not exist or
+-- is not yet stable is ignored; one naming a later row than was sent can only make the
+-- client skip its own messages.
 -- Returns json (until 2026-11 jsonb, which cost a conversion of every snapshot on every
 -- connect): the signature stays, the return type changed, so the old one goes first.
 DROP FUNCTION IF EXISTS interactions.push_connect(integer, text, text, boolean, bigint, bigint,
@@ -185,13 +207,16 @@ DECLARE
     v_new_xid  xid8;
     v_new_seq  bigint;
     v_batch    bigint;
+    v_ack_xid  xid8;
+    v_disabled boolean;
+    v_channels text[];
     v_multi    boolean := false;
     v_max      interval := p_max_interval_ms * interval '1 millisecond';
     v_hold     interval := greatest(p_hold_ms, 0) * interval '1 millisecond';
 BEGIN
     PERFORM set_config('interactions.cc', p_cc::text, true),
             set_config('synchronous_commit', 'off', true);
-    SELECT u.cc_id, u.id, u.login, u.roles INTO c
+    SELECT u.cc_id, u.id, u.login, u.roles, u.disabled INTO c.cc_id, c.id, c.login, c.roles, v_disabled
       FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login;
     SELECT * INTO s FROM interactions.push_sessions ps
      WHERE ps.cc_id = p_cc AND ps.client_id = p_client AND ps.user_id = c.id
@@ -200,20 +225,46 @@ BEGIN
     IF NOT FOUND THEN
         RETURN json_build_object('statusCode', 0, 'outcome', 'unknown');
     END IF;
+    IF v_disabled THEN
+        -- the user was disabled: the session ends here, whatever it was doing
+        DELETE FROM interactions.push_sessions WHERE cc_id = p_cc AND client_id = p_client;
+        RETURN json_build_object('statusCode', 0, 'outcome', 'unknown');
+    END IF;
+    v_cut := pg_snapshot_xmin(pg_current_snapshot());
     IF p_first THEN
         s.hold_gen := s.hold_gen + 1;
-        IF s.ack AND p_ack IS NOT NULL AND s.sent_batch > 0 AND p_ack >= s.sent_batch
-           AND (s.sent_xid, s.sent_seq) > (s.cursor_xid, s.cursor_seq) THEN
-            s.cursor_xid := s.sent_xid;
-            s.cursor_seq := s.sent_seq;
+        IF s.ack AND p_ack IS NOT NULL THEN
+            IF p_ack = s.sent_batch AND s.sent_xid IS NOT NULL THEN
+                -- the client has the last batch sent: its end becomes the cursor
+                IF (s.sent_xid, s.sent_seq) > (s.cursor_xid, s.cursor_seq) THEN
+                    s.cursor_xid := s.sent_xid;
+                    s.cursor_seq := s.sent_seq;
+                END IF;
+            ELSIF p_ack > 0 THEN
+                -- a batch this row does not remember as the last one sent: an older one (the
+                -- last reply was lost on its way; it is sent again below) or one whose
+                -- bookkeeping the database lost (see above): the client has everything up to
+                -- that batch's last row
+                SELECT h.xid INTO v_ack_xid FROM interactions.history h
+                 WHERE h.cc_id = p_cc AND h.seq = p_ack AND h.xid < v_cut;
+                IF v_ack_xid IS NOT NULL AND (v_ack_xid, p_ack) > (s.cursor_xid, s.cursor_seq) THEN
+                    s.cursor_xid := v_ack_xid;
+                    s.cursor_seq := p_ack;
+                END IF;
+            END IF;
+            -- the client holds p_ack now, and it stands for the cursor
+            s.sent_batch := p_ack;
+            s.sent_xid := s.cursor_xid;
+            s.sent_seq := s.cursor_seq;
         END IF;
     ELSIF s.hold_gen <> p_gen THEN
         RETURN json_build_object('statusCode', 0, 'outcome', 'superseded');
     END IF;
 
     v_me := '/v2/me/interactions' = ANY (s.channels);
-    v_all := '/v2/interactions' = ANY (s.channels);
-    v_cut := pg_snapshot_xmin(pg_current_snapshot());
+    -- who may follow /v2/interactions (as push_snapshots and the module's subscribe check)
+    v_all := '/v2/interactions' = ANY (s.channels) AND c.roles && ARRAY['supervisor', 'admin'];
+    v_channels := CASE WHEN v_all THEN s.channels ELSE array_remove(s.channels, '/v2/interactions') END;
     WITH ev AS (
         SELECT h.xid, h.seq, h.notification, h.reference_id, h.snapshot,
                (v_me AND (c.id = ANY (h.audience) OR c.id = ANY (h.revoked))) AS me,
@@ -275,16 +326,18 @@ BEGIN
     IF v_n = 0 AND p_hold_ms > 0 AND NOT v_multi THEN
         UPDATE interactions.push_sessions
            SET cursor_xid = s.cursor_xid, cursor_seq = s.cursor_seq, hold_gen = s.hold_gen,
+               sent_batch = s.sent_batch, sent_xid = s.sent_xid, sent_seq = s.sent_seq,
                held_until = now() + v_hold, expires_at = now() + v_hold + v_max
          WHERE cc_id = p_cc AND client_id = p_client;
         RETURN json_build_object('statusCode', 0, 'outcome', 'ok', 'held', true,
-                                 'gen', s.hold_gen, 'channels', to_json(s.channels),
+                                 'gen', s.hold_gen, 'channels', to_json(v_channels),
                                  'user', json_build_object('id', c.id, 'roles', to_json(c.roles)));
     END IF;
 
     -- Answer now.
     IF s.ack THEN
-        v_batch := s.sent_batch + 1;
+        -- the batch's id names its last row (see above); without events, the id the client holds
+        v_batch := CASE WHEN v_n > 0 THEN v_last_seq ELSE s.sent_batch END;
         UPDATE interactions.push_sessions
            SET cursor_xid = s.cursor_xid, cursor_seq = s.cursor_seq,
                sent_batch = v_batch, sent_xid = v_new_xid, sent_seq = v_new_seq,
@@ -300,12 +353,12 @@ BEGIN
     -- event on every connect
     RETURN json_build_object('statusCode', 0, 'outcome', 'ok', 'held', false,
                              'gen', s.hold_gen, 'multipleClients', v_multi,
-                             'channels', to_json(s.channels),
+                             'channels', to_json(v_channels),
                              'user', json_build_object('id', c.id, 'roles', to_json(c.roles)),
                              'batch', v_batch, 'events', v_events);
 END $$;
 COMMENT ON FUNCTION interactions.push_connect(integer, text, text, boolean, bigint, bigint, integer, integer, integer, integer) IS
-  'Bayeux /meta/connect (and each re-check of a held one): validates session p_client of user p_login, applies the ack extension, and returns the events after the session''s cursor that are stable and meant for it (/v2/me/interactions: rows whose audience or revoked names the user; /v2/interactions: every StatusChange/PropertiesUpdated row, without the snapshot unless the user is also named: see push_snapshots), or marks the connect as held when there are none ("batch": the ack extension''s batch number, null without it). See the comment in sql/functions/060_push.sql.';
+  'Bayeux /meta/connect (and each re-check of a held one): validates session p_client of user p_login (a disabled user''s session ends: "unknown"), applies the ack extension, and returns the events after the session''s cursor that are stable and meant for it under the user''s rights now (/v2/me/interactions: rows whose audience or revoked names the user; /v2/interactions, while a supervisor or admin: every StatusChange/PropertiesUpdated row, without the snapshot unless the user is also named: see push_snapshots), or marks the connect as held when there are none ("batch": the ack extension''s batch id, the seq of the batch''s last row, which restores the cursor when acknowledged; null without the extension). See the comment in sql/functions/060_push.sql.';
 
 -- The snapshots of the rows push_connect sent without them (events a session gets only
 -- through /v2/interactions), for a user who may follow /v2/interactions.
@@ -316,9 +369,10 @@ DECLARE
 BEGIN
     PERFORM set_config('interactions.cc', p_cc::text, true);
     IF NOT EXISTS (SELECT 1 FROM interactions.users u
-                    WHERE u.cc_id = p_cc AND u.login = p_login
+                    WHERE u.cc_id = p_cc AND u.login = p_login AND NOT u.disabled
                       AND u.roles && ARRAY['supervisor', 'admin']) THEN
-        -- no longer a supervisor (a subscription outlives a change of roles): nothing to see
+        -- no longer a supervisor, or disabled (a subscription outlives a change of roles):
+        -- nothing to see
         RETURN json_build_object('statusCode', 0, 'events', '[]'::json);
     END IF;
     SELECT coalesce(json_agg(json_build_object('seq', h.seq, 'snapshot', h.snapshot) ORDER BY h.seq),

@@ -21,7 +21,7 @@
 # interaction a client was told was created exists once, every acknowledged write is there,
 # everything drained to Completed, and the invariant checker is silent; it prints what
 # the clients saw (statuses, how long requests failed) and exits non-zero on any problem.
-# Takes about three minutes.  Not part of scripts/test (see docs/reliability.md).
+# Takes about three minutes.  The last step of the full scripts/test (not --quick).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -226,8 +226,10 @@ backends_on() {   # PORT -> number of the module's connections there
     DB=interactions psql_on "$1" -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mod_interactions'" 2>/dev/null || echo down
 }
 listeners_on() {   # PORT -> the push listeners' connections there (LISTEN, push_wakeups)
+    # what a listener last ran: LISTEN, its reads, its doorbells, or (while its process holds
+    # no connect) push_stream_head, the once-a-second move to the stable cut
     DB=interactions psql_on "$1" -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mod_interactions'
-        AND query ~ '(push_wakeups|pg_notify|^LISTEN)'" 2>/dev/null || echo down
+        AND query ~ '(push_wakeups|push_stream_head|pg_notify|^LISTEN)'" 2>/dev/null || echo down
 }
 failures=0
 

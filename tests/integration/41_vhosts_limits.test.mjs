@@ -84,7 +84,8 @@ test('each virtual host serves its own contact center', async () => {
   const me2 = await call('two.test', 'GET', '/me', undefined, 'agent1');
   assert.notEqual(me1.json.user.id, me2.json.user.id);   // same login, two different users
   assert.deepEqual((await call('two.test', 'GET', `/interactions/${a.json.id}`, undefined, 'admin')).json.statusCode, 6);
-  assert.equal(a.json.uri, `http://one.test/api/v2/interactions/${a.json.id}`);
+  // the virtual host's ServerName and the port the request came in on (never the Host header)
+  assert.equal(a.json.uri, `http://one.test:${inst.port}/api/v2/interactions/${a.json.id}`);
 });
 
 test('every request limit is configurable', async () => {

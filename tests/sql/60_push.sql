@@ -41,7 +41,10 @@ SELECT pg_temp.check(interactions.push_subscribe(:cc, 'agent2', :c_a1, ARRAY['/v
 -- the first connect of each, answered at once: nothing yet
 SELECT pg_temp.check(json_array_length(interactions.push_connect(:cc, 'supervisor', :c_sup, true, 0, NULL, 0, 10000, 0, 100)->'events') = 0, 'nothing yet');
 SELECT pg_temp.check(json_array_length(interactions.push_connect(:cc, 'agent1', :c_a1, true, 0, NULL, 0, 10000, 0, 100)->'events') = 0, 'nothing yet');
-SELECT pg_temp.check((interactions.push_connect(:cc, 'agent1', :c_ack, true, 0, 0, 0, 10000, 0, 100)->>'batch') = '1', 'first batch');
+SELECT pg_temp.check((interactions.push_connect(:cc, 'agent1', :c_ack, true, 0, 0, 0, 10000, 0, 100)->>'batch') = '0', 'a batch without events keeps the id the client holds (0 at first)');
+RESET ROLE;
+SELECT cursor_xid AS ack_xid0, cursor_seq AS ack_seq0 FROM interactions.push_sessions WHERE client_id = :c_ack \gset
+SET ROLE interactions_app;
 
 -- agent1 becomes Ready and an interaction is created: Create (for supervisors) and the offer
 -- (for agent1) in one transaction
@@ -69,13 +72,35 @@ SELECT interactions.push_connect(:cc, 'agent1', :c_a1, true, 0, NULL, 0, 10000, 
 SELECT pg_temp.check(jsonb_array_length(:'r'::jsonb->'events') = 1 AND (:'r'::jsonb->'events'->0->>'me')::boolean
                      AND NOT (:'r'::jsonb->'events'->0->>'revoked')::boolean, 'agent1 gets its offer only');
 
--- ack: the batch is kept until acknowledged
-SELECT interactions.push_connect(:cc, 'agent1', :c_ack, true, 0, 1, 0, 10000, 0, 100) AS r \gset
-SELECT pg_temp.check((:'r'::jsonb->>'batch') = '2' AND jsonb_array_length(:'r'::jsonb->'events') = 1, 'batch 2 has the offer');
-SELECT interactions.push_connect(:cc, 'agent1', :c_ack, true, 0, 1, 0, 10000, 0, 100) AS r \gset
-SELECT pg_temp.check((:'r'::jsonb->>'batch') = '3' AND jsonb_array_length(:'r'::jsonb->'events') = 1, 'batch 2 not acknowledged: sent again as 3');
-SELECT interactions.push_connect(:cc, 'agent1', :c_ack, true, 0, 3, 0, 10000, 0, 100) AS r \gset
-SELECT pg_temp.check((:'r'::jsonb->>'batch') = '4' AND jsonb_array_length(:'r'::jsonb->'events') = 0, 'acknowledged: not again');
+-- ack: the batch is kept until acknowledged; its id is the seq of its last row
+SELECT interactions.push_connect(:cc, 'agent1', :c_ack, true, 0, 0, 0, 10000, 0, 100) AS r \gset
+SELECT pg_temp.check(jsonb_array_length(:'r'::jsonb->'events') = 1
+                     AND (:'r'::jsonb->>'batch') = :'r'::jsonb->'events'->0->>'seq', 'the batch has the offer and is named by its row');
+SELECT :'r'::jsonb->>'batch' AS b1 \gset
+SELECT interactions.push_connect(:cc, 'agent1', :c_ack, true, 0, 0, 0, 10000, 0, 100) AS r \gset
+SELECT pg_temp.check((:'r'::jsonb->>'batch') = :'b1' AND jsonb_array_length(:'r'::jsonb->'events') = 1, 'not acknowledged: sent again');
+SELECT interactions.push_connect(:cc, 'agent1', :c_ack, true, 0, :b1, 0, 10000, 0, 100) AS r \gset
+SELECT pg_temp.check((:'r'::jsonb->>'batch') = :'b1' AND jsonb_array_length(:'r'::jsonb->'events') = 0, 'acknowledged: not again; no events, the same id');
+-- the database forgot the last moment of bookkeeping (a crash, a failover to a standby that
+-- lagged): the session row is back before the batch was sent; the client's ack restores it
+RESET ROLE;
+UPDATE interactions.push_sessions SET cursor_xid = :'ack_xid0', cursor_seq = :ack_seq0, sent_batch = 0,
+       sent_xid = NULL, sent_seq = NULL WHERE client_id = :c_ack;
+SET ROLE interactions_app;
+SELECT interactions.push_connect(:cc, 'agent1', :c_ack, true, 0, :b1, 0, 10000, 0, 100) AS r \gset
+SELECT pg_temp.check(jsonb_array_length(:'r'::jsonb->'events') = 0 AND (:'r'::jsonb->>'batch') = :'b1', 'the ack restored the cursor: nothing again');
+-- an older ack (the last reply was lost) never moves the cursor back, and an ack naming no
+-- row of this contact center is ignored
+SELECT pg_temp.check(json_array_length(interactions.push_connect(:cc, 'agent1', :c_ack, true, 0, 0, 0, 10000, 0, 100)->'events') = 0, 'an older ack moves nothing back');
+RESET ROLE;
+UPDATE interactions.push_sessions SET cursor_xid = :'ack_xid0', cursor_seq = :ack_seq0, sent_batch = 0,
+       sent_xid = NULL, sent_seq = NULL WHERE client_id = :c_ack;
+SELECT max(seq) + 1000 AS nowhere FROM interactions.history \gset
+SET ROLE interactions_app;
+SELECT interactions.push_connect(:cc, 'agent1', :c_ack, true, 0, :nowhere, 0, 10000, 0, 100) AS r \gset
+SELECT pg_temp.check(jsonb_array_length(:'r'::jsonb->'events') = 1, 'an ack of no row is ignored: the offer comes again');
+SELECT interactions.push_connect(:cc, 'agent1', :c_ack, true, 0, (:'r'::jsonb->>'batch')::bigint, 0, 10000, 0, 100) AS r \gset
+SELECT pg_temp.check(jsonb_array_length(:'r'::jsonb->'events') = 0, 'and is acknowledged');
 
 -- the offer is withdrawn from agent1 (as the maintenance tick does): agent1 is told Revoked
 RESET ROLE;
@@ -141,6 +166,47 @@ SELECT pg_temp.check((interactions.push_disconnect(:cc, 'supervisor', :c_sup)->>
 SELECT pg_temp.check(NOT (interactions.push_disconnect(:cc, 'supervisor', :c_sup)->>'found')::boolean, 'gone');
 RESET ROLE;
 SELECT pg_temp.check((SELECT count(*) FROM interactions.push_sessions WHERE cc_id = :cc) = 0, 'no sessions left');
+
+-- rights now, on every delivery: a supervisor demoted to agent gets no more /v2/interactions
+-- (the subscription stays; its deliveries stop, and come back with the role); a disabled
+-- user's session ends and a new handshake is refused
+SELECT interactions.create_user('sqlpush', 'sup2', 'password', ARRAY['supervisor']) IS NOT NULL AS x \gset
+\set c_sup2 '''eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee'''
+SET ROLE interactions_app;
+SELECT pg_temp.check((interactions.push_handshake(:cc, 'sup2', :c_sup2, NULL, false, 10000)->>'statusCode') = '0', 'handshake');
+SELECT pg_temp.check(interactions.push_subscribe(:cc, 'sup2', :c_sup2, ARRAY['/v2/interactions'], '{}') IS NOT NULL, 'subscribe');
+SELECT pg_temp.check(json_array_length(interactions.push_connect(:cc, 'sup2', :c_sup2, true, 0, NULL, 0, 10000, 0, 100)->'events') = 0, 'nothing yet');
+RESET ROLE;
+UPDATE interactions.users SET roles = ARRAY['agent'], credential_version = credential_version + 1
+ WHERE cc_id = :cc AND login = 'sup2';
+SET ROLE interactions_app;
+SELECT interactions.api(:cc, 'feeder', 'create', '{"mediaType":"email","queueName":"support"}') IS NOT NULL AS x \gset
+SELECT interactions.push_connect(:cc, 'sup2', :c_sup2, true, 0, NULL, 0, 10000, 0, 100) AS r \gset
+SELECT pg_temp.check(jsonb_array_length(:'r'::jsonb->'events') = 0 AND :'r'::jsonb->'channels' = '[]', 'demoted: no /v2/interactions, not in effect: ' || :'r');
+SELECT pg_temp.check(json_array_length(interactions.push_snapshots(:cc, 'sup2', ARRAY[1::bigint])->'events') = 0, 'nor snapshots');
+RESET ROLE;
+SELECT pg_temp.check(channels = ARRAY['/v2/interactions'], 'the subscription stays') FROM interactions.push_sessions WHERE client_id = :c_sup2;
+UPDATE interactions.users SET roles = ARRAY['supervisor'], credential_version = credential_version + 1
+ WHERE cc_id = :cc AND login = 'sup2';
+SELECT max(seq) AS promoted_at FROM interactions.history \gset
+SET ROLE interactions_app;
+SELECT interactions.api(:cc, 'feeder', 'create', '{"mediaType":"email","queueName":"support"}') IS NOT NULL AS x \gset
+SELECT interactions.push_connect(:cc, 'sup2', :c_sup2, true, 0, NULL, 0, 10000, 0, 100) AS r \gset
+SELECT pg_temp.check(jsonb_array_length(:'r'::jsonb->'events') >= 1 AND :'r'::jsonb->'channels' = '["/v2/interactions"]'
+                     AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(:'r'::jsonb->'events') e WHERE (e->>'seq')::bigint <= :promoted_at),
+                     'a supervisor again: what happens from now on');
+RESET ROLE;
+UPDATE interactions.users SET disabled = true, credential_version = credential_version + 1
+ WHERE cc_id = :cc AND login = 'sup2';
+SET ROLE interactions_app;
+SELECT pg_temp.check(interactions.push_session(:cc, 'sup2', :c_sup2, 10000)->'session' = 'null', 'disabled: no session for its messages');
+SELECT pg_temp.check(interactions.push_subscribe(:cc, 'sup2', :c_sup2, ARRAY['/v2/interactions'], '{}')->'session' = 'null', 'nor subscriptions');
+SELECT pg_temp.check((interactions.push_connect(:cc, 'sup2', :c_sup2, true, 0, NULL, 0, 10000, 0, 100)->>'outcome') = 'unknown', 'disabled: the connect is told unknown');
+RESET ROLE;
+SELECT pg_temp.check(NOT EXISTS (SELECT 1 FROM interactions.push_sessions WHERE client_id = :c_sup2), 'and the session has ended');
+SET ROLE interactions_app;
+SELECT pg_temp.check((interactions.push_handshake(:cc, 'sup2', :c_sup2, NULL, false, 10000)->>'statusCode') = '20', 'a disabled user cannot handshake');
+RESET ROLE;
 
 -- every push function is documented
 SELECT pg_temp.check(NOT EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = 'interactions'::regnamespace

@@ -44,6 +44,7 @@ static void fill_session(fake_t *f, mi_push_session_t *s)
     s->caller.id = UID;
     s->caller.is_agent = strcmp(f->role, "agent") == 0;
     s->caller.is_supervisor = strcmp(f->role, "supervisor") == 0;
+    s->caller.is_admin = strcmp(f->role, "admin") == 0;
     s->channels = f->channels;
     s->ack = f->ack;
 }
@@ -525,6 +526,40 @@ static void a_failing_snapshot_fetch_says_retry_later(void)
     CU_ASSERT_FALSE(mi_push_cache_has(mi_push_cache(r->push), 7, 31));
 }
 
+/* Rights are checked on every delivery with the roles the store read for it: a supervisor
+ * demoted to agent gets no /v2/interactions message, not even one the process has cached
+ * (here the store double still sends the event and the channel). */
+static void a_demoted_supervisor_gets_no_contact_center_messages_even_cached_ones(void)
+{
+    rig_t *r = rig("supervisor", 10);
+    const char *cid = handshake(r, 0);
+    const char *lean_event = "[{\"seq\":41,\"notification\":\"StatusChange\",\"referenceId\":1,"
+                             "\"me\":false,\"revoked\":false,\"all\":true,\"snapshot\":null}]";
+    json_object *a;
+
+    r->f.channels = MI_PUSH_ALL;
+    r->f.events = unit_json(lean_event);
+    r->f.rows = unit_json(apr_pstrcat(tp, "[{\"seq\":41,\"snapshot\":", snap_of("i4", "Queued", "null"), "}]", NULL));
+    a = as_sent(send1(r, msg("[{\"id\":\"2\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)));
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(a), 2);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 0), "channel"), "/v2/interactions");
+    CU_ASSERT_TRUE(mi_push_cache_has(mi_push_cache(r->push), 7, 41));
+
+    r->f.role = "agent";
+    r->f.events = unit_json(lean_event);
+    a = as_sent(send1(r, msg("[{\"id\":\"3\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)));
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(a), 1);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 0), "channel"), "/meta/connect");
+    CU_ASSERT_EQUAL(r->f.n_snapshots, 1);
+
+    /* an admin may follow the contact center too */
+    r->f.role = "admin";
+    r->f.events = unit_json(lean_event);
+    a = as_sent(send1(r, msg("[{\"id\":\"4\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)));
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(a), 2);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 0), "channel"), "/v2/interactions");
+}
+
 /* The cache itself: a message per relation to the interaction, each as rendering it
  * directly would give; the oldest rows go first. */
 static void the_cache_renders_each_relation_as_rendering_directly_would(void)
@@ -585,6 +620,55 @@ static void the_cache_keeps_its_newest_rows(void)
     /* putting a row again changes nothing */
     CU_ASSERT_TRUE(mi_push_cache_put(c, 7, 5, event));
     CU_ASSERT_TRUE(mi_push_cache_has(c, 7, 3));
+}
+
+/* The byte bound: rows and messages counted with their overhead, the oldest rows go first,
+ * and a message beyond the bound (or beyond a row's share of messages) is rendered all the
+ * same but not kept. */
+static void the_cache_stays_within_its_bytes_whatever_the_bases(void)
+{
+    mi_push_cache_t *c;
+    json_object *event = unit_json(apr_pstrcat(tp, "{\"notification\":\"StatusChange\",\"snapshot\":", snap, "}", NULL));
+    mi_push_cache_stats_t st;
+    mi_caller_t sup;
+    const char *text;
+    long long seq;
+    int i;
+
+    memset(&sup, 0, sizeof(sup));
+    sup.id = "22222222-2222-2222-2222-222222222222";
+    sup.is_supervisor = 1;
+    CU_ASSERT_EQUAL_FATAL(mi_push_cache_create(&c, 1000, tp), APR_SUCCESS);
+    mi_push_cache_set_max_bytes(c, 32 * 1024);
+    /* one row, a message for each of 100 bases: at most 16 are kept, each still rendered */
+    CU_ASSERT_TRUE(mi_push_cache_put(c, 7, 1, event));
+    for (i = 0; i < 100; i++) {
+        const char *base = apr_psprintf(tp, "http://h%d/api/v2", i);
+        text = mi_push_cache_message(c, 7, 1, &sup, base, tp);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        CU_ASSERT_PTR_NOT_NULL(strstr(text, apr_pstrcat(tp, base, "/interactions/i1", NULL)));
+    }
+    mi_push_cache_stats(c, &st);
+    CU_ASSERT_EQUAL(st.renders, 100);
+    CU_ASSERT_EQUAL(st.uncached, 84);
+    CU_ASSERT_TRUE(st.bytes <= 32 * 1024);
+    /* many rows: the newest stay, within the bytes */
+    for (seq = 2; seq <= 200; seq++) {
+        CU_ASSERT_TRUE(mi_push_cache_put(c, 7, seq, event));
+        CU_ASSERT_PTR_NOT_NULL(mi_push_cache_message(c, 7, seq, &sup, "http://h/api/v2", tp));
+        mi_push_cache_stats(c, &st);
+        CU_ASSERT_TRUE_FATAL(st.bytes <= 32 * 1024);
+    }
+    CU_ASSERT_TRUE(mi_push_cache_has(c, 7, 200));
+    CU_ASSERT_FALSE(mi_push_cache_has(c, 7, 1));
+    CU_ASSERT_TRUE(st.rows > 1 && st.rows < 200);
+    CU_ASSERT_TRUE(st.evictions > 0);
+    /* a row larger than the whole cache may be is not kept; its message still renders */
+    mi_push_cache_set_max_bytes(c, 256);
+    CU_ASSERT_FALSE(mi_push_cache_put(c, 7, 500, event));
+    CU_ASSERT_FALSE(mi_push_cache_has(c, 7, 500));
+    mi_push_cache_stats(c, &st);
+    CU_ASSERT_TRUE(st.bytes <= 32 * 1024);
 }
 
 static void the_ack_batch_travels_both_ways(void)
@@ -910,8 +994,10 @@ void add_push_suite(void)
         UNIT_TEST(lean_events_are_rendered_once_per_process_from_fetched_snapshots),
         UNIT_TEST(a_lean_row_the_subscriber_may_not_see_is_left_out),
         UNIT_TEST(a_failing_snapshot_fetch_says_retry_later),
+        UNIT_TEST(a_demoted_supervisor_gets_no_contact_center_messages_even_cached_ones),
         UNIT_TEST(the_cache_renders_each_relation_as_rendering_directly_would),
         UNIT_TEST(the_cache_keeps_its_newest_rows),
+        UNIT_TEST(the_cache_stays_within_its_bytes_whatever_the_bases),
         UNIT_TEST(the_ack_batch_travels_both_ways),
         UNIT_TEST(a_held_connect_is_woken_by_news_for_its_user),
         UNIT_TEST(a_client_timeout_shorter_than_the_servers_is_honoured),

@@ -90,6 +90,49 @@ static void malformed_caller_is_refused(void)
     CU_ASSERT_FALSE(mi_caller_from_json(&c, NULL));
 }
 
+static void the_origin_of_uris(void)
+{
+    CU_ASSERT_STRING_EQUAL(mi_render_origin("http", "cc.example.com", 80, tp), "http://cc.example.com");
+    CU_ASSERT_STRING_EQUAL(mi_render_origin("https", "cc.example.com", 443, tp), "https://cc.example.com");
+    CU_ASSERT_STRING_EQUAL(mi_render_origin("https", "cc.example.com", 8443, tp), "https://cc.example.com:8443");
+    CU_ASSERT_STRING_EQUAL(mi_render_origin("http", "127.0.0.1", 8080, tp), "http://127.0.0.1:8080");
+    CU_ASSERT_STRING_EQUAL(mi_render_origin("http", "::1", 8080, tp), "http://[::1]:8080");
+    CU_ASSERT_STRING_EQUAL(mi_render_origin("http", "h", 0, tp), "http://h");
+}
+
+static void a_forwarded_origin_is_a_plain_host_and_port(void)
+{
+    CU_ASSERT_STRING_EQUAL(mi_render_forwarded_origin("https", "cc.example.com", "http", tp), "https://cc.example.com");
+    CU_ASSERT_STRING_EQUAL(mi_render_forwarded_origin(NULL, "cc.example.com:8443", "https", tp), "https://cc.example.com:8443");
+    /* several proxies: the first names what the client used */
+    CU_ASSERT_STRING_EQUAL(mi_render_forwarded_origin("https, http", " a.example , b.internal", "http", tp), "https://a.example");
+    CU_ASSERT_STRING_EQUAL(mi_render_forwarded_origin("HTTP", "[2001:db8::1]:8080", "https", tp), "http://[2001:db8::1]:8080");
+    /* an unknown protocol keeps the server's scheme */
+    CU_ASSERT_STRING_EQUAL(mi_render_forwarded_origin("gopher", "a.example", "https", tp), "https://a.example");
+    /* anything else is no origin: the server's own name is used instead */
+    CU_ASSERT_PTR_NULL(mi_render_forwarded_origin("https", NULL, "http", tp));
+    CU_ASSERT_PTR_NULL(mi_render_forwarded_origin("https", "", "http", tp));
+    CU_ASSERT_PTR_NULL(mi_render_forwarded_origin("https", "evil.example/x", "http", tp));
+    CU_ASSERT_PTR_NULL(mi_render_forwarded_origin("https", "user@evil.example", "http", tp));
+    CU_ASSERT_PTR_NULL(mi_render_forwarded_origin("https", "a.example:0", "http", tp));
+    CU_ASSERT_PTR_NULL(mi_render_forwarded_origin("https", "a.example:65536", "http", tp));
+    CU_ASSERT_PTR_NULL(mi_render_forwarded_origin("https", "a.example:", "http", tp));
+    CU_ASSERT_PTR_NULL(mi_render_forwarded_origin("https", "[]", "http", tp));
+    CU_ASSERT_PTR_NULL(mi_render_forwarded_origin("https", "a\"b", "http", tp));
+}
+
+static void a_configured_origin_is_scheme_host_and_port_only(void)
+{
+    CU_ASSERT_TRUE(mi_render_origin_valid("https://cc.example.com"));
+    CU_ASSERT_TRUE(mi_render_origin_valid("http://127.0.0.1:8080"));
+    CU_ASSERT_TRUE(mi_render_origin_valid("https://[::1]:8443"));
+    CU_ASSERT_FALSE(mi_render_origin_valid("cc.example.com"));
+    CU_ASSERT_FALSE(mi_render_origin_valid("ftp://cc.example.com"));
+    CU_ASSERT_FALSE(mi_render_origin_valid("https://cc.example.com/api"));
+    CU_ASSERT_FALSE(mi_render_origin_valid("https://"));
+    CU_ASSERT_FALSE(mi_render_origin_valid(NULL));
+}
+
 void add_render_suite(void)
 {
     static CU_TestInfo tests[] = {
@@ -99,6 +142,9 @@ void add_render_suite(void)
         UNIT_TEST(shared_workbin_content_is_pullable_by_any_agent),
         UNIT_TEST(uris_of_a_list),
         UNIT_TEST(malformed_caller_is_refused),
+        UNIT_TEST(the_origin_of_uris),
+        UNIT_TEST(a_forwarded_origin_is_a_plain_host_and_port),
+        UNIT_TEST(a_configured_origin_is_scheme_host_and_port_only),
         CU_TEST_INFO_NULL
     };
     unit_add_suite("render", tests);
