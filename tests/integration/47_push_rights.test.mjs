@@ -42,9 +42,7 @@ InteractionsTrustedProxy 127.0.0.1
     InteractionsPublicOrigin https://cc.example.com/
     AuthType Basic
     AuthName "${cc} contact center"
-    AuthBasicProvider socache interactions
-    AuthnCacheProvideFor interactions
-    AuthnCacheContext ${cc}
+    AuthBasicProvider interactions
     Require valid-user
 </Location>
 `);

@@ -117,7 +117,7 @@ a2enmod -q interactions
 apache2ctl -t >"$work/configtest.log" 2>&1 || { cat "$work/configtest.log"; a2dismod -q interactions; die "apache2ctl -t with the module enabled"; }
 # the sample site as deployment.md installs it, in Debian's own layout (after security.conf)
 enabled_here=()
-for m in headers reqtimeout auth_basic authn_socache socache_shmcb; do
+for m in headers reqtimeout auth_basic; do
     [ -e "/etc/apache2/mods-enabled/$m.load" ] || { a2enmod -q "$m"; enabled_here+=("$m"); }
 done
 cp "/usr/share/doc/$pkg/examples/interactions-site.conf" /etc/apache2/sites-available/mi-test-deb.conf
