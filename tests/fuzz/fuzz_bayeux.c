@@ -171,28 +171,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ------------------------------------------------------------------ invariants */
 
-static int js_ident_char(char c, int first)
-{
-    return isalpha((unsigned char)c) || c == '_' || c == '$' || (!first && isdigit((unsigned char)c));
-}
-
-/* dotted JavaScript identifiers, at most 128 bytes (checked independently of mi_bayeux.c) */
+/* an underscore, then letters, digits and underscores, at most 64 bytes, and no member every
+ * object has (checked independently of mi_bayeux.c) */
 static int callback_safe(const char *s)
 {
+    static const char *const proto[] = { "__proto__", "__defineGetter__", "__defineSetter__",
+                                         "__lookupGetter__", "__lookupSetter__" };
     apr_size_t n = strlen(s), i;
-    int first = 1;
 
-    if (n == 0 || n > 128) return 0;
+    if (n < 2 || n > 64 || s[0] != '_') return 0;
     for (i = 0; i < n; i++) {
-        if (s[i] == '.') {
-            if (first) return 0;
-            first = 1;
-            continue;
-        }
-        if (!js_ident_char(s[i], first)) return 0;
-        first = 0;
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_') return 0;
     }
-    return !first;
+    for (i = 0; i < sizeof(proto) / sizeof(proto[0]); i++) {
+        if (strcmp(s, proto[i]) == 0) return 0;
+    }
+    return 1;
 }
 
 static void check_strict_json(json_object *j, apr_pool_t *p)
@@ -330,11 +324,11 @@ static void decode(const char *method_line, const headers_t *h, const char *body
                          && (strcasecmp(h->sec_fetch_site, "same-origin") == 0
                              || strcasecmp(h->sec_fetch_site, "none") == 0))) {
             const char *page = mi_bx_page_origin(h->origin, h->referer, p);
-            /* a page of another origin is answered only when it is ours or listed */
-            CHECK((page == NULL && h->sec_fetch_site == NULL)
-                  || (page != NULL && (strcasecmp(page, OWN_ORIGIN) == 0
-                                       || strcasecmp(page, allowed_origins[0]) == 0
-                                       || strcasecmp(page, allowed_origins[1]) == 0)));
+            /* answered only when a page is named and it is ours or listed: a request
+             * naming none could be any site's */
+            CHECK(page != NULL && (strcasecmp(page, OWN_ORIGIN) == 0
+                                   || strcasecmp(page, allowed_origins[0]) == 0
+                                   || strcasecmp(page, allowed_origins[1]) == 0));
         }
         if (!allowed) return;
         if (strlen(message) > lim->max_body) return;
