@@ -154,7 +154,7 @@ COMMENT ON FUNCTION interactions.push_disconnect(integer, text, text) IS
 --   p_gen        for a re-check: the hold generation the first call returned
 --   p_ack        ack extension: the last batch id the client received (first call only)
 --   p_hold_ms    0: answer now; otherwise the connect may be held that long
---   p_per_browser held connects allowed per BAYEUX_BROWSER (0: no limit; first call only)
+--   p_per_browser held connects allowed per BAYEUX_BROWSER and user (0: no limit; first call only)
 --   p_limit      most events in one reply
 --
 -- Outcome "unknown" (no such session for this user: 402), "superseded" (a newer connect of
@@ -255,12 +255,14 @@ BEGIN
 
     IF v_n = 0 AND p_hold_ms > 0 THEN
         -- Nothing to deliver: hold, unless this browser already holds its share of connects
-        -- (the lock orders concurrent decisions of one browser; other browsers never wait).
+        -- for this user (the lock orders concurrent decisions of one browser and user; others
+        -- never wait).  Per user: the cookie is the client's to choose, and another user
+        -- presenting the same value must not push this one into polling.
         IF p_first AND p_per_browser > 0 AND s.browser_id IS NOT NULL THEN
-            PERFORM pg_advisory_xact_lock(p_cc, hashtext(s.browser_id));
+            PERFORM pg_advisory_xact_lock(p_cc, hashtext(c.id::text || ' ' || s.browser_id));
             SELECT count(*) >= p_per_browser INTO v_multi
               FROM interactions.push_sessions o
-             WHERE o.cc_id = p_cc AND o.browser_id = s.browser_id
+             WHERE o.cc_id = p_cc AND o.browser_id = s.browser_id AND o.user_id = c.id
                AND o.client_id <> s.client_id AND o.held_until > now();
         END IF;
     END IF;

@@ -1,6 +1,6 @@
-// The push channel's JSONP: answered only to pages that say where they are, with callback
-// names that cannot reach into the page, and no clientId in the access log or server-status.
-// Contact center t18.
+// The push channel's limits: held connects per BAYEUX_BROWSER counted per user; JSONP
+// answered only to pages that say where they are, with callback names that cannot reach into
+// the page, and no clientId in the access log or server-status.  Contact center t18.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -44,6 +44,24 @@ const heldCount = (cid, login) => db.value(`SELECT count(*)::int FROM interactio
 const isHeld = (cid, s) => db.value(`SELECT coalesce(bool_or(held_until > now()), false) FROM interactions.push_sessions
    WHERE cc_id = $1 AND client_id = $2`, [cid, s.clientId]);
 
+
+// ------------------------------------------------------------------ BAYEUX_BROWSER
+
+test('held connects per browser are counted per user: another user with the same cookie is still held', async () => {
+  const a1 = await rawSession('agent1', { cc });
+  const pending = [rawConnect(a1)];
+  await eventually(() => isHeld(ccId, a1), 5000);
+  // agent2 presents agent1's BAYEUX_BROWSER value
+  const a2 = await rawSession('agent2', { cc, cookie: a1.cookie });
+  pending.push(rawConnect(a2));
+  await eventually(() => isHeld(ccId, a2), 5000);
+  // agent1's own second tab in that browser polls, as before
+  const tab = await rawSession('agent1', { cc, cookie: a1.cookie });
+  const r = await rawConnect(tab);
+  assert.deepEqual(r.reply.advice, { reconnect: 'retry', interval: 2000, timeout: 25000, 'multiple-clients': true });
+  for (const s of [a1, a2, tab]) await rawDisconnect(s);
+  for (const p of await Promise.all(pending)) assert.equal(p.reply.successful, true);
+});
 
 // ------------------------------------------------------------------ JSONP
 
