@@ -137,6 +137,9 @@ static void meta_handshake(ctx_t *x, const mi_bx_msg_t *m, mi_push_resp_t *resp)
     const char *err = NULL, *client_id = NULL, *browser = x->req->browser;
     int ack = mi_bx_wants_ack(m);
     json_object *r, *types;
+    mi_push_handshake_t h;
+    mi_push_refusal_e refused = MI_PUSH_OPENED;
+    long long retry_ms = 0;
     apr_status_t rv;
 
     if (!mi_bx_handshake_ok(m, &err)) {
@@ -155,9 +158,34 @@ static void meta_handshake(ctx_t *x, const mi_bx_msg_t *m, mi_push_resp_t *resp)
     if (browser != x->req->browser) {
         resp->new_browser = browser;
     }
-    rv = x->push->backend.handshake(x->push->backend.baton, x->req->cc, x->req->login,
-                                    client_id, browser, ack, conf->max_interval_ms,
-                                    x->req->pool);
+    memset(&h, 0, sizeof(h));
+    h.cc = x->req->cc;
+    h.login = x->req->login;
+    h.client_id = client_id;
+    h.browser = browser;
+    h.ack = ack;
+    h.max_interval_ms = conf->max_interval_ms;
+    h.max_sessions = conf->max_sessions;
+    h.max_cc_sessions = conf->max_cc_sessions;
+    h.per_minute = conf->handshakes_per_minute;
+    rv = x->push->backend.handshake(x->push->backend.baton, &h, x->req->pool, &refused,
+                                    &retry_ms);
+    if (rv == APR_SUCCESS && refused != MI_PUSH_OPENED) {
+        /* answered at once; CometD and Faye handshake again after the interval */
+        r = mi_bx_reply(m, 0, NULL);
+        mi_bx_set_error(r, refused == MI_PUSH_TOO_FAST
+                           ? "429::too_many_handshakes: this user handshakes too often; "
+                             "retry after advice.interval"
+                           : refused == MI_PUSH_USER_FULL
+                           ? "429::too_many_sessions: this user has the most sessions allowed; "
+                             "disconnect one or retry after advice.interval"
+                           : "429::too_many_sessions: this contact center has the most "
+                             "sessions allowed; retry after advice.interval");
+        mi_bx_set_advice(r, "handshake", retry_ms > 0 ? retry_ms : conf->retry_interval_ms,
+                         -1, 0);
+        add(x, r);
+        return;
+    }
     if (rv == APR_NOTFOUND) {
         r = mi_bx_reply(m, 0, NULL);
         mi_bx_set_error(r, "403::handshake_denied: not a user of this contact center");
@@ -309,7 +337,7 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
     apr_time_t deadline;
     json_object *r = NULL;
     apr_status_t rv;
-    int busy = 0;
+    int busy = 0, share = 0;
 
     if (m->client_id == NULL) {
         add(x, mi_bx_unknown_client(m));
@@ -339,8 +367,10 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
              ? mi_waiter_register(x->push->waiters, c.cc, c.login, c.client_id, x->req->pool, &w)
              : APR_EBUSY;
         if (rv != APR_SUCCESS) {
+            /* not held: answered at once, and told when to come back */
             c.hold_ms = 0;
             busy = (rv == APR_EBUSY);
+            share = (rv == MI_WAITERS_USER_FULL || rv == MI_WAITERS_CC_FULL);
             x->stopping = (rv == APR_EOF);
         }
     }
@@ -416,6 +446,9 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
         r = mi_bx_reply(m, 1, m->client_id);
         if (d.multiple_clients) {
             mi_bx_set_advice(r, "retry", conf->multi_interval_ms, conf->timeout_ms, 1);
+        }
+        else if (share) {
+            mi_bx_set_advice(r, "retry", conf->share_interval_ms, conf->timeout_ms, 0);
         }
         else if (busy) {
             mi_bx_set_advice(r, "retry", conf->busy_interval_ms, conf->timeout_ms, 0);

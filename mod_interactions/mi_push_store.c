@@ -13,7 +13,7 @@
 static const mi_store_stmt_t st_handshake = {
     "mi_push_handshake",
     "SELECT interactions.push_handshake($1::int, $2::text, $3::text, $4::text, $5::boolean,"
-    " $6::int)::text", 6
+    " $6::int, $7::int, $8::int, $9::int)::text", 9
 };
 static const mi_store_stmt_t st_session = {
     "mi_push_session",
@@ -118,20 +118,36 @@ static int session_from(mi_push_session_t *s, json_object *user, json_object *ch
     return mi_caller_from_json(&s->caller, user);
 }
 
-static apr_status_t be_handshake(void *baton, int cc, const char *login, const char *client_id,
-                                 const char *browser, int ack, long long max_interval_ms,
-                                 apr_pool_t *p)
+static apr_status_t be_handshake(void *baton, const mi_push_handshake_t *h, apr_pool_t *p,
+                                 mi_push_refusal_e *prefused, long long *pretry_ms)
 {
-    const char *params[6];
+    const char *params[9];
+    const char *refused;
     json_object *res;
+    apr_status_t rv;
 
-    params[0] = apr_itoa(p, cc);
-    params[1] = login;
-    params[2] = client_id;
-    params[3] = browser;
-    params[4] = ack ? "true" : "false";
-    params[5] = num(p, max_interval_ms);
-    return call(baton, &st_handshake, params, p, &res);
+    *prefused = MI_PUSH_OPENED;
+    *pretry_ms = 0;
+    params[0] = apr_itoa(p, h->cc);
+    params[1] = h->login;
+    params[2] = h->client_id;
+    params[3] = h->browser;
+    params[4] = h->ack ? "true" : "false";
+    params[5] = num(p, h->max_interval_ms);
+    params[6] = apr_itoa(p, h->max_sessions);
+    params[7] = apr_itoa(p, h->max_cc_sessions);
+    params[8] = apr_itoa(p, h->per_minute);
+    rv = call(baton, &st_handshake, params, p, &res);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    refused = mi_json_get_str(res, "refused");
+    if (refused != NULL) {
+        *prefused = strcmp(refused, "rate") == 0 ? MI_PUSH_TOO_FAST
+                    : strcmp(refused, "sessions") == 0 ? MI_PUSH_USER_FULL : MI_PUSH_CC_FULL;
+        *pretry_ms = mi_json_get_int(res, "retryMs", 0);
+    }
+    return APR_SUCCESS;
 }
 
 static apr_status_t be_session(void *baton, int cc, const char *login, const char *client_id,

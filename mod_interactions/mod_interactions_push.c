@@ -341,6 +341,7 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
                      "creating the push channel's waiter registry failed");
         return;
     }
+    mi_waiters_limit(proc->waiters, sc->push_held_per_user, sc->push_held_per_cc);
     memset(&pc, 0, sizeof(pc));
     pc.timeout_ms = sc->push_timeout_ms;
     pc.max_interval_ms = sc->push_max_interval_ms;
@@ -348,8 +349,12 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
     pc.jsonp = sc->push_jsonp;
     pc.multi_interval_ms = 2000;     /* CometD's multiSessionInterval */
     pc.busy_interval_ms = 1500;
+    pc.share_interval_ms = 2000;     /* below InteractionsPushMaxInterval's 10 s minimum use */
     pc.retry_interval_ms = (long long)sc->retry_after_s * 1000;
     pc.batch_limit = 200;
+    pc.max_sessions = sc->push_sessions_per_user;
+    pc.max_cc_sessions = sc->push_sessions_per_cc;
+    pc.handshakes_per_minute = sc->push_handshakes_per_minute;
     mi_push_store_backend(&backend, proc->store);
     mi_push_create(&proc->push, &pc, &backend, proc->waiters, pchild);
 

@@ -67,6 +67,7 @@ GRANT SELECT, INSERT, UPDATE ON interactions.interactions TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.user_data TO interactions_app;
 GRANT SELECT, INSERT ON interactions.history, interactions.agent_events TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.push_sessions TO interactions_app;
+GRANT SELECT, INSERT, UPDATE ON interactions.push_handshake_budget TO interactions_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA interactions TO interactions_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_app;
 

@@ -74,12 +74,15 @@ static int session_of(const char *client_id, mi_push_session_t *s)
     return client_id[0] != 'x';
 }
 
-static apr_status_t b_handshake(void *b, int cc, const char *login, const char *client_id,
-                                const char *browser, int ack, long long max_interval_ms,
-                                apr_pool_t *p)
+static apr_status_t b_handshake(void *b, const mi_push_handshake_t *h, apr_pool_t *p,
+                                mi_push_refusal_e *prefused, long long *pretry_ms)
 {
-    (void)b; (void)cc; (void)login; (void)browser; (void)ack; (void)max_interval_ms; (void)p;
-    CHECK(client_id != NULL && strlen(client_id) == 32);
+    (void)b; (void)p;
+    CHECK(h->client_id != NULL && strlen(h->client_id) == 32);
+    /* a handshake whose browser cookie starts with a digit is refused, so both ways run */
+    *prefused = h->browser != NULL && h->browser[0] >= '0' && h->browser[0] <= '9'
+                ? MI_PUSH_TOO_FAST : MI_PUSH_OPENED;
+    *pretry_ms = 1000;
     return APR_SUCCESS;
 }
 

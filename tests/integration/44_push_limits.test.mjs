@@ -1,6 +1,9 @@
-// The push channel's limits: held connects per BAYEUX_BROWSER counted per user; JSONP
-// answered only to pages that say where they are, with callback names that cannot reach into
-// the page, and no clientId in the access log or server-status.  Contact center t18.
+// What one user may make the push channel hold, and that the server stays everybody's:
+// held connects per user and per contact center (each pins a worker thread), a child never
+// holding more than its threads allow, live sessions and handshakes per user, the BAYEUX_BROWSER count kept per user,
+// JSONP only for pages that say where they are and with harmless callback names, and no
+// clientId in the access log.  Contact centers t18 (the test server and a one-child server
+// with the default limits) and t19 (a server with small limits).
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -16,12 +19,36 @@ const ALL = '/v2/interactions';
 const ME = '/v2/me/interactions';
 // refused JSONP is logged at info (MI00404, MI00414); nothing of this file may warn
 watchErrorLog([]);
+watchErrorLog([], 'httpd-hog');
+watchErrorLog([], 'httpd-small');
+// on purpose: more held connects than a child's threads allow, and a user's share above half
+watchErrorLog([/MI00410: InteractionsPushMaxWaiters 200 exceeds what a child can hold: it has 16 threads/,
+  /MI00412: InteractionsPushHeldPerUser 6 lets one user take more than half of the 8 connects/], 'httpd-warn');
 
-let ccId;
+let ccId, smallId, hog, limited;
+const clients = [];
 
-before(async () => { ccId = await freshContactCenter(cc); });
+before(async () => {
+  ccId = await freshContactCenter(cc);
+  smallId = await freshContactCenter(small);
+  // one child of 24 threads and the default limits
+  hog = httpdInstance('httpd-hog', { SERVERS: 1, THREADS: 24, CCS: cc }).start();
+  // one child with small limits; sessions live 3 s without a connect
+  const extra = path.join(env.varDir, 'push-limits-small.conf');
+  fs.writeFileSync(extra, ['InteractionsPushHeldPerUser 1', 'InteractionsPushHeldPerContactCenter 2',
+    'InteractionsPushSessionsPerContactCenter 4', 'InteractionsPushMaxInterval 3000', ''].join('\n'));
+  limited = httpdInstance('httpd-small', { SERVERS: 1, THREADS: 24, CCS: small, EXTRA: extra }).start();
+});
+after(() => {
+  hog.stop();
+  limited.stop();
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.disconnect();
+});
 beforeEach(async () => {
-  await db.query(`DELETE FROM interactions.push_sessions WHERE cc_id = $1`, [ccId]);
+  await db.query(`DELETE FROM interactions.push_sessions WHERE cc_id IN ($1, $2)`, [ccId, smallId]);
+  await db.query(`DELETE FROM interactions.push_handshake_budget WHERE cc_id IN ($1, $2)`, [ccId, smallId]);
 });
 
 let seq = 0;
@@ -44,6 +71,197 @@ const heldCount = (cid, login) => db.value(`SELECT count(*)::int FROM interactio
 const isHeld = (cid, s) => db.value(`SELECT coalesce(bool_or(held_until > now()), false) FROM interactions.push_sessions
    WHERE cc_id = $1 AND client_id = $2`, [cid, s.clientId]);
 
+/** GET /me as @user on @port, given up after @ms: -> milliseconds, or Infinity. */
+async function latency(user, port, ms = 5000) {
+  const t0 = Date.now();
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/${cc}/api/v2/me`,
+      { headers: { Authorization: basic(user) }, signal: AbortSignal.timeout(ms) });
+    await r.text();
+    return r.status === 200 ? Date.now() - t0 : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
+// ------------------------------------------------------------------ threads
+
+test('one user holding every connect allowed leaves the server answering everybody else at once', async () => {
+  const port = hog.port;
+  await ok('agent2', 'GET', '/me', { cc, port });   // its password checked before, not during
+  // agent1 opens as many sessions as it can, each with a connect held, and reconnects as a
+  // client does (after the advice's interval)
+  const sessions = [];
+  let refused;
+  for (let i = 0; i < 40 && !refused; i++) {
+    const h = await handshake('agent1', { port });
+    if (h.reply.successful) sessions.push(h);
+    else refused = h.reply;
+  }
+  let stop = false;
+  const excess = [];
+  const loops = sessions.map(async (s) => {
+    while (!stop) {
+      const r = await rawConnect(s).catch(() => null);
+      if (!r || !r.reply || stop) return;
+      if (r.reply.advice && r.reply.advice.interval > 0) {
+        excess.push({ ms: r.ms, advice: r.reply.advice });
+        await sleep(r.reply.advice.interval);
+      }
+    }
+  });
+  try {
+    await sleep(1500);
+    // everybody else is answered at once, again and again
+    for (let i = 0; i < 10; i++) {
+      const ms = await latency('agent2', port);
+      assert.ok(ms < 2000, `agent2's GET /me took ${ms} ms while agent1 held its connects`);
+    }
+
+    // what agent1 was allowed: 16 sessions (the 17th handshake refused, with when to retry),
+    // 4 of them held in the one child, the others told at once to poll every 2 s
+    assert.equal(sessions.length, 16);
+    assert.match(refused.error, /^429::too_many_sessions: this user/);
+    assert.equal(refused.advice.reconnect, 'handshake');
+    assert.ok(refused.advice.interval >= 1000 && refused.advice.interval <= 60000, JSON.stringify(refused.advice));
+    await eventually(async () => (await heldCount(ccId, 'agent1')) === 4, 5000);
+    assert.ok(excess.length >= 12, `${excess.length} connects answered at once`);
+    for (const e of excess) {
+      assert.deepEqual(e.advice, { reconnect: 'retry', interval: 2000, timeout: 25000 });
+      assert.ok(e.ms < 1000, `an excess connect took ${e.ms} ms`);
+    }
+    // another user is held as usual
+    const s2 = await rawSession('agent2', { cc, port });
+    const pending = rawConnect(s2);
+    await eventually(() => isHeld(ccId, s2), 5000);
+    await rawDisconnect(s2);
+    await pending;
+  } finally {
+    stop = true;
+    await Promise.race([Promise.all(sessions.map((s) => rawDisconnect(s).catch(() => {}))), sleep(5000)]);
+    await Promise.race([Promise.all(loops), sleep(5000)]);
+  }
+});
+
+test('a child never holds more connects than its threads allow, and says so at start', async () => {
+  // 16 threads: 8 kept for other requests, so 8 held at most, whatever the directive says
+  const warn = httpdInstance('httpd-warn', { SERVERS: 1, THREADS: 16, MAXWAITERS: 200, HELD_PER_USER: 6, CCS: cc }).start();
+  try {
+    const log = fs.readFileSync(errorLogPath('httpd-warn'), 'utf8');
+    assert.match(log, /\[interactions:warn\].*MI00410: InteractionsPushMaxWaiters 200 exceeds what a child can hold: it has 16 threads \(ThreadsPerChild\) and keeps 8 for other requests, so at most 8 connects are held per child/);
+    assert.match(log, /MI00412: InteractionsPushHeldPerUser 6 lets one user take more than half of the 8 connects a child holds/);
+    const sessions = [];
+    for (const [user, n] of [['agent1', 6], ['agent2', 3]]) {
+      for (let i = 0; i < n; i++) sessions.push(await rawSession(user, { cc, port: warn.port }));
+    }
+    const held = sessions.slice(0, 8).map((s) => rawConnect(s));
+    await eventually(async () => (await heldCount(ccId, 'agent1')) + (await heldCount(ccId, 'agent2')) === 8, 5000);
+    const ninth = await rawConnect(sessions[8]);
+    assert.deepEqual(ninth.reply.advice, { reconnect: 'retry', interval: 1500, timeout: 25000 });
+    assert.ok(await latency('agent3', warn.port) < 2000);
+    for (const s of sessions) await rawDisconnect(s);
+    await Promise.all(held);
+  } finally {
+    warn.stop();
+  }
+  // the test server and the one-child servers above have the default: no warning (watchErrorLog)
+});
+
+// ------------------------------------------------------------------ sessions and handshakes
+
+test('a user has at most 16 live sessions; a handshake beyond is refused with when to come back', async () => {
+  const mine = [];
+  for (let i = 0; i < 16; i++) {
+    const h = await handshake('agent3');
+    assert.equal(h.reply.successful, true, JSON.stringify(h.reply));
+    mine.push(h);
+  }
+  const over = await handshake('agent3');
+  assert.equal(over.reply.successful, false);
+  assert.equal(over.reply.clientId, undefined);
+  assert.match(over.reply.error, /^429::too_many_sessions: this user has the most sessions allowed/);
+  assert.equal(over.reply.advice.reconnect, 'handshake');
+  assert.ok(over.reply.advice.interval >= 1000 && over.reply.advice.interval <= 10000, JSON.stringify(over.reply.advice));
+  assert.equal(await db.value(`SELECT count(*)::int FROM interactions.push_sessions s JOIN interactions.users u
+                                 ON u.cc_id = s.cc_id AND u.id = s.user_id WHERE s.cc_id = $1 AND u.login = 'agent3'`, [ccId]), 16);
+  // others are not affected
+  assert.equal((await handshake('agent2')).reply.successful, true);
+  // a session ended makes room
+  await rawDisconnect(mine.pop());
+  assert.equal((await handshake('agent3')).reply.successful, true);
+});
+
+test('a user handshakes at most 30 times a minute: a loop of handshakes and disconnects is refused at once', async () => {
+  for (let i = 0; i < 30; i++) {
+    const h = await handshake('agent4');
+    assert.equal(h.reply.successful, true, `handshake ${i + 1}: ${JSON.stringify(h.reply)}`);
+    await rawDisconnect(h);
+  }
+  const t0 = Date.now();
+  const over = await handshake('agent4');
+  assert.ok(Date.now() - t0 < 1000);
+  assert.equal(over.reply.successful, false);
+  assert.match(over.reply.error, /^429::too_many_handshakes:/);
+  assert.equal(over.reply.advice.reconnect, 'handshake');
+  assert.ok(over.reply.advice.interval > 0 && over.reply.advice.interval <= 2000, JSON.stringify(over.reply.advice));
+  // the official client follows the advice: it handshakes again after the interval, and works
+  const c = await cometdClient({ cc, user: 'agent4' });
+  clients.push(c);
+  assert.equal(c.meta.handshakes, 1);
+  assert.deepEqual(c.meta.subscribeFailures, []);
+  // and another user was never concerned
+  assert.equal((await handshake('agent2')).reply.successful, true);
+});
+
+// ------------------------------------------------------------------ the shares, with real clients
+
+test('over its share a user is told to poll, its clients keep receiving, and it is held again when room frees', async () => {
+  const port = limited.port;
+  // agent1 holds its one connect of the child (InteractionsPushHeldPerUser 1)
+  const first = await rawSession('agent1', { cc: small, port });
+  const pending = rawConnect(first);
+  await eventually(() => isHeld(smallId, first), 5000);
+  // its CometD desktop is told to poll every 2 s, and still hears its news
+  const desk = await cometdClient({ cc: small, user: 'agent1', port });
+  clients.push(desk);
+  await eventually(() => desk.meta.connectAdvice.some((a) => a.interval === 2000), 10000);
+  assert.deepEqual(desk.meta.connectFailures, []);
+  await ok('agent1', 'POST', '/me/channels/email', { cc: small, body: { operationName: 'Ready' } });
+  const created = await ok('feeder', 'POST', '/interactions', { cc: small, body: { mediaType: 'email', queueName: 'support' } });
+  await desk.waitFor(about(created.id), 10000);
+  await ok('agent1', 'POST', '/me/channels/email', { cc: small, body: { operationName: 'NotReady' } });
+  // the raw session goes: the desktop's next connect is held again
+  await rawDisconnect(first);
+  await pending;
+  await eventually(async () => (await heldCount(smallId, 'agent1')) === 1
+    && isHeld(smallId, { clientId: desk.clientId() }), 10000);
+});
+
+test('a contact center over its share of held connects or sessions: the excess is answered at once', async () => {
+  const port = limited.port;
+  // InteractionsPushHeldPerContactCenter 2: a Faye client of agent2 and a raw session of
+  // agent3 hold; the supervisor's connect is answered at once
+  const faye = await fayeClient({ cc: small, user: 'agent2', port });
+  clients.push(faye);
+  const a3 = await rawSession('agent3', { cc: small, port });
+  const pending = rawConnect(a3);
+  await eventually(async () => (await heldCount(smallId, 'agent2')) === 1 && (await heldCount(smallId, 'agent3')) === 1, 10000);
+  const sup = await rawSession('supervisor', { cc: small, port, channels: [ALL] });
+  const r = await rawConnect(sup);
+  assert.equal(r.reply.successful, true);
+  assert.deepEqual(r.reply.advice, { reconnect: 'retry', interval: 2000, timeout: 25000 });
+  assert.ok(r.ms < 1000, `answered after ${r.ms} ms`);
+  // ... and still gets its news, by polling
+  const created = await ok('feeder', 'POST', '/interactions', { cc: small, body: { mediaType: 'email', queueName: 'support' } });
+  await eventually(async () => (await rawConnect(sup)).events.some(about(created.id)), 10000);
+  // InteractionsPushSessionsPerContactCenter 4: agent2, agent3, supervisor, and one more
+  assert.equal((await handshake('admin', { cc: small, port })).reply.successful, true);
+  const over = await handshake('admin', { cc: small, port });
+  assert.match(over.reply.error, /^429::too_many_sessions: this contact center/);
+  assert.deepEqual(over.reply.advice, { reconnect: 'handshake', interval: 3000 });
+  await rawDisconnect(a3);
+  await pending;
+});
 
 // ------------------------------------------------------------------ BAYEUX_BROWSER
 
