@@ -92,6 +92,12 @@ typedef struct {
                               mi_push_refusal_e *prefused, long long *pretry_ms);
     apr_status_t (*session)(void *baton, int cc, const char *login, const char *client_id,
                             long long max_interval_ms, apr_pool_t *p, mi_push_session_t *s);
+    /* session() for @client_ids[0..n) in one call (a request of several messages): rvs[i]
+     * APR_SUCCESS with sessions[i] filled, or APR_NOTFOUND.  Another status: the store
+     * failed, for all of them.  May be NULL: session() is called for each then. */
+    apr_status_t (*sessions)(void *baton, int cc, const char *login,
+                             const char *const *client_ids, int n, long long max_interval_ms,
+                             apr_pool_t *p, mi_push_session_t *sessions, apr_status_t *rvs);
     apr_status_t (*subscribe)(void *baton, int cc, const char *login, const char *client_id,
                               unsigned add, unsigned remove, apr_pool_t *p, unsigned *pchannels);
     apr_status_t (*connect)(void *baton, const mi_push_connect_t *c, apr_pool_t *p,

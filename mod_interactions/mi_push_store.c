@@ -15,6 +15,10 @@ static const mi_store_stmt_t st_handshake = {
     "SELECT interactions.push_handshake($1::int, $2::text, $3::text, $4::text, $5::boolean,"
     " $6::int, $7::int, $8::int, $9::int)::text", 9
 };
+static const mi_store_stmt_t st_session_batch = {
+    "mi_push_session_batch",
+    "SELECT interactions.push_session_batch($1::int, $2::text, $3::text[], $4::int)::text", 4
+};
 static const mi_store_stmt_t st_session = {
     "mi_push_session",
     "SELECT interactions.push_session($1::int, $2::text, $3::text, $4::int)::text", 4
@@ -176,6 +180,75 @@ static apr_status_t be_session(void *baton, int cc, const char *login, const cha
     return APR_SUCCESS;
 }
 
+/* A PostgreSQL text[] literal of @items, each quoted and escaped: a clientId is whatever the
+ * client sent, and none may break out of its element. */
+static const char *text_array(const char *const *items, int n, apr_pool_t *p)
+{
+    apr_size_t len = 3;
+    char *out, *w;
+    const char *c;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        len += 2 * strlen(items[i]) + 3;
+    }
+    out = w = apr_palloc(p, len);
+    *w++ = '{';
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            *w++ = ',';
+        }
+        *w++ = '"';
+        for (c = items[i]; *c != '\0'; c++) {
+            if (*c == '"' || *c == '\\') {
+                *w++ = '\\';
+            }
+            *w++ = *c;
+        }
+        *w++ = '"';
+    }
+    *w++ = '}';
+    *w = '\0';
+    return out;
+}
+
+static apr_status_t be_sessions(void *baton, int cc, const char *login,
+                                const char *const *client_ids, int n, long long max_interval_ms,
+                                apr_pool_t *p, mi_push_session_t *sessions, apr_status_t *rvs)
+{
+    const char *params[4];
+    json_object *res, *all, *sess;
+    apr_status_t rv;
+    int i;
+
+    params[0] = apr_itoa(p, cc);
+    params[1] = login;
+    params[2] = text_array(client_ids, n, p);
+    params[3] = num(p, max_interval_ms);
+    rv = call(baton, &st_session_batch, params, p, &res);
+    if (rv != APR_SUCCESS) {
+        return rv == APR_NOTFOUND ? MI_STORE_FAILED : rv;
+    }
+    all = mi_json_get(res, "sessions");
+    if (all == NULL || !json_object_is_type(all, json_type_object)) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00413)
+                      "push_session_batch returned an unexpected document");
+        return MI_STORE_FAILED;
+    }
+    for (i = 0; i < n; i++) {
+        sess = mi_json_get(all, client_ids[i]);
+        rvs[i] = APR_NOTFOUND;
+        if (sess != NULL && json_object_is_type(sess, json_type_object)) {
+            if (!session_from(&sessions[i], mi_json_get(sess, "user"),
+                              mi_json_get(sess, "channels"), mi_json_get(sess, "ack"))) {
+                return MI_STORE_FAILED;
+            }
+            rvs[i] = APR_SUCCESS;
+        }
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t be_subscribe(void *baton, int cc, const char *login, const char *client_id,
                                  unsigned add, unsigned remove, apr_pool_t *p,
                                  unsigned *pchannels)
@@ -308,6 +381,7 @@ void mi_push_store_backend(mi_push_backend_t *backend, mi_store_t *store)
     backend->baton = store;
     backend->handshake = be_handshake;
     backend->session = be_session;
+    backend->sessions = be_sessions;
     backend->subscribe = be_subscribe;
     backend->connect = be_connect;
     backend->disconnect = be_disconnect;

@@ -173,6 +173,33 @@ END $$;
 COMMENT ON FUNCTION interactions.push_session(integer, text, text, integer) IS
   'Looks up Bayeux session p_client for user p_login (unknown, expired or another user''s: "session" is null) and extends its life by p_max_interval_ms.';
 
+-- push_session for every clientId a Bayeux request of several messages names, in one call:
+-- {"statusCode":0,"sessions":{"<clientId>":{"user","channels","ack"}, ...}}; the unknown,
+-- expired or someone else's are left out.
+CREATE OR REPLACE FUNCTION interactions.push_session_batch(p_cc integer, p_login text, p_clients text[],
+                                                           p_max_interval_ms integer)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_sessions jsonb;
+BEGIN
+    PERFORM set_config('interactions.cc', p_cc::text, true),
+            set_config('synchronous_commit', 'off', true);
+    WITH found AS (
+        UPDATE interactions.push_sessions s
+           SET expires_at = greatest(s.expires_at, now() + p_max_interval_ms * interval '1 millisecond')
+          FROM interactions.users u
+         WHERE s.cc_id = p_cc AND s.client_id = ANY (p_clients) AND s.expires_at > interactions.push_now()
+           AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login
+        RETURNING s.client_id, u.id, u.roles, s.channels, s.ack)
+    SELECT coalesce(jsonb_object_agg(f.client_id, jsonb_build_object(
+               'user', jsonb_build_object('id', f.id, 'roles', to_jsonb(f.roles)),
+               'channels', to_jsonb(f.channels), 'ack', f.ack)), '{}'::jsonb)
+      INTO v_sessions FROM found f;
+    RETURN jsonb_build_object('statusCode', 0, 'sessions', v_sessions);
+END $$;
+COMMENT ON FUNCTION interactions.push_session_batch(integer, text, text[], integer) IS
+  'push_session for several clientIds at once (a Bayeux request of several messages): {"statusCode":0,"sessions":{clientId:{"user","channels","ack"}}} with the sessions of p_login that exist, each kept alive for p_max_interval_ms more.';
+
 CREATE OR REPLACE FUNCTION interactions.push_subscribe(p_cc integer, p_login text, p_client text,
                                                        p_add text[], p_remove text[])
 RETURNS jsonb LANGUAGE plpgsql AS $$

@@ -86,6 +86,22 @@ static apr_status_t b_handshake(void *b, const mi_push_handshake_t *h, apr_pool_
     return APR_SUCCESS;
 }
 
+static apr_status_t b_sessions(void *b, int cc, const char *login, const char *const *ids, int n,
+                               long long max_interval_ms, apr_pool_t *p, mi_push_session_t *ss,
+                               apr_status_t *rvs)
+{
+    int i;
+
+    (void)b; (void)cc; (void)login; (void)max_interval_ms; (void)p;
+    CHECK(n >= 1 && n <= 100);
+    for (i = 0; i < n; i++) {
+        CHECK(ids[i] != NULL);
+        if (ids[i][0] == 'f') return APR_ECONNREFUSED;
+        rvs[i] = session_of(ids[i], &ss[i]) ? APR_SUCCESS : APR_NOTFOUND;
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t b_session(void *b, int cc, const char *login, const char *client_id,
                               long long max_interval_ms, apr_pool_t *p, mi_push_session_t *s)
 {
@@ -153,6 +169,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     backend.baton = NULL;
     backend.handshake = b_handshake;
     backend.session = b_session;
+    backend.sessions = b_sessions;
     backend.subscribe = b_subscribe;
     backend.connect = b_connect;
     backend.disconnect = b_disconnect;

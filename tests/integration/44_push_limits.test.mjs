@@ -1,6 +1,7 @@
 // What one user may make the push channel hold, and that the server stays everybody's:
 // held connects per user and per contact center (each pins a worker thread), a child never
-// holding more than its threads allow, live sessions and handshakes per user, the BAYEUX_BROWSER count kept per user,
+// holding more than its threads allow, live sessions and handshakes per user, one database
+// look-up for a Bayeux request of many messages, the BAYEUX_BROWSER count kept per user,
 // JSONP only for pages that say where they are and with harmless callback names, and no
 // clientId in the access log.  Contact centers t18 (the test server and a one-child server
 // with the default limits) and t19 (a server with small limits).
@@ -31,6 +32,7 @@ const clients = [];
 before(async () => {
   ccId = await freshContactCenter(cc);
   smallId = await freshContactCenter(small);
+  await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   // one child of 24 threads and the default limits
   hog = httpdInstance('httpd-hog', { SERVERS: 1, THREADS: 24, CCS: cc }).start();
   // one child with small limits; sessions live 3 s without a connect
@@ -279,6 +281,48 @@ test('held connects per browser are counted per user: another user with the same
   assert.deepEqual(r.reply.advice, { reconnect: 'retry', interval: 2000, timeout: 25000, 'multiple-clients': true });
   for (const s of [a1, a2, tab]) await rawDisconnect(s);
   for (const p of await Promise.all(pending)) assert.equal(p.reply.successful, true);
+});
+
+// ------------------------------------------------------------------ database calls per request
+
+/** Calls of the session functions so far, by function (pg_stat_statements). */
+async function calls() {
+  const rows = await db.query(`SELECT substring(query FROM 'interactions\\.(push_[a-z_]+)\\(') AS f, sum(calls)::int AS n
+                                 FROM pg_stat_statements
+                                WHERE query ~ 'interactions\\.push_(handshake|session|session_batch|subscribe|disconnect)\\('
+                                GROUP BY 1`);
+  return Object.fromEntries(rows.map((r) => [r.f, r.n]));
+}
+function delta(a, b) {
+  const out = {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if ((b[k] || 0) !== (a[k] || 0)) out[k] = (b[k] || 0) - (a[k] || 0);
+  }
+  return out;
+}
+
+test('a Bayeux request of 100 messages costs one look-up and one call per session, not one per message', async () => {
+  const s = await rawSession('supervisor', { cc, channels: [] });
+  const msgs = Array.from({ length: 100 }, (_, i) => ({ id: `m${i}`, channel: i % 2 ? '/meta/unsubscribe' : '/meta/subscribe',
+    clientId: s.clientId, subscription: i % 4 < 2 ? ALL : ME }));
+  msgs[99] = { id: 'last', channel: '/meta/subscribe', clientId: s.clientId, subscription: [ALL, ME] };
+  let before = await calls();
+  const r = await bayeux('supervisor', msgs, { cc });
+  assert.equal(r.json.length, 100);
+  assert.ok(r.json.every((m) => m.successful), r.text);
+  assert.deepEqual(delta(before, await calls()), { push_session_batch: 1, push_subscribe: 1 });
+  // the outcome is that of the messages one by one: the last one subscribed both
+  assert.deepEqual(await db.value(`SELECT channels FROM interactions.push_sessions WHERE cc_id = $1 AND client_id = $2`,
+    [ccId, s.clientId]), [ALL, ME]);
+
+  // 100 messages naming 100 sessions that do not exist: one look-up
+  const strangers = Array.from({ length: 100 }, (_, i) => ({ id: `x${i}`, channel: '/meta/subscribe',
+    clientId: String(i).padStart(32, 'f'), subscription: ME }));
+  before = await calls();
+  const u = await bayeux('supervisor', strangers, { cc });
+  assert.ok(u.json.every((m) => m.error === '402::Unknown client'), u.text);
+  assert.deepEqual(delta(before, await calls()), { push_session_batch: 1 });
+  await rawDisconnect(s);
 });
 
 // ------------------------------------------------------------------ JSONP

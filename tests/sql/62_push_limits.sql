@@ -1,7 +1,8 @@
 -- What one user may make the push channel hold, counted in the database so that it holds
 -- across processes and servers: live sessions per user and per contact center, the rate of
--- handshakes per user, and held connects per browser counted per user.  Run by scripts/test
--- as the superuser before any httpd runs; every statement is its own transaction.
+-- handshakes per user, held connects per browser counted per user, and the look-up of every
+-- session of a Bayeux request in one call.  Run by scripts/test as the superuser before any
+-- httpd runs; every statement is its own transaction.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 
@@ -86,6 +87,15 @@ SELECT pg_temp.check(interactions.push_handshake(:cc, 'agent2', pg_temp.cid(23),
 SELECT pg_temp.check((interactions.push_connect(:cc, 'agent1', pg_temp.cid(21), true, 0, NULL, 25000, 10000, 1, 100)->>'held')::boolean, 'agent1 holds');
 SELECT pg_temp.check((interactions.push_connect(:cc, 'agent1', pg_temp.cid(22), true, 0, NULL, 25000, 10000, 1, 100)->>'multipleClients')::boolean, 'agent1''s second tab polls');
 SELECT pg_temp.check((interactions.push_connect(:cc, 'agent2', pg_temp.cid(23), true, 0, NULL, 25000, 10000, 1, 100)->>'held')::boolean, 'agent2 with the same cookie holds');
+
+-- every session of a request in one call: only the caller's live ones
+SELECT interactions.push_session_batch(:cc, 'agent1', ARRAY[pg_temp.cid(3), pg_temp.cid(23), pg_temp.cid(2), 'not"hex{}', pg_temp.cid(21)], 10000) AS r \gset
+SELECT pg_temp.check((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(:'r'::jsonb->'sessions') k) = ARRAY[pg_temp.cid(3), pg_temp.cid(21)],
+                     'agent1''s live sessions only: ' || :'r');
+SELECT pg_temp.check(:'r'::jsonb->'sessions'->pg_temp.cid(3)->'user'->'roles' = '["agent"]' AND
+                     :'r'::jsonb->'sessions'->pg_temp.cid(3)->'channels' = '[]' AND
+                     :'r'::jsonb->'sessions'->pg_temp.cid(3)->'ack' = 'false', 'as push_session describes it');
+SELECT pg_temp.check(interactions.push_session_batch(:cc2, 'agent1', ARRAY[pg_temp.cid(3)], 10000)->'sessions' = '{}', 'not from another contact center');
 
 RESET ROLE;
 DELETE FROM interactions.push_sessions WHERE cc_id IN (:cc, :cc2);

@@ -25,7 +25,7 @@ typedef struct {
     json_object *events;            /* delivered by the next connect that finds them ready */
     volatile int ready;
     /* what the engine asked */
-    int n_handshake, n_connect, n_subscribe, n_disconnect;
+    int n_handshake, n_connect, n_subscribe, n_disconnect, n_session, n_sessions;
     const char *hs_browser;
     int hs_ack;
     mi_push_handshake_t hs;         /* the last handshake's limits */
@@ -83,9 +83,26 @@ static apr_status_t f_session(void *b, int cc, const char *login, const char *cl
 {
     fake_t *f = b;
 
+    f->n_session++;
     if (f->fail) return APR_ECONNREFUSED;
     if (!known(f, client_id)) return APR_NOTFOUND;
     fill_session(f, s);
+    return APR_SUCCESS;
+}
+
+static apr_status_t f_sessions(void *b, int cc, const char *login, const char *const *ids, int n,
+                               long long max_interval_ms, apr_pool_t *p, mi_push_session_t *ss,
+                               apr_status_t *rvs)
+{
+    fake_t *f = b;
+    int i;
+
+    f->n_sessions++;
+    if (f->fail) return APR_ECONNREFUSED;
+    for (i = 0; i < n; i++) {
+        rvs[i] = known(f, ids[i]) ? APR_SUCCESS : APR_NOTFOUND;
+        if (rvs[i] == APR_SUCCESS) fill_session(f, &ss[i]);
+    }
     return APR_SUCCESS;
 }
 
@@ -180,6 +197,7 @@ static rig_t *rig(const char *role, int max_waiters)
     be.baton = &r->f;
     be.handshake = f_handshake;
     be.session = f_session;
+    be.sessions = f_sessions;
     be.subscribe = f_subscribe;
     be.connect = f_connect;
     be.disconnect = f_disconnect;
@@ -908,6 +926,62 @@ static void clients_may_not_publish(void)
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 0), "error"), "402::Unknown client");
 }
 
+static void a_batch_of_many_messages_costs_one_call_per_session_not_per_message(void)
+{
+    rig_t *r = rig("supervisor", 10);
+    const char *cid = handshake(r, 0);
+    const char *body = "[";
+    json_object *a;
+    int i;
+
+    /* 98 (un)subscriptions alternating, then a publish and a message of an unknown session */
+    for (i = 0; i < 98; i++) {
+        body = apr_psprintf(tp, "%s{\"id\":\"%d\",\"channel\":\"/meta/%s\",\"clientId\":\"%s\","
+                            "\"subscription\":\"%s\"},", body, i, i % 2 ? "unsubscribe" : "subscribe", cid,
+                            i % 4 < 2 ? "/v2/interactions" : "/v2/me/interactions");
+    }
+    body = apr_psprintf(tp, "%s{\"id\":\"p\",\"channel\":\"/x\",\"clientId\":\"%s\",\"data\":{}},"
+                        "{\"id\":\"u\",\"channel\":\"/meta/subscribe\",\"clientId\":\"nope\","
+                        "\"subscription\":\"/v2/me/interactions\"}]", body, cid);
+    a = send1(r, body);
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(a), 100);
+    for (i = 0; i < 98; i++) {
+        CU_ASSERT_TRUE(json_object_get_boolean(mi_json_get(at(a, (size_t)i), "successful")));
+    }
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 98), "error"), "403::publish_denied");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 99), "error"), "402::Unknown client");
+    /* one look-up of both clientIds, one call for the session's subscriptions */
+    CU_ASSERT_EQUAL(r->f.n_sessions, 1);
+    CU_ASSERT_EQUAL(r->f.n_session, 0);
+    CU_ASSERT_EQUAL(r->f.n_subscribe, 1);
+    /* the last message naming a channel decides: /v2/interactions was unsubscribed last
+     * (message 97: i % 4 == 1), /v2/me/interactions too (message 95) */
+    CU_ASSERT_EQUAL(r->f.channels, 0);
+
+    /* a connect splits the groups: what it sees is what came before it */
+    r->f.n_subscribe = 0;
+    a = send1(r, msg("[{\"id\":\"1\",\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\",\"subscription\":\"/v2/interactions\"},"
+                     "{\"id\":\"2\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"},"
+                     "{\"id\":\"3\",\"channel\":\"/meta/unsubscribe\",\"clientId\":\"%s\",\"subscription\":\"/v2/interactions\"},"
+                     "{\"id\":\"4\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid));
+    CU_ASSERT_EQUAL(r->f.n_subscribe, 2);
+    CU_ASSERT_EQUAL(r->f.n_connect, 1);
+    CU_ASSERT_EQUAL(r->f.channels, 0);
+    CU_ASSERT_TRUE(json_object_get_boolean(mi_json_get(at(a, 1), "successful")));
+    /* one connect per session and request: the second costs nothing */
+    CU_ASSERT_FALSE(json_object_get_boolean(mi_json_get(at(a, 3), "successful")));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 3), "id"), "4");
+
+    /* a disconnect: what follows it in the request is for a gone session */
+    a = send1(r, msg("[{\"id\":\"1\",\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"},"
+                     "{\"id\":\"2\",\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"},"
+                     "{\"id\":\"3\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid));
+    CU_ASSERT_EQUAL(r->f.n_disconnect, 1);
+    CU_ASSERT_EQUAL(r->f.n_connect, 1);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 1), "error"), "402::Unknown client");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 2), "error"), "402::Unknown client");
+}
+
 static void disconnect_ends_the_session(void)
 {
     rig_t *r = rig("agent", 10);
@@ -993,6 +1067,7 @@ void add_push_suite(void)
         UNIT_TEST(an_agent_may_not_subscribe_the_contact_center_channel),
         UNIT_TEST(meta_and_unknown_channels_are_refused_and_service_ones_recorded_nowhere),
         UNIT_TEST(clients_may_not_publish),
+        UNIT_TEST(a_batch_of_many_messages_costs_one_call_per_session_not_per_message),
         UNIT_TEST(disconnect_ends_the_session),
         UNIT_TEST(a_disconnect_answers_the_connect_held_here),
         UNIT_TEST(what_is_not_bayeux_is_rejected),
