@@ -297,40 +297,35 @@ mi_bx_sub_e mi_bx_authorize(const char *channel, const mi_caller_t *caller, apr_
 
 /* ------------------------------------------------------------------ transport details */
 
-static int ident_start(char c)
-{
-    return apr_isalpha(c) || c == '_' || c == '$';
-}
-
-static int ident_char(char c)
-{
-    return apr_isalnum(c) || c == '_' || c == '$';
-}
+/* Object.prototype's legacy members: a page can call them by a bare name too. */
+static const char *const prototype_members[] = {
+    "__proto__", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__",
+    NULL
+};
 
 int mi_bx_jsonp_valid(const char *name)
 {
-    const char *s = name;
-    apr_size_t len = name != NULL ? strlen(name) : 0;
+    const char *s;
+    int i;
 
-    if (len == 0 || len > 128) {
+    /* The name is called with the reply in the page that loaded the script, so it must not
+     * reach anything but a function the client defined itself: one identifier, no dots
+     * (document.write, opener.location...), and a leading underscore, which no browser's
+     * built-in global has (CometD names its callbacks _cometd_jsonp_N, Faye __jsonpN__). */
+    if (name == NULL || name[0] != '_' || strlen(name) < 2 || strlen(name) > MI_BX_JSONP_MAX) {
         return 0;
     }
-    for (;;) {
-        if (!ident_start(*s)) {
+    for (s = name; *s != '\0'; s++) {
+        if (!apr_isalnum(*s) && *s != '_') {
             return 0;
         }
-        s++;
-        while (ident_char(*s)) {
-            s++;
-        }
-        if (*s == '\0') {
-            return 1;
-        }
-        if (*s != '.') {
-            return 0;
-        }
-        s++;
     }
+    for (i = 0; prototype_members[i] != NULL; i++) {
+        if (strcmp(name, prototype_members[i]) == 0) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 const char *mi_bx_page_origin(const char *origin, const char *referer, apr_pool_t *p)
@@ -373,7 +368,11 @@ int mi_bx_jsonp_allowed(const char *sec_fetch_site, const char *origin, const ch
         return origin_in(page, allowed, n);
     }
     if (page == NULL) {
-        return 1;
+        /* Nothing says where the script tag is: a browser without Sec-Fetch-Site whose page
+         * withholds its Referer (Referrer-Policy no-referrer, or an https page loading http)
+         * looks exactly like this, so nothing may be assumed.  Programs that are not
+         * browsers use long-polling, which needs no JSONP. */
+        return 0;
     }
     return (own_origin != NULL && strcasecmp(page, own_origin) == 0) || origin_in(page, allowed, n);
 }

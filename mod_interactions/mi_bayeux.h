@@ -98,7 +98,12 @@ int mi_bx_may_follow_all(const mi_caller_t *caller);
 /** Is @channel a well-formed Bayeux channel name (wildcards only as the last segment)? */
 int mi_bx_channel_valid(const char *channel);
 
-/** Is @name a safe JSONP callback: dotted JavaScript identifiers, at most 128 bytes? */
+/* The longest JSONP callback name. */
+#define MI_BX_JSONP_MAX 64
+
+/** Is @name a safe JSONP callback: an underscore, then one or more letters, digits and
+ *  underscores, at most MI_BX_JSONP_MAX bytes, and not a member every object has (__proto__...)?  No dots:
+ *  a dotted name can reach any object of the page that loads the script. */
 int mi_bx_jsonp_valid(const char *name);
 
 /** The origin (scheme://host[:port]) of the page a request came from: @origin when given,
@@ -110,7 +115,7 @@ const char *mi_bx_page_origin(const char *origin, const char *referer, apr_pool_
  *  @own_origin or of an origin in @allowed[0..n) may.  @sec_fetch_site is the browser's own
  *  verdict (same-origin and none pass; cross-site and same-site need an allowed page
  *  origin); without it, a page origin (@origin, else @referer) must be ours or allowed; a
- *  request naming no page at all (curl, a desktop program) passes. */
+ *  request naming no page at all is refused (it could be any site's page). */
 int mi_bx_jsonp_allowed(const char *sec_fetch_site, const char *origin, const char *referer,
                         const char *own_origin, const char *const *allowed, int n,
                         apr_pool_t *p);

@@ -31,14 +31,29 @@ typedef struct known_t {
     const char *client_id;
     apr_status_t rv;             /* APR_SUCCESS, APR_NOTFOUND or a store failure */
     mi_push_session_t s;
+    int connected;               /* a connect of it was answered in this request */
 } known_t;
+
+/* A /meta/subscribe or /meta/unsubscribe of a request of several messages.  Those of one
+ * session between two of its connects or disconnects form a group, applied in one call
+ * (plan_subscriptions()). */
+typedef struct {
+    int leader;                  /* the index of the group's first message */
+    int planned;                 /* leader: the group's call was made */
+    const char *err;             /* this message refused (nothing of it applied) */
+    unsigned bits;               /* this message's channels that are recorded */
+    apr_status_t rv;             /* leader: the call's outcome */
+} sub_t;
 
 typedef struct {
     mi_push_t *push;
     const mi_push_req_t *req;
     int nmsgs;
+    const mi_bx_msg_t *msgs;
+    sub_t *subs;                 /* per message */
     json_object *replies;
     known_t *known;
+    int prefetched;              /* every session the request names is in known */
     int stopping;                /* the waiter registry is closed: this process stops */
 } ctx_t;
 
@@ -138,6 +153,9 @@ static void meta_handshake(ctx_t *x, const mi_bx_msg_t *m, mi_push_resp_t *resp)
     const char *err = NULL, *client_id = NULL, *browser = x->req->browser;
     int ack = mi_bx_wants_ack(m);
     json_object *r, *types;
+    mi_push_handshake_t h;
+    mi_push_refusal_e refused = MI_PUSH_OPENED;
+    long long retry_ms = 0;
     apr_status_t rv;
 
     if (!mi_bx_handshake_ok(m, &err)) {
@@ -156,9 +174,34 @@ static void meta_handshake(ctx_t *x, const mi_bx_msg_t *m, mi_push_resp_t *resp)
     if (browser != x->req->browser) {
         resp->new_browser = browser;
     }
-    rv = x->push->backend.handshake(x->push->backend.baton, x->req->cc, x->req->login,
-                                    client_id, browser, ack, conf->max_interval_ms,
-                                    x->req->pool);
+    memset(&h, 0, sizeof(h));
+    h.cc = x->req->cc;
+    h.login = x->req->login;
+    h.client_id = client_id;
+    h.browser = browser;
+    h.ack = ack;
+    h.max_interval_ms = conf->max_interval_ms;
+    h.max_sessions = conf->max_sessions;
+    h.max_cc_sessions = conf->max_cc_sessions;
+    h.per_minute = conf->handshakes_per_minute;
+    rv = x->push->backend.handshake(x->push->backend.baton, &h, x->req->pool, &refused,
+                                    &retry_ms);
+    if (rv == APR_SUCCESS && refused != MI_PUSH_OPENED) {
+        /* answered at once; CometD and Faye handshake again after the interval */
+        r = mi_bx_reply(m, 0, NULL);
+        mi_bx_set_error(r, refused == MI_PUSH_TOO_FAST
+                           ? "429::too_many_handshakes: this user handshakes too often; "
+                             "retry after advice.interval"
+                           : refused == MI_PUSH_USER_FULL
+                           ? "429::too_many_sessions: this user has the most sessions allowed; "
+                             "disconnect one or retry after advice.interval"
+                           : "429::too_many_sessions: this contact center has the most "
+                             "sessions allowed; retry after advice.interval");
+        mi_bx_set_advice(r, "handshake", retry_ms > 0 ? retry_ms : conf->retry_interval_ms,
+                         -1, 0);
+        add(x, r);
+        return;
+    }
     if (rv == APR_NOTFOUND) {
         r = mi_bx_reply(m, 0, NULL);
         mi_bx_set_error(r, "403::handshake_denied: not a user of this contact center");
@@ -310,11 +353,28 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
     apr_time_t deadline;
     json_object *r = NULL;
     apr_status_t rv;
-    int busy = 0;
+    int busy = 0, share = 0;
 
     if (m->client_id == NULL) {
         add(x, mi_bx_unknown_client(m));
         return;
+    }
+    if (x->prefetched) {
+        /* a request of several messages: its sessions are known already */
+        known_t *k = session_for(x, m);
+
+        if (k == NULL) {
+            return;
+        }
+        if (k->connected) {
+            /* Bayeux: one connect per session at a time; a second in the same request
+             * would only cost the database another call */
+            r = mi_bx_reply(m, 0, m->client_id);
+            mi_bx_set_error(r, "409::one /meta/connect per session and request");
+            add(x, r);
+            return;
+        }
+        k->connected = 1;
     }
     memset(&c, 0, sizeof(c));
     c.cc = x->req->cc;
@@ -340,8 +400,10 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
              ? mi_waiter_register(x->push->waiters, c.cc, c.login, c.client_id, x->req->pool, &w)
              : APR_EBUSY;
         if (rv != APR_SUCCESS) {
+            /* not held: answered at once, and told when to come back */
             c.hold_ms = 0;
             busy = (rv == APR_EBUSY);
+            share = (rv == MI_WAITERS_USER_FULL || rv == MI_WAITERS_CC_FULL);
             x->stopping = (rv == APR_EOF);
         }
     }
@@ -424,6 +486,9 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
         if (d.multiple_clients) {
             mi_bx_set_advice(r, "retry", conf->multi_interval_ms, conf->timeout_ms, 1);
         }
+        else if (share) {
+            mi_bx_set_advice(r, "retry", conf->share_interval_ms, conf->timeout_ms, 0);
+        }
         else if (busy) {
             mi_bx_set_advice(r, "retry", conf->busy_interval_ms, conf->timeout_ms, 0);
         }
@@ -445,21 +510,16 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
 
 /* ------------------------------------------------------------------ (un)subscribe */
 
-static void meta_subscribe(ctx_t *x, const mi_bx_msg_t *m, int on)
+/* Which channels of (un)subscription @m are recorded (*pbits) and whether it is refused
+ * (*perr); @k is its session. */
+static void sub_check(ctx_t *x, const mi_bx_msg_t *m, const known_t *k, unsigned *pbits,
+                      const char **perr)
 {
-    json_object *echo = mi_json_get(m->json, "subscription");
     const char **chans = NULL;
     const char *err = NULL;
-    unsigned bits = 0, now;
-    known_t *k;
-    json_object *r;
-    apr_status_t rv;
-    int i, n;
+    unsigned bits = 0;
+    int i, n, on = (m->type == MI_BX_SUBSCRIBE);
 
-    k = session_for(x, m);
-    if (k == NULL) {
-        return;
-    }
     n = mi_bx_subscriptions(m, x->req->pool, &chans);
     if (n == 0) {
         err = "403::subscription_missing (a channel name or an array of them)";
@@ -482,39 +542,124 @@ static void meta_subscribe(ctx_t *x, const mi_bx_msg_t *m, int on)
             bits |= MI_PUSH_ALL;
         }
     }
-    if (err == NULL && bits != 0) {
-        /* one request at a time per session (Bayeux), so the cached view stays right */
-        rv = x->push->backend.subscribe(x->push->backend.baton, x->req->cc, x->req->login,
-                                        m->client_id, on ? bits : 0, on ? 0 : bits,
-                                        x->req->pool, &now);
-        if (rv == APR_NOTFOUND) {
-            add(x, mi_bx_unknown_client(m));
-            return;
+    *pbits = err == NULL ? bits : 0;
+    *perr = err;
+}
+
+static int is_sub(const mi_bx_msg_t *m)
+{
+    return m->type == MI_BX_SUBSCRIBE || m->type == MI_BX_UNSUBSCRIBE;
+}
+
+/* Group the (un)subscriptions of each session: a message joins the group of the previous
+ * (un)subscription of its session unless a connect or disconnect of that session came in
+ * between.  Within a group only the order of one session's messages matters, and for each
+ * channel the last message naming it decides, so one call with the net additions and
+ * removals records what one call per message would have; messages of other sessions in
+ * between commute with them. */
+static void plan_subscriptions(ctx_t *x)
+{
+    int i, j;
+
+    x->subs = apr_pcalloc(x->req->pool, (apr_size_t)(unsigned)x->nmsgs * sizeof(*x->subs));
+    for (i = 0; i < x->nmsgs; i++) {
+        const mi_bx_msg_t *m = &x->msgs[i];
+
+        x->subs[i].leader = i;
+        if (!is_sub(m) || m->client_id == NULL) {
+            continue;
         }
-        if (rv != APR_SUCCESS) {
-            add(x, unavailable(x, m, "retry"));
-            return;
-        }
-        k->s.channels = now;
-        /* CometD subscribes while its connect is held: that connect, here or elsewhere,
-         * looked at the session before and does not yet listen for the contact center's
-         * news.  Wake it (it re-reads the session) and have the other processes do so. */
-        if (on && (bits & MI_PUSH_ALL)) {
-            if (x->push->waiters != NULL) {
-                mi_waiters_notify(x->push->waiters, x->req->cc, &x->req->login, 1, 0);
+        for (j = i - 1; j >= 0; j--) {
+            const mi_bx_msg_t *o = &x->msgs[j];
+
+            if (o->client_id == NULL || strcmp(o->client_id, m->client_id) != 0) {
+                continue;
             }
-            if (x->push->changed != NULL) {
-                x->push->changed(x->push->changed_baton, MI_PUSH_WIDENED, x->req->cc,
-                                 x->req->login, m->client_id);
+            if (is_sub(o)) {
+                x->subs[i].leader = x->subs[j].leader;
             }
+            break;          /* a connect or disconnect of the session ends the group */
         }
     }
-    r = mi_bx_reply(m, err == NULL, m->client_id);
+}
+
+/* Record the group led by message @lead of session @k: one call. */
+static void apply_group(ctx_t *x, int lead, known_t *k)
+{
+    sub_t *g = &x->subs[lead];
+    unsigned add_bits = 0, remove_bits = 0, now = 0;
+    int i;
+
+    for (i = lead; i < x->nmsgs; i++) {
+        sub_t *t = &x->subs[i];
+
+        if (t->leader != lead || !is_sub(&x->msgs[i])) {
+            continue;
+        }
+        sub_check(x, &x->msgs[i], k, &t->bits, &t->err);
+        if (x->msgs[i].type == MI_BX_SUBSCRIBE) {
+            add_bits |= t->bits;
+            remove_bits &= ~t->bits;
+        }
+        else {
+            remove_bits |= t->bits;
+            add_bits &= ~t->bits;
+        }
+    }
+    g->planned = 1;
+    g->rv = APR_SUCCESS;
+    if (add_bits == 0 && remove_bits == 0) {
+        return;
+    }
+    /* one request at a time per session (Bayeux), so the cached view stays right */
+    g->rv = x->push->backend.subscribe(x->push->backend.baton, x->req->cc, x->req->login,
+                                       k->client_id, add_bits, remove_bits, x->req->pool, &now);
+    if (g->rv != APR_SUCCESS) {
+        return;
+    }
+    k->s.channels = now;
+    /* CometD subscribes while its connect is held: that connect, here or elsewhere, looked
+     * at the session before and does not yet listen for the contact center's news.  Wake
+     * it (it re-reads the session) and have the other processes do so. */
+    if (add_bits & MI_PUSH_ALL) {
+        if (x->push->waiters != NULL) {
+            mi_waiters_notify(x->push->waiters, x->req->cc, &x->req->login, 1, 0);
+        }
+        if (x->push->changed != NULL) {
+            x->push->changed(x->push->changed_baton, MI_PUSH_WIDENED, x->req->cc,
+                             x->req->login, k->client_id);
+        }
+    }
+}
+
+static void meta_subscribe(ctx_t *x, const mi_bx_msg_t *m, int i)
+{
+    json_object *echo = mi_json_get(m->json, "subscription");
+    sub_t *t = &x->subs[i], *g = &x->subs[x->subs[i].leader];
+    known_t *k;
+    json_object *r;
+
+    k = session_for(x, m);
+    if (k == NULL) {
+        return;
+    }
+    if (!g->planned) {
+        apply_group(x, t->leader, k);
+    }
+    if (t->err == NULL && t->bits != 0 && g->rv == APR_NOTFOUND) {
+        add(x, mi_bx_unknown_client(m));
+        return;
+    }
+    if (t->err == NULL && t->bits != 0 && g->rv != APR_SUCCESS) {
+        add(x, unavailable(x, m, "retry"));
+        return;
+    }
+    r = mi_bx_reply(m, t->err == NULL, m->client_id);
     if (echo != NULL) {
         json_object_object_add(r, "subscription", json_object_get(echo));
     }
-    if (err != NULL) {
-        mi_bx_set_error(r, err);
+    if (t->err != NULL) {
+        mi_bx_set_error(r, t->err);
     }
     add(x, r);
 }
@@ -523,10 +668,14 @@ static void meta_subscribe(ctx_t *x, const mi_bx_msg_t *m, int on)
 
 static void meta_disconnect(ctx_t *x, const mi_bx_msg_t *m)
 {
+    known_t *k = NULL;
     apr_status_t rv;
 
     if (m->client_id == NULL) {
         add(x, mi_bx_unknown_client(m));
+        return;
+    }
+    if (x->prefetched && (k = session_for(x, m)) == NULL) {
         return;
     }
     rv = x->push->backend.disconnect(x->push->backend.baton, x->req->cc, x->req->login,
@@ -538,6 +687,9 @@ static void meta_disconnect(ctx_t *x, const mi_bx_msg_t *m)
     if (rv != APR_SUCCESS) {
         add(x, unavailable(x, m, "retry"));
         return;
+    }
+    if (k != NULL) {
+        k->rv = APR_NOTFOUND;   /* what the request says of it later is for a gone session */
     }
     /* A connect of this session held here answers now; one held by another process is
      * told through the listener (CometD waits for that answer after a disconnect). */
@@ -561,6 +713,47 @@ static void refuse(ctx_t *x, const mi_bx_msg_t *m, const char *error)
     r = mi_bx_reply(m, 0, m->client_id);
     mi_bx_set_error(r, error);
     add(x, r);
+}
+
+/* A request of several messages: every session it names is looked up in one call, so that
+ * the request costs the database that call plus one per session that needs more (its
+ * subscriptions, its connect, its disconnect), never one per message. */
+static void prefetch(ctx_t *x)
+{
+    const char **ids = apr_palloc(x->req->pool, (apr_size_t)(unsigned)x->nmsgs * sizeof(*ids));
+    mi_push_session_t *ss;
+    apr_status_t *rvs, rv;
+    int i, j, n = 0;
+
+    if (x->push->backend.sessions == NULL) {
+        return;
+    }
+    for (i = 0; i < x->nmsgs; i++) {
+        const char *id = x->msgs[i].client_id;
+
+        for (j = 0; id != NULL && j < n && strcmp(ids[j], id) != 0; j++) {
+        }
+        if (id != NULL && j == n) {
+            ids[n++] = id;
+        }
+    }
+    if (n == 0) {
+        return;
+    }
+    ss = apr_pcalloc(x->req->pool, (apr_size_t)(unsigned)n * sizeof(*ss));
+    rvs = apr_pcalloc(x->req->pool, (apr_size_t)(unsigned)n * sizeof(*rvs));
+    rv = x->push->backend.sessions(x->push->backend.baton, x->req->cc, x->req->login, ids, n,
+                                   x->push->conf.max_interval_ms, x->req->pool, ss, rvs);
+    for (i = 0; i < n; i++) {
+        known_t *k = apr_pcalloc(x->req->pool, sizeof(*k));
+
+        k->client_id = ids[i];
+        k->rv = rv != APR_SUCCESS ? rv : rvs[i];
+        k->s = ss[i];
+        k->next = x->known;
+        x->known = k;
+    }
+    x->prefetched = 1;
 }
 
 int mi_push_handle(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
@@ -590,12 +783,17 @@ int mi_push_handle(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
             return 1;
         }
     }
+    x.msgs = msgs;
+    plan_subscriptions(&x);
+    if (x.nmsgs > 1) {
+        prefetch(&x);
+    }
     for (i = 0; i < x.nmsgs; i++) {
         const mi_bx_msg_t *m = &msgs[i];
         switch (m->type) {
         case MI_BX_CONNECT:     meta_connect(&x, m); break;
-        case MI_BX_SUBSCRIBE:   meta_subscribe(&x, m, 1); break;
-        case MI_BX_UNSUBSCRIBE: meta_subscribe(&x, m, 0); break;
+        case MI_BX_SUBSCRIBE:
+        case MI_BX_UNSUBSCRIBE: meta_subscribe(&x, m, i); break;
         case MI_BX_DISCONNECT:  meta_disconnect(&x, m); break;
         case MI_BX_META_OTHER:
             refuse(&x, m, apr_psprintf(req->pool, "404:%s:Unknown meta channel", m->channel));

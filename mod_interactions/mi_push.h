@@ -60,16 +60,44 @@ typedef struct {
                                   without its snapshot (null): see mi_push_cache.h */
 } mi_push_delivery_t;
 
+/** A handshake: the session to open, and the limits it must stay within (0: none). */
+typedef struct {
+    int cc;
+    const char *login;
+    const char *client_id;
+    const char *browser;
+    int ack;
+    long long max_interval_ms;
+    int max_sessions;          /* live sessions of the user */
+    int max_cc_sessions;       /* live sessions of the contact center */
+    int per_minute;            /* handshakes of the user per minute */
+} mi_push_handshake_t;
+
+/** Why a handshake opened nothing. */
+typedef enum {
+    MI_PUSH_OPENED = 0,
+    MI_PUSH_TOO_FAST,          /* the user used up its handshakes per minute */
+    MI_PUSH_USER_FULL,         /* the user holds its most live sessions */
+    MI_PUSH_CC_FULL            /* the contact center holds its most live sessions */
+} mi_push_refusal_e;
+
 /** Where sessions live.  Every function returns APR_SUCCESS, APR_NOTFOUND (no such session
  *  of this user, or for handshake: the login is not a user of @cc), or another status when
  *  the store failed (the client is told to retry). */
 typedef struct {
     void *baton;
-    apr_status_t (*handshake)(void *baton, int cc, const char *login, const char *client_id,
-                              const char *browser, int ack, long long max_interval_ms,
-                              apr_pool_t *p);
+    /* APR_SUCCESS with *prefused MI_PUSH_OPENED: opened; another refusal: nothing opened,
+     * and trying again after *pretry_ms may succeed. */
+    apr_status_t (*handshake)(void *baton, const mi_push_handshake_t *h, apr_pool_t *p,
+                              mi_push_refusal_e *prefused, long long *pretry_ms);
     apr_status_t (*session)(void *baton, int cc, const char *login, const char *client_id,
                             long long max_interval_ms, apr_pool_t *p, mi_push_session_t *s);
+    /* session() for @client_ids[0..n) in one call (a request of several messages): rvs[i]
+     * APR_SUCCESS with sessions[i] filled, or APR_NOTFOUND.  Another status: the store
+     * failed, for all of them.  May be NULL: session() is called for each then. */
+    apr_status_t (*sessions)(void *baton, int cc, const char *login,
+                             const char *const *client_ids, int n, long long max_interval_ms,
+                             apr_pool_t *p, mi_push_session_t *sessions, apr_status_t *rvs);
     apr_status_t (*subscribe)(void *baton, int cc, const char *login, const char *client_id,
                               unsigned add, unsigned remove, apr_pool_t *p, unsigned *pchannels);
     apr_status_t (*connect)(void *baton, const mi_push_connect_t *c, apr_pool_t *p,
@@ -89,10 +117,15 @@ typedef struct {
     int jsonp;                     /* offer callback-polling */
     long long multi_interval_ms;   /* advice.interval for a browser over its share */
     long long busy_interval_ms;    /* advice.interval when this process holds its maximum */
+    long long share_interval_ms;   /* advice.interval when the user or the contact center
+                                      holds its share of this process's held connects */
     long long retry_interval_ms;   /* advice.interval when the database is unavailable */
     int batch_limit;               /* most events in one reply */
     int cache_rows;                /* /v2/interactions rows rendered once per process (0: 4096) */
     long long cache_bytes;         /* what those rows and their messages may cost (0: 16 MiB) */
+    int max_sessions;              /* live sessions of one user; 0 no limit */
+    int max_cc_sessions;           /* live sessions of one contact center; 0 no limit */
+    int handshakes_per_minute;     /* handshakes of one user per minute; 0 no limit */
 } mi_push_conf_t;
 
 typedef struct mi_push_t mi_push_t;

@@ -13,7 +13,11 @@
 static const mi_store_stmt_t st_handshake = {
     "mi_push_handshake",
     "SELECT interactions.push_handshake($1::int, $2::text, $3::text, $4::text, $5::boolean,"
-    " $6::int)::text", 6
+    " $6::int, $7::int, $8::int, $9::int)::text", 9
+};
+static const mi_store_stmt_t st_session_batch = {
+    "mi_push_session_batch",
+    "SELECT interactions.push_session_batch($1::int, $2::text, $3::text[], $4::int)::text", 4
 };
 static const mi_store_stmt_t st_session = {
     "mi_push_session",
@@ -118,20 +122,36 @@ static int session_from(mi_push_session_t *s, json_object *user, json_object *ch
     return mi_caller_from_json(&s->caller, user);
 }
 
-static apr_status_t be_handshake(void *baton, int cc, const char *login, const char *client_id,
-                                 const char *browser, int ack, long long max_interval_ms,
-                                 apr_pool_t *p)
+static apr_status_t be_handshake(void *baton, const mi_push_handshake_t *h, apr_pool_t *p,
+                                 mi_push_refusal_e *prefused, long long *pretry_ms)
 {
-    const char *params[6];
+    const char *params[9];
+    const char *refused;
     json_object *res;
+    apr_status_t rv;
 
-    params[0] = apr_itoa(p, cc);
-    params[1] = login;
-    params[2] = client_id;
-    params[3] = browser;
-    params[4] = ack ? "true" : "false";
-    params[5] = num(p, max_interval_ms);
-    return call(baton, &st_handshake, params, p, &res);
+    *prefused = MI_PUSH_OPENED;
+    *pretry_ms = 0;
+    params[0] = apr_itoa(p, h->cc);
+    params[1] = h->login;
+    params[2] = h->client_id;
+    params[3] = h->browser;
+    params[4] = h->ack ? "true" : "false";
+    params[5] = num(p, h->max_interval_ms);
+    params[6] = apr_itoa(p, h->max_sessions);
+    params[7] = apr_itoa(p, h->max_cc_sessions);
+    params[8] = apr_itoa(p, h->per_minute);
+    rv = call(baton, &st_handshake, params, p, &res);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    refused = mi_json_get_str(res, "refused");
+    if (refused != NULL) {
+        *prefused = strcmp(refused, "rate") == 0 ? MI_PUSH_TOO_FAST
+                    : strcmp(refused, "sessions") == 0 ? MI_PUSH_USER_FULL : MI_PUSH_CC_FULL;
+        *pretry_ms = mi_json_get_int(res, "retryMs", 0);
+    }
+    return APR_SUCCESS;
 }
 
 static apr_status_t be_session(void *baton, int cc, const char *login, const char *client_id,
@@ -156,6 +176,75 @@ static apr_status_t be_session(void *baton, int cc, const char *login, const cha
     if (!session_from(s, mi_json_get(sess, "user"), mi_json_get(sess, "channels"),
                       mi_json_get(sess, "ack"))) {
         return MI_STORE_FAILED;
+    }
+    return APR_SUCCESS;
+}
+
+/* A PostgreSQL text[] literal of @items, each quoted and escaped: a clientId is whatever the
+ * client sent, and none may break out of its element. */
+static const char *text_array(const char *const *items, int n, apr_pool_t *p)
+{
+    apr_size_t len = 3;
+    char *out, *w;
+    const char *c;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        len += 2 * strlen(items[i]) + 3;
+    }
+    out = w = apr_palloc(p, len);
+    *w++ = '{';
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            *w++ = ',';
+        }
+        *w++ = '"';
+        for (c = items[i]; *c != '\0'; c++) {
+            if (*c == '"' || *c == '\\') {
+                *w++ = '\\';
+            }
+            *w++ = *c;
+        }
+        *w++ = '"';
+    }
+    *w++ = '}';
+    *w = '\0';
+    return out;
+}
+
+static apr_status_t be_sessions(void *baton, int cc, const char *login,
+                                const char *const *client_ids, int n, long long max_interval_ms,
+                                apr_pool_t *p, mi_push_session_t *sessions, apr_status_t *rvs)
+{
+    const char *params[4];
+    json_object *res, *all, *sess;
+    apr_status_t rv;
+    int i;
+
+    params[0] = apr_itoa(p, cc);
+    params[1] = login;
+    params[2] = text_array(client_ids, n, p);
+    params[3] = num(p, max_interval_ms);
+    rv = call(baton, &st_session_batch, params, p, &res);
+    if (rv != APR_SUCCESS) {
+        return rv == APR_NOTFOUND ? MI_STORE_FAILED : rv;
+    }
+    all = mi_json_get(res, "sessions");
+    if (all == NULL || !json_object_is_type(all, json_type_object)) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00413)
+                      "push_session_batch returned an unexpected document");
+        return MI_STORE_FAILED;
+    }
+    for (i = 0; i < n; i++) {
+        sess = mi_json_get(all, client_ids[i]);
+        rvs[i] = APR_NOTFOUND;
+        if (sess != NULL && json_object_is_type(sess, json_type_object)) {
+            if (!session_from(&sessions[i], mi_json_get(sess, "user"),
+                              mi_json_get(sess, "channels"), mi_json_get(sess, "ack"))) {
+                return MI_STORE_FAILED;
+            }
+            rvs[i] = APR_SUCCESS;
+        }
     }
     return APR_SUCCESS;
 }
@@ -292,6 +381,7 @@ void mi_push_store_backend(mi_push_backend_t *backend, mi_store_t *store)
     backend->baton = store;
     backend->handshake = be_handshake;
     backend->session = be_session;
+    backend->sessions = be_sessions;
     backend->subscribe = be_subscribe;
     backend->connect = be_connect;
     backend->disconnect = be_disconnect;

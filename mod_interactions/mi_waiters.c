@@ -48,10 +48,13 @@ struct mi_waiters_t {
     apr_thread_mutex_t *mutex;
     apr_hash_t *users;             /* "cc\x1flogin" -> bucket (ring via user_link) */
     apr_hash_t *ccs;               /* "cc" -> bucket (ring via cc_link) */
+    apr_hash_t *cc_counts;         /* "cc" -> int: waiters of the contact center */
     struct waiter_ring all;        /* every registered waiter (via all_link) */
     bucket_t *free_buckets;
     int count;
     int max;
+    int per_user;                  /* 0: no share of its own */
+    int per_cc;
     int closed;
 };
 
@@ -65,12 +68,21 @@ apr_status_t mi_waiters_create(mi_waiters_t **preg, int max, apr_pool_t *p)
     reg->max = max;
     reg->users = apr_hash_make(p);
     reg->ccs = apr_hash_make(p);
+    reg->cc_counts = apr_hash_make(p);
     APR_RING_INIT(&reg->all, mi_waiter_t, all_link);
     rv = apr_thread_mutex_create(&reg->mutex, APR_THREAD_MUTEX_DEFAULT, p);
     if (rv == APR_SUCCESS) {
         *preg = reg;
     }
     return rv;
+}
+
+void mi_waiters_limit(mi_waiters_t *reg, int per_user, int per_cc)
+{
+    apr_thread_mutex_lock(reg->mutex);
+    reg->per_user = per_user > 0 ? per_user : 0;
+    reg->per_cc = per_cc > 0 ? per_cc : 0;
+    apr_thread_mutex_unlock(reg->mutex);
 }
 
 /* ------------------------------------------------------------------ buckets (mutex held) */
@@ -119,6 +131,22 @@ static void user_key(char *key, int cc, const char *login)
 static void cc_key(char *key, int cc)
 {
     snprintf(key, KEY_MAX, "%d", cc);
+}
+
+/* The counter of the contact center's waiters.  One int per contact center ever seen by the
+ * process, never freed: their number is bounded by the provisioned contact centers. */
+static int *cc_count(mi_waiters_t *reg, int cc, int create)
+{
+    char key[KEY_MAX];
+    int *n;
+
+    cc_key(key, cc);
+    n = apr_hash_get(reg->cc_counts, key, APR_HASH_KEY_STRING);
+    if (n == NULL && create) {
+        n = apr_pcalloc(reg->pool, sizeof(*n));
+        apr_hash_set(reg->cc_counts, apr_pstrdup(reg->pool, key), APR_HASH_KEY_STRING, n);
+    }
+    return n;
 }
 
 static void join_cc(mi_waiters_t *reg, mi_waiter_t *w)
@@ -180,6 +208,7 @@ static void unregister_locked(mi_waiters_t *reg, mi_waiter_t *w)
     w->user_bucket = NULL;
     APR_RING_REMOVE(w, all_link);
     reg->count--;
+    (*cc_count(reg, w->cc, 1))--;
     w->registered = 0;
 }
 
@@ -199,6 +228,7 @@ apr_status_t mi_waiter_register(mi_waiters_t *reg, int cc, const char *login,
     char key[KEY_MAX];
     mi_waiter_t *w, *old;
     apr_status_t rv;
+    int same = 0;
 
     *pw = NULL;
     if (strlen(login) > 255) {
@@ -225,6 +255,23 @@ apr_status_t mi_waiter_register(mi_waiters_t *reg, int cc, const char *login,
         goto leave;
     }
     w->user_bucket = bucket_get(reg, reg->users, key, 1, 0);
+    /* The shares: a connect of a session that is held here replaces that one, so the
+     * session's own waiters do not count (a client reconnecting is never refused). */
+    for (old = APR_RING_FIRST(&w->user_bucket->ring);
+         old != APR_RING_SENTINEL(&w->user_bucket->ring, mi_waiter_t, user_link);
+         old = APR_RING_NEXT(old, user_link)) {
+        if (strcmp(old->client_id, w->client_id) == 0) {
+            same++;
+        }
+    }
+    if (reg->per_user > 0 && w->user_bucket->n - same >= reg->per_user) {
+        rv = MI_WAITERS_USER_FULL;
+        goto leave;
+    }
+    if (reg->per_cc > 0 && *cc_count(reg, cc, 1) - same >= reg->per_cc) {
+        rv = MI_WAITERS_CC_FULL;
+        goto leave;
+    }
     /* one held connect per session: the older one answers now (only the same user's
      * waiters are looked at, so naming someone else's clientId cancels nothing) */
     for (old = APR_RING_FIRST(&w->user_bucket->ring);
@@ -240,10 +287,15 @@ apr_status_t mi_waiter_register(mi_waiters_t *reg, int cc, const char *login,
     join_cc(reg, w);
     APR_RING_INSERT_TAIL(&reg->all, w, mi_waiter_t, all_link);
     reg->count++;
+    (*cc_count(reg, cc, 1))++;
     w->registered = 1;
     rv = APR_SUCCESS;
 
 leave:
+    if (rv != APR_SUCCESS && w->user_bucket != NULL) {
+        bucket_release(reg, reg->users, w->user_bucket);   /* created for nothing */
+        w->user_bucket = NULL;
+    }
     apr_thread_mutex_unlock(reg->mutex);
     if (rv == APR_SUCCESS) {
         /* registered after the condition variable, so it runs before the cond is destroyed */
@@ -417,6 +469,26 @@ int mi_waiters_count(mi_waiters_t *reg)
 
     apr_thread_mutex_lock(reg->mutex);
     n = reg->count;
+    apr_thread_mutex_unlock(reg->mutex);
+    return n;
+}
+
+int mi_waiters_count_of(mi_waiters_t *reg, int cc, const char *login)
+{
+    char key[KEY_MAX];
+    bucket_t *b;
+    int *c, n = 0;
+
+    apr_thread_mutex_lock(reg->mutex);
+    if (login == NULL) {
+        c = cc_count(reg, cc, 0);
+        n = c != NULL ? *c : 0;
+    }
+    else if (strlen(login) <= 255) {
+        user_key(key, cc, login);
+        b = bucket_get(reg, reg->users, key, 0, 0);
+        n = b != NULL ? b->n : 0;
+    }
     apr_thread_mutex_unlock(reg->mutex);
     return n;
 }

@@ -45,12 +45,24 @@ typedef enum {
 /** A registry for at most @max waiters (0: none may wait). */
 apr_status_t mi_waiters_create(mi_waiters_t **preg, int max, apr_pool_t *p);
 
+/* What mi_waiter_register() returns when a share is used up (see mi_waiters_limit()). */
+#define MI_WAITERS_USER_FULL (APR_OS_START_USERERR + 410)   /* the user's share */
+#define MI_WAITERS_CC_FULL   (APR_OS_START_USERERR + 411)   /* the contact center's share */
+
+/** Besides the registry's @max: at most @per_user waiters of one user (a login of a contact
+ *  center) and @per_cc of one contact center; 0 leaves that share unlimited.  A held connect
+ *  pins a worker thread, so these keep one user, or one tenant, from taking every thread of
+ *  the process.  Call before the registry is used. */
+void mi_waiters_limit(mi_waiters_t *reg, int per_user, int per_cc);
+
 /** Register a waiter for session @client_id of @login in contact center @cc, allocated in
  *  @p (a pool cleanup unregisters it at the latest when @p goes).  It starts WAITING and
  *  interested in the contact center's /v2/interactions news until mi_waiter_narrow() says
- *  otherwise.  A waiter of the same session is cancelled (SUPERSEDED).
- *  APR_EBUSY: the registry is full; APR_EOF: the process is stopping; APR_EINVAL: @login
- *  is too long. */
+ *  otherwise.  A waiter of the same session is cancelled (SUPERSEDED); it does not count
+ *  against the shares, since the new one replaces it.
+ *  APR_EBUSY: the registry is full; MI_WAITERS_USER_FULL, MI_WAITERS_CC_FULL: the user or
+ *  the contact center holds its share (nothing was cancelled then); APR_EOF: the process is
+ *  stopping; APR_EINVAL: @login is too long. */
 apr_status_t mi_waiter_register(mi_waiters_t *reg, int cc, const char *login,
                                 const char *client_id, apr_pool_t *p, mi_waiter_t **pw);
 
@@ -92,5 +104,9 @@ int mi_waiters_shutdown(mi_waiters_t *reg);
 
 /** How many waiters are registered now. */
 int mi_waiters_count(mi_waiters_t *reg);
+
+/** How many waiters of @login in @cc (@login NULL: of the whole contact center) are
+ *  registered now. */
+int mi_waiters_count_of(mi_waiters_t *reg, int cc, const char *login);
 
 #endif

@@ -258,6 +258,14 @@ apr_status_t mi_error_output_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, out);
 }
 
+/* Before mod_log_config writes the access log: requests that never reached the handler
+ * (refused by authentication, say) carry their JSONP query too. */
+static int mi_log_transaction(request_rec *r)
+{
+    mi_push_hide_query(r);
+    return DECLINED;
+}
+
 /* ------------------------------------------------------------------ registration */
 
 static void mi_register_hooks(apr_pool_t *p)
@@ -275,6 +283,8 @@ static void mi_register_hooks(apr_pool_t *p)
     ap_hook_insert_error_filter(mi_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_output_filter("INTERACTIONS_ERROR", mi_error_output_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
+    /* no clientId in the access log */
+    ap_hook_log_transaction(mi_log_transaction, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* AuthBasicProvider interactions */
     mi_authn_register(p);
     /* server-status section and the Prometheus endpoint */

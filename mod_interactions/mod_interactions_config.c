@@ -8,6 +8,8 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <http_main.h>
+#include <ap_mpm.h>
+#include <http_core.h>
 #include <apr_lib.h>
 #include <apr_network_io.h>
 #include <apr_strings.h>
@@ -33,6 +35,11 @@
 #define D_PUSH_MAX_WAITERS    "InteractionsPushMaxWaiters"
 #define D_PUSH_PER_BROWSER    "InteractionsPushSessionsPerBrowser"
 #define D_PUSH_JSONP          "InteractionsPushJSONP"
+#define D_PUSH_HELD_USER      "InteractionsPushHeldPerUser"
+#define D_PUSH_HELD_CC        "InteractionsPushHeldPerContactCenter"
+#define D_PUSH_SESSIONS_USER  "InteractionsPushSessionsPerUser"
+#define D_PUSH_SESSIONS_CC    "InteractionsPushSessionsPerContactCenter"
+#define D_PUSH_HANDSHAKES     "InteractionsPushHandshakesPerMinute"
 #define D_CONTACT_CENTER      "InteractionsContactCenter"
 #define D_BASE_PATH           "InteractionsBasePath"
 #define D_ALLOW_ORIGIN        "InteractionsAllowOrigin"
@@ -70,7 +77,7 @@ static const mi_srv_conf_t srv_defaults = {
     .tick_ms = 500,
     .push_timeout_ms = 25000,         /* below every common proxy's 30-60 s idle timeout */
     .push_max_interval_ms = 10000,    /* CometD's default maxInterval */
-    .push_max_waiters = 200,          /* held polls per child; size ThreadsPerChild above it */
+    .push_max_waiters = 200,          /* held polls per child; lowered to what its threads allow */
     .push_sessions_per_browser = 1,   /* held polls per browser (HTTP/1.1 has ~6 sockets) */
     .push_jsonp = 1,
     .authn_cache_entries = 65536,     /* users verified, all contact centers together */
@@ -84,6 +91,11 @@ static const mi_srv_conf_t srv_defaults = {
     .db_password = NULL,
     .push_cache_rows = 4096,          /* /v2/interactions rows rendered once per child */
     .push_cache_bytes = 16777216,     /* 16 MiB per child, whatever clients send */
+    .push_held_per_user = 4,          /* a desktop holds one per browser; a few browsers or devices */
+    .push_held_per_cc = 0,            /* a server of one contact center gives it all its room */
+    .push_sessions_per_user = 16,     /* tabs, and reloads whose old sessions are still expiring */
+    .push_sessions_per_cc = 0,        /* bounded by its users times their share */
+    .push_handshakes_per_minute = 30, /* a desktop handshakes once per page load or restart */
 };
 
 static const mi_dir_conf_t dir_defaults = {
@@ -123,6 +135,9 @@ void *mi_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->password_file = NULL;
     c->db_password = NULL;
     c->push_cache_rows = c->push_cache_bytes = MI_UNSET;
+    c->push_held_per_user = c->push_held_per_cc = MI_UNSET;
+    c->push_sessions_per_user = c->push_sessions_per_cc = MI_UNSET;
+    c->push_handshakes_per_minute = MI_UNSET;
     return c;
 }
 
@@ -156,6 +171,11 @@ void *mi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->db_password = PICKP(add, base, db_password);
     c->push_cache_rows = PICK(add, base, push_cache_rows);
     c->push_cache_bytes = PICK(add, base, push_cache_bytes);
+    c->push_held_per_user = PICK(add, base, push_held_per_user);
+    c->push_held_per_cc = PICK(add, base, push_held_per_cc);
+    c->push_sessions_per_user = PICK(add, base, push_sessions_per_user);
+    c->push_sessions_per_cc = PICK(add, base, push_sessions_per_cc);
+    c->push_handshakes_per_minute = PICK(add, base, push_handshakes_per_minute);
     return c;
 }
 
@@ -198,9 +218,60 @@ void *mi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     return c;
 }
 
+/* A held /meta/connect blocks a worker thread for its whole hold (docs/push.md), and a child
+ * whose threads are all busy stops accepting connections: requests of everybody else wait.
+ * So a child holds at most its threads less a reserve for other requests, whatever
+ * InteractionsPushMaxWaiters says; an explicit setting beyond that is a configuration
+ * mistake and said so at start. */
+#define RESERVE_MIN 8          /* threads a child keeps for requests that are not held */
+#define RESERVE_SHARE 32       /* ... or 1/32 of them, when more */
+
+int mi_push_room(int threads)
+{
+    int reserve = threads / RESERVE_SHARE > RESERVE_MIN ? threads / RESERVE_SHARE : RESERVE_MIN;
+
+    return threads > reserve ? threads - reserve : 0;
+}
+
+static void fit_threads(server_rec *s, mi_srv_conf_t *c, int waiters_set)
+{
+    int threaded = AP_MPMQ_NOT_SUPPORTED, threads = 1, room;
+    /* the first of the two start-up passes is a dry run: say things once */
+    int say = ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG;
+
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS
+        || threaded == AP_MPMQ_NOT_SUPPORTED
+        || ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) {
+        threads = 1;          /* prefork: a held connect would take the whole process */
+    }
+    room = mi_push_room(threads);
+    if (c->push_max_waiters > room) {
+        if (say && waiters_set) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, MI_LOGNO(00410)
+                         D_PUSH_MAX_WAITERS " %d exceeds what a child can hold: it has %d "
+                         "threads (ThreadsPerChild) and keeps %d for other requests, so at "
+                         "most %d connects are held per child", c->push_max_waiters, threads,
+                         threads - room, room);
+        }
+        else if (say) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, MI_LOGNO(00411)
+                         "at most %d push connects are held per child (%d threads, %d kept "
+                         "for other requests)", room, threads, threads - room);
+        }
+        c->push_max_waiters = room;
+    }
+    if (say && c->push_held_per_user > 0 && c->push_max_waiters > 0
+        && c->push_held_per_user > c->push_max_waiters / 2) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, MI_LOGNO(00412)
+                     D_PUSH_HELD_USER " %d lets one user take more than half of the %d "
+                     "connects a child holds", c->push_held_per_user, c->push_max_waiters);
+    }
+}
+
 void mi_srv_conf_finalize(server_rec *s)
 {
     mi_srv_conf_t *c = ap_get_module_config(s->module_config, &interactions_module);
+    int waiters_set;
 
     c->pool_min = DEF(c, srv_defaults, pool_min);
     c->pool_keep = DEF(c, srv_defaults, pool_keep);
@@ -217,6 +288,7 @@ void mi_srv_conf_finalize(server_rec *s)
     if (c->tick_ms < 10) c->tick_ms = 10;
     c->push_timeout_ms = DEF(c, srv_defaults, push_timeout_ms);
     c->push_max_interval_ms = DEF(c, srv_defaults, push_max_interval_ms);
+    waiters_set = c->push_max_waiters != MI_UNSET;
     c->push_max_waiters = DEF(c, srv_defaults, push_max_waiters);
     c->push_sessions_per_browser = DEF(c, srv_defaults, push_sessions_per_browser);
     c->push_jsonp = DEF(c, srv_defaults, push_jsonp);
@@ -231,6 +303,12 @@ void mi_srv_conf_finalize(server_rec *s)
     c->push_cache_rows = DEF(c, srv_defaults, push_cache_rows);
     if (c->push_cache_rows < 1) c->push_cache_rows = 1;
     c->push_cache_bytes = DEF(c, srv_defaults, push_cache_bytes);
+    c->push_held_per_user = DEF(c, srv_defaults, push_held_per_user);
+    c->push_held_per_cc = DEF(c, srv_defaults, push_held_per_cc);
+    c->push_sessions_per_user = DEF(c, srv_defaults, push_sessions_per_user);
+    c->push_sessions_per_cc = DEF(c, srv_defaults, push_sessions_per_cc);
+    c->push_handshakes_per_minute = DEF(c, srv_defaults, push_handshakes_per_minute);
+    fit_threads(s, c, waiters_set);
 }
 
 const char *mi_srv_conf_read_password(server_rec *s, apr_pool_t *pconf)
@@ -482,10 +560,23 @@ const command_rec mi_cmds[] = {
     SRV_INT(D_PUSH_MAX_INTERVAL, push_max_interval_ms,
             "milliseconds after a connect reply before a silent CometD session expires (default 10000)"),
     SRV_INT(D_PUSH_MAX_WAITERS, push_max_waiters,
-            "most held /meta/connect requests per child process; beyond it clients are told to "
-            "poll again later (default 200)"),
+            "most held /meta/connect requests per child process, at most its threads less a "
+            "reserve; beyond it clients are told to poll again later (default 200)"),
     SRV_INT(D_PUSH_PER_BROWSER, push_sessions_per_browser,
             "held /meta/connect requests per browser (BAYEUX_BROWSER cookie); 0 for no limit (default 1)"),
+    SRV_INT(D_PUSH_HELD_USER, push_held_per_user,
+            "held /meta/connect requests of one user per child process; beyond it the user is "
+            "told to poll; 0 for no limit (default 4)"),
+    SRV_INT(D_PUSH_HELD_CC, push_held_per_cc,
+            "held /meta/connect requests of one contact center per child process; 0 for no "
+            "limit (default 0)"),
+    SRV_INT(D_PUSH_SESSIONS_USER, push_sessions_per_user,
+            "live CometD sessions of one user; further handshakes are refused until one ends; "
+            "0 for no limit (default 16)"),
+    SRV_INT(D_PUSH_SESSIONS_CC, push_sessions_per_cc,
+            "live CometD sessions of one contact center; 0 for no limit (default 0)"),
+    SRV_INT(D_PUSH_HANDSHAKES, push_handshakes_per_minute,
+            "CometD handshakes of one user per minute (as many at once); 0 for no limit (default 30)"),
     AP_INIT_FLAG(D_PUSH_JSONP, set_jsonp, NULL, RSRC_CONF,
                  "allow the callback-polling (JSONP) transport (default On)"),
     SRV_INT(D_AUTHN_CACHE_ENTRIES, authn_cache_entries,

@@ -28,7 +28,7 @@ typedef struct {
     int tick_ms;                 /* maintenance: offer timeouts, stuck routing, session expiry */
     int push_timeout_ms;         /* how long /meta/connect is held */
     int push_max_interval_ms;    /* a session without a connect for this long expires */
-    int push_max_waiters;        /* held polls per child process */
+    int push_max_waiters;        /* held polls per child process (at most what its threads allow) */
     int push_sessions_per_browser;
     int push_jsonp;              /* callback-polling allowed */
     /* the authn provider's shared credential cache and failed-login counts (mi_credcache.h) */
@@ -43,6 +43,11 @@ typedef struct {
     const char *db_password;     /* its content, read by the parent at (re)start */
     int push_cache_rows;         /* /v2/interactions rows kept rendered per child */
     int push_cache_bytes;        /* what they may cost per child, with their messages */
+    int push_held_per_user;      /* held polls of one user per child process; 0 no cap */
+    int push_held_per_cc;        /* held polls of one contact center per child process; 0 no cap */
+    int push_sessions_per_user;  /* live Bayeux sessions of one user (the database's count) */
+    int push_sessions_per_cc;    /* live Bayeux sessions of one contact center; 0 no cap */
+    int push_handshakes_per_minute;  /* handshakes of one user per minute; 0 no limit */
 } mi_srv_conf_t;
 
 typedef struct {
@@ -80,6 +85,10 @@ const mi_srv_conf_t *mi_srv_conf(void);
 
 /** The request's per-directory settings. */
 const mi_dir_conf_t *mi_dir_conf(request_rec *r);
+
+/** How many connects a child process with @threads worker threads may hold: its threads
+ *  less those kept for other requests (0 for a single thread: prefork). */
+int mi_push_room(int threads);
 
 /** The request limits in effect for @dc, defaults applied. */
 void mi_dir_limits(const mi_dir_conf_t *dc, mi_limits_t *lim);

@@ -76,6 +76,10 @@ int mi_read_json_body(request_rec *r, const mi_limits_t *lim, json_object **pbod
 int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_t *dc,
                     const mi_limits_t *lim);
 
+/** If @r is a JSONP request of the push channel, drop its query (which holds a clientId)
+ *  from what the access log and server-status show. */
+void mi_push_hide_query(request_rec *r);
+
 /** A REST operation @op succeeded: if it changed data, wake the push channel. */
 void mi_push_after_write(const char *op);
 

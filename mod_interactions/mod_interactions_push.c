@@ -12,6 +12,7 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <scoreboard.h>
 
 #include "mi_bayeux.h"
 #include "mi_json.h"
@@ -26,6 +27,9 @@
 
 /* ------------------------------------------------------------------ origins */
 
+/* The origin the browser addressed.  Here, unlike in uris (mi_public_base()), the Host header
+ * is the right source: it is compared with the Origin/Referer of the same request, and a page
+ * of another site cannot make the browser send our Host with its own Origin. */
 static const char *own_origin(request_rec *r)
 {
     const char *host = apr_table_get(r->headers_in, "Host");
@@ -96,12 +100,22 @@ static int read_jsonp(request_rec *r, const mi_dir_conf_t *dc, const mi_limits_t
     }
     if (!mi_bx_jsonp_valid(callback)) {
         mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST,
-                     "jsonp must be a JavaScript name such as _cometd_jsonp_1");
+                     "jsonp must be a name such as _cometd_jsonp_1: an underscore, then letters, "
+                     "digits and underscores");
         return 0;
     }
     if (!jsonp_allowed(r, dc)) {
         const char *page = mi_bx_page_origin(apr_table_get(r->headers_in, "Origin"),
                                              apr_table_get(r->headers_in, "Referer"), r->pool);
+        if (page == NULL && apr_table_get(r->headers_in, "Sec-Fetch-Site") == NULL) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, MI_LOGNO(00414)
+                          "refused JSONP that names no page (no Sec-Fetch-Site, Origin or "
+                          "Referer)");
+            mi_error_set(err, MI_SC_PERMISSION, HTTP_FORBIDDEN,
+                         "callback-polling is answered only to a browser page that says where "
+                         "it is (Sec-Fetch-Site, Origin or Referer); programs use long-polling");
+            return 0;
+        }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, MI_LOGNO(00404)
                       "refused cross-site JSONP from %s (InteractionsAllowOrigin lists the "
                       "origins allowed)", page != NULL ? page : "?");
@@ -122,6 +136,51 @@ static int read_jsonp(request_rec *r, const mi_dir_conf_t *dc, const mi_limits_t
     }
     *pcallback = callback;
     return 1;
+}
+
+/* ------------------------------------------------------------------ what the logs keep */
+
+/* Is @r a GET of the push channel in a location of ours, with a query? */
+static int is_jsonp(request_rec *r)
+{
+    const mi_dir_conf_t *dc = mi_dir_conf(r);
+    const char *seg;
+
+    if (r->method_number != M_GET || r->args == NULL || r->the_request == NULL
+        || dc == NULL || dc->contact_center == NULL || r->uri == NULL) {
+        return 0;
+    }
+    for (seg = strstr(r->uri, "/notifications"); seg != NULL;
+         seg = strstr(seg + 1, "/notifications")) {
+        if (seg[14] == '\0' || seg[14] == '/') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void mi_push_hide_query(request_rec *r)
+{
+    const char *q, *tail;
+
+    /* A JSONP query carries a clientId, the session's bearer token: whoever reads it can
+     * take the session's messages in a browser holding the user's credentials.  The access
+     * log (%r, %q, %U%q) and server-status keep the request line, so both get it without
+     * the query. */
+    if (!is_jsonp(r) || (q = strchr(r->the_request, '?')) == NULL) {
+        return;
+    }
+    tail = strrchr(r->the_request, ' ');
+    r->the_request = apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, r->the_request,
+                                                         (apr_size_t)(q - r->the_request)),
+                                 "?(hidden)", tail != NULL && tail > q ? tail : "", NULL);
+    if (r->unparsed_uri != NULL && (q = strchr(r->unparsed_uri, '?')) != NULL) {
+        r->unparsed_uri = apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, r->unparsed_uri,
+                                                              (apr_size_t)(q - r->unparsed_uri)),
+                                      "?(hidden)", NULL);
+    }
+    r->parsed_uri.query = NULL;
+    r->args = NULL;
 }
 
 static int send_replies(request_rec *r, const mi_dir_conf_t *dc, const mi_push_resp_t *resp,
@@ -190,7 +249,13 @@ int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_
         return mi_send_error(r, mi_store_error(r, MI_STORE_UNAVAILABLE, &err));
     }
     if (r->method_number == M_GET) {
-        if (!read_jsonp(r, dc, lim, &callback, &doc, &err)) {
+        int ok = read_jsonp(r, dc, lim, &callback, &doc, &err);
+
+        /* read: from now on the query shows nowhere (a connect may be held for long, and
+         * server-status shows the request line meanwhile) */
+        mi_push_hide_query(r);
+        ap_update_child_status(r->connection->sbh, SERVER_BUSY_WRITE, r);
+        if (!ok) {
             return mi_send_error(r, &err);
         }
     }
@@ -279,6 +344,7 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
                      "creating the push channel's waiter registry failed");
         return;
     }
+    mi_waiters_limit(proc->waiters, sc->push_held_per_user, sc->push_held_per_cc);
     memset(&pc, 0, sizeof(pc));
     pc.timeout_ms = sc->push_timeout_ms;
     pc.max_interval_ms = sc->push_max_interval_ms;
@@ -286,10 +352,14 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
     pc.jsonp = sc->push_jsonp;
     pc.multi_interval_ms = 2000;     /* CometD's multiSessionInterval */
     pc.busy_interval_ms = 1500;
+    pc.share_interval_ms = 2000;     /* below InteractionsPushMaxInterval's 10 s minimum use */
     pc.retry_interval_ms = (long long)sc->retry_after_s * 1000;
     pc.batch_limit = 200;
     pc.cache_rows = sc->push_cache_rows;
     pc.cache_bytes = sc->push_cache_bytes;
+    pc.max_sessions = sc->push_sessions_per_user;
+    pc.max_cc_sessions = sc->push_sessions_per_cc;
+    pc.handshakes_per_minute = sc->push_handshakes_per_minute;
     mi_push_store_backend(&backend, proc->store);
     mi_push_create(&proc->push, &pc, &backend, proc->waiters, pchild);
 

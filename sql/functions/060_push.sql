@@ -51,12 +51,31 @@ $$;
 COMMENT ON FUNCTION interactions.push_now() IS
   'The clock of push-session expiry: now(), or the last sweep''s time while sweeps have stopped (the database was unreachable): that silence does not end sessions.';
 
+-- /meta/handshake: opens session p_client for p_login, within the user's limits, which are
+-- counted here so that they hold across every process and server sharing the database:
+--   p_max_sessions     the user's live sessions (0: no limit)
+--   p_max_cc_sessions  the contact center's live sessions (0: no limit)
+--   p_per_minute       the user's handshakes per minute, as many at once (0: no limit): a
+--                      token bucket in interactions.push_handshake_budget
+-- Beyond a limit nothing is opened and the answer says which ("refused": "rate",
+-- "sessions" or "contactCenter") and when trying again may succeed ("retryMs").  A user's
+-- handshakes run one at a time (an advisory lock; one that finds it taken is refused as
+-- "rate", to come back in a second), so concurrent ones cannot both take the last place;
+-- the contact center's count is not serialized, and may be passed by the handshakes in
+-- flight at that moment.
+DROP FUNCTION IF EXISTS interactions.push_handshake(integer, text, text, text, boolean, integer);
 CREATE OR REPLACE FUNCTION interactions.push_handshake(p_cc integer, p_login text, p_client text,
                                                        p_browser text, p_ack boolean,
-                                                       p_max_interval_ms integer)
+                                                       p_max_interval_ms integer,
+                                                       p_max_sessions integer DEFAULT 0,
+                                                       p_max_cc_sessions integer DEFAULT 0,
+                                                       p_per_minute integer DEFAULT 0)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-    c interactions.caller;
+    c        interactions.caller;
+    v_tokens double precision;
+    v_n      integer;
+    v_oldest timestamptz;
 BEGIN
     PERFORM set_config('interactions.cc', p_cc::text, true),
             set_config('synchronous_commit', 'off', true);
@@ -73,6 +92,52 @@ BEGIN
        AND d.client_id IN (SELECT x.client_id FROM interactions.push_sessions x
                             WHERE x.cc_id = p_cc AND x.expires_at < interactions.push_now()
                             LIMIT 8 FOR UPDATE SKIP LOCKED);
+
+    -- One handshake of a user at a time, and none waits for another: a burst of them would
+    -- otherwise queue here, each holding a pooled connection and a worker thread, and take
+    -- both from everybody else.  The one that finds the lock taken is told to come back.
+    IF (p_per_minute > 0 OR p_max_sessions > 0)
+       AND NOT pg_try_advisory_xact_lock(p_cc, hashtext('handshake ' || c.id::text)) THEN
+        RETURN jsonb_build_object('statusCode', 0, 'refused', 'rate', 'retryMs', 1000);
+    END IF;
+    IF p_per_minute > 0 THEN
+        -- the bucket, brought up to date
+        INSERT INTO interactions.push_handshake_budget AS b (cc_id, user_id, tokens, refilled_at)
+        VALUES (p_cc, c.id, p_per_minute, now())
+        ON CONFLICT (cc_id, user_id) DO UPDATE
+           SET tokens = least(p_per_minute::double precision,
+                              b.tokens + extract(epoch FROM now() - b.refilled_at) * p_per_minute / 60.0),
+               refilled_at = now()
+        RETURNING b.tokens INTO v_tokens;
+        IF v_tokens < 1 THEN
+            RETURN jsonb_build_object('statusCode', 0, 'refused', 'rate',
+                                      'retryMs', ceil((1 - v_tokens) * 60000 / p_per_minute)::bigint);
+        END IF;
+    END IF;
+
+    IF p_max_sessions > 0 THEN
+        SELECT count(*)::integer, min(s.expires_at) INTO v_n, v_oldest
+          FROM interactions.push_sessions s
+         WHERE s.cc_id = p_cc AND s.user_id = c.id AND s.expires_at > interactions.push_now();
+        IF v_n >= p_max_sessions THEN
+            -- the earliest a place can free itself: the first of them to expire
+            RETURN jsonb_build_object('statusCode', 0, 'refused', 'sessions',
+                                      'retryMs', greatest(1000, least(60000,
+                                          ceil(extract(epoch FROM v_oldest - now()) * 1000)))::bigint);
+        END IF;
+    END IF;
+    IF p_max_cc_sessions > 0
+       AND (SELECT count(*) FROM (SELECT 1 FROM interactions.push_sessions s
+                                   WHERE s.cc_id = p_cc AND s.expires_at > interactions.push_now()
+                                   LIMIT p_max_cc_sessions) x) >= p_max_cc_sessions THEN
+        RETURN jsonb_build_object('statusCode', 0, 'refused', 'contactCenter',
+                                  'retryMs', greatest(1000, p_max_interval_ms));
+    END IF;
+
+    IF p_per_minute > 0 THEN
+        UPDATE interactions.push_handshake_budget SET tokens = tokens - 1
+         WHERE cc_id = p_cc AND user_id = c.id;
+    END IF;
     INSERT INTO interactions.push_sessions (cc_id, client_id, user_id, browser_id, ack,
                                             cursor_xid, cursor_seq, expires_at)
     VALUES (p_cc, p_client, c.id, p_browser, p_ack, pg_snapshot_xmin(pg_current_snapshot()), 0,
@@ -80,8 +145,8 @@ BEGIN
     RETURN jsonb_build_object('statusCode', 0,
                               'user', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)));
 END $$;
-COMMENT ON FUNCTION interactions.push_handshake(integer, text, text, text, boolean, integer) IS
-  'Bayeux /meta/handshake: opens session p_client for user p_login of contact center p_cc, its cursor at the stream''s stable cut (it receives what commits from now on). Returns {"statusCode":0,"user":{"id","roles"}} or statusCode 20 for an unknown or disabled user.';
+COMMENT ON FUNCTION interactions.push_handshake(integer, text, text, text, boolean, integer, integer, integer, integer) IS
+  'Bayeux /meta/handshake: opens session p_client for user p_login of contact center p_cc, its cursor at the stream''s stable cut (it receives what commits from now on), unless the user holds p_max_sessions live sessions, the contact center p_max_cc_sessions, or the user used up p_per_minute handshakes a minute (0: no limit). Returns {"statusCode":0,"user":{"id","roles"}}, {"statusCode":0,"refused":"rate"|"sessions"|"contactCenter","retryMs":N}, or statusCode 20 for an unknown or disabled user.';
 
 -- The session of p_client if it exists, is p_login's, and has not expired.
 CREATE OR REPLACE FUNCTION interactions.push_session(p_cc integer, p_login text, p_client text,
@@ -111,6 +176,33 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION interactions.push_session(integer, text, text, integer) IS
   'Looks up Bayeux session p_client for user p_login (unknown, expired, another user''s or a disabled user''s: "session" is null) and extends its life by p_max_interval_ms.';
+
+-- push_session for every clientId a Bayeux request of several messages names, in one call:
+-- {"statusCode":0,"sessions":{"<clientId>":{"user","channels","ack"}, ...}}; the unknown,
+-- expired or someone else's are left out.
+CREATE OR REPLACE FUNCTION interactions.push_session_batch(p_cc integer, p_login text, p_clients text[],
+                                                           p_max_interval_ms integer)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_sessions jsonb;
+BEGIN
+    PERFORM set_config('interactions.cc', p_cc::text, true),
+            set_config('synchronous_commit', 'off', true);
+    WITH found AS (
+        UPDATE interactions.push_sessions s
+           SET expires_at = greatest(s.expires_at, now() + p_max_interval_ms * interval '1 millisecond')
+          FROM interactions.users u
+         WHERE s.cc_id = p_cc AND s.client_id = ANY (p_clients) AND s.expires_at > interactions.push_now()
+           AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login AND NOT u.disabled
+        RETURNING s.client_id, u.id, u.roles, s.channels, s.ack)
+    SELECT coalesce(jsonb_object_agg(f.client_id, jsonb_build_object(
+               'user', jsonb_build_object('id', f.id, 'roles', to_jsonb(f.roles)),
+               'channels', to_jsonb(f.channels), 'ack', f.ack)), '{}'::jsonb)
+      INTO v_sessions FROM found f;
+    RETURN jsonb_build_object('statusCode', 0, 'sessions', v_sessions);
+END $$;
+COMMENT ON FUNCTION interactions.push_session_batch(integer, text, text[], integer) IS
+  'push_session for several clientIds at once (a Bayeux request of several messages): {"statusCode":0,"sessions":{clientId:{"user","channels","ack"}}} with the sessions of p_login (unless disabled) that exist, each kept alive for p_max_interval_ms more.';
 
 CREATE OR REPLACE FUNCTION interactions.push_subscribe(p_cc integer, p_login text, p_client text,
                                                        p_add text[], p_remove text[])
@@ -158,7 +250,7 @@ COMMENT ON FUNCTION interactions.push_disconnect(integer, text, text) IS
 --   p_gen        for a re-check: the hold generation the first call returned
 --   p_ack        ack extension: the last batch id the client received (first call only)
 --   p_hold_ms    0: answer now; otherwise the connect may be held that long
---   p_per_browser held connects allowed per BAYEUX_BROWSER (0: no limit; first call only)
+--   p_per_browser held connects allowed per BAYEUX_BROWSER and user (0: no limit; first call only)
 --   p_limit      most events in one reply
 --
 -- Outcome "unknown" (no such session for this user, or the user is disabled: 402),
@@ -308,12 +400,14 @@ BEGIN
 
     IF v_n = 0 AND p_hold_ms > 0 THEN
         -- Nothing to deliver: hold, unless this browser already holds its share of connects
-        -- (the lock orders concurrent decisions of one browser; other browsers never wait).
+        -- for this user (the lock orders concurrent decisions of one browser and user; others
+        -- never wait).  Per user: the cookie is the client's to choose, and another user
+        -- presenting the same value must not push this one into polling.
         IF p_first AND p_per_browser > 0 AND s.browser_id IS NOT NULL THEN
-            PERFORM pg_advisory_xact_lock(p_cc, hashtext(s.browser_id));
+            PERFORM pg_advisory_xact_lock(p_cc, hashtext(c.id::text || ' ' || s.browser_id));
             SELECT count(*) >= p_per_browser INTO v_multi
               FROM interactions.push_sessions o
-             WHERE o.cc_id = p_cc AND o.browser_id = s.browser_id
+             WHERE o.cc_id = p_cc AND o.browser_id = s.browser_id AND o.user_id = c.id
                AND o.client_id <> s.client_id AND o.held_until > now();
         END IF;
     END IF;

@@ -69,6 +69,7 @@ GRANT SELECT, INSERT, UPDATE ON interactions.interactions TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.user_data TO interactions_app;
 GRANT SELECT, INSERT ON interactions.history, interactions.agent_events TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.push_sessions TO interactions_app;
+GRANT SELECT, INSERT, UPDATE ON interactions.push_handshake_budget TO interactions_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA interactions TO interactions_app;
 
 -- The module's functions: exactly what it calls, and what those call with its rights; never
@@ -82,8 +83,9 @@ GRANT EXECUTE ON FUNCTION
     -- SECURITY INVOKER: each binds the transaction to the contact center (interactions.cc),
     -- so row-level security confines it like any query of the module's role.
     interactions.api(integer, text, text, jsonb),
-    interactions.push_handshake(integer, text, text, text, boolean, integer),
+    interactions.push_handshake(integer, text, text, text, boolean, integer, integer, integer, integer),
     interactions.push_session(integer, text, text, integer),
+    interactions.push_session_batch(integer, text, text[], integer),
     interactions.push_subscribe(integer, text, text, text[], text[]),
     interactions.push_connect(integer, text, text, boolean, bigint, bigint, integer, integer, integer, integer),
     interactions.push_snapshots(integer, text, bigint[]),

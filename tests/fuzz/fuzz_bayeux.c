@@ -74,12 +74,31 @@ static int session_of(const char *client_id, mi_push_session_t *s)
     return client_id[0] != 'x';
 }
 
-static apr_status_t b_handshake(void *b, int cc, const char *login, const char *client_id,
-                                const char *browser, int ack, long long max_interval_ms,
-                                apr_pool_t *p)
+static apr_status_t b_handshake(void *b, const mi_push_handshake_t *h, apr_pool_t *p,
+                                mi_push_refusal_e *prefused, long long *pretry_ms)
 {
-    (void)b; (void)cc; (void)login; (void)browser; (void)ack; (void)max_interval_ms; (void)p;
-    CHECK(client_id != NULL && strlen(client_id) == 32);
+    (void)b; (void)p;
+    CHECK(h->client_id != NULL && strlen(h->client_id) == 32);
+    /* a handshake whose browser cookie starts with a digit is refused, so both ways run */
+    *prefused = h->browser != NULL && h->browser[0] >= '0' && h->browser[0] <= '9'
+                ? MI_PUSH_TOO_FAST : MI_PUSH_OPENED;
+    *pretry_ms = 1000;
+    return APR_SUCCESS;
+}
+
+static apr_status_t b_sessions(void *b, int cc, const char *login, const char *const *ids, int n,
+                               long long max_interval_ms, apr_pool_t *p, mi_push_session_t *ss,
+                               apr_status_t *rvs)
+{
+    int i;
+
+    (void)b; (void)cc; (void)login; (void)max_interval_ms; (void)p;
+    CHECK(n >= 1 && n <= 100);
+    for (i = 0; i < n; i++) {
+        CHECK(ids[i] != NULL);
+        if (ids[i][0] == 'f') return APR_ECONNREFUSED;
+        rvs[i] = session_of(ids[i], &ss[i]) ? APR_SUCCESS : APR_NOTFOUND;
+    }
     return APR_SUCCESS;
 }
 
@@ -150,6 +169,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     backend.baton = NULL;
     backend.handshake = b_handshake;
     backend.session = b_session;
+    backend.sessions = b_sessions;
     backend.subscribe = b_subscribe;
     backend.connect = b_connect;
     backend.disconnect = b_disconnect;
@@ -171,28 +191,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ------------------------------------------------------------------ invariants */
 
-static int js_ident_char(char c, int first)
-{
-    return isalpha((unsigned char)c) || c == '_' || c == '$' || (!first && isdigit((unsigned char)c));
-}
-
-/* dotted JavaScript identifiers, at most 128 bytes (checked independently of mi_bayeux.c) */
+/* an underscore, then letters, digits and underscores, at most 64 bytes, and no member every
+ * object has (checked independently of mi_bayeux.c) */
 static int callback_safe(const char *s)
 {
+    static const char *const proto[] = { "__proto__", "__defineGetter__", "__defineSetter__",
+                                         "__lookupGetter__", "__lookupSetter__" };
     apr_size_t n = strlen(s), i;
-    int first = 1;
 
-    if (n == 0 || n > 128) return 0;
+    if (n < 2 || n > 64 || s[0] != '_') return 0;
     for (i = 0; i < n; i++) {
-        if (s[i] == '.') {
-            if (first) return 0;
-            first = 1;
-            continue;
-        }
-        if (!js_ident_char(s[i], first)) return 0;
-        first = 0;
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_') return 0;
     }
-    return !first;
+    for (i = 0; i < sizeof(proto) / sizeof(proto[0]); i++) {
+        if (strcmp(s, proto[i]) == 0) return 0;
+    }
+    return 1;
 }
 
 static void check_strict_json(json_object *j, apr_pool_t *p)
@@ -330,11 +344,11 @@ static void decode(const char *method_line, const headers_t *h, const char *body
                          && (strcasecmp(h->sec_fetch_site, "same-origin") == 0
                              || strcasecmp(h->sec_fetch_site, "none") == 0))) {
             const char *page = mi_bx_page_origin(h->origin, h->referer, p);
-            /* a page of another origin is answered only when it is ours or listed */
-            CHECK((page == NULL && h->sec_fetch_site == NULL)
-                  || (page != NULL && (strcasecmp(page, OWN_ORIGIN) == 0
-                                       || strcasecmp(page, allowed_origins[0]) == 0
-                                       || strcasecmp(page, allowed_origins[1]) == 0)));
+            /* answered only when a page is named and it is ours or listed: a request
+             * naming none could be any site's */
+            CHECK(page != NULL && (strcasecmp(page, OWN_ORIGIN) == 0
+                                   || strcasecmp(page, allowed_origins[0]) == 0
+                                   || strcasecmp(page, allowed_origins[1]) == 0));
         }
         if (!allowed) return;
         if (strlen(message) > lim->max_body) return;

@@ -106,15 +106,15 @@ test('an allowed origin may use JSONP and CORS cross-site; others may not', asyn
   const url = notificationsUrl(cc, two.port);
   const msg = encodeURIComponent(JSON.stringify([{ id: '1', channel: '/meta/handshake', version: '1.0',
     supportedConnectionTypes: ['callback-polling'] }]));
-  const get = (headers) => fetch(`${url}/handshake?jsonp=cb&message=${msg}`,
+  const get = (headers) => fetch(`${url}/handshake?jsonp=_cb&message=${msg}`,
     { headers: { Authorization: basic('agent1'), 'Sec-Fetch-Site': 'cross-site', ...headers } });
   const allowed = await get({ Referer: `${DESK}/agent/` });
   assert.equal(allowed.status, 200);
-  assert.match(await allowed.text(), /^\/\*\*\/cb\(\[\{"id":"1","channel":"\/meta\/handshake","successful":true/);
+  assert.match(await allowed.text(), /^\/\*\*\/_cb\(\[\{"id":"1","channel":"\/meta\/handshake","successful":true/);
   assert.equal((await get({ Origin: DESK })).status, 200);
   assert.equal((await get({ Referer: 'https://elsewhere.example/' })).status, 403);
   // the first server has no such permission
-  const first = await fetch(`${notificationsUrl(cc)}/handshake?jsonp=cb&message=${msg}`,
+  const first = await fetch(`${notificationsUrl(cc)}/handshake?jsonp=_cb&message=${msg}`,
     { headers: { Authorization: basic('agent1'), 'Sec-Fetch-Site': 'cross-site', Referer: `${DESK}/agent/` } });
   assert.equal(first.status, 403);
 

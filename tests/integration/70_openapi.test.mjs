@@ -547,13 +547,15 @@ test('GET /notifications (JSONP) and OPTIONS', async () => {
   const message = encodeURIComponent(JSON.stringify([{ channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['callback-polling'] }]));
   for (const t of ['/notifications', '/notifications/{messageType}']) {
     const params = { messageType: 'handshake' };
-    const r = await call('agent1', 'GET', t, 200, { params, query: `message=${message}&jsonp=jsonp_cb` });
-    assert.match(r.text, /^\/\*\*\/jsonp_cb\(\[\{"channel":"\/meta\/handshake","successful":true/);
-    await call('agent1', 'GET', t, 400, { params, query: `message=${message}` });
-    await call('agent1', 'GET', t, 400, { params, query: `message=${message}&jsonp=alert(1)` });
-    await call('agent1', 'GET', t, 403, { params, query: `message=${message}&jsonp=cb`,
+    const page = { 'Sec-Fetch-Site': 'same-origin' };
+    const r = await call('agent1', 'GET', t, 200, { params, query: `message=${message}&jsonp=_jsonp_cb`, headers: page });
+    assert.match(r.text, /^\/\*\*\/_jsonp_cb\(\[\{"channel":"\/meta\/handshake","successful":true/);
+    await call('agent1', 'GET', t, 400, { params, query: `message=${message}`, headers: page });
+    await call('agent1', 'GET', t, 400, { params, query: `message=${message}&jsonp=alert(1)`, headers: page });
+    await call('agent1', 'GET', t, 403, { params, query: `message=${message}&jsonp=_cb`,
       headers: { 'Sec-Fetch-Site': 'cross-site', Origin: 'http://elsewhere.example' } });
-    await call(null, 'GET', t, 401, { params, query: `message=${message}&jsonp=cb` });
+    await call('agent1', 'GET', t, 403, { params, query: `message=${message}&jsonp=_cb` });
+    await call(null, 'GET', t, 401, { params, query: `message=${message}&jsonp=_cb` });
     await call('agent1', 'OPTIONS', t, 200, { params });
     await call(null, 'OPTIONS', t, 401, { params });
   }

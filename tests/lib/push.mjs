@@ -69,7 +69,7 @@ export function notificationsUrl(cc, port = defaultPort()) {
  *   {cc, user, channels, ack, browser, websocket, port, url, password}
  * -> {messages, meta, cometd, clientId(), waitFor(pred, ms), count(pred), disconnect()}
  * messages: every {channel, data} received; meta: {handshakes, subscribeFailures: [..],
- * connectFailures: [..], multipleClients}.  Resolves after the first subscription succeeded
+ * connectFailures: [..], multipleClients, connectAdvice: [the advice of each connect reply]}.  Resolves after the first subscription succeeded
  * (or failed: see meta.subscribeFailures).
  */
 export async function cometdClient({ cc, user, channels = ['/v2/me/interactions'], ack = false,
@@ -85,9 +85,10 @@ export async function cometdClient({ cc, user, channels = ['/v2/me/interactions'
   });
   const messages = [];
   const meta = { handshakes: 0, transports: [], subscribeFailures: [], connectFailures: [],
-    multipleClients: 0, acks: [] };
+    multipleClients: 0, acks: [], connectAdvice: [] };
   cometd.addListener('/meta/connect', (m) => {
     if (!m.successful) meta.connectFailures.push(m.error || (m.failure && m.failure.reason) || 'failure');
+    if (m.advice) meta.connectAdvice.push(m.advice);
     if (m.advice && m.advice['multiple-clients']) meta.multipleClients++;
     if (m.ext && typeof m.ext.ack === 'number') meta.acks.push(m.ext.ack);
   });
@@ -137,7 +138,15 @@ export async function fayeClient({ cc, user, channel = '/v2/me/interactions', po
   return {
     client, messages,
     waitFor: (pred, ms = 15000) => waitFor(messages, pred, ms),
-    disconnect: () => { client.disconnect(); },
+    // resolves when the server answered (at most 3 s): a server stopped before that would
+    // leave the client retrying its disconnect for ever
+    disconnect: () => new Promise((resolve) => {
+      const t = setTimeout(resolve, 3000);
+      const done = () => { clearTimeout(t); resolve(); };
+      const p = client.disconnect();
+      if (p && typeof p.then === 'function') p.then(done, done);
+      else done();
+    }),
   };
 }
 

@@ -25,9 +25,11 @@ typedef struct {
     json_object *events;            /* delivered by the next connect that finds them ready */
     volatile int ready;
     /* what the engine asked */
-    int n_handshake, n_connect, n_subscribe, n_disconnect;
+    int n_handshake, n_connect, n_subscribe, n_disconnect, n_session, n_sessions;
     const char *hs_browser;
     int hs_ack;
+    mi_push_handshake_t hs;         /* the last handshake's limits */
+    mi_push_refusal_e refuse;       /* the next handshakes are refused so */
     mi_push_connect_t connects[8];
     unsigned add, remove;
     /* the snapshots of lean events */
@@ -54,19 +56,26 @@ static int known(fake_t *f, const char *client_id)
     return f->client_id != NULL && strcmp(f->client_id, client_id) == 0;
 }
 
-static apr_status_t f_handshake(void *b, int cc, const char *login, const char *client_id,
-                                const char *browser, int ack, long long max_interval_ms,
-                                apr_pool_t *p)
+static apr_status_t f_handshake(void *b, const mi_push_handshake_t *h, apr_pool_t *p,
+                                mi_push_refusal_e *prefused, long long *pretry_ms)
 {
     fake_t *f = b;
 
     f->n_handshake++;
+    f->hs = *h;
+    *prefused = MI_PUSH_OPENED;
+    *pretry_ms = 0;
     if (f->fail) return APR_ECONNREFUSED;
-    if (strcmp(login, "stranger") == 0) return APR_NOTFOUND;
-    f->client_id = apr_pstrdup(p, client_id);
-    f->hs_browser = browser;
-    f->hs_ack = ack;
-    f->ack = ack;
+    if (strcmp(h->login, "stranger") == 0) return APR_NOTFOUND;
+    if (f->refuse != MI_PUSH_OPENED) {
+        *prefused = f->refuse;
+        *pretry_ms = 4321;
+        return APR_SUCCESS;
+    }
+    f->client_id = apr_pstrdup(p, h->client_id);
+    f->hs_browser = h->browser;
+    f->hs_ack = h->ack;
+    f->ack = h->ack;
     return APR_SUCCESS;
 }
 
@@ -75,9 +84,26 @@ static apr_status_t f_session(void *b, int cc, const char *login, const char *cl
 {
     fake_t *f = b;
 
+    f->n_session++;
     if (f->fail) return APR_ECONNREFUSED;
     if (!known(f, client_id)) return APR_NOTFOUND;
     fill_session(f, s);
+    return APR_SUCCESS;
+}
+
+static apr_status_t f_sessions(void *b, int cc, const char *login, const char *const *ids, int n,
+                               long long max_interval_ms, apr_pool_t *p, mi_push_session_t *ss,
+                               apr_status_t *rvs)
+{
+    fake_t *f = b;
+    int i;
+
+    f->n_sessions++;
+    if (f->fail) return APR_ECONNREFUSED;
+    for (i = 0; i < n; i++) {
+        rvs[i] = known(f, ids[i]) ? APR_SUCCESS : APR_NOTFOUND;
+        if (rvs[i] == APR_SUCCESS) fill_session(f, &ss[i]);
+    }
     return APR_SUCCESS;
 }
 
@@ -172,6 +198,7 @@ static rig_t *rig(const char *role, int max_waiters)
     be.baton = &r->f;
     be.handshake = f_handshake;
     be.session = f_session;
+    be.sessions = f_sessions;
     be.subscribe = f_subscribe;
     be.connect = f_connect;
     be.disconnect = f_disconnect;
@@ -182,7 +209,11 @@ static rig_t *rig(const char *role, int max_waiters)
     r->conf.jsonp = 1;
     r->conf.multi_interval_ms = 2000;
     r->conf.busy_interval_ms = 1500;
+    r->conf.share_interval_ms = 3000;
     r->conf.retry_interval_ms = 2000;
+    r->conf.max_sessions = 16;
+    r->conf.max_cc_sessions = 500;
+    r->conf.handshakes_per_minute = 30;
     r->conf.batch_limit = 100;
     CU_ASSERT_EQUAL_FATAL(mi_waiters_create(&r->waiters, max_waiters, tp), APR_SUCCESS);
     CU_ASSERT_EQUAL_FATAL(mi_push_create(&r->push, &r->conf, &be, r->waiters, tp), APR_SUCCESS);
@@ -343,6 +374,36 @@ static void unknown_users_and_an_unreachable_database_fail_the_handshake(void)
     CU_ASSERT_FALSE(json_object_get_boolean(mi_json_get(h, "successful")));
     CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(h, "advice")),
                            "{\"reconnect\":\"handshake\",\"interval\":2000}");
+}
+
+static void a_handshake_beyond_the_users_limits_is_refused_with_advice(void)
+{
+    static const struct { mi_push_refusal_e why; const char *error; } cases[] = {
+        { MI_PUSH_TOO_FAST, "429::too_many_handshakes:" },
+        { MI_PUSH_USER_FULL, "429::too_many_sessions: this user" },
+        { MI_PUSH_CC_FULL, "429::too_many_sessions: this contact center" },
+    };
+    rig_t *r = rig("agent", 10);
+    json_object *h;
+    size_t i;
+
+    handshake(r, 0);
+    /* the limits travel to the store, which counts them */
+    CU_ASSERT_EQUAL(r->f.hs.max_sessions, 16);
+    CU_ASSERT_EQUAL(r->f.hs.max_cc_sessions, 500);
+    CU_ASSERT_EQUAL(r->f.hs.per_minute, 30);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        r->f.refuse = cases[i].why;
+        h = at(send1(r, "[{\"id\":\"7\",\"channel\":\"/meta/handshake\",\"version\":\"1.0\","
+                       "\"supportedConnectionTypes\":[\"long-polling\"]}]"), 0);
+        CU_ASSERT_FALSE(json_object_get_boolean(mi_json_get(h, "successful")));
+        CU_ASSERT_STRING_EQUAL(mi_json_get_str(h, "id"), "7");
+        CU_ASSERT_PTR_NULL(mi_json_get(h, "clientId"));
+        CU_ASSERT_EQUAL(strncmp(mi_json_get_str(h, "error"), cases[i].error, strlen(cases[i].error)), 0);
+        /* CometD and Faye handshake again, after the interval */
+        CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(h, "advice")),
+                               "{\"reconnect\":\"handshake\",\"interval\":4321}");
+    }
 }
 
 /* ------------------------------------------------------------------ connect */
@@ -762,6 +823,30 @@ static void a_full_registry_answers_at_once_and_says_when_to_come_back(void)
                            "{\"reconnect\":\"retry\",\"interval\":1500,\"timeout\":60000}");
 }
 
+static void a_user_over_its_share_of_held_connects_is_told_to_poll(void)
+{
+    rig_t *r = rig("agent", 10);
+    const char *cid = handshake(r, 0);
+    mi_waiter_t *w = NULL;
+    json_object *c;
+
+    /* agent1 holds its one connect of this process (another session, another thread) */
+    mi_waiters_limit(r->waiters, 1, 0);
+    CU_ASSERT_EQUAL_FATAL(mi_waiter_register(r->waiters, 7, "agent1", "other", tp, &w), APR_SUCCESS);
+    c = at(send1(r, msg("[{\"id\":\"2\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)), 0);
+    CU_ASSERT_TRUE(json_object_get_boolean(mi_json_get(c, "successful")));
+    CU_ASSERT_EQUAL(r->f.connects[0].hold_ms, 0);
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(c, "advice")),
+                           "{\"reconnect\":\"retry\",\"interval\":3000,\"timeout\":60000}");
+    /* another user is held as before; so is agent1 when its other connect ends */
+    mi_waiter_unregister(r->waiters, w);
+    CU_ASSERT_EQUAL_FATAL(mi_waiter_register(r->waiters, 7, "agent1", "other", tp, &w), APR_SUCCESS);
+    mi_waiters_limit(r->waiters, 0, 1);
+    c = at(send1(r, msg("[{\"id\":\"3\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)), 0);
+    CU_ASSERT_EQUAL(r->f.connects[1].hold_ms, 0);
+    CU_ASSERT_EQUAL(mi_json_get_int(mi_json_get(c, "advice"), "interval", -1), 3000);
+}
+
 static void a_browser_over_its_share_is_told_multiple_clients(void)
 {
     rig_t *r = rig("agent", 10);
@@ -925,6 +1010,62 @@ static void clients_may_not_publish(void)
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 0), "error"), "402::Unknown client");
 }
 
+static void a_batch_of_many_messages_costs_one_call_per_session_not_per_message(void)
+{
+    rig_t *r = rig("supervisor", 10);
+    const char *cid = handshake(r, 0);
+    const char *body = "[";
+    json_object *a;
+    int i;
+
+    /* 98 (un)subscriptions alternating, then a publish and a message of an unknown session */
+    for (i = 0; i < 98; i++) {
+        body = apr_psprintf(tp, "%s{\"id\":\"%d\",\"channel\":\"/meta/%s\",\"clientId\":\"%s\","
+                            "\"subscription\":\"%s\"},", body, i, i % 2 ? "unsubscribe" : "subscribe", cid,
+                            i % 4 < 2 ? "/v2/interactions" : "/v2/me/interactions");
+    }
+    body = apr_psprintf(tp, "%s{\"id\":\"p\",\"channel\":\"/x\",\"clientId\":\"%s\",\"data\":{}},"
+                        "{\"id\":\"u\",\"channel\":\"/meta/subscribe\",\"clientId\":\"nope\","
+                        "\"subscription\":\"/v2/me/interactions\"}]", body, cid);
+    a = send1(r, body);
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(a), 100);
+    for (i = 0; i < 98; i++) {
+        CU_ASSERT_TRUE(json_object_get_boolean(mi_json_get(at(a, (size_t)i), "successful")));
+    }
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 98), "error"), "403::publish_denied");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 99), "error"), "402::Unknown client");
+    /* one look-up of both clientIds, one call for the session's subscriptions */
+    CU_ASSERT_EQUAL(r->f.n_sessions, 1);
+    CU_ASSERT_EQUAL(r->f.n_session, 0);
+    CU_ASSERT_EQUAL(r->f.n_subscribe, 1);
+    /* the last message naming a channel decides: /v2/interactions was unsubscribed last
+     * (message 97: i % 4 == 1), /v2/me/interactions too (message 95) */
+    CU_ASSERT_EQUAL(r->f.channels, 0);
+
+    /* a connect splits the groups: what it sees is what came before it */
+    r->f.n_subscribe = 0;
+    a = send1(r, msg("[{\"id\":\"1\",\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\",\"subscription\":\"/v2/interactions\"},"
+                     "{\"id\":\"2\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"},"
+                     "{\"id\":\"3\",\"channel\":\"/meta/unsubscribe\",\"clientId\":\"%s\",\"subscription\":\"/v2/interactions\"},"
+                     "{\"id\":\"4\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid));
+    CU_ASSERT_EQUAL(r->f.n_subscribe, 2);
+    CU_ASSERT_EQUAL(r->f.n_connect, 1);
+    CU_ASSERT_EQUAL(r->f.channels, 0);
+    CU_ASSERT_TRUE(json_object_get_boolean(mi_json_get(at(a, 1), "successful")));
+    /* one connect per session and request: the second costs nothing */
+    CU_ASSERT_FALSE(json_object_get_boolean(mi_json_get(at(a, 3), "successful")));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 3), "id"), "4");
+
+    /* a disconnect: what follows it in the request is for a gone session */
+    a = send1(r, msg("[{\"id\":\"1\",\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"},"
+                     "{\"id\":\"2\",\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"},"
+                     "{\"id\":\"3\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid));
+    CU_ASSERT_EQUAL(r->f.n_disconnect, 1);
+    CU_ASSERT_EQUAL(r->f.n_connect, 1);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 1), "error"), "402::Unknown client");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 2), "error"), "402::Unknown client");
+}
+
 static void disconnect_ends_the_session(void)
 {
     rig_t *r = rig("agent", 10);
@@ -987,6 +1128,7 @@ void add_push_suite(void)
         UNIT_TEST(a_handshake_without_a_polling_transport_fails_for_good),
         UNIT_TEST(a_handshake_is_answered_alone),
         UNIT_TEST(unknown_users_and_an_unreachable_database_fail_the_handshake),
+        UNIT_TEST(a_handshake_beyond_the_users_limits_is_refused_with_advice),
         UNIT_TEST(an_unknown_client_gets_402_with_its_id),
         UNIT_TEST(a_first_connect_asking_timeout_zero_is_answered_at_once),
         UNIT_TEST(a_connect_batched_with_a_subscribe_is_not_held),
@@ -1002,6 +1144,7 @@ void add_push_suite(void)
         UNIT_TEST(a_held_connect_is_woken_by_news_for_its_user),
         UNIT_TEST(a_client_timeout_shorter_than_the_servers_is_honoured),
         UNIT_TEST(a_full_registry_answers_at_once_and_says_when_to_come_back),
+        UNIT_TEST(a_user_over_its_share_of_held_connects_is_told_to_poll),
         UNIT_TEST(a_browser_over_its_share_is_told_multiple_clients),
         UNIT_TEST(a_stopping_process_answers_at_once_and_lets_the_connection_go),
         UNIT_TEST(a_database_failure_on_connect_says_retry_later),
@@ -1010,6 +1153,7 @@ void add_push_suite(void)
         UNIT_TEST(an_agent_may_not_subscribe_the_contact_center_channel),
         UNIT_TEST(meta_and_unknown_channels_are_refused_and_service_ones_recorded_nowhere),
         UNIT_TEST(clients_may_not_publish),
+        UNIT_TEST(a_batch_of_many_messages_costs_one_call_per_session_not_per_message),
         UNIT_TEST(disconnect_ends_the_session),
         UNIT_TEST(a_disconnect_answers_the_connect_held_here),
         UNIT_TEST(what_is_not_bayeux_is_rejected),

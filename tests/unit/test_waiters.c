@@ -175,6 +175,43 @@ static void the_registry_refuses_waiters_beyond_its_cap(void)
     (void)b;
 }
 
+static void one_user_and_one_contact_center_get_only_their_share(void)
+{
+    mi_waiters_t *reg = registry(10);
+    mi_waiter_t *w = NULL, *a, *b, *old;
+
+    mi_waiters_limit(reg, 2, 3);
+    a = reg_ok(reg, 1, "agent1", "c1");
+    b = reg_ok(reg, 1, "agent1", "c2");
+    CU_ASSERT_EQUAL(mi_waiter_register(reg, 1, "agent1", "c3", tp, &w), MI_WAITERS_USER_FULL);
+    CU_ASSERT_PTR_NULL(w);
+    /* refused: nothing of the user's was cancelled */
+    CU_ASSERT_EQUAL(mi_waiter_wait(reg, a, PAST), MI_WAITER_TIMED_OUT);
+    CU_ASSERT_EQUAL(mi_waiter_wait(reg, b, PAST), MI_WAITER_TIMED_OUT);
+    /* a session held here reconnecting replaces its waiter: never refused */
+    old = a;
+    a = reg_ok(reg, 1, "agent1", "c1");
+    CU_ASSERT_EQUAL(mi_waiter_wait(reg, old, FAR), MI_WAITER_CANCELLED);
+    CU_ASSERT_EQUAL(mi_waiters_count_of(reg, 1, "agent1"), 3);
+    mi_waiter_unregister(reg, old);   /* its thread answers and leaves */
+    CU_ASSERT_EQUAL(mi_waiters_count_of(reg, 1, "agent1"), 2);
+    /* the same login in another contact center is another user */
+    reg_ok(reg, 2, "agent1", "c4");
+    /* the contact center's share */
+    reg_ok(reg, 1, "agent2", "c5");
+    CU_ASSERT_EQUAL(mi_waiter_register(reg, 1, "agent3", "c6", tp, &w), MI_WAITERS_CC_FULL);
+    CU_ASSERT_EQUAL(mi_waiters_count_of(reg, 1, NULL), 3);
+    CU_ASSERT_EQUAL(mi_waiters_count_of(reg, 2, NULL), 1);
+    CU_ASSERT_EQUAL(mi_waiters_count_of(reg, 1, "agent3"), 0);
+    /* room again once a waiter leaves */
+    mi_waiter_unregister(reg, a);
+    CU_ASSERT_EQUAL(mi_waiter_register(reg, 1, "agent3", "c6", tp, &w), APR_SUCCESS);
+    CU_ASSERT_EQUAL(mi_waiter_register(reg, 1, "agent1", "c7", tp, &w), MI_WAITERS_CC_FULL);
+    /* no shares: only the registry's cap */
+    mi_waiters_limit(reg, 0, 0);
+    CU_ASSERT_EQUAL(mi_waiter_register(reg, 1, "agent1", "c7", tp, &w), APR_SUCCESS);
+}
+
 static void shutdown_answers_everyone_and_refuses_newcomers(void)
 {
     mi_waiters_t *reg = registry(10);
@@ -279,6 +316,7 @@ void add_waiters_suite(void)
         UNIT_TEST(a_newer_connect_of_the_same_session_supersedes_the_held_one),
         UNIT_TEST(a_disconnect_cancels_that_sessions_waiter),
         UNIT_TEST(the_registry_refuses_waiters_beyond_its_cap),
+        UNIT_TEST(one_user_and_one_contact_center_get_only_their_share),
         UNIT_TEST(shutdown_answers_everyone_and_refuses_newcomers),
         UNIT_TEST(notify_everyone_wakes_all),
         UNIT_TEST(a_pool_cleanup_unregisters_a_forgotten_waiter),
