@@ -7,7 +7,7 @@
 #include <apr_thread_mutex.h>
 #include <json-c/printbuf.h>
 
-#include "mi_bayeux.h"
+#include "mi_push_bayeux.h"
 #include "mi_json.h"
 #include "mi_push_cache.h"
 
@@ -266,7 +266,7 @@ static const char *render(const char *snapshot, const char *notification, long l
     }
     json_object_object_add(event, "referenceId", ref >= 0 ? json_object_new_int64(ref) : NULL);
     json_object_object_add(event, "snapshot", json_object_get(snap));
-    msg = mi_json_bind(p, mi_bx_event(MI_BX_CH_ALL, event, caller, base, 0, p));
+    msg = mi_json_bind(p, mi_push_bx_event(MI_PUSH_BX_CH_ALL, event, caller, base, 0, p));
     text = mi_json_dump_len(msg, p, &len);
     return text;
 }

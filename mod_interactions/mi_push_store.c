@@ -96,8 +96,8 @@ static unsigned channel_bits(json_object *channels)
     for (i = 0; i < n; i++) {
         const char *c = json_object_get_string(json_object_array_get_idx(channels, i));
         if (c == NULL) continue;
-        if (strcmp(c, MI_BX_CH_ME) == 0) bits |= MI_PUSH_ME;
-        else if (strcmp(c, MI_BX_CH_ALL) == 0) bits |= MI_PUSH_ALL;
+        if (strcmp(c, MI_PUSH_BX_CH_ME) == 0) bits |= MI_PUSH_ME;
+        else if (strcmp(c, MI_PUSH_BX_CH_ALL) == 0) bits |= MI_PUSH_ALL;
     }
     return bits;
 }
@@ -106,9 +106,9 @@ static unsigned channel_bits(json_object *channels)
 static const char *channel_array(unsigned bits)
 {
     switch (bits & (MI_PUSH_ME | MI_PUSH_ALL)) {
-    case MI_PUSH_ME:  return "{" MI_BX_CH_ME "}";
-    case MI_PUSH_ALL: return "{" MI_BX_CH_ALL "}";
-    case MI_PUSH_ME | MI_PUSH_ALL: return "{" MI_BX_CH_ME "," MI_BX_CH_ALL "}";
+    case MI_PUSH_ME:  return "{" MI_PUSH_BX_CH_ME "}";
+    case MI_PUSH_ALL: return "{" MI_PUSH_BX_CH_ALL "}";
+    case MI_PUSH_ME | MI_PUSH_ALL: return "{" MI_PUSH_BX_CH_ME "," MI_PUSH_BX_CH_ALL "}";
     default:          return "{}";
     }
 }

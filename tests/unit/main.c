@@ -74,8 +74,8 @@ int main(void)
     add_caps_suite();
     add_render_suite();
     add_password_suite();
-    add_bayeux_suite();
-    add_waiters_suite();
+    add_push_bayeux_suite();
+    add_push_waiters_suite();
     add_push_suite();
     add_credcache_suite();
     add_secret_suite();

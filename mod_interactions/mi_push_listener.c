@@ -1,4 +1,4 @@
-/* mi_listener.c — see mi_listener.h */
+/* mi_push_listener.c — see mi_push_listener.h */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +10,7 @@
 #include <apr_thread_proc.h>
 
 #include "mi_json.h"
-#include "mi_listener.h"
+#include "mi_push_listener.h"
 #include "mi_log.h"
 #include "mi_push_store.h"
 
@@ -26,11 +26,11 @@
 #define HOLD_TAG       "hold"                    /* "I hold connects: ring me" */
 #define HOLD_HEARD     3                         /* a "hold" counts for 3 fallback periods */
 
-struct mi_listener_t {
+struct mi_push_listener_t {
     apr_pool_t *pool;
     apr_pool_t *conn_pool;          /* lives as long as one connection */
     apr_pool_t *read_pool;          /* cleared for every read */
-    mi_listener_conf_t conf;
+    mi_push_listener_conf_t conf;
     apr_pollset_t *pollset;
     apr_pollfd_t pfd;
     apr_thread_t *thread;
@@ -52,7 +52,7 @@ struct mi_listener_t {
 
 /* ------------------------------------------------------------------ the connection */
 
-static void drop_conn(mi_listener_t *l)
+static void drop_conn(mi_push_listener_t *l)
 {
     if (l->conn != NULL) {
         apr_pollset_remove(l->pollset, &l->pfd);
@@ -63,7 +63,7 @@ static void drop_conn(mi_listener_t *l)
     apr_pool_clear(l->conn_pool);
 }
 
-static void outage(mi_listener_t *l, const char *what, const char *detail)
+static void outage(mi_push_listener_t *l, const char *what, const char *detail)
 {
     /* once per outage, not once per attempt */
     if (!l->outage_logged) {
@@ -76,14 +76,14 @@ static void outage(mi_listener_t *l, const char *what, const char *detail)
 
 /* The listener's connection failed at @what: say so once, close it, and return when to try
  * again.  The caller decides what to redo after the reconnect. */
-static apr_time_t lose_conn(mi_listener_t *l, const char *what, apr_interval_time_t backoff)
+static apr_time_t lose_conn(mi_push_listener_t *l, const char *what, apr_interval_time_t backoff)
 {
     outage(l, what, PQerrorMessage(l->conn));
     drop_conn(l);
     return apr_time_now() + backoff;
 }
 
-static apr_status_t open_conn(mi_listener_t *l)
+static apr_status_t open_conn(mi_push_listener_t *l)
 {
     const char *err = NULL, *head = NULL;
     apr_socket_t *sock = NULL;
@@ -147,7 +147,7 @@ leave:
 
 /* ------------------------------------------------------------------ reading the stream */
 
-static void wake_from(mi_listener_t *l, json_object *wake)
+static void wake_from(mi_push_listener_t *l, json_object *wake)
 {
     size_t i, j, n = wake != NULL && json_object_is_type(wake, json_type_array)
                      ? json_object_array_length(wake) : 0;
@@ -166,14 +166,14 @@ static void wake_from(mi_listener_t *l, json_object *wake)
                 names[k++] = s;
             }
         }
-        woken = mi_waiters_notify(l->conf.waiters, (int)mi_json_get_int(w, "cc", 0), names, k,
-                                  json_object_get_boolean(mi_json_get(w, "all")));
+        woken = mi_push_waiters_notify(l->conf.waiters, (int)mi_json_get_int(w, "cc", 0), names, k,
+                                       json_object_get_boolean(mi_json_get(w, "all")));
         apr_atomic_add32(&l->n_woken, (apr_uint32_t)woken);
     }
 }
 
 /* Read everything new below the stable cut; *punstable: rows wait above it. */
-static apr_status_t read_stream(mi_listener_t *l, int *punstable)
+static apr_status_t read_stream(mi_push_listener_t *l, int *punstable)
 {
     json_object *res;
     const char *xid;
@@ -211,7 +211,7 @@ static apr_status_t read_stream(mi_listener_t *l, int *punstable)
  * This is safe because a connect registers its waiter before it asks the database: when the
  * count is still 0 after the cut was taken, every later waiter's own read saw at least what
  * lies below that cut.  If a waiter came in between, the cursor stays and the next pass reads. */
-static apr_status_t skip_to_head(mi_listener_t *l)
+static apr_status_t skip_to_head(mi_push_listener_t *l)
 {
     const char *head = NULL;
     apr_status_t rv;
@@ -222,7 +222,7 @@ static apr_status_t skip_to_head(mi_listener_t *l)
         return rv != APR_SUCCESS ? rv : APR_EGENERAL;
     }
     apr_atomic_set32(&l->last_read_s, (apr_uint32_t)apr_time_sec(apr_time_now()));
-    if (mi_waiters_count(l->conf.waiters) == 0
+    if (mi_push_waiters_count(l->conf.waiters) == 0
         && apr_strtoi64(head, NULL, 10) > apr_strtoi64(l->xid, NULL, 10)) {
         apr_cpystrn(l->xid, head, sizeof(l->xid));
         l->seq = 0;
@@ -234,7 +234,7 @@ static apr_status_t skip_to_head(mi_listener_t *l)
 
 /* "disconnect <cc> <clientId> <login>": answer our held connect of that session, if any;
  * "wake <cc> <clientId> <login>": that user's held connects read their sessions again. */
-static void announced(mi_listener_t *l, const char *payload)
+static void announced(mi_push_listener_t *l, const char *payload)
 {
     int disconnect = strncmp(payload, DISCONNECT_TAG, sizeof(DISCONNECT_TAG) - 1) == 0;
     int wake = strncmp(payload, WAKE_TAG, sizeof(WAKE_TAG) - 1) == 0;
@@ -258,17 +258,17 @@ static void announced(mi_listener_t *l, const char *payload)
     login++;
     if (disconnect) {
         client = apr_pstrmemdup(l->read_pool, client, 32);
-        apr_atomic_add32(&l->n_cancelled, (apr_uint32_t)mi_waiters_cancel_client(
-            l->conf.waiters, (int)cc, login, client, MI_WAITER_DISCONNECTED));
+        apr_atomic_add32(&l->n_cancelled, (apr_uint32_t)mi_push_waiters_cancel_client(
+            l->conf.waiters, (int)cc, login, client, MI_PUSH_WAITER_DISCONNECTED));
     }
     else {
-        apr_atomic_add32(&l->n_woken, (apr_uint32_t)mi_waiters_notify(
+        apr_atomic_add32(&l->n_woken, (apr_uint32_t)mi_push_waiters_notify(
             l->conf.waiters, (int)cc, &login, 1, 0));
     }
 }
 
-void mi_listener_announce(mi_listener_t *l, int disconnected, int cc, const char *login,
-                          const char *client_id)
+void mi_push_listener_announce(mi_push_listener_t *l, int disconnected, int cc, const char *login,
+                               const char *client_id)
 {
     apr_thread_mutex_lock(l->qlock);
     if (l->queue->nelts < MAX_ANNOUNCE) {
@@ -277,11 +277,11 @@ void mi_listener_announce(mi_listener_t *l, int disconnected, int cc, const char
                          client_id, login);
     }
     apr_thread_mutex_unlock(l->qlock);
-    mi_listener_poke(l);
+    mi_push_listener_poke(l);
 }
 
 /* Send the queued announcements (listener thread). */
-static apr_status_t announce(mi_listener_t *l)
+static apr_status_t announce(mi_push_listener_t *l)
 {
     apr_array_header_t *todo = NULL;
     apr_status_t rv = APR_SUCCESS;
@@ -310,7 +310,7 @@ static apr_status_t announce(mi_listener_t *l)
 
 static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
 {
-    mi_listener_t *l = data;
+    mi_push_listener_t *l = data;
     apr_time_t last_read = 0, next_connect = 0, now, due;
     apr_time_t last_held = 0, last_hold_sent = 0, others_hold_until = 0;
     apr_interval_time_t backoff = BACKOFF_MIN, next_recheck = RECHECK_MIN;
@@ -339,7 +339,7 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
             }
         }
         /* Without held connects nobody waits for a fallback read or a re-check. */
-        held = mi_waiters_count(l->conf.waiters) > 0;
+        held = mi_push_waiters_count(l->conf.waiters) > 0;
         if (held) {
             last_held = now;
         }
@@ -452,10 +452,10 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
 
 /* ------------------------------------------------------------------ lifecycle */
 
-apr_status_t mi_listener_start(mi_listener_t **pl, const mi_listener_conf_t *conf,
-                               apr_pool_t *p)
+apr_status_t mi_push_listener_start(mi_push_listener_t **pl, const mi_push_listener_conf_t *conf,
+                                    apr_pool_t *p)
 {
-    mi_listener_t *l;
+    mi_push_listener_t *l;
     apr_pool_t *lp;
     apr_status_t rv;
 
@@ -464,7 +464,7 @@ apr_status_t mi_listener_start(mi_listener_t **pl, const mi_listener_conf_t *con
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    apr_pool_tag(lp, "mi_listener");
+    apr_pool_tag(lp, "mi_push_listener");
     l = apr_pcalloc(lp, sizeof(*l));
     l->pool = lp;
     l->conf = *conf;
@@ -485,14 +485,14 @@ apr_status_t mi_listener_start(mi_listener_t **pl, const mi_listener_conf_t *con
     return APR_SUCCESS;
 }
 
-void mi_listener_poke(mi_listener_t *l)
+void mi_push_listener_poke(mi_push_listener_t *l)
 {
     if (apr_atomic_xchg32(&l->poked, 1) == 0) {
         apr_pollset_wakeup(l->pollset);
     }
 }
 
-void mi_listener_stop(mi_listener_t *l)
+void mi_push_listener_stop(mi_push_listener_t *l)
 {
     apr_status_t trv;
 
@@ -505,7 +505,7 @@ void mi_listener_stop(mi_listener_t *l)
     l->stopped = 1;
 }
 
-void mi_listener_stats(mi_listener_t *l, mi_listener_stats_t *st)
+void mi_push_listener_stats(mi_push_listener_t *l, mi_push_listener_stats_t *st)
 {
     st->reads = apr_atomic_read32(&l->n_reads);
     st->doorbells = apr_atomic_read32(&l->n_doorbells);

@@ -1,11 +1,11 @@
-/* mi_listener.h — one thread per process that follows the history stream and wakes the
+/* mi_push_listener.h — one thread per process that follows the history stream and wakes the
  * held connects it concerns.
  *
  * It owns a dedicated PostgreSQL connection (never a pooled one: LISTEN is session state)
  * and LISTENs on the doorbell channel.  It reads the stream from its own cursor — which
  * users of which contact centers have news, never row data — and wakes those users'
  * waiters.  It reads when
- *   - this process poked it (mi_listener_poke(): a local API write committed); it then also
+ *   - this process poked it (mi_push_listener_poke(): a local API write committed); it then also
  *     rings the doorbell once, on its own connection and in its own transaction, so that
  *     the other processes and servers read too.  Pokes that arrive together ring once.
  *   - another process rang the doorbell;
@@ -16,23 +16,23 @@
  * When the connection is lost it reconnects with backoff and reads on from its cursor, so
  * nothing committed meanwhile is missed.
  */
-#ifndef MI_LISTENER_H
-#define MI_LISTENER_H
+#ifndef MI_PUSH_LISTENER_H
+#define MI_PUSH_LISTENER_H
 
 #include <apr_pools.h>
 
 #include "mi_pgpool.h"
-#include "mi_waiters.h"
+#include "mi_push_waiters.h"
 
-typedef struct mi_listener_t mi_listener_t;
+typedef struct mi_push_listener_t mi_push_listener_t;
 
 typedef struct {
     mi_pgpool_t *pgpool;          /* its settings open the dedicated connection */
-    mi_waiters_t *waiters;
+    mi_push_waiters_t *waiters;
     int statement_timeout_ms;     /* on the listener's connection */
     int fallback_ms;              /* read this often while connects are held (1000) */
     int idle_ms;                  /* nobody waits: move the cursor to the stable cut this often */
-} mi_listener_conf_t;
+} mi_push_listener_conf_t;
 
 typedef struct {
     apr_uint32_t reads;           /* stream reads */
@@ -42,16 +42,16 @@ typedef struct {
     apr_uint32_t cancelled;       /* waiters cancelled by other processes' disconnects */
     apr_uint32_t connected;       /* the dedicated connection is open */
     apr_uint32_t last_read_s;     /* epoch seconds of the last successful read; 0: none yet */
-} mi_listener_stats_t;
+} mi_push_listener_stats_t;
 
 /** Start the thread (in a child process; never in the parent).  Its resources live in a
- *  subpool of @p; call mi_listener_stop() before @p is destroyed. */
-apr_status_t mi_listener_start(mi_listener_t **pl, const mi_listener_conf_t *conf,
-                               apr_pool_t *p);
+ *  subpool of @p; call mi_push_listener_stop() before @p is destroyed. */
+apr_status_t mi_push_listener_start(mi_push_listener_t **pl, const mi_push_listener_conf_t *conf,
+                                    apr_pool_t *p);
 
 /** Something committed here: read the stream now and ring the doorbell.  Cheap, never
  *  blocks, callable from any thread. */
-void mi_listener_poke(mi_listener_t *l);
+void mi_push_listener_poke(mi_push_listener_t *l);
 
 /** Session @client_id of @login in @cc changed here; tell every other process (queued and
  *  sent by the listener thread; never blocks):
@@ -59,12 +59,12 @@ void mi_listener_poke(mi_listener_t *l);
  *                   answer after a disconnect);
  *    otherwise:     connects of @login held there look at their sessions again (a
  *                   subscription was added). */
-void mi_listener_announce(mi_listener_t *l, int disconnected, int cc, const char *login,
-                          const char *client_id);
+void mi_push_listener_announce(mi_push_listener_t *l, int disconnected, int cc, const char *login,
+                               const char *client_id);
 
 /** Stop the thread and close its connection (idempotent). */
-void mi_listener_stop(mi_listener_t *l);
+void mi_push_listener_stop(mi_push_listener_t *l);
 
-void mi_listener_stats(mi_listener_t *l, mi_listener_stats_t *st);
+void mi_push_listener_stats(mi_push_listener_t *l, mi_push_listener_stats_t *st);
 
 #endif
