@@ -8,13 +8,7 @@
 #include "mi_json.h"
 #include "mi_log.h"
 #include "mi_push.h"
-
-/* Below this much hold left, a wake-up is answered rather than waited out again. */
-#define MIN_HOLD_MS 20
-#define RECHECK_MS 8000       /* a held connect re-reads its session this often */
-
-/* Rows of /v2/interactions kept rendered per process (mi_push_cache.h) unless configured. */
-#define CACHE_ROWS 4096
+#include "mi_tunables.h"
 
 struct mi_push_t {
     mi_push_conf_t conf;
@@ -68,7 +62,7 @@ apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
     push->conf = *conf;
     push->backend = *backend;
     push->waiters = waiters;
-    rv = mi_push_cache_create(&push->cache, conf->cache_rows > 0 ? conf->cache_rows : CACHE_ROWS, p);
+    rv = mi_push_cache_create(&push->cache, conf->cache_rows > 0 ? conf->cache_rows : MI_PUSH_CACHE_ROWS, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -436,13 +430,13 @@ static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
             mi_push_waiter_narrow(x->push->waiters, w, (d.session.channels & MI_PUSH_ALL) != 0);
             /* Wake-ups travel through NOTIFY, which is not durable: one sent while a listener
              * was reconnecting is gone.  A held connect therefore looks at its session again
-             * every RECHECK_MS of its own accord, so a lost wake-up costs seconds, not the
+             * every MI_PUSH_RECHECK_MS of its own accord, so a lost wake-up costs seconds, not the
              * whole hold. */
             st = mi_push_waiter_wait(x->push->waiters, w,
-                                     deadline - apr_time_now() > apr_time_from_msec(RECHECK_MS)
-                                     ? apr_time_now() + apr_time_from_msec(RECHECK_MS) : deadline);
+                                     deadline - apr_time_now() > apr_time_from_msec(MI_PUSH_RECHECK_MS)
+                                     ? apr_time_now() + apr_time_from_msec(MI_PUSH_RECHECK_MS) : deadline);
             if (st == MI_PUSH_WAITER_TIMED_OUT
-                && deadline - apr_time_now() >= apr_time_from_msec(MIN_HOLD_MS)
+                && deadline - apr_time_now() >= apr_time_from_msec(MI_PUSH_MIN_HOLD_MS)
                 && mi_push_waiter_rearm(x->push->waiters, w)) {
                 st = MI_PUSH_WAITER_NOTIFIED;   /* not the end of the hold: look again */
             }
@@ -469,7 +463,7 @@ static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
             c.gen = d.gen;
             c.ack = -1;
             c.per_browser = 0;
-            c.hold_ms = (st == MI_PUSH_WAITER_TIMED_OUT || left < apr_time_from_msec(MIN_HOLD_MS))
+            c.hold_ms = (st == MI_PUSH_WAITER_TIMED_OUT || left < apr_time_from_msec(MI_PUSH_MIN_HOLD_MS))
                         ? 0 : (long long)apr_time_as_msec(left);
             continue;
         }

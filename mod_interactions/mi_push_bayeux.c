@@ -7,6 +7,7 @@
 #include <apr_general.h>
 
 #include "mi_push_bayeux.h"
+#include "mi_tunables.h"
 #include "mi_json.h"
 
 /* ------------------------------------------------------------------ parsing */
@@ -65,8 +66,9 @@ int mi_push_bx_parse(json_object *doc, apr_pool_t *p, mi_push_bx_msg_t **pmsgs, 
         *perr = "a Bayeux request needs at least one message";
         return 0;
     }
-    if (n > 100) {
-        *perr = "too many messages in one request (at most 100)";
+    if (n > MI_PUSH_MAX_MESSAGES) {
+        *perr = apr_psprintf(p, "too many messages in one request (at most %d)",
+                             MI_PUSH_MAX_MESSAGES);
         return 0;
     }
     msgs = apr_pcalloc(p, n * sizeof(*msgs));
@@ -212,7 +214,7 @@ int mi_push_bx_subscriptions(const mi_push_bx_msg_t *m, apr_pool_t *p, const cha
         return 0;
     }
     n = json_object_array_length(s);
-    if (n == 0 || n > 32) {
+    if (n == 0 || n > MI_PUSH_MAX_SUBSCRIPTIONS) {
         return 0;
     }
     out = apr_palloc(p, n * sizeof(*out));

@@ -13,18 +13,18 @@
 #include "mi_push_listener.h"
 #include "mi_log.h"
 #include "mi_push_store.h"
+#include "mi_tunables.h"
 
-#define READ_LIMIT     1000                      /* history rows per read */
-#define READ_PAGES     100                       /* reads in a row before looking up again */
-#define RECHECK_MIN    apr_time_from_msec(5)     /* rows above the cut: look again soon */
-#define RECHECK_MAX    apr_time_from_msec(1000)
-#define BACKOFF_MIN    apr_time_from_msec(100)   /* reconnecting */
-#define BACKOFF_MAX    apr_time_from_sec(5)
-#define MAX_ANNOUNCE   1000                      /* queued session announcements */
+/* the schedule's numbers are in mi_tunables.h */
+#define RECHECK_MIN    apr_time_from_msec(MI_PUSH_LISTENER_RECHECK_MIN_MS)
+#define RECHECK_MAX    apr_time_from_msec(MI_PUSH_LISTENER_RECHECK_MAX_MS)
+#define BACKOFF_MIN    apr_time_from_msec(MI_PUSH_LISTENER_BACKOFF_MIN_MS)
+#define BACKOFF_MAX    apr_time_from_msec(MI_PUSH_LISTENER_BACKOFF_MAX_MS)
+
+/* payloads on the doorbell channel besides the empty doorbell */
 #define DISCONNECT_TAG "disconnect "
 #define WAKE_TAG       "wake "
 #define HOLD_TAG       "hold"                    /* "I hold connects: ring me" */
-#define HOLD_HEARD     3                         /* a "hold" counts for 3 fallback periods */
 
 struct mi_push_listener_t {
     apr_pool_t *pool;
@@ -181,9 +181,10 @@ static apr_status_t read_stream(mi_push_listener_t *l, int *punstable)
     int page;
 
     *punstable = 0;
-    for (page = 0; page < READ_PAGES; page++) {
+    for (page = 0; page < MI_PUSH_LISTENER_READ_PAGES; page++) {
         apr_pool_clear(l->read_pool);
-        rv = mi_push_store_wakeups(l->conn, l->xid, l->seq, READ_LIMIT, l->read_pool, &res);
+        rv = mi_push_store_wakeups(l->conn, l->xid, l->seq, MI_PUSH_LISTENER_READ_LIMIT,
+                                   l->read_pool, &res);
         if (rv != APR_SUCCESS) {
             break;
         }
@@ -271,7 +272,7 @@ void mi_push_listener_announce(mi_push_listener_t *l, int disconnected, int cc, 
                                const char *client_id)
 {
     apr_thread_mutex_lock(l->qlock);
-    if (l->queue->nelts < MAX_ANNOUNCE) {
+    if (l->queue->nelts < MI_PUSH_LISTENER_MAX_ANNOUNCE) {
         APR_ARRAY_PUSH(l->queue, const char *) =
             apr_psprintf(l->qpool, "%s%d %s %s", disconnected ? DISCONNECT_TAG : WAKE_TAG, cc,
                          client_id, login);
@@ -315,8 +316,8 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
     apr_time_t last_held = 0, last_hold_sent = 0, others_hold_until = 0;
     apr_interval_time_t backoff = BACKOFF_MIN, next_recheck = RECHECK_MIN;
     apr_interval_time_t unstable_wait = RECHECK_MIN, every;
-    apr_interval_time_t fallback = apr_time_from_msec(l->conf.fallback_ms);
-    apr_interval_time_t idle = apr_time_from_msec(l->conf.idle_ms);
+    apr_interval_time_t fallback = apr_time_from_msec(MI_PUSH_LISTENER_FALLBACK_MS);
+    apr_interval_time_t idle = apr_time_from_msec(MI_PUSH_LISTENER_IDLE_MS);
     int need_read = 1, need_bell = 0, unstable = 0, held;
 
     while (!apr_atomic_read32(&l->stopping)) {
@@ -330,7 +331,7 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
                 backoff = BACKOFF_MIN;
                 need_read = 1;
                 /* until we have listened a while, assume the others hold connects */
-                others_hold_until = now + HOLD_HEARD * fallback;
+                others_hold_until = now + MI_PUSH_LISTENER_HOLD_HEARD * fallback;
                 last_hold_sent = 0;
             }
             else {
@@ -427,7 +428,8 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
                      * carry an announcement about a session */
                     if (nt->be_pid != PQbackendPID(l->conn)) {
                         if (nt->extra != NULL && strcmp(nt->extra, HOLD_TAG) == 0) {
-                            others_hold_until = apr_time_now() + HOLD_HEARD * fallback;
+                            others_hold_until = apr_time_now()
+                                                + MI_PUSH_LISTENER_HOLD_HEARD * fallback;
                         }
                         else if (nt->extra != NULL && *nt->extra != '\0') {
                             announced(l, nt->extra);
@@ -468,8 +470,9 @@ apr_status_t mi_push_listener_start(mi_push_listener_t **pl, const mi_push_liste
     l = apr_pcalloc(lp, sizeof(*l));
     l->pool = lp;
     l->conf = *conf;
-    if (l->conf.fallback_ms <= 0) l->conf.fallback_ms = 1000;
-    if (l->conf.idle_ms <= 0) l->conf.idle_ms = 10000;
+    if (l->conf.statement_timeout_ms <= 0) {
+        l->conf.statement_timeout_ms = MI_PUSH_LISTENER_STATEMENT_TIMEOUT_MS;
+    }
     l->queue = NULL;
     if ((rv = apr_pool_create(&l->conn_pool, lp)) != APR_SUCCESS
         || (rv = apr_pool_create(&l->read_pool, lp)) != APR_SUCCESS

@@ -29,9 +29,8 @@ typedef struct mi_push_listener_t mi_push_listener_t;
 typedef struct {
     mi_pgpool_t *pgpool;          /* its settings open the dedicated connection */
     mi_push_waiters_t *waiters;
-    int statement_timeout_ms;     /* on the listener's connection */
-    int fallback_ms;              /* read this often while connects are held (1000) */
-    int idle_ms;                  /* nobody waits: move the cursor to the stable cut this often */
+    int statement_timeout_ms;     /* on the listener's connection; 0: a fixed bound
+                                     (MI_PUSH_LISTENER_STATEMENT_TIMEOUT_MS) */
 } mi_push_listener_conf_t;
 
 typedef struct {

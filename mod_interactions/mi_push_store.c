@@ -7,6 +7,7 @@
 #include "mi_json.h"
 #include "mi_log.h"
 #include "mi_push_store.h"
+#include "mi_tunables.h"
 
 /* ------------------------------------------------------------------ sessions (pooled) */
 
@@ -41,14 +42,8 @@ static const mi_store_stmt_t st_disconnect = {
     "SELECT interactions.push_disconnect($1::int, $2::text, $3::text)::text", 3
 };
 
-/* Results hold interaction snapshots, whose user data nests as deep as the location that
- * wrote it allowed (32 levels by default), four levels down.  json-c allocates and clears a
- * parse stack of the allowed depth for every document, so the common case gets a modest
- * allowance and only a document that needs more is parsed again with a large one. */
-#define RESULT_DEPTH       64
-#define RESULT_DEPTH_LARGE 1000
-
-/* Call @stmt and parse its JSON document; statusCode 20 (unknown user) is APR_NOTFOUND. */
+/* Call @stmt and parse its JSON document (a modest depth first, the large one only when a
+ * document needs it: mi_tunables.h); statusCode 20 (unknown user) is APR_NOTFOUND. */
 static apr_status_t call(mi_store_t *store, const mi_store_stmt_t *stmt,
                          const char *const *params, apr_pool_t *p, json_object **pres)
 {
@@ -62,8 +57,8 @@ static apr_status_t call(mi_store_t *store, const mi_store_stmt_t *stmt,
         return rv;
     }
     if (text != NULL
-        && mi_json_parse(pres, text, strlen(text), RESULT_DEPTH, p, &jerr) != APR_SUCCESS) {
-        mi_json_parse(pres, text, strlen(text), RESULT_DEPTH_LARGE, p, &jerr);
+        && mi_json_parse(pres, text, strlen(text), MI_PUSH_RESULT_DEPTH, p, &jerr) != APR_SUCCESS) {
+        mi_json_parse(pres, text, strlen(text), MI_PUSH_RESULT_DEPTH_LARGE, p, &jerr);
     }
     if (text == NULL || *pres == NULL || !json_object_is_type(*pres, json_type_object)) {
         mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00401)
@@ -460,7 +455,7 @@ apr_status_t mi_push_store_wakeups(PGconn *conn, const char *xid, long long seq,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (mi_json_parse(presult, text, strlen(text), 64, p, &jerr) != APR_SUCCESS
+    if (mi_json_parse(presult, text, strlen(text), MI_PUSH_RESULT_DEPTH, p, &jerr) != APR_SUCCESS
         || !json_object_is_type(*presult, json_type_object)) {
         *presult = NULL;
         mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00503)

@@ -17,6 +17,7 @@
 
 #include "mi_secret.h"
 #include "mi_render.h"
+#include "mi_tunables.h"
 #include "mod_interactions_config.h"
 #include "mod_interactions_private.h"
 
@@ -223,12 +224,10 @@ void *mi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
  * So a child holds at most its threads less a reserve for other requests, whatever
  * InteractionsPushMaxWaiters says; an explicit setting beyond that is a configuration
  * mistake and said so at start. */
-#define RESERVE_MIN 8          /* threads a child keeps for requests that are not held */
-#define RESERVE_SHARE 32       /* ... or 1/32 of them, when more */
-
 int mi_push_room(int threads)
 {
-    int reserve = threads / RESERVE_SHARE > RESERVE_MIN ? threads / RESERVE_SHARE : RESERVE_MIN;
+    int reserve = threads / MI_PUSH_RESERVE_SHARE > MI_PUSH_RESERVE_MIN
+                  ? threads / MI_PUSH_RESERVE_SHARE : MI_PUSH_RESERVE_MIN;
 
     return threads > reserve ? threads - reserve : 0;
 }

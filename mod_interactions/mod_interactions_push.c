@@ -19,6 +19,7 @@
 #include "mi_push_listener.h"
 #include "mi_push.h"
 #include "mi_push_store.h"
+#include "mi_tunables.h"
 #include "mi_validate.h"
 #include "mod_interactions_config.h"
 #include "mod_interactions_private.h"
@@ -350,11 +351,11 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
     pc.max_interval_ms = sc->push_max_interval_ms;
     pc.per_browser = sc->push_sessions_per_browser;
     pc.jsonp = sc->push_jsonp;
-    pc.multi_interval_ms = 2000;     /* CometD's multiSessionInterval */
-    pc.busy_interval_ms = 1500;
-    pc.share_interval_ms = 2000;     /* below InteractionsPushMaxInterval's 10 s minimum use */
+    pc.multi_interval_ms = MI_PUSH_MULTI_INTERVAL_MS;
+    pc.busy_interval_ms = MI_PUSH_BUSY_INTERVAL_MS;
+    pc.share_interval_ms = MI_PUSH_SHARE_INTERVAL_MS;
     pc.retry_interval_ms = (long long)sc->retry_after_s * 1000;
-    pc.batch_limit = 200;
+    pc.batch_limit = MI_PUSH_BATCH_LIMIT;
     pc.cache_rows = sc->push_cache_rows;
     pc.cache_bytes = sc->push_cache_bytes;
     pc.max_sessions = sc->push_sessions_per_user;
@@ -366,9 +367,7 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
     memset(&lc, 0, sizeof(lc));
     lc.pgpool = mi_store_pool(proc->store);
     lc.waiters = proc->waiters;
-    lc.statement_timeout_ms = sc->statement_timeout_ms > 0 ? sc->statement_timeout_ms : 5000;
-    lc.fallback_ms = 1000;
-    lc.idle_ms = 1000;     /* nobody waits: the cursor follows the stable cut this often */
+    lc.statement_timeout_ms = sc->statement_timeout_ms;
     rv = mi_push_listener_start(&proc->listener, &lc, pchild);
     if (rv != APR_SUCCESS) {
         /* held connects then see news only when their hold ends */
