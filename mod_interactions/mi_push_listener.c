@@ -1,4 +1,23 @@
-/* mi_push_listener.c — see mi_push_listener.h */
+/* mi_push_listener.c — see mi_push_listener.h
+ *
+ * Top to bottom: the listener's statements (on its own connection, so its SQL is here
+ * beside the loop that runs it; each calls a function of sql/functions/060_push.sql, or
+ * LISTEN/NOTIFY), the connection, reading the stream, the session announcements, and the
+ * thread: a loop whose every pass runs these steps in order, each a function below
+ *
+ *   connect   no connection, and its backoff is over: open one, LISTEN, take the cursor
+ *   announce  send the session announcements that other threads queued
+ *   say_hold  connects are held here: tell the other processes, once per fallback period
+ *   ring      pokes arrived and another process holds connects: ring the doorbell
+ *   read      connects are held: read the stream when asked or due; none: follow the cut
+ *   wait      sleep until the next step is due, a notification arrives or a poke
+ *
+ * A step that fails on the connection drops it (logged once per outage); the passes that
+ * follow only connect and wait until it is back, then read on from the cursor at once.
+ * What is due when is kept in one schedule (sched_t); its fixed numbers are in
+ * mi_tunables.h.
+ */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,20 +27,23 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
+#include <libpq-fe.h>
 
 #include "mi_json.h"
-#include "mi_push_listener.h"
 #include "mi_log.h"
-#include "mi_push_store.h"
+#include "mi_push_listener.h"
 #include "mi_tunables.h"
 
-/* the schedule's numbers are in mi_tunables.h */
+#define FALLBACK       apr_time_from_msec(MI_PUSH_LISTENER_FALLBACK_MS)
+#define IDLE           apr_time_from_msec(MI_PUSH_LISTENER_IDLE_MS)
 #define RECHECK_MIN    apr_time_from_msec(MI_PUSH_LISTENER_RECHECK_MIN_MS)
 #define RECHECK_MAX    apr_time_from_msec(MI_PUSH_LISTENER_RECHECK_MAX_MS)
 #define BACKOFF_MIN    apr_time_from_msec(MI_PUSH_LISTENER_BACKOFF_MIN_MS)
 #define BACKOFF_MAX    apr_time_from_msec(MI_PUSH_LISTENER_BACKOFF_MAX_MS)
+#define HOLD_HEARD_FOR (MI_PUSH_LISTENER_HOLD_HEARD * FALLBACK)
 
-/* payloads on the doorbell channel besides the empty doorbell */
+/* The doorbell's channel, and the payloads on it besides the empty doorbell. */
+#define DOORBELL       "interactions_events"
 #define DISCONNECT_TAG "disconnect "
 #define WAKE_TAG       "wake "
 #define HOLD_TAG       "hold"                    /* "I hold connects: ring me" */
@@ -49,6 +71,115 @@ struct mi_push_listener_t {
     apr_pool_t *qpool;
     apr_array_header_t *queue;      /* payloads of session announcements to send */
 };
+
+/* ------------------------------------------------------------------ the statements */
+
+static apr_status_t exec_ok(PGconn *conn, const char *sql, ExecStatusType want)
+{
+    PGresult *res = PQexec(conn, sql);
+    apr_status_t rv = APR_SUCCESS;
+
+    if (PQresultStatus(res) != want) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00501)
+                      "push listener: \"%s\" failed: %s", sql, PQerrorMessage(conn));
+        rv = APR_EGENERAL;
+    }
+    PQclear(res);
+    return rv;
+}
+
+/* Prepare a new connection: statement timeout, then LISTEN on the doorbell. */
+static apr_status_t db_listen(PGconn *conn, int statement_timeout_ms)
+{
+    char sql[64];
+    apr_status_t rv;
+
+    snprintf(sql, sizeof(sql), "SET statement_timeout = %d", statement_timeout_ms);
+    rv = exec_ok(conn, sql, PGRES_COMMAND_OK);
+    if (rv == APR_SUCCESS) {
+        rv = exec_ok(conn, "LISTEN " DOORBELL, PGRES_COMMAND_OK);
+    }
+    return rv;
+}
+
+/* One text value from a parameterized query. */
+static apr_status_t scalar(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                           apr_pool_t *p, const char **pvalue)
+{
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    apr_status_t rv = APR_SUCCESS;
+
+    *pvalue = NULL;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00502)
+                      "push listener: reading the history stream failed: %s",
+                      PQerrorMessage(conn));
+        rv = APR_EGENERAL;
+    }
+    else {
+        *pvalue = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return rv;
+}
+
+/* The stream's stable cut now (where a new reader starts), an xid8 as text. */
+static apr_status_t db_stream_head(PGconn *conn, apr_pool_t *p, const char **pxid)
+{
+    return scalar(conn, "SELECT interactions.push_stream_head()", 0, NULL, p, pxid);
+}
+
+/* Who has news after (@xid, @seq), at most @limit rows:
+ * {"xid","seq","more","unstable","wake":[{"cc","all","logins":[..]}]}, bound to @p. */
+static apr_status_t db_wakeups(PGconn *conn, const char *xid, long long seq, int limit,
+                               apr_pool_t *p, json_object **presult)
+{
+    const char *params[3];
+    const char *text = NULL;
+    mi_json_error_t jerr;
+    apr_status_t rv;
+
+    *presult = NULL;
+    params[0] = xid;
+    params[1] = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)seq);
+    params[2] = apr_itoa(p, limit);
+    rv = scalar(conn, "SELECT interactions.push_wakeups($1::xid8, $2::bigint, $3::int)::text",
+                3, params, p, &text);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (mi_json_parse(presult, text, strlen(text), MI_PUSH_RESULT_DEPTH, p, &jerr) != APR_SUCCESS
+        || !json_object_is_type(*presult, json_type_object)) {
+        *presult = NULL;
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00503)
+                      "push listener: push_wakeups returned no usable document");
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* Send @payload on the doorbell channel; "" is the doorbell itself: every listener of every
+ * process and server on this database reads. */
+static apr_status_t db_notify(PGconn *conn, const char *payload)
+{
+    const char *params[1];
+    PGresult *res;
+    apr_status_t rv = APR_SUCCESS;
+
+    /* Its own tiny transaction, never inside an API one (a NOTIFY serializes every commit
+     * of the database behind a global lock until it has committed); not worth an fsync. */
+    params[0] = payload;
+    res = PQexecParams(conn, "SELECT set_config('synchronous_commit', 'off', true), "
+                             "pg_notify('" DOORBELL "', $1)", 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00508)
+                      "push listener: notifying the other processes failed: %s",
+                      PQerrorMessage(conn));
+        rv = APR_EGENERAL;
+    }
+    PQclear(res);
+    return rv;
+}
 
 /* ------------------------------------------------------------------ the connection */
 
@@ -97,11 +228,11 @@ static apr_status_t open_conn(mi_push_listener_t *l)
         outage(l, "cannot connect to PostgreSQL", err);
         goto leave;
     }
-    rv = mi_push_store_listen(conn, l->conf.statement_timeout_ms);
+    rv = db_listen(conn, l->conf.statement_timeout_ms);
     if (rv == APR_SUCCESS && !l->have_cursor) {
         /* The first connection starts at the stable cut; later ones go on from the cursor,
          * so what committed while the listener was away still wakes its waiters. */
-        rv = mi_push_store_head(conn, l->conn_pool, &head);
+        rv = db_stream_head(conn, l->conn_pool, &head);
         if (rv == APR_SUCCESS && strlen(head) < sizeof(l->xid)) {
             apr_cpystrn(l->xid, head, sizeof(l->xid));
             l->seq = 0;
@@ -183,8 +314,8 @@ static apr_status_t read_stream(mi_push_listener_t *l, int *punstable)
     *punstable = 0;
     for (page = 0; page < MI_PUSH_LISTENER_READ_PAGES; page++) {
         apr_pool_clear(l->read_pool);
-        rv = mi_push_store_wakeups(l->conn, l->xid, l->seq, MI_PUSH_LISTENER_READ_LIMIT,
-                                   l->read_pool, &res);
+        rv = db_wakeups(l->conn, l->xid, l->seq, MI_PUSH_LISTENER_READ_LIMIT, l->read_pool,
+                        &res);
         if (rv != APR_SUCCESS) {
             break;
         }
@@ -218,7 +349,7 @@ static apr_status_t skip_to_head(mi_push_listener_t *l)
     apr_status_t rv;
 
     apr_pool_clear(l->read_pool);
-    rv = mi_push_store_head(l->conn, l->read_pool, &head);
+    rv = db_stream_head(l->conn, l->read_pool, &head);
     if (rv != APR_SUCCESS || head == NULL || strlen(head) >= sizeof(l->xid)) {
         return rv != APR_SUCCESS ? rv : APR_EGENERAL;
     }
@@ -302,149 +433,224 @@ static apr_status_t announce(mi_push_listener_t *l)
     }
     apr_thread_mutex_unlock(l->qlock);
     for (i = 0; todo != NULL && i < todo->nelts && rv == APR_SUCCESS; i++) {
-        rv = mi_push_store_notify(l->conn, APR_ARRAY_IDX(todo, i, const char *));
+        rv = db_notify(l->conn, APR_ARRAY_IDX(todo, i, const char *));
     }
     return rv;
 }
 
 /* ------------------------------------------------------------------ the thread */
 
+/* What is due when; only the listener thread touches it. */
+typedef struct {
+    apr_time_t next_connect;           /* connect: not before this */
+    apr_interval_time_t backoff;       /* connect: the wait after the next failure */
+    int held;                          /* connects are held here (counted every pass) */
+    apr_time_t last_held;              /* say_hold: when connects were last held here */
+    apr_time_t last_hold_sent;         /* say_hold: when "hold" was last sent */
+    apr_time_t others_hold_until;      /* ring: another process holds connects until then */
+    int need_bell;                     /* ring: pokes arrived since the last doorbell */
+    int need_read;                     /* read: at once (a poke, a doorbell, a reconnect) */
+    apr_time_t last_read;              /* read: the last read, or move of the cursor */
+    int unstable;                      /* read: the last read left rows above the stable cut */
+    apr_interval_time_t unstable_wait; /* read: the wait before looking at those rows again */
+    apr_interval_time_t next_recheck;  /* read: that wait after the next such read */
+} sched_t;
+
+/* How long after the last read the next one is due.  Without held connects nobody waits
+ * for a fallback read or a re-check: the cursor only follows the cut. */
+static apr_interval_time_t read_interval(const sched_t *s)
+{
+    return !s->held ? IDLE : s->unstable ? s->unstable_wait : FALLBACK;
+}
+
+static void step_connect(mi_push_listener_t *l, sched_t *s, apr_time_t now)
+{
+    if (open_conn(l) == APR_SUCCESS) {
+        s->backoff = BACKOFF_MIN;
+        s->need_read = 1;
+        /* until we have listened a while, assume the others hold connects */
+        s->others_hold_until = now + HOLD_HEARD_FOR;
+        s->last_hold_sent = 0;
+    }
+    else {
+        s->next_connect = now + s->backoff;
+        s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
+    }
+}
+
+static apr_status_t step_announce(mi_push_listener_t *l, sched_t *s, apr_time_t now)
+{
+    (void)s;
+    (void)now;
+    return announce(l);
+}
+
+static apr_status_t step_say_hold(mi_push_listener_t *l, sched_t *s, apr_time_t now)
+{
+    if (s->last_held != 0 && now - s->last_held < 2 * FALLBACK
+        && now - s->last_hold_sent >= FALLBACK) {
+        /* Tell the others that connects are held here, so they ring for their writes.
+         * Those who have not heard it yet (the first second of our first waiter) leave
+         * our waiters to the fallback read. */
+        s->last_hold_sent = now;
+        return db_notify(l->conn, HOLD_TAG);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t step_ring(mi_push_listener_t *l, sched_t *s, apr_time_t now)
+{
+    apr_status_t rv;
+
+    if (s->need_bell && now >= s->others_hold_until) {
+        /* nobody else holds connects: a doorbell would wake no one (this process's
+         * own waiters are read for below) */
+        s->need_bell = 0;
+    }
+    if (!s->need_bell) {
+        return APR_SUCCESS;
+    }
+    /* one doorbell for every poke since the last one, rung before our own read so that the
+     * other processes read at the same time as this one */
+    s->need_bell = 0;
+    rv = db_notify(l->conn, "");
+    if (rv == APR_SUCCESS) {
+        apr_atomic_inc32(&l->n_doorbells);
+    }
+    return rv;
+}
+
+static apr_status_t step_read(mi_push_listener_t *l, sched_t *s, apr_time_t now)
+{
+    apr_status_t rv;
+
+    if (!s->held && now >= s->last_read + read_interval(s)) {
+        /* nobody to wake here; need_read waits for the first waiter */
+        s->last_read = now;
+        s->unstable = 0;
+        s->next_recheck = RECHECK_MIN;
+        return skip_to_head(l);
+    }
+    if (!s->held || !(s->need_read || now >= s->last_read + read_interval(s))) {
+        return APR_SUCCESS;
+    }
+    s->need_read = 0;
+    s->last_read = now;
+    rv = read_stream(l, &s->unstable);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (s->unstable) {
+        /* an older transaction still runs: look again soon, then less soon */
+        s->unstable_wait = s->next_recheck;
+        s->next_recheck = s->next_recheck * 2 > RECHECK_MAX ? RECHECK_MAX : s->next_recheck * 2;
+    }
+    else {
+        s->next_recheck = RECHECK_MIN;
+    }
+    return APR_SUCCESS;
+}
+
+/* The steps that need the connection, in the order of a pass.  When one fails the
+ * connection is dropped (@what is logged, once per outage), everything is read again after
+ * the reconnect, and a doorbell that may not have rung rings then (@ring_again). */
+static const struct {
+    apr_status_t (*run)(mi_push_listener_t *l, sched_t *s, apr_time_t now);
+    const char *what;
+    int ring_again;
+} steps[] = {
+    { step_announce, "announcing a disconnect failed", 0 },
+    { step_say_hold, "ringing the doorbell failed", 1 },
+    { step_ring, "ringing the doorbell failed", 1 },
+    { step_read, "reading the history stream failed", 0 },
+};
+
+/* Take what arrived on the connection: the others' doorbells mean "read"; "hold" that they
+ * hold connects; anything else announces a session change. */
+static apr_status_t take_notifications(mi_push_listener_t *l, sched_t *s)
+{
+    PGnotify *nt;
+
+    if (!PQconsumeInput(l->conn) || PQstatus(l->conn) != CONNECTION_OK) {
+        return APR_EGENERAL;
+    }
+    while ((nt = PQnotifies(l->conn)) != NULL) {
+        /* our own doorbell comes back too */
+        if (nt->be_pid != PQbackendPID(l->conn)) {
+            if (nt->extra != NULL && strcmp(nt->extra, HOLD_TAG) == 0) {
+                s->others_hold_until = apr_time_now() + HOLD_HEARD_FOR;
+            }
+            else if (nt->extra != NULL && *nt->extra != '\0') {
+                announced(l, nt->extra);
+            }
+            else {
+                s->need_read = 1;
+            }
+        }
+        PQfreemem(nt);
+    }
+    return APR_SUCCESS;
+}
+
+static void step_wait(mi_push_listener_t *l, sched_t *s)
+{
+    const apr_pollfd_t *out = NULL;
+    apr_int32_t n = 0;
+    apr_time_t now = apr_time_now();
+    apr_time_t due = l->conn != NULL ? s->last_read + read_interval(s) : s->next_connect;
+
+    /* Sleep until the next read is due, but look at the waiter count at least every
+     * fallback period: the first held connect shortens the schedule. */
+    if (due > now + FALLBACK) {
+        due = now + FALLBACK;
+    }
+    apr_pollset_poll(l->pollset, due > now ? due - now : 0, &n, &out);
+    if (apr_atomic_read32(&l->stopping)) {
+        return;
+    }
+    if (l->conn != NULL && n > 0 && take_notifications(l, s) != APR_SUCCESS) {
+        s->next_connect = lose_conn(l, "the connection was lost", s->backoff);
+        s->need_read = 1;
+    }
+    if (apr_atomic_xchg32(&l->poked, 0)) {
+        s->need_read = 1;
+        s->need_bell = 1;
+    }
+}
+
 static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
 {
     mi_push_listener_t *l = data;
-    apr_time_t last_read = 0, next_connect = 0, now, due;
-    apr_time_t last_held = 0, last_hold_sent = 0, others_hold_until = 0;
-    apr_interval_time_t backoff = BACKOFF_MIN, next_recheck = RECHECK_MIN;
-    apr_interval_time_t unstable_wait = RECHECK_MIN, every;
-    apr_interval_time_t fallback = apr_time_from_msec(MI_PUSH_LISTENER_FALLBACK_MS);
-    apr_interval_time_t idle = apr_time_from_msec(MI_PUSH_LISTENER_IDLE_MS);
-    int need_read = 1, need_bell = 0, unstable = 0, held;
+    sched_t s;
+    apr_time_t now;
+    size_t i;
+    int failed;
 
+    memset(&s, 0, sizeof(s));
+    s.backoff = BACKOFF_MIN;
+    s.unstable_wait = s.next_recheck = RECHECK_MIN;
+    s.need_read = 1;
     while (!apr_atomic_read32(&l->stopping)) {
-        const apr_pollfd_t *out = NULL;
-        apr_int32_t n = 0;
-        PGnotify *nt;
-
         now = apr_time_now();
-        if (l->conn == NULL && now >= next_connect) {
-            if (open_conn(l) == APR_SUCCESS) {
-                backoff = BACKOFF_MIN;
-                need_read = 1;
-                /* until we have listened a while, assume the others hold connects */
-                others_hold_until = now + MI_PUSH_LISTENER_HOLD_HEARD * fallback;
-                last_hold_sent = 0;
-            }
-            else {
-                next_connect = now + backoff;
-                backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
-            }
+        if (l->conn == NULL && now >= s.next_connect) {
+            step_connect(l, &s, now);
         }
-        /* Without held connects nobody waits for a fallback read or a re-check. */
-        held = mi_push_waiters_count(l->conf.waiters) > 0;
-        if (held) {
-            last_held = now;
+        s.held = mi_push_waiters_count(l->conf.waiters) > 0;
+        if (s.held) {
+            s.last_held = now;
         }
-        if (l->conn != NULL && announce(l) != APR_SUCCESS) {
-            next_connect = lose_conn(l, "announcing a disconnect failed", backoff);
-            need_read = 1;
-            continue;
-        }
-        if (l->conn != NULL && last_held != 0 && now - last_held < 2 * fallback
-            && now - last_hold_sent >= fallback) {
-            /* Tell the others that connects are held here, so they ring for their writes.
-             * Those who have not heard it yet (the first second of our first waiter) leave
-             * our waiters to the fallback read. */
-            last_hold_sent = now;
-            if (mi_push_store_notify(l->conn, HOLD_TAG) != APR_SUCCESS) {
-                next_connect = lose_conn(l, "ringing the doorbell failed", backoff);
-                need_read = need_bell = 1;
-                continue;
+        failed = 0;
+        for (i = 0; l->conn != NULL && i < sizeof(steps) / sizeof(steps[0]); i++) {
+            if (steps[i].run(l, &s, now) != APR_SUCCESS) {
+                s.next_connect = lose_conn(l, steps[i].what, s.backoff);
+                s.need_read = 1;
+                s.need_bell |= steps[i].ring_again;
+                failed = 1;
+                break;
             }
         }
-        if (l->conn != NULL && need_bell && now >= others_hold_until) {
-            /* nobody else holds connects: a doorbell would wake no one (this process's
-             * own waiters are read for below) */
-            need_bell = 0;
-        }
-        if (l->conn != NULL && need_bell) {
-            /* one doorbell for every poke since the last one, rung before our own read so
-             * that the other processes read at the same time as this one */
-            need_bell = 0;
-            if (mi_push_store_doorbell(l->conn) != APR_SUCCESS) {
-                next_connect = lose_conn(l, "ringing the doorbell failed", backoff);
-                need_read = need_bell = 1;
-                continue;
-            }
-            apr_atomic_inc32(&l->n_doorbells);
-        }
-        every = !held ? idle : unstable ? unstable_wait : fallback;
-        if (l->conn != NULL && !held && now >= last_read + every) {
-            /* nobody to wake here; need_read waits for the first waiter */
-            last_read = now;
-            unstable = 0;
-            next_recheck = RECHECK_MIN;
-            if (skip_to_head(l) != APR_SUCCESS) {
-                next_connect = lose_conn(l, "reading the history stream failed", backoff);
-                need_read = 1;
-                continue;
-            }
-        }
-        else if (l->conn != NULL && held && (need_read || now >= last_read + every)) {
-            need_read = 0;
-            last_read = now;
-            if (read_stream(l, &unstable) != APR_SUCCESS) {
-                next_connect = lose_conn(l, "reading the history stream failed", backoff);
-                need_read = 1;
-                continue;
-            }
-            if (unstable) {
-                unstable_wait = next_recheck;
-                next_recheck = next_recheck * 2 > RECHECK_MAX ? RECHECK_MAX : next_recheck * 2;
-            }
-            else {
-                next_recheck = RECHECK_MIN;
-            }
-            every = !held ? idle : unstable ? unstable_wait : fallback;
-        }
-        /* Sleep until the next read is due, but look at the waiter count at least every
-         * fallback period: the first held connect shortens the schedule. */
-        now = apr_time_now();
-        due = l->conn != NULL ? last_read + every : next_connect;
-        if (due > now + fallback) {
-            due = now + fallback;
-        }
-        apr_pollset_poll(l->pollset, due > now ? due - now : 0, &n, &out);
-        if (apr_atomic_read32(&l->stopping)) {
-            break;
-        }
-        if (l->conn != NULL && n > 0) {
-            if (!PQconsumeInput(l->conn) || PQstatus(l->conn) != CONNECTION_OK) {
-                next_connect = lose_conn(l, "the connection was lost", backoff);
-                need_read = 1;
-            }
-            else {
-                while ((nt = PQnotifies(l->conn)) != NULL) {
-                    /* our own doorbell comes back too; the others' mean "read", or
-                     * carry an announcement about a session */
-                    if (nt->be_pid != PQbackendPID(l->conn)) {
-                        if (nt->extra != NULL && strcmp(nt->extra, HOLD_TAG) == 0) {
-                            others_hold_until = apr_time_now()
-                                                + MI_PUSH_LISTENER_HOLD_HEARD * fallback;
-                        }
-                        else if (nt->extra != NULL && *nt->extra != '\0') {
-                            announced(l, nt->extra);
-                        }
-                        else {
-                            need_read = 1;
-                        }
-                    }
-                    PQfreemem(nt);
-                }
-            }
-        }
-        if (apr_atomic_xchg32(&l->poked, 0)) {
-            need_read = 1;
-            need_bell = 1;
+        if (!failed) {
+            step_wait(l, &s);
         }
     }
     drop_conn(l);

@@ -1,20 +1,22 @@
-/* mi_push_listener.h — one thread per process that follows the history stream and wakes the
- * held connects it concerns.
+/* mi_push_listener.h — one thread per process that follows the history stream and wakes
+ * the held connects it concerns.
  *
- * It owns a dedicated PostgreSQL connection (never a pooled one: LISTEN is session state)
- * and LISTENs on the doorbell channel.  It reads the stream from its own cursor — which
- * users of which contact centers have news, never row data — and wakes those users'
- * waiters.  It reads when
- *   - this process poked it (mi_push_listener_poke(): a local API write committed); it then also
- *     rings the doorbell once, on its own connection and in its own transaction, so that
- *     the other processes and servers read too.  Pokes that arrive together ring once.
+ * It owns a dedicated PostgreSQL connection (never a pooled one: LISTEN is session state),
+ * with its statements beside its loop in mi_push_listener.c, and LISTENs on the doorbell
+ * channel.  It reads the stream from its own cursor — which users of which contact centers
+ * have news, never row data — and wakes those users' waiters.  While connects are held in
+ * this process it reads when
+ *   - this process poked it (mi_push_listener_poke(): a local API write committed); it then
+ *     also rings the doorbell once, on its own connection and in its own transaction, so
+ *     that the other processes that hold connects read too.  Pokes that arrive together
+ *     ring once;
  *   - another process rang the doorbell;
  *   - rows are visible but still above the stable cut (an older transaction is running):
  *     again after a few ms, backing off;
- *   - every second while connects are held here (a change made by another writer, e.g.
- *     psql, rings no doorbell), and every ten seconds otherwise.
+ *   - every second (a change made by another writer, e.g. psql, rings no doorbell).
+ * While none are held it only moves its cursor to the stable cut, once a second.
  * When the connection is lost it reconnects with backoff and reads on from its cursor, so
- * nothing committed meanwhile is missed.
+ * nothing committed meanwhile is missed.  Its fixed numbers are in mi_tunables.h.
  */
 #ifndef MI_PUSH_LISTENER_H
 #define MI_PUSH_LISTENER_H
