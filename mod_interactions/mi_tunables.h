@@ -116,4 +116,17 @@
  * (the server's): a read of the stream must never hang the listener. */
 #define MI_PUSH_LISTENER_STATEMENT_TIMEOUT_MS 5000
 
+/* ------------------------------------------------------------------ the maintenance thread */
+
+/* Expired offers, and Ready agents with waiting work, handled per maintenance run (each a
+ * LIMIT of interactions.maintenance()); more wait for the next run. */
+#define MI_MAINT_BATCH 200
+
+/* Each child waits up to this much longer than InteractionsMaintenanceInterval between
+ * runs, so that the children of one server do not tick in step. */
+#define MI_MAINT_JITTER_MS 50
+
+/* Stack of the maintenance thread in bytes: it only calls one SQL function. */
+#define MI_MAINT_STACK_SIZE 262144
+
 #endif
