@@ -552,8 +552,8 @@ static apr_status_t step_read(mi_push_listener_t *l, sched_t *s, apr_time_t now)
 }
 
 /* The steps that need the connection, in the order of a pass.  When one fails the
- * connection is dropped (@what is logged, once per outage), everything is read again after
- * the reconnect, and a doorbell that may not have rung rings then (@ring_again). */
+ * connection is dropped (@what is logged, once per outage), the stream is read as soon as
+ * it is back, and a doorbell that may not have rung rings then (@ring_again). */
 static const struct {
     apr_status_t (*run)(mi_push_listener_t *l, sched_t *s, apr_time_t now);
     const char *what;
