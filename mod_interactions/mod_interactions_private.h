@@ -32,9 +32,9 @@ APLOG_USE_MODULE(interactions);
  * failures); its value is the number of seconds until the lock ends */
 #define MI_NOTE_AUTHN_LOCKED "interactions-authn-locked"
 
-struct mi_waiters_t;
+struct mi_push_waiters_t;
 struct mi_push_t;
-struct mi_listener_t;
+struct mi_push_listener_t;
 
 /** Per child process state, built in child_init (never in the post_config dry run). */
 typedef struct mi_process_t mi_process_t;
@@ -42,9 +42,9 @@ struct mi_process_t {
     apr_pool_t *pool;
     mi_store_t *store;
     struct mi_maint_t *maint;        /* the maintenance thread */
-    struct mi_waiters_t *waiters;    /* held /meta/connect requests */
+    struct mi_push_waiters_t *waiters;   /* held /meta/connect requests */
     struct mi_push_t *push;          /* the Bayeux server */
-    struct mi_listener_t *listener;  /* follows the history stream; NULL when it failed */
+    struct mi_push_listener_t *listener; /* follows the history stream; NULL when it failed */
     /* Called (from any thread) after this process changed interactions outside an API
      * request, e.g. when offers expired; the push channel sets it to wake its listener. */
     void (*on_change)(mi_process_t *proc);

@@ -20,10 +20,10 @@
 #include <apr_strings.h>
 #include <mod_status.h>
 
-#include "mi_listener.h"
+#include "mi_push_listener.h"
 #include "mi_push.h"
 #include "mi_stats.h"
-#include "mi_waiters.h"
+#include "mi_push_waiters.h"
 #include "mod_interactions_private.h"
 
 #define MI_METRICS_HANDLER "interactions-metrics"
@@ -122,11 +122,11 @@ void mi_status_publish_pool(mi_pgpool_t *pool, int ran, int changes)
         mi_stats_add(&mi_my_stats->maintenance_changes, (apr_uint64_t)changes);
     }
     if (mi_proc != NULL && mi_proc->waiters != NULL) {
-        mi_my_stats->push_held = (apr_uint32_t)mi_waiters_count(mi_proc->waiters);
+        mi_my_stats->push_held = (apr_uint32_t)mi_push_waiters_count(mi_proc->waiters);
     }
     if (mi_proc != NULL && mi_proc->listener != NULL) {
-        mi_listener_stats_t ls;
-        mi_listener_stats(mi_proc->listener, &ls);
+        mi_push_listener_stats_t ls;
+        mi_push_listener_stats(mi_proc->listener, &ls);
         __atomic_store_n(&mi_my_stats->push_reads, (apr_uint64_t)ls.reads, __ATOMIC_RELAXED);
         __atomic_store_n(&mi_my_stats->push_doorbells, (apr_uint64_t)ls.doorbells, __ATOMIC_RELAXED);
         __atomic_store_n(&mi_my_stats->push_listener_connects, (apr_uint64_t)ls.connects, __ATOMIC_RELAXED);
@@ -136,7 +136,7 @@ void mi_status_publish_pool(mi_pgpool_t *pool, int ran, int changes)
     }
     if (mi_proc != NULL && mi_proc->push != NULL) {
         mi_push_cache_stats_t cs;
-        mi_push_cache_stats(mi_push_cache(mi_proc->push), &cs);
+        mi_push_cache_stats(mi_push_cache_of(mi_proc->push), &cs);
         __atomic_store_n(&mi_my_stats->push_cache_bytes, (apr_uint64_t)cs.bytes, __ATOMIC_RELAXED);
         mi_my_stats->push_cache_rows = (apr_uint32_t)cs.rows;
     }
