@@ -403,7 +403,7 @@ static void *APR_THREAD_FUNC run(apr_thread_t *thread, void *data)
             else {
                 next_recheck = RECHECK_MIN;
             }
-            every = !held ? idle : unstable ? unstable_wait : fallback;
+            every = unstable ? unstable_wait : fallback;   /* held here */
         }
         /* Sleep until the next read is due, but look at the waiter count at least every
          * fallback period: the first held connect shortens the schedule. */
