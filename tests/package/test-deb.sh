@@ -145,7 +145,11 @@ say "/usr/bin/interactions-migrate (installed) on an empty database"
 (cd / && /usr/bin/interactions-migrate --app-password "$APP_PASSWORD" --dba-password "$DBA_PASSWORD" \
     -h "$run" -p "$pgport" -U postgres -d interactions) >"$work/migrate.log" 2>&1 \
     || { cat "$work/migrate.log"; die "the installed interactions-migrate"; }
-grep -q "schema is up to date" "$work/migrate.log" || { cat "$work/migrate.log"; die "interactions-migrate said nothing"; }
+# an empty database: a line per migration, then how many it applied (nothing else)
+nmig=$(ls "$top"/sql/migrations/V*.sql | wc -l)
+grep -q "^interactions-migrate: applied $nmig migrations, schema at V" "$work/migrate.log" \
+    && [ "$(grep -cv '^applying V[0-9]*__' "$work/migrate.log")" = 1 ] \
+    || { cat "$work/migrate.log"; die "interactions-migrate did not say what it applied"; }
 applied=$(psql -X -qtA -h "$run" -p "$pgport" -U postgres -d interactions \
     -c "SELECT count(*) FROM interactions_meta.schema_migrations")
 [ "$applied" = "$(ls "$top"/sql/migrations/V*.sql | wc -l)" ] || die "$applied migrations applied"
