@@ -111,8 +111,10 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
         else {
             out->store_op = "operation";
             ok = mi_validate_operation(&op, &args, body, 0, lim, p, err);
-            if (ok) add_limits(args, lim);
-            if (ok) add_page_bytes(args, lim);   /* GetWorkbinContent: its content is a page */
+            if (ok) {
+                add_limits(args, lim);
+                add_page_bytes(args, lim);   /* GetWorkbinContent: its content is a page */
+            }
         }
         break;
     case MI_R_INTERACTION:

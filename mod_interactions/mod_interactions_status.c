@@ -47,16 +47,14 @@ static apr_status_t stats_gone(void *data)
 
 apr_status_t mi_status_post_config(apr_pool_t *pconf, server_rec *s)
 {
-    static const char *key = "mod_interactions-status-init";
     apr_shm_t *shm;
-    void *done = NULL;
     int limit = 0;
     apr_status_t rv;
 
-    /* httpd runs post_config twice at start; the first run is a dry run */
-    apr_pool_userdata_get(&done, key, s->process->pool);
-    if (done == NULL) {
-        apr_pool_userdata_set((const void *)1, key, apr_pool_cleanup_null, s->process->pool);
+    /* httpd runs post_config twice at its first start, the first time as a dry run, and once
+     * per restart; the state tells the dry run apart, also when a restart is the first
+     * time the module is loaded (a2enmod, then a reload) */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return APR_SUCCESS;
     }
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit);

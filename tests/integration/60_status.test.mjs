@@ -2,6 +2,8 @@
 // the API did, across child processes.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { api, env, freshContactCenter, watchErrorLog, eventually } from '../lib/harness.mjs';
 import { rawSession, rawConnect, rawDisconnect } from '../lib/push.mjs';
 
@@ -85,4 +87,19 @@ test('push costs nothing while nobody listens: writes without held connects read
   // the listeners still follow the stream (their cursor moves to the stable cut each second)
   assert.ok(quiet.interactions_push_listener_read_age_seconds <= 5, `read age ${quiet.interactions_push_listener_read_age_seconds}`);
   assert.equal(quiet.interactions_push_listeners_connected, quiet.interactions_processes);
+});
+
+test('docs/monitoring.md names every metric the endpoint serves, and only those', async () => {
+  const doc = fs.readFileSync(path.join(env.top, 'docs/monitoring.md'), 'utf8');
+  const served = new Set([...(await metrics()).text.matchAll(/^# TYPE (interactions_\w+) \w+$/gm)].map((m) => m[1]));
+  assert.ok(served.size >= 20, [...served].join(' '));
+  // every metric name on the page (tables and alert expressions), not the database roles
+  const named = new Set([...doc.matchAll(/\binteractions_[a-z_]+/g)].map((m) => m[0])
+    .filter((n) => !/^interactions_(app|dba|owner|system|ext|meta)$/.test(n)));
+  const family = (n) => n.replace(/_(bucket|sum|count)$/, '');
+  assert.deepEqual([...named].filter((n) => !served.has(n) && !served.has(family(n))), [],
+    'docs/monitoring.md names metrics the endpoint does not serve');
+  assert.deepEqual([...served].filter((n) => !named.has(n)), [], 'metrics served but not in docs/monitoring.md');
+  // each name written whole, never as the suffix of the one before it ("`_changes_total`")
+  assert.deepEqual([...doc.matchAll(/`(_[a-z_]+)`/g)].map((m) => m[1]), []);
 });
