@@ -344,7 +344,7 @@ static json_object *parse_snapshot(ctx_t *x, const char *text)
 
     if (text == NULL
         || mi_json_parse(&o, text, strlen(text), MI_PUSH_RESULT_DEPTH_LARGE, x->req->pool, &jerr)
-           != APR_SUCCESS) {
+               != APR_SUCCESS) {
         return NULL;
     }
     return o;
@@ -379,13 +379,14 @@ static void from_memory(ctx_t *x, mi_push_waiter_t *w, mi_push_delivery_t *d)
         }
         json_object_object_add(e, "seq", json_object_new_int64(r->seq));
         json_object_object_add(e, "notification", json_object_new_string(r->notification));
-        json_object_object_add(e, "referenceId", r->reference_id >= 0
-                                                 ? json_object_new_int64(r->reference_id) : NULL);
+        json_object_object_add(e, "referenceId",
+                               r->reference_id >= 0 ? json_object_new_int64(r->reference_id)
+                                                    : NULL);
         if (me || !mi_push_cache_has(x->push->cache, x->req->cc, r->seq)) {
             snap = parse_snapshot(x, r->snapshot);
             if (snap == NULL) {
                 json_object_put(e);
-                continue;        /* a row whose snapshot is unreadable: nothing to send */
+                continue; /* a row whose snapshot is unreadable: nothing to send */
             }
             json_object_object_add(e, "snapshot", json_object_get(snap));
             if (!me && mi_push_cache_put(x->push->cache, x->req->cc, r->seq, e)) {
@@ -409,7 +410,8 @@ static int deliverable(const mi_push_delivery_t *d)
         json_object *e = json_object_array_get_idx(d->events, i);
 
         if (((d->session.channels & MI_PUSH_ME) && json_object_get_boolean(mi_json_get(e, "me")))
-            || ((d->session.channels & MI_PUSH_ALL) && json_object_get_boolean(mi_json_get(e, "all")))) {
+            || ((d->session.channels & MI_PUSH_ALL)
+                && json_object_get_boolean(mi_json_get(e, "all")))) {
             return 1;
         }
     }

@@ -147,8 +147,8 @@ static apr_status_t db_stream(PGconn *conn, const char *xid, long long seq, int 
     params[0] = xid;
     params[1] = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)seq);
     params[2] = apr_itoa(p, limit);
-    rv = scalar(conn, "SELECT interactions.push_stream($1::xid8, $2::bigint, $3::int)::text",
-                3, params, p, &text);
+    rv = scalar(conn, "SELECT interactions.push_stream($1::xid8, $2::bigint, $3::int)::text", 3,
+                params, p, &text);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -156,8 +156,8 @@ static apr_status_t db_stream(PGconn *conn, const char *xid, long long seq, int 
     if (mi_json_parse(presult, text, strlen(text), MI_PUSH_RESULT_DEPTH, p, &jerr) != APR_SUCCESS
         || !json_object_is_type(*presult, json_type_object)) {
         *presult = NULL;
-        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00560)
-                      "push listener: push_stream returned no usable document");
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL,
+                      MI_LOGNO(00560) "push listener: push_stream returned no usable document");
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
@@ -181,13 +181,13 @@ static apr_status_t db_advance(PGconn *conn, const apr_array_header_t *todo, apr
         const mi_push_advance_t *a = &APR_ARRAY_IDX(todo, i, mi_push_advance_t);
 
         /* a tracked session's clientId was found by push_connect: 32 hex digits */
-        APR_ARRAY_PUSH(parts, const char *) =
-            apr_psprintf(p, "%s{\"cc\":%d,\"client\":\"%s\",\"gen\":%" APR_INT64_T_FMT
-                         ",\"xid\":\"%" APR_UINT64_T_FMT "\",\"seq\":%" APR_INT64_T_FMT
-                         ",\"batch\":%" APR_INT64_T_FMT ",\"maxMs\":%" APR_INT64_T_FMT "}",
-                         i > 0 ? "," : "[", a->cc, a->client_id, (apr_int64_t)a->gen,
-                         (apr_uint64_t)a->xid, (apr_int64_t)a->seq, (apr_int64_t)a->batch,
-                         (apr_int64_t)a->max_interval_ms);
+        APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(
+            p,
+            "%s{\"cc\":%d,\"client\":\"%s\",\"gen\":%" APR_INT64_T_FMT
+            ",\"xid\":\"%" APR_UINT64_T_FMT "\",\"seq\":%" APR_INT64_T_FMT
+            ",\"batch\":%" APR_INT64_T_FMT ",\"maxMs\":%" APR_INT64_T_FMT "}",
+            i > 0 ? "," : "[", a->cc, a->client_id, (apr_int64_t)a->gen, (apr_uint64_t)a->xid,
+            (apr_int64_t)a->seq, (apr_int64_t)a->batch, (apr_int64_t)a->max_interval_ms);
     }
     params[0] = apr_pstrcat(p, apr_array_pstrcat(p, parts, 0), "]", NULL);
     rv = scalar(conn, "SELECT interactions.push_advance($1::json)::text", 1, params, p, &text);
@@ -196,8 +196,8 @@ static apr_status_t db_advance(PGconn *conn, const apr_array_header_t *todo, apr
     }
     if (mi_json_parse(&res, text, strlen(text), MI_PUSH_RESULT_DEPTH, p, &jerr) != APR_SUCCESS
         || !json_object_is_type(mi_json_get(res, "sessions"), json_type_array)) {
-        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00561)
-                      "push listener: push_advance returned no usable document");
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL,
+                      MI_LOGNO(00561) "push listener: push_advance returned no usable document");
         return APR_EGENERAL;
     }
     *presult = mi_json_get(res, "sessions");
@@ -362,8 +362,8 @@ static mi_push_row_t *row_from(json_object *j)
     if (notification == NULL || xid == NULL) {
         return NULL;
     }
-    text = copy_logins(aud, NULL, NULL) + copy_logins(rev, NULL, NULL)
-           + strlen(notification) + 1 + (snapshot != NULL ? strlen(snapshot) + 1 : 0);
+    text = copy_logins(aud, NULL, NULL) + copy_logins(rev, NULL, NULL) + strlen(notification) + 1
+           + (snapshot != NULL ? strlen(snapshot) + 1 : 0);
     size = sizeof(*r) + (apr_size_t)(na + nr) * sizeof(const char *) + text;
     r = calloc(1, size);
     if (r == NULL) {
@@ -373,10 +373,12 @@ static mi_push_row_t *row_from(json_object *j)
     r->cc = (int)mi_json_get_int(j, "cc", 0);
     r->xid = (apr_uint64_t)apr_strtoi64(xid, NULL, 10);
     r->seq = mi_json_get_int(j, "seq", 0);
-    r->all = strcmp(notification, "StatusChange") == 0 || strcmp(notification, "PropertiesUpdated") == 0;
+    r->all = strcmp(notification, "StatusChange") == 0
+             || strcmp(notification, "PropertiesUpdated") == 0;
     r->from_memory = r->all && snapshot != NULL;
     r->reference_id = ref != NULL && json_object_is_type(ref, json_type_int)
-                      ? (long long)json_object_get_int64(ref) : -1;
+                          ? (long long)json_object_get_int64(ref)
+                          : -1;
     r->n_audience = na;
     r->n_revoked = nr;
     r->audience = (const char **)(r + 1);
@@ -397,8 +399,7 @@ static mi_push_row_t *row_from(json_object *j)
 /* Hand the rows of one read to the waiters of this process, then write the cursors of the
  * sessions that received any, in one call, and let them answer (or, when that fails, read
  * the database themselves). */
-static apr_status_t fan_out(mi_push_listener_t *l, json_object *res, const char *xid,
-                            long long seq)
+static apr_status_t fan_out(mi_push_listener_t *l, json_object *res, const char *xid, long long seq)
 {
     json_object *jrows = mi_json_get(res, "rows"), *done = NULL;
     size_t i, n = json_object_is_type(jrows, json_type_array) ? json_object_array_length(jrows) : 0;
@@ -415,8 +416,8 @@ static apr_status_t fan_out(mi_push_listener_t *l, json_object *res, const char 
             /* a row we cannot hold: everybody its contact center concerns reads the
              * database (the rows after it still come from here) */
             int cc = (int)mi_json_get_int(json_object_array_get_idx(jrows, i), "cc", 0);
-            apr_atomic_add32(&l->n_woken, (apr_uint32_t)mi_push_waiters_notify(
-                l->conf.waiters, cc, NULL, 0, 1));
+            apr_atomic_add32(&l->n_woken,
+                             (apr_uint32_t)mi_push_waiters_notify(l->conf.waiters, cc, NULL, 0, 1));
             continue;
         }
         rows[k++] = r;
@@ -425,7 +426,7 @@ static apr_status_t fan_out(mi_push_listener_t *l, json_object *res, const char 
                                   (apr_uint64_t)apr_strtoi64(xid, NULL, 10), seq, todo);
     apr_atomic_add32(&l->n_woken, (apr_uint32_t)woken);
     for (j = 0; j < k; j++) {
-        mi_push_row_release(rows[j]);     /* the waiters hold their own references */
+        mi_push_row_release(rows[j]); /* the waiters hold their own references */
     }
     if (todo->nelts == 0) {
         return APR_SUCCESS;
@@ -436,29 +437,32 @@ static apr_status_t fan_out(mi_push_listener_t *l, json_object *res, const char 
         const char *c = mi_json_get_str(o, "c");
 
         if (c != NULL) {
-            apr_hash_set(outcome, apr_psprintf(l->read_pool, "%d %s",
-                                               (int)mi_json_get_int(o, "cc", 0), c),
+            apr_hash_set(outcome,
+                         apr_psprintf(l->read_pool, "%d %s", (int)mi_json_get_int(o, "cc", 0), c),
                          APR_HASH_KEY_STRING, o);
         }
     }
     for (j = 0; j < todo->nelts; j++) {
         const mi_push_advance_t *a = &APR_ARRAY_IDX(todo, j, mi_push_advance_t);
-        json_object *o = rv == APR_SUCCESS
-                         ? apr_hash_get(outcome, apr_psprintf(l->read_pool, "%d %s", a->cc,
-                                                              a->client_id), APR_HASH_KEY_STRING)
-                         : NULL;
+        json_object *o = rv == APR_SUCCESS ? apr_hash_get(outcome,
+                                                          apr_psprintf(l->read_pool, "%d %s", a->cc,
+                                                                       a->client_id),
+                                                          APR_HASH_KEY_STRING)
+                                           : NULL;
         json_object *roles = mi_json_get(o, "roles");
         unsigned bits = 0;
         size_t m, nroles = json_object_is_type(roles, json_type_array)
-                           ? json_object_array_length(roles) : 0;
+                               ? json_object_array_length(roles)
+                               : 0;
 
         for (m = 0; m < nroles; m++) {
             const char *role = json_object_get_string(json_object_array_get_idx(roles, m));
-            bits |= role == NULL ? 0u
-                    : strcmp(role, "agent") == 0 ? MI_PUSH_ROLE_AGENT
+            bits |= role == NULL                      ? 0u
+                    : strcmp(role, "agent") == 0      ? MI_PUSH_ROLE_AGENT
                     : strcmp(role, "supervisor") == 0 ? MI_PUSH_ROLE_SUPERVISOR
-                    : strcmp(role, "admin") == 0 ? MI_PUSH_ROLE_ADMIN
-                    : strcmp(role, "apiuser") == 0 ? MI_PUSH_ROLE_APIUSER : 0u;
+                    : strcmp(role, "admin") == 0      ? MI_PUSH_ROLE_ADMIN
+                    : strcmp(role, "apiuser") == 0    ? MI_PUSH_ROLE_APIUSER
+                                                      : 0u;
         }
         /* Not written (no answer, superseded, gone): its thread reads the database, so the
          * rights of the moment decide there too.  Written: it answers with the rows. */
@@ -483,8 +487,7 @@ static apr_status_t read_stream(mi_push_listener_t *l, int *punstable)
     *punstable = 0;
     for (page = 0; page < MI_PUSH_LISTENER_READ_PAGES; page++) {
         apr_pool_clear(l->read_pool);
-        rv = db_stream(l->conn, l->xid, l->seq, MI_PUSH_LISTENER_READ_LIMIT, l->read_pool,
-                       &res);
+        rv = db_stream(l->conn, l->xid, l->seq, MI_PUSH_LISTENER_READ_LIMIT, l->read_pool, &res);
         if (rv != APR_SUCCESS) {
             break;
         }

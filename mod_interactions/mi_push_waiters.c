@@ -36,14 +36,14 @@ struct mi_push_waiter_t {
     apr_thread_cond_t *cond;
     mi_push_waiters_t *reg;
     /* delivery from memory (see mi_push_waiters.h); all under the registry's mutex */
-    int tracked;                             /* t says where its session stands */
-    int pending;                             /* its cursor is being written */
-    int ready;                               /* written: DELIVER */
-    int full;                                /* the inbox holds t.limit rows */
-    int touched;                             /* handed rows by the current offer */
-    unsigned roles;                          /* MI_PUSH_ROLE_* when written */
+    int tracked;    /* t says where its session stands */
+    int pending;    /* its cursor is being written */
+    int ready;      /* written: DELIVER */
+    int full;       /* the inbox holds t.limit rows */
+    int touched;    /* handed rows by the current offer */
+    unsigned roles; /* MI_PUSH_ROLE_* when written */
     mi_push_waiter_track_t t;
-    mi_push_row_t **inbox;                   /* malloc'd while it holds rows */
+    mi_push_row_t **inbox; /* malloc'd while it holds rows */
     unsigned char *how;
     int n_in;
     mi_push_waiter_t *next_touched;
@@ -538,7 +538,7 @@ static int give(mi_push_waiter_t *w, mi_push_row_t *r, unsigned how, mi_push_wai
         return wake(w);
     }
     if (w->n_in > 0 && w->inbox[w->n_in - 1] == r) {
-        w->how[w->n_in - 1] |= (unsigned char)how;    /* named twice, or on both channels */
+        w->how[w->n_in - 1] |= (unsigned char)how; /* named twice, or on both channels */
         return 0;
     }
     if (w->full) {

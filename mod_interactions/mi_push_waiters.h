@@ -34,7 +34,7 @@ typedef enum {
     MI_PUSH_WAITER_NOTIFIED,
     MI_PUSH_WAITER_TIMED_OUT,
     MI_PUSH_WAITER_CANCELLED,
-    MI_PUSH_WAITER_DELIVER         /* rows handed over from memory: mi_push_waiter_take() */
+    MI_PUSH_WAITER_DELIVER /* rows handed over from memory: mi_push_waiter_take() */
 } mi_push_waiter_state_e;
 
 typedef enum {
@@ -69,36 +69,36 @@ typedef struct mi_push_row_t {
     int cc;
     apr_uint64_t xid;
     long long seq;
-    int all;                   /* StatusChange or PropertiesUpdated: /v2/interactions too */
-    int from_memory;           /* may be delivered from here (not WorkbinContent) */
-    long long reference_id;    /* -1: none */
+    int all;                /* StatusChange or PropertiesUpdated: /v2/interactions too */
+    int from_memory;        /* may be delivered from here (not WorkbinContent) */
+    long long reference_id; /* -1: none */
     const char *notification;
     int n_audience, n_revoked;
-    const char **audience;     /* logins told on /v2/me/interactions */
-    const char **revoked;      /* logins told it is no longer theirs */
-    const char *snapshot;      /* JSON text */
+    const char **audience; /* logins told on /v2/me/interactions */
+    const char **revoked;  /* logins told it is no longer theirs */
+    const char *snapshot;  /* JSON text */
 } mi_push_row_t;
 
 void mi_push_row_release(mi_push_row_t *row);
 
 /** Where a held connect's session stands, from its push_connect. */
 typedef struct {
-    apr_uint64_t xid;          /* its cursor */
+    apr_uint64_t xid; /* its cursor */
     long long seq;
-    unsigned channels;         /* MI_PUSH_ME | MI_PUSH_ALL (mi_push_bayeux.h) */
-    int ack;                   /* the ack extension */
-    long long gen;             /* the hold generation of this connect */
+    unsigned channels; /* MI_PUSH_ME | MI_PUSH_ALL (mi_push_bayeux.h) */
+    int ack;           /* the ack extension */
+    long long gen;     /* the hold generation of this connect */
     long long max_interval_ms;
-    int limit;                 /* most rows in one reply */
+    int limit; /* most rows in one reply */
 } mi_push_waiter_track_t;
 
 /** What a waiter is handed (DELIVER). */
 typedef struct {
-    mi_push_row_t **rows;      /* in stream order; the caller releases each */
-    unsigned char *how;        /* per row: MI_PUSH_ME and/or MI_PUSH_ALL */
+    mi_push_row_t **rows; /* in stream order; the caller releases each */
+    unsigned char *how;   /* per row: MI_PUSH_ME and/or MI_PUSH_ALL */
     int n;
-    long long batch;           /* the seq of the last row (the ack extension's batch id) */
-    int agent, supervisor, admin, apiuser;   /* the user's roles when the cursor was written */
+    long long batch; /* the seq of the last row (the ack extension's batch id) */
+    int agent, supervisor, admin, apiuser; /* the user's roles when the cursor was written */
 } mi_push_waiter_delivery_t;
 
 /** A cursor the listener must write before the rows go out (push_advance). */
@@ -107,7 +107,7 @@ typedef struct {
     int cc;
     const char *client_id;
     long long gen;
-    apr_uint64_t xid;          /* the position the rows reach */
+    apr_uint64_t xid; /* the position the rows reach */
     long long seq;
     long long batch;
     long long max_interval_ms;

@@ -358,9 +358,9 @@ static void rows_after_the_sessions_position_are_handed_over_once_its_cursor_is_
     mi_push_waiter_delivery_t d;
 
     track(reg, w, 100, 5, MI_PUSH_ME, 200);
-    rows[0] = row(1, 100, 4, "agent1", 1);     /* before its position: it has it */
+    rows[0] = row(1, 100, 4, "agent1", 1); /* before its position: it has it */
     rows[1] = row(1, 100, 6, "agent1", 1);
-    rows[2] = row(1, 101, 2, "agent2", 1);     /* someone else's */
+    rows[2] = row(1, 101, 2, "agent2", 1); /* someone else's */
     CU_ASSERT_EQUAL(mi_push_waiters_offer(reg, rows, 3, 102, 0, out), 0);
     CU_ASSERT_EQUAL_FATAL(out->nelts, 1);
     a = &APR_ARRAY_IDX(out, 0, mi_push_advance_t);
@@ -416,7 +416,7 @@ static void a_row_rendered_in_the_database_sends_the_waiter_there(void)
 
     track(reg, w, 100, 0, MI_PUSH_ME, 200);
     r[0] = row(1, 100, 6, "agent1", 1);
-    r[1] = row(1, 100, 7, "agent1", 0);        /* WorkbinContent */
+    r[1] = row(1, 100, 7, "agent1", 0); /* WorkbinContent */
     CU_ASSERT_EQUAL(mi_push_waiters_offer(reg, r, 2, 101, 0, out), 1);
     CU_ASSERT_EQUAL(out->nelts, 0);
     CU_ASSERT_EQUAL(mi_push_waiter_wait(reg, w, FAR), MI_PUSH_WAITER_NOTIFIED);
@@ -441,10 +441,10 @@ static void contact_center_rows_reach_its_followers_and_a_full_reply_stops_at_it
     r[1] = row(2, 60, 2, NULL, 1);
     r[2] = row(2, 61, 3, NULL, 1);
     CU_ASSERT_EQUAL(mi_push_waiters_offer(reg, r, 3, 70, 0, out), 0);
-    CU_ASSERT_EQUAL_FATAL(out->nelts, 1);           /* contact center 3 has no news */
+    CU_ASSERT_EQUAL_FATAL(out->nelts, 1); /* contact center 3 has no news */
     a = &APR_ARRAY_IDX(out, 0, mi_push_advance_t);
     CU_ASSERT_PTR_EQUAL(a->w, sup);
-    CU_ASSERT_EQUAL(a->xid, 60);                    /* two rows make a reply: it ends there */
+    CU_ASSERT_EQUAL(a->xid, 60); /* two rows make a reply: it ends there */
     CU_ASSERT_EQUAL(a->seq, 2);
     /* superseded (not written): it reads the database itself */
     mi_push_waiter_advanced(reg, sup, 0, 0);
