@@ -21,14 +21,19 @@ int mi_caller_from_json(mi_caller_t *c, json_object *caller)
     }
     n = json_object_array_length(roles);
     for (i = 0; i < n; i++) {
-        const char *r = json_object_get_string(json_object_array_get_idx(roles, i));
-        if (r == NULL) continue;
-        if (strcmp(r, "agent") == 0) c->is_agent = 1;
-        else if (strcmp(r, "supervisor") == 0) c->is_supervisor = 1;
-        else if (strcmp(r, "admin") == 0) c->is_admin = 1;
-        else if (strcmp(r, "apiuser") == 0) c->is_apiuser = 1;
+        unsigned int bit = mi_role_bit(json_object_get_string(json_object_array_get_idx(roles, i)));
+        c->is_agent |= bit == MI_ROLE_AGENT;
+        c->is_supervisor |= bit == MI_ROLE_SUPERVISOR;
+        c->is_admin |= bit == MI_ROLE_ADMIN;
+        c->is_apiuser |= bit == MI_ROLE_APIUSER;
     }
     return 1;
+}
+
+unsigned int mi_caller_roles(const mi_caller_t *c)
+{
+    return (c->is_agent ? MI_ROLE_AGENT : 0u) | (c->is_supervisor ? MI_ROLE_SUPERVISOR : 0u)
+           | (c->is_admin ? MI_ROLE_ADMIN : 0u) | (c->is_apiuser ? MI_ROLE_APIUSER : 0u);
 }
 
 const char *mi_render_uri(const char *base, const char *id, apr_pool_t *p)
@@ -78,7 +83,7 @@ json_object *mi_render_interaction(json_object *snap, const mi_caller_t *caller,
         copy(o, snap, "state");
         ctx.state = mi_json_get_str(snap, "state");
         ctx.media = mi_json_get_str(snap, "mediaType");
-        ctx.is_agent = caller->is_agent;
+        ctx.roles = mi_caller_roles(caller);
         ctx.is_invitee = same_id(caller->id, mi_json_get_str(snap, "_invitee"));
         ctx.is_owner = same_id(caller->id, mi_json_get_str(snap, "_owner"));
         ctx.may_use_workbin = mi_json_get_str(snap, "workbin") != NULL

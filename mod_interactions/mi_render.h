@@ -23,6 +23,9 @@ typedef struct {
 /** Fill @c from a store "caller" object {"id":..,"roles":[..]}; returns 0 if malformed. */
 int mi_caller_from_json(mi_caller_t *c, json_object *caller);
 
+/** The caller's roles as MI_ROLE_* bits (mi_ops.h). */
+unsigned int mi_caller_roles(const mi_caller_t *c);
+
 /** Render @snap for @caller.  @base is the absolute API base ("http://host/api/v2"); when
  *  @state_override is given (push: "Revoked") it replaces the state and empties the
  *  capabilities.  Returns a new reference. */

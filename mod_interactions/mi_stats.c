@@ -5,20 +5,7 @@
 
 #include "mi_stats.h"
 
-static const char *const op_names[MI_STATS_NOPS] = { MI_STATS_OP_NAMES };
 static const int codes[MI_STATS_NCODES - 1] = { MI_STATS_CODES };
-
-int mi_stats_op(const char *name)
-{
-    int i;
-
-    for (i = 0; name != NULL && i < MI_STATS_NOPS - 1; i++) {
-        if (strcmp(op_names[i], name) == 0) {
-            return i;
-        }
-    }
-    return MI_STATS_NOPS - 1;
-}
 
 static int code_index(int sc)
 {
@@ -37,9 +24,9 @@ void mi_stats_add(apr_uint64_t *field, apr_uint64_t n)
     __atomic_fetch_add(field, n, __ATOMIC_RELAXED);
 }
 
-void mi_stats_count(mi_stats_slot_t *slot, int op, int sc)
+void mi_stats_count(mi_stats_slot_t *slot, mi_op_e op, int sc)
 {
-    if (slot == NULL || op < 0 || op >= MI_STATS_NOPS) {
+    if (slot == NULL || (int)op < 0 || op >= MI_OP__COUNT) {
         return;
     }
     mi_stats_add(&slot->requests[op][code_index(sc)], 1);
@@ -86,7 +73,7 @@ void mi_stats_totals(const mi_stats_t *st, int (*alive)(apr_uint32_t pid), apr_u
     *processes = 0;
     for (i = 0; i < st->nslots; i++) {
         const mi_stats_slot_t *s = &st->slots[i];
-        for (o = 0; o < MI_STATS_NOPS; o++) {
+        for (o = 0; o < MI_OP__COUNT; o++) {
             for (c = 0; c < MI_STATS_NCODES; c++) {
                 apr_uint64_t n = rd(&s->requests[o][c]);
                 *requests += n;
@@ -120,7 +107,7 @@ const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t 
     out = apr_pstrcat(p, out,
         "# HELP interactions_requests_total API requests by operation and the statusCode answered.\n"
         "# TYPE interactions_requests_total counter\n", NULL);
-    for (o = 0; o < MI_STATS_NOPS; o++) {
+    for (o = 0; o < MI_OP__COUNT; o++) {
         for (c = 0; c < MI_STATS_NCODES; c++) {
             total = 0;
             for (i = 0; i < st->nslots; i++) {
@@ -130,7 +117,7 @@ const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t 
                 continue;
             }
             out = apr_psprintf(p, "%sinteractions_requests_total{op=\"%s\",status_code=\"%s\"} %"
-                               APR_UINT64_T_FMT "\n", out, op_names[o],
+                               APR_UINT64_T_FMT "\n", out, mi_op_name((mi_op_e)o),
                                c < MI_STATS_NCODES - 1 ? apr_itoa(p, codes[c]) : "other", total);
         }
     }

@@ -12,15 +12,10 @@
 #include <apr.h>
 #include <apr_pools.h>
 
-/* The operations counted: REST calls by name, agent operations by operationName, and the
- * push channel. */
-#define MI_STATS_OP_NAMES \
-    "me", "list", "get", "my_list", "create", "update", "channel", "workbins", "workbin", \
-    "Accept", "Reject", "Complete", "PlaceInQueue", "PlaceInWorkbin", "Pull", \
-    "GetWorkbinContent", "Transfer", "AttachUserData", "UpdateUserData", "DeleteUserData", \
-    "Reply", "ReplyAll", "Cancel", "Send", "notifications", "other"
-#define MI_STATS_NOPS 26
+#include "mi_ops.h"
 
+/* Requests are counted per operation (mi_ops.h: the REST calls, every operationName, the
+ * push channel, and "other" for requests never decoded) and per statusCode. */
 /* statusCodes counted separately; anything else lands in the last bucket */
 #define MI_STATS_CODES 0, 1, 2, 3, 4, 5, 6, 10, 11, 18, 20
 #define MI_STATS_NCODES 12
@@ -28,7 +23,7 @@
 typedef struct {
     volatile apr_uint32_t pid;            /* the process using the slot; 0 if never used */
     apr_uint32_t pad;
-    apr_uint64_t requests[MI_STATS_NOPS][MI_STATS_NCODES];
+    apr_uint64_t requests[MI_OP__COUNT][MI_STATS_NCODES];
     apr_uint64_t db_unavailable;          /* requests answered 503 */
     apr_uint64_t maintenance_runs;
     apr_uint64_t maintenance_changes;
@@ -59,11 +54,8 @@ typedef struct {
     mi_stats_slot_t *slots;
 } mi_stats_t;
 
-/** The index of operation @name, or that of "other". */
-int mi_stats_op(const char *name);
-
 /** Count one request of operation @op answered with statusCode @sc. */
-void mi_stats_count(mi_stats_slot_t *slot, int op, int sc);
+void mi_stats_count(mi_stats_slot_t *slot, mi_op_e op, int sc);
 
 /** Add @n to a counter field atomically. */
 void mi_stats_add(apr_uint64_t *field, apr_uint64_t n);

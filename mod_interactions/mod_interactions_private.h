@@ -10,6 +10,7 @@
 
 #include "mi_limits.h"
 #include "mi_log.h"
+#include "mi_ops.h"
 #include "mi_status.h"
 #include "mi_store.h"
 #include "mod_interactions_config.h"
@@ -21,9 +22,6 @@ APLOG_USE_MODULE(interactions);
 
 /* SetHandler names */
 #define MI_HANDLER "interactions"
-
-/* r->notes key naming the operation of a request, for the statistics */
-#define MI_NOTE_OP "interactions-op"
 
 /* r->notes key set when a request failed because the database was unavailable */
 #define MI_NOTE_DB_DOWN "interactions-db-unavailable"
@@ -80,9 +78,6 @@ int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_
  *  from what the access log and server-status show. */
 void mi_push_hide_query(request_rec *r);
 
-/** A REST operation @op succeeded: if it changed data, wake the push channel. */
-void mi_push_after_write(const char *op);
-
 /** child_init: the waiter registry, the Bayeux server and the listener thread of this child
  *  (stopped by a pre-cleanup of @pchild). */
 void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc);
@@ -100,6 +95,8 @@ void mi_maint_wake_for_stop(mi_process_t *proc);
 struct mi_stats_slot_t;
 apr_status_t mi_status_post_config(apr_pool_t *pconf, server_rec *s);
 void mi_status_child_init(apr_pool_t *pchild, server_rec *s);
+/** The operation this request is counted under (MI_OP_NONE until set). */
+void mi_status_op(request_rec *r, mi_op_e op);
 /** Count a response of this request: its HTTP status and statusCode. */
 void mi_status_count(request_rec *r, int status, int sc);
 /** Publish this child's pool figures and a maintenance run (if @ran) to the statistics. */

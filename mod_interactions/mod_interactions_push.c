@@ -282,24 +282,6 @@ int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_
     return send_replies(r, dc, &resp, callback);
 }
 
-/* ------------------------------------------------------------------ after a write */
-
-void mi_push_after_write(const char *op)
-{
-    static const char *const reads[] = { "me", "list", "my_list", "get", "workbins", "workbin",
-                                         NULL };
-    const char *const *s;
-
-    for (s = reads; *s != NULL; s++) {
-        if (strcmp(op, *s) == 0) {
-            return;
-        }
-    }
-    if (mi_proc != NULL && mi_proc->on_change != NULL) {
-        mi_proc->on_change(mi_proc);
-    }
-}
-
 /* mi_process_t.on_change: REST writes and the maintenance thread call it */
 static void poke(mi_process_t *proc)
 {

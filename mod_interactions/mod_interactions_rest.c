@@ -217,7 +217,7 @@ typedef struct {
 } mi_req_t;
 
 /* One API call: store, then either the error envelope or the rendered result. */
-static int call(mi_req_t *q, const char *op, json_object *args, int uris_only)
+static int call(mi_req_t *q, mi_op_e op, json_object *args, int uris_only)
 {
     request_rec *r = q->r;
     json_object *res = NULL;
@@ -234,7 +234,10 @@ static int call(mi_req_t *q, const char *op, json_object *args, int uris_only)
         mi_error_set(&err, sc, 0, mi_json_get_str(res, "statusMessage"));
         return mi_send_error(r, &err);
     }
-    mi_push_after_write(op);
+    if (mi_op_is(op, MI_OPF_WRITE) && mi_proc->on_change != NULL) {
+        /* a write: the push channel looks for news now rather than on its next tick */
+        mi_proc->on_change(mi_proc);
+    }
     return mi_send_json(r, HTTP_OK, render_result(res, q->base, uris_only, r->pool));
 }
 
@@ -245,7 +248,7 @@ static int dispatch(mi_req_t *q)
     mi_decoded_t d;
     mi_error_t err;
 
-    apr_table_setn(q->r->notes, MI_NOTE_OP, mi_request_stat_name(&q->route));
+    mi_status_op(q->r, mi_request_route_op(&q->route));
     if (q->route.route == MI_R_NOTIFICATIONS) {
         return mi_push_handler(q->r, q->cc, q->base, q->dc, &q->lim);
     }
@@ -253,8 +256,8 @@ static int dispatch(mi_req_t *q)
         || !mi_request_decode(&d, &q->route, q->r->args, body, &q->lim, q->r->pool, &err)) {
         return mi_send_error(q->r, &err);
     }
-    apr_table_setn(q->r->notes, MI_NOTE_OP, d.stat_op);
-    return call(q, d.store_op, d.args, d.uris_only);
+    mi_status_op(q->r, d.op);
+    return call(q, d.op, d.args, d.uris_only);
 }
 
 int mi_rest_handler(request_rec *r)

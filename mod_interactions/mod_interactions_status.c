@@ -89,14 +89,27 @@ void mi_status_child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
+/* The operation of a request lives in the module's slot of r->request_config: set by the
+ * handler once it knows, read when the answer is counted. */
+void mi_status_op(request_rec *r, mi_op_e op)
+{
+    mi_op_e *slot = ap_get_module_config(r->request_config, &interactions_module);
+
+    if (slot == NULL) {
+        slot = apr_palloc(r->pool, sizeof(*slot));
+        ap_set_module_config(r->request_config, &interactions_module, slot);
+    }
+    *slot = op;
+}
+
 void mi_status_count(request_rec *r, int status, int sc)
 {
-    const char *op = apr_table_get(r->notes, MI_NOTE_OP);
+    const mi_op_e *op = ap_get_module_config(r->request_config, &interactions_module);
 
     if (mi_my_stats == NULL) {
         return;
     }
-    mi_stats_count(mi_my_stats, mi_stats_op(op != NULL ? op : "other"), sc);
+    mi_stats_count(mi_my_stats, op != NULL ? *op : MI_OP_NONE, sc);
     if (status == HTTP_SERVICE_UNAVAILABLE) {
         mi_stats_add(&mi_my_stats->db_unavailable, 1);
     }

@@ -271,44 +271,66 @@ COMMENT ON FUNCTION interactions.next_reference_id(integer) IS
 
 -- The one statement the module prepares for the REST API.  One call is one transaction:
 -- it binds the transaction to the contact center (row-level security), resolves the
--- caller, numbers the request (referenceId) and runs the operation.
-CREATE OR REPLACE FUNCTION interactions.api(p_cc integer, p_login text, p_op text, p_args jsonb)
+-- caller, and runs operation p_op.  Whether it may write is the module's decision, made once
+-- per request from its table of operations (mod_interactions/mi_ops.h), as PostgREST
+-- decides from the method: a read (p_write false) runs in a read-only transaction and gets
+-- no referenceId; a write is numbered (referenceId) first.  tests/unit/test_ops.c holds the
+-- names below and the module's table in step, and each read's function must be STABLE.
+CREATE OR REPLACE FUNCTION interactions.api(p_cc integer, p_login text, p_op text, p_args jsonb,
+                                            p_write boolean)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     c      interactions.caller;
     v_res  jsonb;
 BEGIN
-    PERFORM set_config('interactions.cc', p_cc::text, true);
-    SELECT u.cc_id, u.id, u.login, u.roles INTO c
-      FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login AND NOT u.disabled;
-    IF c.id IS NULL THEN
-        -- a disabled user is refused on every call, whichever authn module let them in
-        RETURN interactions.err(20, 'the user is not known in this contact center or is disabled');
+    IF NOT p_write THEN
+        -- From here on nothing in this transaction can write, whatever the function it runs.
+        -- Here, before the block below: the end of a subtransaction restores the read-write
+        -- state of the one around it.
+        PERFORM set_config('transaction_read_only', 'on', true);
     END IF;
-    PERFORM set_config('interactions.actor', c.id::text, true);
-    IF p_op NOT IN ('me', 'list', 'my_list', 'get', 'workbins', 'workbin') THEN
-        PERFORM set_config('interactions.ref', interactions.next_reference_id(p_cc)::text, true);
-    END IF;
-    v_res := CASE p_op
-        WHEN 'me'      THEN interactions.api_me(c)
-        WHEN 'list'    THEN interactions.api_list(c, p_args)
-        WHEN 'my_list' THEN interactions.api_my_list(c, p_args)
-        WHEN 'get'     THEN interactions.api_get(c, p_args)
-        WHEN 'create'  THEN interactions.api_create(c, p_args)
-        WHEN 'operation' THEN interactions.api_operation(c, p_args)
-        WHEN 'update'  THEN interactions.api_update(c, p_args)
-        WHEN 'channel' THEN interactions.api_channel(c, p_args)
-        WHEN 'workbins' THEN interactions.api_workbins(c)
-        WHEN 'workbin' THEN interactions.api_workbin(c, p_args)
-        ELSE interactions.err(6, 'no such operation')
+    BEGIN
+        PERFORM set_config('interactions.cc', p_cc::text, true);
+        SELECT u.cc_id, u.id, u.login, u.roles INTO c
+          FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login AND NOT u.disabled;
+        IF c.id IS NULL THEN
+            -- a disabled user is refused on every call, whichever authn module let them in
+            RETURN interactions.err(20, 'the user is not known in this contact center or is disabled');
+        END IF;
+        PERFORM set_config('interactions.actor', c.id::text, true);
+        IF p_write THEN
+            PERFORM set_config('interactions.ref', interactions.next_reference_id(p_cc)::text, true);
+        END IF;
+        v_res := CASE p_op
+            WHEN 'me'        THEN interactions.api_me(c)
+            WHEN 'list'      THEN interactions.api_list(c, p_args)
+            WHEN 'my_list'   THEN interactions.api_my_list(c, p_args)
+            WHEN 'get'       THEN interactions.api_get(c, p_args)
+            WHEN 'create'    THEN interactions.api_create(c, p_args)
+            WHEN 'operation' THEN interactions.api_operation(c, p_args)
+            WHEN 'update'    THEN interactions.api_update(c, p_args)
+            WHEN 'channel'   THEN interactions.api_channel(c, p_args)
+            WHEN 'workbins'  THEN interactions.api_workbins(c)
+            WHEN 'workbin'   THEN interactions.api_workbin(c, p_args)
+            ELSE interactions.err(6, 'no such operation')
+        END;
+        IF (v_res->>'statusCode')::integer <> 0 THEN
+            -- a refusal changes nothing, even if the operation wrote before it decided
+            RAISE EXCEPTION USING ERRCODE = 'MI001', MESSAGE = v_res::text;
+        END IF;
+        RETURN v_res || jsonb_build_object('caller', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)));
+    EXCEPTION WHEN SQLSTATE 'MI001' THEN
+        RETURN SQLERRM::jsonb;
     END;
-    IF (v_res->>'statusCode')::integer <> 0 THEN
-        -- a refusal changes nothing, even if the operation wrote before it decided
-        RAISE EXCEPTION USING ERRCODE = 'MI001', MESSAGE = v_res::text;
-    END IF;
-    RETURN v_res || jsonb_build_object('caller', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)));
-EXCEPTION WHEN SQLSTATE 'MI001' THEN
-    RETURN SQLERRM::jsonb;
 END $$;
+COMMENT ON FUNCTION interactions.api(integer, text, text, jsonb, boolean) IS
+  'Entry point of every REST call: binds the transaction to contact center p_cc, resolves p_login, and runs operation p_op with arguments p_args; read-only unless p_write (which also numbers the request: referenceId). Returns {"statusCode":0,...} or {"statusCode":N,"statusMessage":...}; on failure nothing was changed.';
+
+-- For psql, scripts and the isolation specs: any operation, read-write (a read takes a
+-- referenceId then).  The module always says which of its calls only read.
+CREATE OR REPLACE FUNCTION interactions.api(p_cc integer, p_login text, p_op text, p_args jsonb)
+RETURNS jsonb LANGUAGE sql AS $$
+    SELECT interactions.api(p_cc, p_login, p_op, p_args, true)
+$$;
 COMMENT ON FUNCTION interactions.api(integer, text, text, jsonb) IS
-  'Entry point of every REST call: binds the transaction to contact center p_cc, resolves p_login, and runs operation p_op with arguments p_args. Returns {"statusCode":0,...} or {"statusCode":N,"statusMessage":...}; on failure nothing was changed.';
+  'interactions.api(p_cc, p_login, p_op, p_args, true): runs operation p_op read-write, for psql and scripts (the module passes p_write itself).';

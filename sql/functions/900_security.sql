@@ -82,7 +82,8 @@ GRANT EXECUTE ON FUNCTION
     -- What the module calls (mi_store.c, mi_push_store.c, mod_interactions_maint.c).
     -- SECURITY INVOKER: each binds the transaction to the contact center (interactions.cc),
     -- so row-level security confines it like any query of the module's role.
-    interactions.api(integer, text, text, jsonb),
+    interactions.api(integer, text, text, jsonb, boolean),
+    interactions.api(integer, text, text, jsonb),    -- the same, read-write (isolation specs)
     interactions.push_handshake(integer, text, text, text, boolean, integer, integer, integer, integer),
     interactions.push_session(integer, text, text, integer),
     interactions.push_session_batch(integer, text, text[], integer),

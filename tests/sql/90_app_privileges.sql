@@ -10,6 +10,7 @@ DO $$
 DECLARE
     expected text[] := ARRAY[
         -- called by the module
+        'interactions.api(integer,text,text,jsonb,boolean)',
         'interactions.api(integer,text,text,jsonb)',
         'interactions.contact_center_id(text)',
         'interactions.maintenance(integer,integer)',

@@ -68,6 +68,7 @@ int main(void)
     }
     add_json_suite();
     add_status_suite();
+    add_ops_suite();
     add_route_suite();
     add_request_suite();
     add_validate_suite();

@@ -21,6 +21,7 @@ const char *unit_dump(json_object *j);
 
 void add_json_suite(void);
 void add_status_suite(void);
+void add_ops_suite(void);
 void add_route_suite(void);
 void add_request_suite(void);
 void add_validate_suite(void);
