@@ -8,6 +8,7 @@
 #include "mi_caps.h"
 #include "mi_json.h"
 #include "mi_render.h"
+#include "mi_status.h"
 
 int mi_caller_from_json(mi_caller_t *c, json_object *caller)
 {
@@ -120,6 +121,51 @@ json_object *mi_render_uris(json_object *snaps, const char *base, apr_pool_t *p)
         json_object_array_add(a, json_object_new_string(mi_render_uri(base, id ? id : "", p)));
     }
     return a;
+}
+
+json_object *mi_render_result(json_object *res, const char *base, int uris_only, apr_pool_t *p)
+{
+    json_object *out = mi_envelope_ok(p);
+    mi_caller_t caller;
+
+    mi_caller_from_json(&caller, mi_json_get(res, "caller"));
+    json_object_object_foreach(res, key, val) {
+        if (strcmp(key, "statusCode") == 0 || strcmp(key, "caller") == 0) {
+            continue;
+        }
+        if (strcmp(key, "interaction") == 0 && json_object_is_type(val, json_type_object)) {
+            json_object_object_add(out, key, mi_render_interaction(val, &caller, base, NULL, p));
+        }
+        else if (strcmp(key, "interactions") == 0 && json_object_is_type(val, json_type_array)) {
+            if (uris_only) {
+                json_object_object_add(out, "uris", mi_render_uris(val, base, p));
+            }
+            else {
+                json_object_object_add(out, key, mi_render_interactions(val, &caller, base, p));
+            }
+        }
+        else if (strcmp(key, "workbin") == 0 && json_object_is_type(val, json_type_object)) {
+            json_object *wb = json_object_new_object();
+            json_object_object_foreach(val, wk, wv) {
+                if (strcmp(wk, "interactions") == 0) {
+                    json_object_object_add(wb, wk, mi_render_interactions(wv, &caller, base, p));
+                }
+                else {
+                    json_object_object_add(wb, wk, json_object_get(wv));
+                }
+            }
+            json_object_object_add(out, key, wb);
+        }
+        else {
+            json_object_object_add(out, key, json_object_get(val));
+        }
+    }
+    /* a created interaction is named by its uri too */
+    if (mi_json_get_str(res, "id") != NULL && mi_json_get(res, "uri") == NULL) {
+        json_object_object_add(out, "uri", json_object_new_string(
+            mi_render_uri(base, mi_json_get_str(res, "id"), p)));
+    }
+    return out;
 }
 
 /* ------------------------------------------------------------------ the origin of uris */

@@ -37,6 +37,12 @@ json_object *mi_render_interaction(json_object *snap, const mi_caller_t *caller,
 json_object *mi_render_interactions(json_object *snaps, const mi_caller_t *caller,
                                     const char *base, apr_pool_t *p);
 
+/** The success envelope for a store result @res ({"statusCode":0, "caller":{..}, ...}):
+ *  "status":"ok" added, interactions (also a workbin's) rendered for the caller (uri,
+ *  capabilities, no internal fields), or only their uris when @uris_only, "caller" dropped,
+ *  and a created interaction named by its uri too.  Bound to @p. */
+json_object *mi_render_result(json_object *res, const char *base, int uris_only, apr_pool_t *p);
+
 /** The uri of interaction @id: base + "/interactions/" + id (pool string). */
 const char *mi_render_uri(const char *base, const char *id, apr_pool_t *p);
 

@@ -17,8 +17,8 @@
 
 #include "mi_secret.h"
 #include "mi_render.h"
+#include "mod_interactions.h"
 #include "mod_interactions_config.h"
-#include "mod_interactions_private.h"
 
 #define D_DATABASE            "InteractionsDatabase"
 #define D_POOL_MIN            "InteractionsPoolMin"
@@ -64,7 +64,7 @@
 #define D_TRUSTED_PROXY       "InteractionsTrustedProxy"
 
 /* Designated initializers: scripts/check-directives reads the defaults from here by name. */
-static const mi_srv_conf_t srv_defaults = {
+static const mi_ap_srv_conf_t srv_defaults = {
     .conninfo = NULL,                 /* libpq defaults (PG* environment, local socket) */
     .pool_min = 1,                    /* opened at child start when the database answers */
     .pool_keep = 4,                   /* idle connections kept */
@@ -98,7 +98,7 @@ static const mi_srv_conf_t srv_defaults = {
     .push_handshakes_per_minute = 30, /* a desktop handshakes once per page load or restart */
 };
 
-static const mi_dir_conf_t dir_defaults = {
+static const mi_ap_dir_conf_t dir_defaults = {
     .contact_center = NULL,
     .base = NULL,
     .allow_origins = NULL,
@@ -113,37 +113,37 @@ static const mi_dir_conf_t dir_defaults = {
     .trusted_proxies = NULL,          /* X-Forwarded-* ignored */
 };
 
-#define PICK(add, base, f) ((add)->f != MI_UNSET ? (add)->f : (base)->f)
+#define PICK(add, base, f) ((add)->f != MI_AP_UNSET ? (add)->f : (base)->f)
 #define PICKP(add, base, f) ((add)->f != NULL ? (add)->f : (base)->f)
-#define DEF(c, d, f) ((c)->f != MI_UNSET ? (c)->f : (d).f)
+#define DEF(c, d, f) ((c)->f != MI_AP_UNSET ? (c)->f : (d).f)
 
-void *mi_create_srv_conf(apr_pool_t *p, server_rec *s)
+void *mi_ap_config_create_srv(apr_pool_t *p, server_rec *s)
 {
-    mi_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+    mi_ap_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     (void)s;
     c->conninfo = NULL;
-    c->pool_min = c->pool_keep = c->pool_max = c->pool_ttl_s = MI_UNSET;
-    c->acquire_timeout_ms = c->connect_timeout_s = c->statement_timeout_ms = MI_UNSET;
-    c->retry_after_s = c->tick_ms = MI_UNSET;
-    c->push_timeout_ms = c->push_max_interval_ms = c->push_max_waiters = MI_UNSET;
-    c->push_sessions_per_browser = c->push_jsonp = MI_UNSET;
-    c->authn_cache_entries = c->authn_cache_recheck_s = MI_UNSET;
-    c->authn_failure_entries = c->authn_failure_window_s = MI_UNSET;
-    c->authn_max_failures_user_address = c->authn_max_failures_user = MI_UNSET;
-    c->authn_max_failures_address = MI_UNSET;
+    c->pool_min = c->pool_keep = c->pool_max = c->pool_ttl_s = MI_AP_UNSET;
+    c->acquire_timeout_ms = c->connect_timeout_s = c->statement_timeout_ms = MI_AP_UNSET;
+    c->retry_after_s = c->tick_ms = MI_AP_UNSET;
+    c->push_timeout_ms = c->push_max_interval_ms = c->push_max_waiters = MI_AP_UNSET;
+    c->push_sessions_per_browser = c->push_jsonp = MI_AP_UNSET;
+    c->authn_cache_entries = c->authn_cache_recheck_s = MI_AP_UNSET;
+    c->authn_failure_entries = c->authn_failure_window_s = MI_AP_UNSET;
+    c->authn_max_failures_user_address = c->authn_max_failures_user = MI_AP_UNSET;
+    c->authn_max_failures_address = MI_AP_UNSET;
     c->password_file = NULL;
     c->db_password = NULL;
-    c->push_cache_rows = c->push_cache_bytes = MI_UNSET;
-    c->push_held_per_user = c->push_held_per_cc = MI_UNSET;
-    c->push_sessions_per_user = c->push_sessions_per_cc = MI_UNSET;
-    c->push_handshakes_per_minute = MI_UNSET;
+    c->push_cache_rows = c->push_cache_bytes = MI_AP_UNSET;
+    c->push_held_per_user = c->push_held_per_cc = MI_AP_UNSET;
+    c->push_sessions_per_user = c->push_sessions_per_cc = MI_AP_UNSET;
+    c->push_handshakes_per_minute = MI_AP_UNSET;
     return c;
 }
 
-void *mi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+void *mi_ap_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
 {
-    mi_srv_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    mi_ap_srv_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
 
     c->conninfo = PICKP(add, base, conninfo);
     c->pool_min = PICK(add, base, pool_min);
@@ -179,9 +179,9 @@ void *mi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     return c;
 }
 
-void *mi_create_dir_conf(apr_pool_t *p, char *dir)
+void *mi_ap_config_create_dir(apr_pool_t *p, char *dir)
 {
-    mi_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+    mi_ap_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->contact_center = NULL;
     /* A <Location /api/v2> holding one of our directives passes its path (strip a trailing
@@ -192,16 +192,16 @@ void *mi_create_dir_conf(apr_pool_t *p, char *dir)
         c->base = (n == 1) ? "" : apr_pstrmemdup(p, dir, n);
     }
     c->allow_origins = NULL;
-    c->max_body = c->max_user_data = c->max_page_bytes = MI_UNSET;
-    c->max_depth = c->max_string = c->max_page = c->default_page = MI_UNSET;
+    c->max_body = c->max_user_data = c->max_page_bytes = MI_AP_UNSET;
+    c->max_depth = c->max_string = c->max_page = c->default_page = MI_AP_UNSET;
     c->public_origin = NULL;
     c->trusted_proxies = NULL;
     return c;
 }
 
-void *mi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+void *mi_ap_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
-    mi_dir_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    mi_ap_dir_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
 
     c->contact_center = PICKP(add, base, contact_center);
     c->base = PICKP(add, base, base);
@@ -226,14 +226,14 @@ void *mi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 #define RESERVE_MIN 8          /* threads a child keeps for requests that are not held */
 #define RESERVE_SHARE 32       /* ... or 1/32 of them, when more */
 
-int mi_push_room(int threads)
+int mi_ap_config_push_room(int threads)
 {
     int reserve = threads / RESERVE_SHARE > RESERVE_MIN ? threads / RESERVE_SHARE : RESERVE_MIN;
 
     return threads > reserve ? threads - reserve : 0;
 }
 
-static void fit_threads(server_rec *s, mi_srv_conf_t *c, int waiters_set)
+static void fit_threads(server_rec *s, mi_ap_srv_conf_t *c, int waiters_set)
 {
     int threaded = AP_MPMQ_NOT_SUPPORTED, threads = 1, room;
     /* the first of the two start-up passes is a dry run: say things once */
@@ -244,7 +244,7 @@ static void fit_threads(server_rec *s, mi_srv_conf_t *c, int waiters_set)
         || ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) {
         threads = 1;          /* prefork: a held connect would take the whole process */
     }
-    room = mi_push_room(threads);
+    room = mi_ap_config_push_room(threads);
     if (c->push_max_waiters > room) {
         if (say && waiters_set) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, MI_LOGNO(00410)
@@ -268,9 +268,9 @@ static void fit_threads(server_rec *s, mi_srv_conf_t *c, int waiters_set)
     }
 }
 
-void mi_srv_conf_finalize(server_rec *s)
+void mi_ap_config_finalize(server_rec *s)
 {
-    mi_srv_conf_t *c = ap_get_module_config(s->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(s->module_config, &interactions_module);
     int waiters_set;
 
     c->pool_min = DEF(c, srv_defaults, pool_min);
@@ -288,7 +288,7 @@ void mi_srv_conf_finalize(server_rec *s)
     if (c->tick_ms < 10) c->tick_ms = 10;
     c->push_timeout_ms = DEF(c, srv_defaults, push_timeout_ms);
     c->push_max_interval_ms = DEF(c, srv_defaults, push_max_interval_ms);
-    waiters_set = c->push_max_waiters != MI_UNSET;
+    waiters_set = c->push_max_waiters != MI_AP_UNSET;
     c->push_max_waiters = DEF(c, srv_defaults, push_max_waiters);
     c->push_sessions_per_browser = DEF(c, srv_defaults, push_sessions_per_browser);
     c->push_jsonp = DEF(c, srv_defaults, push_jsonp);
@@ -311,9 +311,9 @@ void mi_srv_conf_finalize(server_rec *s)
     fit_threads(s, c, waiters_set);
 }
 
-const char *mi_srv_conf_read_password(server_rec *s, apr_pool_t *pconf)
+const char *mi_ap_config_read_password(server_rec *s, apr_pool_t *pconf)
 {
-    mi_srv_conf_t *c = ap_get_module_config(s->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(s->module_config, &interactions_module);
     const char *secret = NULL, *err = NULL;
     /* the file belongs to the user httpd starts as (root), not to the user it serves as */
     apr_uid_t uid = (apr_uid_t)geteuid();
@@ -331,18 +331,18 @@ const char *mi_srv_conf_read_password(server_rec *s, apr_pool_t *pconf)
     return NULL;
 }
 
-const mi_srv_conf_t *mi_srv_conf(void)
+const mi_ap_srv_conf_t *mi_ap_config_srv(void)
 {
     /* server-wide settings are GLOBAL_ONLY, so the main server's are the only ones */
     return ap_get_module_config(ap_server_conf->module_config, &interactions_module);
 }
 
-const mi_dir_conf_t *mi_dir_conf(request_rec *r)
+const mi_ap_dir_conf_t *mi_ap_config_dir(request_rec *r)
 {
     return ap_get_module_config(r->per_dir_config, &interactions_module);
 }
 
-void mi_dir_limits(const mi_dir_conf_t *dc, mi_limits_t *lim)
+void mi_ap_config_limits(const mi_ap_dir_conf_t *dc, mi_limits_t *lim)
 {
     lim->max_body = (apr_size_t)DEF(dc, dir_defaults, max_body);
     lim->max_depth = DEF(dc, dir_defaults, max_depth);
@@ -361,7 +361,7 @@ void mi_dir_limits(const mi_dir_conf_t *dc, mi_limits_t *lim)
 /* Numeric server-wide directives share one setter; cmd->info is the field's offset. */
 static const char *set_srv_int(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     char *end;
     long v;
@@ -381,7 +381,7 @@ static const char *set_srv_int(cmd_parms *cmd, void *dummy, const char *arg)
 
 static const char *set_database(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
     (void)dummy;
@@ -394,7 +394,7 @@ static const char *set_database(cmd_parms *cmd, void *dummy, const char *arg)
 
 static const char *set_password_file(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
     (void)dummy;
@@ -410,7 +410,7 @@ static const char *set_password_file(cmd_parms *cmd, void *dummy, const char *ar
 
 static const char *set_jsonp(cmd_parms *cmd, void *dummy, int flag)
 {
-    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
     (void)dummy;
@@ -423,7 +423,7 @@ static const char *set_jsonp(cmd_parms *cmd, void *dummy, int flag)
 
 static const char *set_contact_center(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    mi_dir_conf_t *dc = dcv;
+    mi_ap_dir_conf_t *dc = dcv;
     const char *s;
 
     for (s = arg; *s != '\0'; s++) {
@@ -441,7 +441,7 @@ static const char *set_contact_center(cmd_parms *cmd, void *dcv, const char *arg
 
 static const char *set_base_path(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    mi_dir_conf_t *dc = dcv;
+    mi_ap_dir_conf_t *dc = dcv;
     apr_size_t n = strlen(arg);
 
     if (arg[0] != '/') {
@@ -454,7 +454,7 @@ static const char *set_base_path(cmd_parms *cmd, void *dcv, const char *arg)
 
 static const char *add_allow_origin(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    mi_dir_conf_t *dc = dcv;
+    mi_ap_dir_conf_t *dc = dcv;
 
     if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0) {
         return D_ALLOW_ORIGIN ": an origin looks like https://host[:port]";
@@ -468,7 +468,7 @@ static const char *add_allow_origin(cmd_parms *cmd, void *dcv, const char *arg)
 
 static const char *set_public_origin(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    mi_dir_conf_t *dc = dcv;
+    mi_ap_dir_conf_t *dc = dcv;
     apr_size_t n = strlen(arg);
 
     while (n > 0 && arg[n - 1] == '/') n--;
@@ -481,7 +481,7 @@ static const char *set_public_origin(cmd_parms *cmd, void *dcv, const char *arg)
 
 static const char *add_trusted_proxy(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    mi_dir_conf_t *dc = dcv;
+    mi_ap_dir_conf_t *dc = dcv;
     char *ip = apr_pstrdup(cmd->pool, arg), *mask = strchr(ip, '/');
     apr_ipsubnet_t *sub;
 
@@ -526,15 +526,15 @@ static const char *set_dir_int(cmd_parms *cmd, void *dcv, const char *arg)
 }
 
 #define SRV_INT(name, field, help) \
-    AP_INIT_TAKE1(name, set_srv_int, (void *)APR_OFFSETOF(mi_srv_conf_t, field), RSRC_CONF, help)
+    AP_INIT_TAKE1(name, set_srv_int, (void *)APR_OFFSETOF(mi_ap_srv_conf_t, field), RSRC_CONF, help)
 #define DIR_INT(name, field, help) \
-    AP_INIT_TAKE1(name, set_dir_int, (void *)APR_OFFSETOF(mi_dir_conf_t, field), \
+    AP_INIT_TAKE1(name, set_dir_int, (void *)APR_OFFSETOF(mi_ap_dir_conf_t, field), \
                   RSRC_CONF | ACCESS_CONF, help)
 #define DIR_LONG(name, field, help) \
-    AP_INIT_TAKE1(name, set_dir_long, (void *)APR_OFFSETOF(mi_dir_conf_t, field), \
+    AP_INIT_TAKE1(name, set_dir_long, (void *)APR_OFFSETOF(mi_ap_dir_conf_t, field), \
                   RSRC_CONF | ACCESS_CONF, help)
 
-const command_rec mi_cmds[] = {
+const command_rec mi_ap_config_cmds[] = {
     AP_INIT_TAKE1(D_DATABASE, set_database, NULL, RSRC_CONF,
                   "libpq connection string of the interactions database (global)"),
     AP_INIT_TAKE1(D_PASSWORD_FILE, set_password_file, NULL, RSRC_CONF,

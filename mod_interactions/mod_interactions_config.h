@@ -3,7 +3,7 @@
  * Server-wide settings (database, pool, push timings) live in the main server's config and
  * may only appear at global scope: one pool per child process serves every contact center.
  * Per-location settings (contact center, request limits) follow the usual <Location> /
- * <VirtualHost> merging.  Unset fields hold MI_UNSET and fall back to the static defaults.
+ * <VirtualHost> merging.  Unset fields hold MI_AP_UNSET and fall back to the static defaults.
  */
 #ifndef MOD_INTERACTIONS_CONFIG_H
 #define MOD_INTERACTIONS_CONFIG_H
@@ -13,7 +13,7 @@
 
 #include "mi_limits.h"
 
-#define MI_UNSET (-1)
+#define MI_AP_UNSET (-1)
 
 typedef struct {
     const char *conninfo;
@@ -48,7 +48,7 @@ typedef struct {
     int push_sessions_per_user;  /* live Bayeux sessions of one user (the database's count) */
     int push_sessions_per_cc;    /* live Bayeux sessions of one contact center; 0 no cap */
     int push_handshakes_per_minute;  /* handshakes of one user per minute; 0 no limit */
-} mi_srv_conf_t;
+} mi_ap_srv_conf_t;
 
 typedef struct {
     const char *contact_center;
@@ -63,34 +63,34 @@ typedef struct {
     long long max_page_bytes;
     const char *public_origin;   /* scheme://host[:port] of interaction uris, or NULL */
     apr_array_header_t *trusted_proxies;  /* apr_ipsubnet_t *: may set X-Forwarded-Host/-Proto */
-} mi_dir_conf_t;
+} mi_ap_dir_conf_t;
 
-extern const command_rec mi_cmds[];
+extern const command_rec mi_ap_config_cmds[];
 
-void *mi_create_srv_conf(apr_pool_t *p, server_rec *s);
-void *mi_merge_srv_conf(apr_pool_t *p, void *base, void *add);
-void *mi_create_dir_conf(apr_pool_t *p, char *dir);
-void *mi_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+void *mi_ap_config_create_srv(apr_pool_t *p, server_rec *s);
+void *mi_ap_config_merge_srv(apr_pool_t *p, void *base, void *add);
+void *mi_ap_config_create_dir(apr_pool_t *p, char *dir);
+void *mi_ap_config_merge_dir(apr_pool_t *p, void *base, void *add);
 
 /** Apply defaults to the main server's settings in place (post_config). */
-void mi_srv_conf_finalize(server_rec *s);
+void mi_ap_config_finalize(server_rec *s);
 
 /** Read the database password file, if one is named, into the main server's settings
  *  (check_config: httpd's parent, before it drops privileges).  On failure returns the
  *  reason for the operator. */
-const char *mi_srv_conf_read_password(server_rec *s, apr_pool_t *pconf);
+const char *mi_ap_config_read_password(server_rec *s, apr_pool_t *pconf);
 
 /** The server-wide settings, defaults applied. */
-const mi_srv_conf_t *mi_srv_conf(void);
+const mi_ap_srv_conf_t *mi_ap_config_srv(void);
 
 /** The request's per-directory settings. */
-const mi_dir_conf_t *mi_dir_conf(request_rec *r);
+const mi_ap_dir_conf_t *mi_ap_config_dir(request_rec *r);
 
 /** How many connects a child process with @threads worker threads may hold: its threads
  *  less those kept for other requests (0 for a single thread: prefork). */
-int mi_push_room(int threads);
+int mi_ap_config_push_room(int threads);
 
 /** The request limits in effect for @dc, defaults applied. */
-void mi_dir_limits(const mi_dir_conf_t *dc, mi_limits_t *lim);
+void mi_ap_config_limits(const mi_ap_dir_conf_t *dc, mi_limits_t *lim);
 
 #endif

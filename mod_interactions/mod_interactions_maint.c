@@ -5,7 +5,7 @@
  * InteractionsMaintenanceInterval.  The SQL function takes a transaction-level advisory lock
  * and returns at once when another child (of this or another httpd server) holds it, so many
  * children and servers run it safely; with nothing due it costs one index probe per step.
- * When it changed something it tells the push channel (mi_proc->on_change), so agents hear
+ * When it changed something it tells the push channel (mi_ap_proc->on_change), so agents hear
  * of revoked and re-routed offers at once.
  */
 #include <httpd.h>
@@ -16,23 +16,25 @@
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 
+#include "mod_interactions.h"
 #include "mod_interactions_config.h"
-#include "mod_interactions_private.h"
+#include "mod_interactions_maint.h"
+#include "mod_interactions_status.h"
 
 #define MAINT_SQL "SELECT interactions.maintenance(200, $1::int)"
 
-typedef struct mi_maint_t {
+typedef struct mi_ap_maint_t {
     apr_thread_t *thread;
     apr_thread_mutex_t *mutex;
     apr_thread_cond_t *cond;
     volatile int stop;
     apr_interval_time_t interval;
-    mi_process_t *proc;
-} mi_maint_t;
+    mi_ap_process_t *proc;
+} mi_ap_maint_t;
 
 static void *APR_THREAD_FUNC maint_main(apr_thread_t *thread, void *data)
 {
-    mi_maint_t *m = data;
+    mi_ap_maint_t *m = data;
     apr_pool_t *tmp;
     int failing = 0;
 
@@ -66,10 +68,11 @@ static void *APR_THREAD_FUNC maint_main(apr_thread_t *thread, void *data)
                 if (val != NULL && atoi(val) > 0 && m->proc->on_change != NULL) {
                     m->proc->on_change(m->proc);
                 }
-                mi_status_publish_pool(mi_store_pool(m->proc->store), 1, val != NULL ? atoi(val) : 0);
+                mi_ap_status_publish_pool(mi_store_pool(m->proc->store), 1,
+                                          val != NULL ? atoi(val) : 0);
             }
             else {
-                mi_status_publish_pool(mi_store_pool(m->proc->store), 0, 0);
+                mi_ap_status_publish_pool(mi_store_pool(m->proc->store), 0, 0);
             }
             if (rv != APR_SUCCESS && !failing) {
                 /* the store logged the cause; say once that background work is paused */
@@ -91,7 +94,7 @@ static void *APR_THREAD_FUNC maint_main(apr_thread_t *thread, void *data)
  * the database pool it uses are destroyed. */
 static apr_status_t maint_stop(void *data)
 {
-    mi_maint_t *m = data;
+    mi_ap_maint_t *m = data;
     apr_status_t trv;
 
     apr_thread_mutex_lock(m->mutex);
@@ -102,9 +105,9 @@ static apr_status_t maint_stop(void *data)
     return APR_SUCCESS;
 }
 
-void mi_maint_wake_for_stop(mi_process_t *proc)
+void mi_ap_maint_wake_for_stop(mi_ap_process_t *proc)
 {
-    mi_maint_t *m = proc->maint;
+    mi_ap_maint_t *m = proc->maint;
 
     if (m != NULL) {
         apr_thread_mutex_lock(m->mutex);
@@ -114,10 +117,10 @@ void mi_maint_wake_for_stop(mi_process_t *proc)
     }
 }
 
-apr_status_t mi_maint_start(mi_process_t *proc, server_rec *s, apr_pool_t *pchild)
+apr_status_t mi_ap_maint_start(mi_ap_process_t *proc, server_rec *s, apr_pool_t *pchild)
 {
-    const mi_srv_conf_t *sc = mi_srv_conf();
-    mi_maint_t *m = apr_pcalloc(pchild, sizeof(*m));
+    const mi_ap_srv_conf_t *sc = mi_ap_config_srv();
+    mi_ap_maint_t *m = apr_pcalloc(pchild, sizeof(*m));
     apr_threadattr_t *attr;
     apr_status_t rv;
 

@@ -40,13 +40,13 @@ fresh
 
 cfg=mod_interactions/mod_interactions_config.c
 expect_failure "member missing from merge" "pool_ttl_s is not merged" $cfg '/c->pool_ttl_s = PICK/d'
-expect_failure "member missing from create" "max_page is not set in mi_create_dir_conf" $cfg \
+expect_failure "member missing from create" "max_page is not set in mi_ap_config_create_dir" $cfg \
     's/c->max_depth = c->max_string = c->max_page = /c->max_depth = c->max_string = /'
 expect_failure "member without a default" "retry_after_s has no default" $cfg '/^    \.retry_after_s = /d'
 expect_failure "member not finalized" "tick_ms is not given its default" $cfg '/c->tick_ms = DEF/d; /if (c->tick_ms < 10)/d'
 expect_failure "default differs from help and docs" "InteractionsPoolMax: the help string says default 16" $cfg \
     's/^    \.pool_max = 16,/    .pool_max = 20,/'
-expect_failure "name not in the table" "D_NEW (InteractionsNew) is defined but not in mi_cmds" $cfg \
+expect_failure "name not in the table" "D_NEW (InteractionsNew) is defined but not in mi_ap_config_cmds" $cfg \
     's/^#define D_TICK .*/&\n#define D_NEW "InteractionsNew"/'
 expect_failure "undocumented directive" "InteractionsRetryAfter is not documented" docs/configuration.md \
     's/^### InteractionsRetryAfter$/### Retry-After/'
