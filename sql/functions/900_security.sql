@@ -115,6 +115,10 @@ GRANT EXECUTE ON FUNCTION
     interactions.current_cc(),                 -- also in every row-level security policy
     interactions.iso(timestamptz),
     interactions.err(integer, text),
+    interactions.sc_ok(), interactions.sc_state(), interactions.sc_permission(),
+    interactions.sc_not_found(), interactions.sc_invalid(), interactions.sc_read_only(),
+    interactions.sc_exists(), interactions.sc_unauthenticated(),
+    interactions.offer_timeout(integer, uuid),
     interactions.has_role(interactions.caller, text[]),
     interactions.user_data_of(integer, uuid),
     interactions.user_data_fits(integer, uuid, integer),
@@ -153,7 +157,7 @@ GRANT EXECUTE ON FUNCTION
     interactions.push_now()
   TO interactions_app;
 -- Not the module's: provisioning and account changes (025_user_admin.sql) and the
--- contact-center lookup by name (DBAs), history
+-- contact-center and user lookups by name that raise (DBAs), history
 -- purging, push_sweep (maintenance runs it), invariant_violations (tests and DBAs), and the
 -- append-only trigger's function (a trigger needs no EXECUTE of the role that fires it).
 

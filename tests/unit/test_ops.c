@@ -15,10 +15,6 @@
 #include "mi_ops.h"
 #include "unit.h"
 
-#ifndef MI_TOP_SRCDIR
-#define MI_TOP_SRCDIR "."
-#endif
-
 static void names_are_unique_and_rows_complete(void)
 {
     apr_hash_t *seen = apr_hash_make(tp);
@@ -89,24 +85,6 @@ static void roles(void)
 
 /* ------------------------------------------------------------------ the SQL side */
 
-static char *read_sql(const char *rel)
-{
-    const char *path = apr_pstrcat(tp, MI_TOP_SRCDIR, "/", rel, NULL);
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = apr_palloc(tp, (apr_size_t)n + 1);
-    CU_ASSERT_EQUAL(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* The text of @s from @from up to (not including) @to, or NULL. */
 static char *between(const char *s, const char *from, const char *to)
 {
@@ -152,8 +130,8 @@ static void quoted_names(apr_hash_t *names, const char *body, const char *lead)
 
 static void the_sql_dispatch_serves_every_entry(void)
 {
-    char *api = read_sql("sql/functions/030_api.sql");
-    char *ops = read_sql("sql/functions/040_operations.sql");
+    char *api = unit_read_source("sql/functions/030_api.sql");
+    char *ops = unit_read_source("sql/functions/040_operations.sql");
     char *all = apr_pstrcat(tp, api, ops, NULL);
     char *dispatch = between(api, "v_res := CASE p_op", "END;");
     apr_hash_t *entries = apr_hash_make(tp), *used = apr_hash_make(tp);
@@ -202,7 +180,7 @@ static void the_sql_dispatch_serves_every_entry(void)
 
 static void the_sql_operation_serves_every_operation_name(void)
 {
-    char *body = between(read_sql("sql/functions/040_operations.sql"),
+    char *body = between(unit_read_source("sql/functions/040_operations.sql"),
                          "FUNCTION interactions.api_operation(", "END $$;");
     apr_hash_t *names = apr_hash_make(tp);
     int op;
