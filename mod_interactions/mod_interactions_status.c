@@ -20,6 +20,7 @@
 #include <apr_strings.h>
 #include <mod_status.h>
 
+#include "mi_build.h"
 #include "mi_listener.h"
 #include "mi_push.h"
 #include "mi_stats.h"
@@ -111,7 +112,9 @@ void mi_ap_status_count(request_rec *r, int status, int sc)
     if (my_stats == NULL) {
         return;
     }
-    mi_stats_count(my_stats, op != NULL ? *op : MI_OP_NONE, sc);
+    /* from reading the request line: authentication, the body and the database included */
+    mi_stats_count(my_stats, op != NULL ? *op : MI_OP_NONE, sc,
+                   r->request_time > 0 ? (apr_uint64_t)(apr_time_now() - r->request_time) : 0);
     if (status == HTTP_SERVICE_UNAVAILABLE) {
         mi_stats_add(&my_stats->db_unavailable, 1);
     }
@@ -169,7 +172,7 @@ static int metrics_handler(request_rec *r)
         return HTTP_METHOD_NOT_ALLOWED;
     }
     text = stats.slots != NULL
-           ? mi_stats_prometheus(&stats, alive, (apr_uint32_t)apr_time_sec(apr_time_now()), r->pool)
+           ? mi_stats_prometheus(&stats, alive, MI_BUILD_VERSION, MI_BUILD_COMMIT, r->pool)
            : "";
     text = apr_pstrcat(r->pool, text, mi_ap_authn_prometheus(r->pool), NULL);
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");

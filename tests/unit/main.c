@@ -89,6 +89,7 @@ int main(void)
     add_status_suite();
     add_ops_suite();
     add_sql_sources_suite();
+    add_stats_suite();
     add_route_suite();
     add_request_suite();
     add_validate_suite();

@@ -29,6 +29,7 @@ void add_json_suite(void);
 void add_status_suite(void);
 void add_ops_suite(void);
 void add_sql_sources_suite(void);
+void add_stats_suite(void);
 void add_route_suite(void);
 void add_request_suite(void);
 void add_validate_suite(void);
