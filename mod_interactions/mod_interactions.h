@@ -17,20 +17,20 @@ extern module AP_MODULE_DECLARE_DATA interactions_module;
 APLOG_USE_MODULE(interactions);
 #endif
 
-struct mi_ap_maint_t;
-struct mi_waiters_t;
+struct mi_maint_t;
+struct mi_push_waiters_t;
 struct mi_push_t;
-struct mi_listener_t;
+struct mi_push_listener_t;
 
 /** Per child process state, built in child_init (never in the post_config dry run). */
 typedef struct mi_ap_process_t mi_ap_process_t;
 struct mi_ap_process_t {
     apr_pool_t *pool;
     mi_store_t *store;
-    struct mi_ap_maint_t *maint;     /* the maintenance thread */
-    struct mi_waiters_t *waiters;    /* held /meta/connect requests */
+    struct mi_maint_t *maint;        /* the maintenance thread */
+    struct mi_push_waiters_t *waiters;   /* held /meta/connect requests */
     struct mi_push_t *push;          /* the Bayeux server */
-    struct mi_listener_t *listener;  /* follows the history stream; NULL when it failed */
+    struct mi_push_listener_t *listener; /* follows the history stream; NULL when it failed */
     /* Called (from any thread) after this process changed interactions: a REST write, or
      * background work such as expired offers; the push channel sets it to wake its
      * listener. */

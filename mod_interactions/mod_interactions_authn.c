@@ -22,6 +22,7 @@
 #include <apr_shm.h>
 #include <apr_strings.h>
 #include <ap_provider.h>
+#include <http_core.h>
 #include <http_request.h>
 #include <mod_auth.h>
 
@@ -186,19 +187,17 @@ static apr_status_t credcache_gone(void *data)
 static int authn_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                              server_rec *s)
 {
-    static const char *key = "mod_interactions-authn-init";
     const mi_ap_srv_conf_t *sc = mi_ap_config_srv();
     mi_credcache_conf_t conf;
     apr_shm_t *shm = NULL;
-    void *done = NULL;
     apr_size_t size;
     apr_status_t rv;
 
     (void)plog;
     (void)ptemp;
-    apr_pool_userdata_get(&done, key, s->process->pool);
-    if (done == NULL) {
-        apr_pool_userdata_set((const void *)1, key, apr_pool_cleanup_null, s->process->pool);
+    /* the dry run of the first start, told apart by the state rather than by a mark left
+     * in the process: a restart that loads the module for the first time is no dry run */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
     memset(&conf, 0, sizeof(conf));

@@ -14,11 +14,12 @@
 #include <http_request.h>
 #include <scoreboard.h>
 
-#include "mi_bayeux.h"
+#include "mi_push_bayeux.h"
 #include "mi_json.h"
-#include "mi_listener.h"
+#include "mi_push_listener.h"
 #include "mi_push.h"
 #include "mi_push_store.h"
+#include "mi_tunables.h"
 #include "mi_validate.h"
 #include "mod_interactions.h"
 #include "mod_interactions_config.h"
@@ -45,22 +46,22 @@ static const char *own_origin(request_rec *r)
 static int origin_listed(const mi_ap_dir_conf_t *dc, const char *origin)
 {
     return origin != NULL && dc->allow_origins != NULL
-           && mi_bx_jsonp_allowed("cross-site", origin, NULL, NULL,
-                                  (const char *const *)dc->allow_origins->elts,
-                                  dc->allow_origins->nelts, NULL);
+           && mi_push_bx_jsonp_allowed("cross-site", origin, NULL, NULL,
+                                       (const char *const *)dc->allow_origins->elts,
+                                       dc->allow_origins->nelts, NULL);
 }
 
 /* JSONP with cached credentials would hand an agent's interactions to any site's page:
- * see mi_bx_jsonp_allowed(). */
+ * see mi_push_bx_jsonp_allowed(). */
 static int jsonp_allowed(request_rec *r, const mi_ap_dir_conf_t *dc)
 {
-    return mi_bx_jsonp_allowed(apr_table_get(r->headers_in, "Sec-Fetch-Site"),
-                               apr_table_get(r->headers_in, "Origin"),
-                               apr_table_get(r->headers_in, "Referer"), own_origin(r),
-                               dc->allow_origins != NULL
-                               ? (const char *const *)dc->allow_origins->elts : NULL,
-                               dc->allow_origins != NULL ? dc->allow_origins->nelts : 0,
-                               r->pool);
+    return mi_push_bx_jsonp_allowed(apr_table_get(r->headers_in, "Sec-Fetch-Site"),
+                                    apr_table_get(r->headers_in, "Origin"),
+                                    apr_table_get(r->headers_in, "Referer"), own_origin(r),
+                                    dc->allow_origins != NULL
+                                    ? (const char *const *)dc->allow_origins->elts : NULL,
+                                    dc->allow_origins != NULL ? dc->allow_origins->nelts : 0,
+                                    r->pool);
 }
 
 /* CORS for the origins a site lets use the API cross-origin. */
@@ -102,15 +103,15 @@ static int read_jsonp(request_rec *r, const mi_ap_dir_conf_t *dc, const mi_limit
                      "a GET is callback-polling: it needs jsonp= and message=");
         return 0;
     }
-    if (!mi_bx_jsonp_valid(callback)) {
+    if (!mi_push_bx_jsonp_valid(callback)) {
         mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST,
                      "jsonp must be a name such as _cometd_jsonp_1: an underscore, then letters, "
                      "digits and underscores");
         return 0;
     }
     if (!jsonp_allowed(r, dc)) {
-        const char *page = mi_bx_page_origin(apr_table_get(r->headers_in, "Origin"),
-                                             apr_table_get(r->headers_in, "Referer"), r->pool);
+        const char *page = mi_push_bx_page_origin(apr_table_get(r->headers_in, "Origin"),
+                                                  apr_table_get(r->headers_in, "Referer"), r->pool);
         if (page == NULL && apr_table_get(r->headers_in, "Sec-Fetch-Site") == NULL) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, MI_LOGNO(00414)
                           "refused JSONP that names no page (no Sec-Fetch-Site, Origin or "
@@ -270,14 +271,14 @@ int mi_ap_push_handler(request_rec *r, int cc, const char *base, const mi_ap_dir
         return mi_ap_http_send_error(r, &err);
     }
 
-    browser = mi_bx_cookie(apr_table_get(r->headers_in, "Cookie"), BROWSER_COOKIE, r->pool);
+    browser = mi_push_bx_cookie(apr_table_get(r->headers_in, "Cookie"), BROWSER_COOKIE, r->pool);
     memset(&req, 0, sizeof(req));
     req.cc = cc;
     req.login = r->user;
     req.base = base;
-    req.browser = mi_bx_browser_valid(browser) ? browser : NULL;
+    req.browser = mi_push_bx_browser_valid(browser) ? browser : NULL;
     req.pool = r->pool;
-    if (!mi_push_handle(mi_ap_proc->push, &req, doc, &resp, &perr)) {
+    if (!mi_push_serve(mi_ap_proc->push, &req, doc, &resp, &perr)) {
         return mi_ap_http_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST, perr));
     }
     if (resp.close_connection) {
@@ -291,7 +292,7 @@ int mi_ap_push_handler(request_rec *r, int cc, const char *base, const mi_ap_dir
 static void poke(mi_ap_process_t *proc)
 {
     if (proc->listener != NULL) {
-        mi_listener_poke(proc->listener);
+        mi_push_listener_poke(proc->listener);
     }
 }
 
@@ -299,7 +300,7 @@ static void poke(mi_ap_process_t *proc)
 static void session_changed(void *baton, mi_push_change_e what, int cc, const char *login,
                             const char *client_id)
 {
-    mi_listener_announce(baton, what == MI_PUSH_GONE, cc, login, client_id);
+    mi_push_listener_announce(baton, what == MI_PUSH_GONE, cc, login, client_id);
 }
 
 /* ------------------------------------------------------------------ per child */
@@ -310,9 +311,9 @@ static apr_status_t push_child_cleanup(void *data)
 
     /* before the pools go: answer the held connects, then stop the listener thread */
     if (proc->waiters != NULL) {
-        mi_waiters_shutdown(proc->waiters);
+        mi_push_waiters_shutdown(proc->waiters);
     }
-    mi_listener_stop(proc->listener);
+    mi_push_listener_stop(proc->listener);
     proc->listener = NULL;
     return APR_SUCCESS;
 }
@@ -322,26 +323,26 @@ void mi_ap_push_child_init(apr_pool_t *pchild, server_rec *s, mi_ap_process_t *p
     const mi_ap_srv_conf_t *sc = mi_ap_config_srv();
     mi_push_backend_t backend;
     mi_push_conf_t pc;
-    mi_listener_conf_t lc;
+    mi_push_listener_conf_t lc;
     apr_status_t rv;
 
-    rv = mi_waiters_create(&proc->waiters, sc->push_max_waiters, pchild);
+    rv = mi_push_waiters_create(&proc->waiters, sc->push_max_waiters, pchild);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, MI_LOGNO(00506)
                      "creating the push channel's waiter registry failed");
         return;
     }
-    mi_waiters_limit(proc->waiters, sc->push_held_per_user, sc->push_held_per_cc);
+    mi_push_waiters_limit(proc->waiters, sc->push_held_per_user, sc->push_held_per_cc);
     memset(&pc, 0, sizeof(pc));
     pc.timeout_ms = sc->push_timeout_ms;
     pc.max_interval_ms = sc->push_max_interval_ms;
     pc.per_browser = sc->push_sessions_per_browser;
     pc.jsonp = sc->push_jsonp;
-    pc.multi_interval_ms = 2000;     /* CometD's multiSessionInterval */
-    pc.busy_interval_ms = 1500;
-    pc.share_interval_ms = 2000;     /* below InteractionsPushMaxInterval's 10 s minimum use */
+    pc.multi_interval_ms = MI_PUSH_MULTI_INTERVAL_MS;
+    pc.busy_interval_ms = MI_PUSH_BUSY_INTERVAL_MS;
+    pc.share_interval_ms = MI_PUSH_SHARE_INTERVAL_MS;
     pc.retry_interval_ms = (long long)sc->retry_after_s * 1000;
-    pc.batch_limit = 200;
+    pc.batch_limit = MI_PUSH_BATCH_LIMIT;
     pc.cache_rows = sc->push_cache_rows;
     pc.cache_bytes = sc->push_cache_bytes;
     pc.max_sessions = sc->push_sessions_per_user;
@@ -353,10 +354,8 @@ void mi_ap_push_child_init(apr_pool_t *pchild, server_rec *s, mi_ap_process_t *p
     memset(&lc, 0, sizeof(lc));
     lc.pgpool = mi_store_pool(proc->store);
     lc.waiters = proc->waiters;
-    lc.statement_timeout_ms = sc->statement_timeout_ms > 0 ? sc->statement_timeout_ms : 5000;
-    lc.fallback_ms = 1000;
-    lc.idle_ms = 1000;     /* nobody waits: the cursor follows the stable cut this often */
-    rv = mi_listener_start(&proc->listener, &lc, pchild);
+    lc.statement_timeout_ms = sc->statement_timeout_ms;
+    rv = mi_push_listener_start(&proc->listener, &lc, pchild);
     if (rv != APR_SUCCESS) {
         /* held connects then see news only when their hold ends */
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, MI_LOGNO(00507)
@@ -377,6 +376,6 @@ void mi_ap_push_child_stopping(apr_pool_t *pchild, int graceful)
     /* worker threads blocked in held connects must not delay the stop: answer them now
      * (their sessions live on in the database; clients reconnect to another process) */
     if (mi_ap_proc != NULL && mi_ap_proc->waiters != NULL) {
-        mi_waiters_shutdown(mi_ap_proc->waiters);
+        mi_push_waiters_shutdown(mi_ap_proc->waiters);
     }
 }

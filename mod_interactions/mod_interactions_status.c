@@ -21,10 +21,10 @@
 #include <mod_status.h>
 
 #include "mi_build.h"
-#include "mi_listener.h"
+#include "mi_push_listener.h"
 #include "mi_push.h"
 #include "mi_stats.h"
-#include "mi_waiters.h"
+#include "mi_push_waiters.h"
 #include "mod_interactions.h"
 #include "mod_interactions_authn.h"
 #include "mod_interactions_status.h"
@@ -50,16 +50,14 @@ static apr_status_t stats_gone(void *data)
 
 apr_status_t mi_ap_status_post_config(apr_pool_t *pconf, server_rec *s)
 {
-    static const char *key = "mod_interactions-status-init";
     apr_shm_t *shm;
-    void *done = NULL;
     int limit = 0;
     apr_status_t rv;
 
-    /* httpd runs post_config twice at start; the first run is a dry run */
-    apr_pool_userdata_get(&done, key, s->process->pool);
-    if (done == NULL) {
-        apr_pool_userdata_set((const void *)1, key, apr_pool_cleanup_null, s->process->pool);
+    /* httpd runs post_config twice at its first start, the first time as a dry run, and once
+     * per restart; the state tells the dry run apart, also when a restart is the first
+     * time the module is loaded (a2enmod, then a reload) */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return APR_SUCCESS;
     }
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit);
@@ -140,11 +138,11 @@ void mi_ap_status_publish_pool(mi_pgpool_t *pool, int ran, int changes)
         mi_stats_add(&my_stats->maintenance_changes, (apr_uint64_t)changes);
     }
     if (mi_ap_proc != NULL && mi_ap_proc->waiters != NULL) {
-        my_stats->push_held = (apr_uint32_t)mi_waiters_count(mi_ap_proc->waiters);
+        my_stats->push_held = (apr_uint32_t)mi_push_waiters_count(mi_ap_proc->waiters);
     }
     if (mi_ap_proc != NULL && mi_ap_proc->listener != NULL) {
-        mi_listener_stats_t ls;
-        mi_listener_stats(mi_ap_proc->listener, &ls);
+        mi_push_listener_stats_t ls;
+        mi_push_listener_stats(mi_ap_proc->listener, &ls);
         __atomic_store_n(&my_stats->push_reads, (apr_uint64_t)ls.reads, __ATOMIC_RELAXED);
         __atomic_store_n(&my_stats->push_doorbells, (apr_uint64_t)ls.doorbells, __ATOMIC_RELAXED);
         __atomic_store_n(&my_stats->push_listener_connects, (apr_uint64_t)ls.connects, __ATOMIC_RELAXED);
@@ -154,7 +152,7 @@ void mi_ap_status_publish_pool(mi_pgpool_t *pool, int ran, int changes)
     }
     if (mi_ap_proc != NULL && mi_ap_proc->push != NULL) {
         mi_push_cache_stats_t cs;
-        mi_push_cache_stats(mi_push_cache(mi_ap_proc->push), &cs);
+        mi_push_cache_stats(mi_push_cache_of(mi_ap_proc->push), &cs);
         __atomic_store_n(&my_stats->push_cache_bytes, (apr_uint64_t)cs.bytes, __ATOMIC_RELAXED);
         my_stats->push_cache_rows = (apr_uint32_t)cs.rows;
     }

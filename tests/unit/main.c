@@ -96,11 +96,12 @@ int main(void)
     add_caps_suite();
     add_render_suite();
     add_password_suite();
-    add_bayeux_suite();
-    add_waiters_suite();
+    add_push_bayeux_suite();
+    add_push_waiters_suite();
     add_push_suite();
     add_credcache_suite();
     add_secret_suite();
+    add_maint_suite();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

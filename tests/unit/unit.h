@@ -36,11 +36,12 @@ void add_validate_suite(void);
 void add_caps_suite(void);
 void add_render_suite(void);
 void add_password_suite(void);
-void add_bayeux_suite(void);
-void add_waiters_suite(void);
+void add_push_bayeux_suite(void);
+void add_push_waiters_suite(void);
 void add_push_suite(void);
 void add_credcache_suite(void);
 void add_secret_suite(void);
+void add_maint_suite(void);
 
 /* Register a suite whose tests each get a fresh pool. */
 void unit_add_suite(const char *name, CU_TestInfo *tests);

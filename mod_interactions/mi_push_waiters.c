@@ -1,4 +1,4 @@
-/* mi_waiters.c — see mi_waiters.h */
+/* mi_push_waiters.c — see mi_push_waiters.h */
 #include <stddef.h>   /* first: APR_OFFSETOF (in APR_RING_*) is then offsetof, not member access through NULL */
 #include <stdio.h>
 #include <string.h>
@@ -9,28 +9,28 @@
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 
-#include "mi_waiters.h"
+#include "mi_push_waiters.h"
 
 /* "cc\x1flogin": logins are at most 255 bytes (the REST handler refuses longer ones). */
 #define KEY_MAX 280
 
 typedef struct bucket_t bucket_t;
 
-APR_RING_HEAD(waiter_ring, mi_waiter_t);
+APR_RING_HEAD(waiter_ring, mi_push_waiter_t);
 
-struct mi_waiter_t {
-    APR_RING_ENTRY(mi_waiter_t) user_link;   /* in user_bucket's ring */
-    APR_RING_ENTRY(mi_waiter_t) cc_link;     /* in cc_bucket's ring, while interested */
-    APR_RING_ENTRY(mi_waiter_t) all_link;    /* in the registry's ring of every waiter */
+struct mi_push_waiter_t {
+    APR_RING_ENTRY(mi_push_waiter_t) user_link;   /* in user_bucket's ring */
+    APR_RING_ENTRY(mi_push_waiter_t) cc_link;     /* in cc_bucket's ring, while interested */
+    APR_RING_ENTRY(mi_push_waiter_t) all_link;    /* in the registry's ring of every waiter */
     bucket_t *user_bucket;
     bucket_t *cc_bucket;                     /* NULL: not interested in /v2/interactions */
     int cc;
     const char *client_id;
-    mi_waiter_state_e state;
-    mi_waiter_reason_e reason;
+    mi_push_waiter_state_e state;
+    mi_push_waiter_reason_e reason;
     int registered;
     apr_thread_cond_t *cond;
-    mi_waiters_t *reg;
+    mi_push_waiters_t *reg;
 };
 
 /* The waiters sharing one key.  The key lives in the bucket, so a bucket outlives none of
@@ -43,7 +43,7 @@ struct bucket_t {
     char key[KEY_MAX];
 };
 
-struct mi_waiters_t {
+struct mi_push_waiters_t {
     apr_pool_t *pool;
     apr_thread_mutex_t *mutex;
     apr_hash_t *users;             /* "cc\x1flogin" -> bucket (ring via user_link) */
@@ -58,9 +58,9 @@ struct mi_waiters_t {
     int closed;
 };
 
-apr_status_t mi_waiters_create(mi_waiters_t **preg, int max, apr_pool_t *p)
+apr_status_t mi_push_waiters_create(mi_push_waiters_t **preg, int max, apr_pool_t *p)
 {
-    mi_waiters_t *reg = apr_pcalloc(p, sizeof(*reg));
+    mi_push_waiters_t *reg = apr_pcalloc(p, sizeof(*reg));
     apr_status_t rv;
 
     *preg = NULL;
@@ -69,7 +69,7 @@ apr_status_t mi_waiters_create(mi_waiters_t **preg, int max, apr_pool_t *p)
     reg->users = apr_hash_make(p);
     reg->ccs = apr_hash_make(p);
     reg->cc_counts = apr_hash_make(p);
-    APR_RING_INIT(&reg->all, mi_waiter_t, all_link);
+    APR_RING_INIT(&reg->all, mi_push_waiter_t, all_link);
     rv = apr_thread_mutex_create(&reg->mutex, APR_THREAD_MUTEX_DEFAULT, p);
     if (rv == APR_SUCCESS) {
         *preg = reg;
@@ -77,7 +77,7 @@ apr_status_t mi_waiters_create(mi_waiters_t **preg, int max, apr_pool_t *p)
     return rv;
 }
 
-void mi_waiters_limit(mi_waiters_t *reg, int per_user, int per_cc)
+void mi_push_waiters_limit(mi_push_waiters_t *reg, int per_user, int per_cc)
 {
     apr_thread_mutex_lock(reg->mutex);
     reg->per_user = per_user > 0 ? per_user : 0;
@@ -87,7 +87,7 @@ void mi_waiters_limit(mi_waiters_t *reg, int per_user, int per_cc)
 
 /* ------------------------------------------------------------------ buckets (mutex held) */
 
-static bucket_t *bucket_get(mi_waiters_t *reg, apr_hash_t *h, const char *key, int create,
+static bucket_t *bucket_get(mi_push_waiters_t *reg, apr_hash_t *h, const char *key, int create,
                             int cc_ring)
 {
     bucket_t *b = apr_hash_get(h, key, APR_HASH_KEY_STRING);
@@ -105,16 +105,16 @@ static bucket_t *bucket_get(mi_waiters_t *reg, apr_hash_t *h, const char *key, i
     memset(b, 0, sizeof(*b));
     apr_cpystrn(b->key, key, sizeof(b->key));
     if (cc_ring) {
-        APR_RING_INIT(&b->ring, mi_waiter_t, cc_link);
+        APR_RING_INIT(&b->ring, mi_push_waiter_t, cc_link);
     }
     else {
-        APR_RING_INIT(&b->ring, mi_waiter_t, user_link);
+        APR_RING_INIT(&b->ring, mi_push_waiter_t, user_link);
     }
     apr_hash_set(h, b->key, APR_HASH_KEY_STRING, b);
     return b;
 }
 
-static void bucket_release(mi_waiters_t *reg, apr_hash_t *h, bucket_t *b)
+static void bucket_release(mi_push_waiters_t *reg, apr_hash_t *h, bucket_t *b)
 {
     if (b->n == 0) {
         apr_hash_set(h, b->key, APR_HASH_KEY_STRING, NULL);
@@ -135,7 +135,7 @@ static void cc_key(char *key, int cc)
 
 /* The counter of the contact center's waiters.  One int per contact center ever seen by the
  * process, never freed: their number is bounded by the provisioned contact centers. */
-static int *cc_count(mi_waiters_t *reg, int cc, int create)
+static int *cc_count(mi_push_waiters_t *reg, int cc, int create)
 {
     char key[KEY_MAX];
     int *n;
@@ -149,19 +149,19 @@ static int *cc_count(mi_waiters_t *reg, int cc, int create)
     return n;
 }
 
-static void join_cc(mi_waiters_t *reg, mi_waiter_t *w)
+static void join_cc(mi_push_waiters_t *reg, mi_push_waiter_t *w)
 {
     char key[KEY_MAX];
 
     if (w->cc_bucket == NULL) {
         cc_key(key, w->cc);
         w->cc_bucket = bucket_get(reg, reg->ccs, key, 1, 1);
-        APR_RING_INSERT_TAIL(&w->cc_bucket->ring, w, mi_waiter_t, cc_link);
+        APR_RING_INSERT_TAIL(&w->cc_bucket->ring, w, mi_push_waiter_t, cc_link);
         w->cc_bucket->n++;
     }
 }
 
-static void leave_cc(mi_waiters_t *reg, mi_waiter_t *w)
+static void leave_cc(mi_push_waiters_t *reg, mi_push_waiter_t *w)
 {
     if (w->cc_bucket != NULL) {
         APR_RING_REMOVE(w, cc_link);
@@ -174,29 +174,29 @@ static void leave_cc(mi_waiters_t *reg, mi_waiter_t *w)
 /* ------------------------------------------------------------------ state changes (mutex held) */
 
 /* The only places a waiter's state changes; each wakes the waiting thread. */
-static int wake(mi_waiter_t *w)
+static int wake(mi_push_waiter_t *w)
 {
-    if (w->state != MI_WAITER_WAITING) {
+    if (w->state != MI_PUSH_WAITER_WAITING) {
         return 0;    /* already notified, or final */
     }
-    w->state = MI_WAITER_NOTIFIED;
+    w->state = MI_PUSH_WAITER_NOTIFIED;
     apr_thread_cond_signal(w->cond);
     return 1;
 }
 
-static int cancel(mi_waiter_t *w, mi_waiter_reason_e reason)
+static int cancel(mi_push_waiter_t *w, mi_push_waiter_reason_e reason)
 {
-    /* a TIMED_OUT waiter may still be re-armed (mi_waiter_rearm): the cancellation wins */
-    if (w->state == MI_WAITER_CANCELLED) {
+    /* a TIMED_OUT waiter may still be re-armed (mi_push_waiter_rearm): the cancellation wins */
+    if (w->state == MI_PUSH_WAITER_CANCELLED) {
         return 0;
     }
-    w->state = MI_WAITER_CANCELLED;
+    w->state = MI_PUSH_WAITER_CANCELLED;
     w->reason = reason;
     apr_thread_cond_signal(w->cond);
     return 1;
 }
 
-static void unregister_locked(mi_waiters_t *reg, mi_waiter_t *w)
+static void unregister_locked(mi_push_waiters_t *reg, mi_push_waiter_t *w)
 {
     if (!w->registered) {
         return;
@@ -216,17 +216,17 @@ static void unregister_locked(mi_waiters_t *reg, mi_waiter_t *w)
 
 static apr_status_t waiter_cleanup(void *data)
 {
-    mi_waiter_t *w = data;
+    mi_push_waiter_t *w = data;
 
-    mi_waiter_unregister(w->reg, w);
+    mi_push_waiter_unregister(w->reg, w);
     return APR_SUCCESS;
 }
 
-apr_status_t mi_waiter_register(mi_waiters_t *reg, int cc, const char *login,
-                                const char *client_id, apr_pool_t *p, mi_waiter_t **pw)
+apr_status_t mi_push_waiter_register(mi_push_waiters_t *reg, int cc, const char *login,
+                                     const char *client_id, apr_pool_t *p, mi_push_waiter_t **pw)
 {
     char key[KEY_MAX];
-    mi_waiter_t *w, *old;
+    mi_push_waiter_t *w, *old;
     apr_status_t rv;
     int same = 0;
 
@@ -238,7 +238,7 @@ apr_status_t mi_waiter_register(mi_waiters_t *reg, int cc, const char *login,
     w->reg = reg;
     w->cc = cc;
     w->client_id = apr_pstrdup(p, client_id);
-    w->state = MI_WAITER_WAITING;
+    w->state = MI_PUSH_WAITER_WAITING;
     rv = apr_thread_cond_create(&w->cond, p);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -258,34 +258,34 @@ apr_status_t mi_waiter_register(mi_waiters_t *reg, int cc, const char *login,
     /* The shares: a connect of a session that is held here replaces that one, so the
      * session's own waiters do not count (a client reconnecting is never refused). */
     for (old = APR_RING_FIRST(&w->user_bucket->ring);
-         old != APR_RING_SENTINEL(&w->user_bucket->ring, mi_waiter_t, user_link);
+         old != APR_RING_SENTINEL(&w->user_bucket->ring, mi_push_waiter_t, user_link);
          old = APR_RING_NEXT(old, user_link)) {
         if (strcmp(old->client_id, w->client_id) == 0) {
             same++;
         }
     }
     if (reg->per_user > 0 && w->user_bucket->n - same >= reg->per_user) {
-        rv = MI_WAITERS_USER_FULL;
+        rv = MI_PUSH_WAITERS_USER_FULL;
         goto leave;
     }
     if (reg->per_cc > 0 && *cc_count(reg, cc, 1) - same >= reg->per_cc) {
-        rv = MI_WAITERS_CC_FULL;
+        rv = MI_PUSH_WAITERS_CC_FULL;
         goto leave;
     }
     /* one held connect per session: the older one answers now (only the same user's
      * waiters are looked at, so naming someone else's clientId cancels nothing) */
     for (old = APR_RING_FIRST(&w->user_bucket->ring);
-         old != APR_RING_SENTINEL(&w->user_bucket->ring, mi_waiter_t, user_link);
+         old != APR_RING_SENTINEL(&w->user_bucket->ring, mi_push_waiter_t, user_link);
          old = APR_RING_NEXT(old, user_link)) {
         if (strcmp(old->client_id, w->client_id) == 0) {
-            cancel(old, MI_WAITER_SUPERSEDED);
+            cancel(old, MI_PUSH_WAITER_SUPERSEDED);
         }
     }
-    APR_RING_INSERT_TAIL(&w->user_bucket->ring, w, mi_waiter_t, user_link);
+    APR_RING_INSERT_TAIL(&w->user_bucket->ring, w, mi_push_waiter_t, user_link);
     w->user_bucket->n++;
     /* interested in everything of the contact center until the session is known */
     join_cc(reg, w);
-    APR_RING_INSERT_TAIL(&reg->all, w, mi_waiter_t, all_link);
+    APR_RING_INSERT_TAIL(&reg->all, w, mi_push_waiter_t, all_link);
     reg->count++;
     (*cc_count(reg, cc, 1))++;
     w->registered = 1;
@@ -305,7 +305,7 @@ leave:
     return rv;
 }
 
-void mi_waiter_narrow(mi_waiters_t *reg, mi_waiter_t *w, int all)
+void mi_push_waiter_narrow(mi_push_waiters_t *reg, mi_push_waiter_t *w, int all)
 {
     apr_thread_mutex_lock(reg->mutex);
     if (w->registered) {
@@ -320,32 +320,33 @@ void mi_waiter_narrow(mi_waiters_t *reg, mi_waiter_t *w, int all)
     apr_thread_mutex_unlock(reg->mutex);
 }
 
-mi_waiter_state_e mi_waiter_wait(mi_waiters_t *reg, mi_waiter_t *w, apr_time_t deadline)
+mi_push_waiter_state_e mi_push_waiter_wait(mi_push_waiters_t *reg, mi_push_waiter_t *w,
+                                           apr_time_t deadline)
 {
-    mi_waiter_state_e st;
+    mi_push_waiter_state_e st;
     apr_time_t now;
 
     apr_thread_mutex_lock(reg->mutex);
-    while (w->state == MI_WAITER_WAITING) {
+    while (w->state == MI_PUSH_WAITER_WAITING) {
         now = apr_time_now();
         if (now >= deadline) {
-            w->state = MI_WAITER_TIMED_OUT;
+            w->state = MI_PUSH_WAITER_TIMED_OUT;
             break;
         }
         /* spurious wake-ups and signals both just re-check the state */
         apr_thread_cond_timedwait(w->cond, reg->mutex, deadline - now);
     }
     st = w->state;
-    if (st == MI_WAITER_NOTIFIED) {
-        w->state = MI_WAITER_WAITING;
+    if (st == MI_PUSH_WAITER_NOTIFIED) {
+        w->state = MI_PUSH_WAITER_WAITING;
     }
     apr_thread_mutex_unlock(reg->mutex);
     return st;
 }
 
-mi_waiter_reason_e mi_waiter_reason(mi_waiters_t *reg, mi_waiter_t *w)
+mi_push_waiter_reason_e mi_push_waiter_reason(mi_push_waiters_t *reg, mi_push_waiter_t *w)
 {
-    mi_waiter_reason_e r;
+    mi_push_waiter_reason_e r;
 
     apr_thread_mutex_lock(reg->mutex);
     r = w->reason;
@@ -353,20 +354,20 @@ mi_waiter_reason_e mi_waiter_reason(mi_waiters_t *reg, mi_waiter_t *w)
     return r;
 }
 
-int mi_waiter_rearm(mi_waiters_t *reg, mi_waiter_t *w)
+int mi_push_waiter_rearm(mi_push_waiters_t *reg, mi_push_waiter_t *w)
 {
     int again = 0;
 
     apr_thread_mutex_lock(reg->mutex);
-    if (w->registered && !reg->closed && w->state == MI_WAITER_TIMED_OUT) {
-        w->state = MI_WAITER_WAITING;
+    if (w->registered && !reg->closed && w->state == MI_PUSH_WAITER_TIMED_OUT) {
+        w->state = MI_PUSH_WAITER_WAITING;
         again = 1;
     }
     apr_thread_mutex_unlock(reg->mutex);
     return again;
 }
 
-void mi_waiter_unregister(mi_waiters_t *reg, mi_waiter_t *w)
+void mi_push_waiter_unregister(mi_push_waiters_t *reg, mi_push_waiter_t *w)
 {
     apr_thread_mutex_lock(reg->mutex);
     unregister_locked(reg, w);
@@ -375,11 +376,11 @@ void mi_waiter_unregister(mi_waiters_t *reg, mi_waiter_t *w)
 
 /* ------------------------------------------------------------------ the listener's side */
 
-int mi_waiters_notify(mi_waiters_t *reg, int cc, const char *const *logins, int n, int all)
+int mi_push_waiters_notify(mi_push_waiters_t *reg, int cc, const char *const *logins, int n, int all)
 {
     char key[KEY_MAX];
     bucket_t *b;
-    mi_waiter_t *w;
+    mi_push_waiter_t *w;
     int i, woken = 0;
 
     apr_thread_mutex_lock(reg->mutex);
@@ -389,7 +390,7 @@ int mi_waiters_notify(mi_waiters_t *reg, int cc, const char *const *logins, int 
         if (b == NULL) {
             continue;
         }
-        for (w = APR_RING_FIRST(&b->ring); w != APR_RING_SENTINEL(&b->ring, mi_waiter_t, user_link);
+        for (w = APR_RING_FIRST(&b->ring); w != APR_RING_SENTINEL(&b->ring, mi_push_waiter_t, user_link);
              w = APR_RING_NEXT(w, user_link)) {
             woken += wake(w);
         }
@@ -398,7 +399,7 @@ int mi_waiters_notify(mi_waiters_t *reg, int cc, const char *const *logins, int 
         cc_key(key, cc);
         b = bucket_get(reg, reg->ccs, key, 0, 1);
         if (b != NULL) {
-            for (w = APR_RING_FIRST(&b->ring); w != APR_RING_SENTINEL(&b->ring, mi_waiter_t, cc_link);
+            for (w = APR_RING_FIRST(&b->ring); w != APR_RING_SENTINEL(&b->ring, mi_push_waiter_t, cc_link);
                  w = APR_RING_NEXT(w, cc_link)) {
                 woken += wake(w);
             }
@@ -408,13 +409,13 @@ int mi_waiters_notify(mi_waiters_t *reg, int cc, const char *const *logins, int 
     return woken;
 }
 
-int mi_waiters_notify_everyone(mi_waiters_t *reg)
+int mi_push_waiters_notify_everyone(mi_push_waiters_t *reg)
 {
-    mi_waiter_t *w;
+    mi_push_waiter_t *w;
     int woken = 0;
 
     apr_thread_mutex_lock(reg->mutex);
-    for (w = APR_RING_FIRST(&reg->all); w != APR_RING_SENTINEL(&reg->all, mi_waiter_t, all_link);
+    for (w = APR_RING_FIRST(&reg->all); w != APR_RING_SENTINEL(&reg->all, mi_push_waiter_t, all_link);
          w = APR_RING_NEXT(w, all_link)) {
         woken += wake(w);
     }
@@ -422,12 +423,12 @@ int mi_waiters_notify_everyone(mi_waiters_t *reg)
     return woken;
 }
 
-int mi_waiters_cancel_client(mi_waiters_t *reg, int cc, const char *login,
-                             const char *client_id, mi_waiter_reason_e reason)
+int mi_push_waiters_cancel_client(mi_push_waiters_t *reg, int cc, const char *login,
+                                  const char *client_id, mi_push_waiter_reason_e reason)
 {
     char key[KEY_MAX];
     bucket_t *b;
-    mi_waiter_t *w;
+    mi_push_waiter_t *w;
     int n = 0;
 
     if (strlen(login) > 255) {
@@ -437,7 +438,7 @@ int mi_waiters_cancel_client(mi_waiters_t *reg, int cc, const char *login,
     apr_thread_mutex_lock(reg->mutex);
     b = bucket_get(reg, reg->users, key, 0, 0);
     if (b != NULL) {
-        for (w = APR_RING_FIRST(&b->ring); w != APR_RING_SENTINEL(&b->ring, mi_waiter_t, user_link);
+        for (w = APR_RING_FIRST(&b->ring); w != APR_RING_SENTINEL(&b->ring, mi_push_waiter_t, user_link);
              w = APR_RING_NEXT(w, user_link)) {
             if (strcmp(w->client_id, client_id) == 0) {
                 n += cancel(w, reason);
@@ -448,22 +449,22 @@ int mi_waiters_cancel_client(mi_waiters_t *reg, int cc, const char *login,
     return n;
 }
 
-int mi_waiters_shutdown(mi_waiters_t *reg)
+int mi_push_waiters_shutdown(mi_push_waiters_t *reg)
 {
-    mi_waiter_t *w;
+    mi_push_waiter_t *w;
     int n = 0;
 
     apr_thread_mutex_lock(reg->mutex);
     reg->closed = 1;
-    for (w = APR_RING_FIRST(&reg->all); w != APR_RING_SENTINEL(&reg->all, mi_waiter_t, all_link);
+    for (w = APR_RING_FIRST(&reg->all); w != APR_RING_SENTINEL(&reg->all, mi_push_waiter_t, all_link);
          w = APR_RING_NEXT(w, all_link)) {
-        n += cancel(w, MI_WAITER_STOPPING);
+        n += cancel(w, MI_PUSH_WAITER_STOPPING);
     }
     apr_thread_mutex_unlock(reg->mutex);
     return n;
 }
 
-int mi_waiters_count(mi_waiters_t *reg)
+int mi_push_waiters_count(mi_push_waiters_t *reg)
 {
     int n;
 
@@ -473,7 +474,7 @@ int mi_waiters_count(mi_waiters_t *reg)
     return n;
 }
 
-int mi_waiters_count_of(mi_waiters_t *reg, int cc, const char *login)
+int mi_push_waiters_count_of(mi_push_waiters_t *reg, int cc, const char *login)
 {
     char key[KEY_MAX];
     bucket_t *b;
