@@ -273,7 +273,11 @@ test('every route the server answers is documented, with the methods of mi_route
 
 test('the operation names and states the server knows are the documented ones', () => {
   const source = fs.readFileSync(path.join(env.top, 'mod_interactions/mi_validate.c'), 'utf8');
-  const ops = source.match(/op_names\[MI_OP__COUNT\] = \{([^}]*)\}/)[1].match(/"(\w+)"/g).map((s) => s.slice(1, -1));
+  // the rows of the table of operations (mi_ops.h) that are operationNames
+  const table = fs.readFileSync(path.join(env.top, 'mod_interactions/mi_ops.h'), 'utf8');
+  const ops = [...table.matchAll(/X\(\w+,[\s\\]*"(\w+)",[\s\\]*(?:"\w+"|NULL),[\s\\]*([^,]*),/g)]
+    .filter((m) => m[2].includes('MI_OPF_NAMED')).map((m) => m[1]);
+  assert.ok(ops.length >= 15, 'operationNames found in mi_ops.h');
   assert.deepEqual(new Set(ops), new Set(doc.components.schemas.OperationName.enum));
   const consts = doc.components.schemas.OperationRequest.oneOf
     .map((r) => oas.deref(doc, r).properties.operationName.const);
