@@ -639,7 +639,7 @@ BEGIN
                                                'roles', to_json(m.roles))), '[]'::json)
       INTO v_out
       FROM want w LEFT JOIN moved m ON m.cc_id = w.cc_id AND m.client_id = w.client_id;
-    RETURN json_build_object('statusCode', 0, 'sessions', v_out);
+    RETURN json_build_object('statusCode', interactions.sc_ok(), 'sessions', v_out);
 END $$;
 COMMENT ON FUNCTION interactions.push_advance(json) IS
   'The push listener delivered to held sessions from memory: writes their cursors in one call (p_sessions [{"cc","client","gen","xid","seq","batch","maxMs"}], as push_connect does for a reply it answers: the cursor without the ack extension, the batch and its position with it) where the same connect still holds the session, and returns {"statusCode":0,"sessions":[{"cc","c","ok","roles"}]}: the user''s roles now, "ok":false when the session was superseded, expired or its user disabled (the session is then removed).';
