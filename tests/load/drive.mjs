@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // tests/load/drive.mjs — run the mixed workload of tests/lib/load.mjs against a running
 // httpd, optionally inject a fault in the middle, then drain and check the database.
-// Used by tests/ha/patroni-failover.sh and tests/soak/soak.sh.
+// Used by tests/system/patroni-failover.sh and tests/system/soak.sh.
 //
 //   node tests/load/drive.mjs --port P --cc demo --agents agent1,agent2 --prefix run1
 //        --db 'host=... port=P1[,P2] user=... password=... dbname=interactions'

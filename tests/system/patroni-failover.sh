@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# tests/ha/patroni-failover.sh — mod_interactions on a two-node Patroni cluster, through a
+# tests/system/patroni-failover.sh — mod_interactions on a two-node Patroni cluster, through a
 # planned switchover and an unplanned failover, under load.
 #
-#   tests/ha/patroni-failover.sh [--keep] [--no-build]
+#   tests/system/patroni-failover.sh [--keep] [--no-build]
 #
 # As root on Debian 12: installs patroni and etcd-server (apt-get) if missing, builds the
 # module, then under a temporary directory starts etcd and two Patroni nodes of PostgreSQL
@@ -88,7 +88,7 @@ printf 'APP_PASSWORD=%s\nDBA_PASSWORD=%s\n' "$(head -c 12 /dev/urandom | base64 
 chmod 600 "$dir/secrets.env"
 . "$dir/secrets.env"
 id postgres >/dev/null
-# the postgres user must reach the checkout (tests/ha/*.yml are written into $dir anyway)
+# the postgres user must reach the checkout (the Patroni and etcd configurations are written into $dir)
 chown postgres "$dir"
 
 say "etcd on 127.0.0.1:$E"

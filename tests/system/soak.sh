@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# tests/soak/soak.sh — a long mixed workload against one httpd with the module, watching for
+# tests/system/soak.sh — a long mixed workload against one httpd with the module, watching for
 # leaks: memory, file descriptors, PostgreSQL connections, error-log lines.
 #
-#   tests/soak/soak.sh [--minutes N] [--interval S] [--warmup S] [--rate N] [--out DIR] [--keep]
+#   tests/system/soak.sh [--minutes N] [--interval S] [--warmup S] [--rate N] [--out DIR] [--keep]
 #     --minutes   how long the load runs (default 10)
 #     --interval  seconds between samples (default 15)
 #     --warmup    seconds of load before the baseline is taken (default 120)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/scripts/check-directives.test.sh — scripts/check-directives must pass on the tree and
+# tests/system/check-directives.sh — scripts/check-directives must pass on the tree and
 # fail on each kind of drift it promises to catch.  Each case copies the files it reads into
 # a scratch tree, breaks one thing, and expects a failure that names it.
 set -euo pipefail
@@ -61,5 +61,5 @@ expect_failure "server-wide directive missing from the sample" "InteractionsPush
 expect_failure "per-location directive missing from conf/" "InteractionsAllowOrigin (per location) is not mentioned" \
     conf/interactions-site.conf '/InteractionsAllowOrigin/d'
 
-[ $fails = 0 ] || { echo "check-directives.test: $fails case(s) failed"; exit 1; }
-echo "check-directives.test: every kind of drift is detected"
+[ $fails = 0 ] || { echo "check-directives.sh: $fails case(s) failed"; exit 1; }
+echo "check-directives.sh: every kind of drift is detected"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/serve/test-serve.sh — the README's first command, as a user runs it: scripts/serve
+# tests/system/serve.sh — the README's first command, as a user runs it: scripts/serve
 # starts, prints "ready:", answers as documented, stops cleanly on SIGTERM, and keeps its
 # data across a restart.  Free ports and a temporary state directory; run by scripts/test.
 set -euo pipefail

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# tests/package/test-deb.sh — build the Debian package, install it on this machine, and run
+# tests/system/debian-package.sh — build the Debian package, install it on this machine, and run
 # the installed module for real; then remove it again.
 #
-#   tests/package/test-deb.sh [--keep]     (as root; --keep leaves package and servers)
+#   tests/system/debian-package.sh [--keep]     (as root; --keep leaves package and servers)
 #
 #   1. dpkg-buildpackage -us -uc -b in a scratch copy of the source tree (the build runs
 #      make check: unit tests and scripts/check-directives), after apt-get build-dep;
@@ -29,8 +29,8 @@ pkg=libapache2-mod-interactions
 keep=0
 [ "${1:-}" = --keep ] && keep=1
 
-say() { printf 'test-deb: %s\n' "$*"; }
-die() { printf 'test-deb: FAILED: %s\n' "$*" >&2; exit 1; }
+say() { printf 'debian-package: %s\n' "$*"; }
+die() { printf 'debian-package: FAILED: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root: it installs and removes a Debian package"
 
 installed() { dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; }
@@ -158,7 +158,7 @@ mkdir -p "$hd/run" "$hd/logs"
 chown www-data "$hd/run"
 mods=/usr/lib/apache2/modules
 cat >"$hd/httpd.conf" <<EOF
-# test-deb.sh: the installed module, its installed a2enmod pair and the installed sample site
+# the installed module, its installed a2enmod pair and the installed sample site
 ServerRoot "$hd"
 ServerName 127.0.0.1
 Define APACHE_RUN_DIR $hd/run
