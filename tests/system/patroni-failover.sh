@@ -10,7 +10,7 @@
 # the standby before it is acknowledged).  It applies the migrations and the demo data to
 # the primary, starts httpd with
 #   InteractionsDatabase "host=127.0.0.1,127.0.0.1 port=P1,P2 ... target_session_attrs=read-write"
-# and, while agents work through HTTP (tests/load/drive.mjs):
+# and, while agents work through HTTP (tests/lib/load.mjs mixed):
 #   1. switchover: `patronictl switchover` moves the primary to the other node;
 #   2. failover:   the primary node dies (SIGKILL to its Patroni and its postmaster); after
 #                  the leader key's TTL the standby is promoted.
@@ -242,7 +242,7 @@ scenario() {   # NAME FAULT-CMD EXPECTED-NEW-PRIMARY-PORT OTHER-PORT
     # when does the new primary take writes (Patroni's /primary answers 200)?
     ( until [ "$(role_of "$newr")" = primary ]; do sleep 0.1; done; now_ms > "$dir/$name.promoted" ) &
     local watcher=$!
-    node "$top/tests/load/drive.mjs" --port "$H" --cc demo --agents agent1,agent2,agent3 --prefix "$name" \
+    node "$top/tests/lib/load.mjs" mixed --port "$H" --cc demo --agents agent1,agent2,agent3 --prefix "$name" \
         --db "$db" --fault-at 10 --fault-cmd "$cmd" --after 25 --push 1 --out "$dir/$name.json" || rc=$?
     kill "$watcher" 2>/dev/null || true
     if [ -f "$dir/$name.promoted" ]; then

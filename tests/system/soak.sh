@@ -14,7 +14,7 @@
 #                 load's own report go there
 #
 # Builds the module, starts a throwaway PostgreSQL cluster and an httpd (event MPM, 2
-# children of 32 threads, children never recycled), runs tests/load/drive.mjs (3 agents, a
+# children of 32 threads, children never recycled), runs tests/lib/load.mjs mixed (3 agents, a
 # feeder, a supervisor's CometD session with the ack extension following every change, and
 # 5 requests a second that must be refused: unknown id, malformed JSON, wrong password) and samples every interval, per httpd child: RSS (VmRSS), open file descriptors
 # (/proc/PID/fd) and how many of them are connections to PostgreSQL, threads; the module's
@@ -119,7 +119,7 @@ sample() {   # PHASE
 
 say "load for $minutes min at $rate creates/s, sampling every ${interval}s (warm-up ${warmup}s) -> $out"
 sample baseline
-node "$top/tests/load/drive.mjs" --port "$port" --cc demo --agents agent1,agent2,agent3 --prefix soak \
+node "$top/tests/lib/load.mjs" mixed --port "$port" --cc demo --agents agent1,agent2,agent3 --prefix soak \
     --db "host=127.0.0.1 port=$pgport user=interactions_dba password=$DBA_PASSWORD dbname=interactions" \
     --duration $((minutes * 60)) --rate "$rate" --noise 5 --push 1 --out "$out/load.json" > "$out/load.log" 2>&1 &
 loadpid=$!
