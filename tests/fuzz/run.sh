@@ -25,10 +25,10 @@ top=$(cd "$here/../.." && pwd)
 # One input a line (the format is described at the top of each TARGET.seeds): bytes that
 # are not printable ASCII, and the backslash, are escapes printf's %b reads back.
 seed_line() {
-    od -An -v -tx1 "$1" | tr -s ' \n' '\n\n' | sed '/^$/d' | awk '
+    od -An -v -tx1 "$1" | awk '
         function byte(h) { return (index(X, substr(h, 1, 1)) - 1) * 16 + index(X, substr(h, 2, 1)) - 1 }
         BEGIN { X = "0123456789abcdef" }
-        { b[n++] = $1 }
+        { for (f = 1; f <= NF; f++) b[n++] = $f }
         END {
             for (i = 0; i < n; i++) {
                 c = byte(b[i])
@@ -52,7 +52,9 @@ unpack_seeds() {
     done <"$1"
 }
 if [ "${1:-}" = --add-seed ]; then
-    [ $# -ge 3 ] && [ -f "$here/$2.c" ] || { echo "usage: tests/fuzz/run.sh --add-seed TARGET FILE..." >&2; exit 2; }
+    if [ $# -lt 3 ] || [ ! -f "$here/$2.c" ]; then
+        echo "usage: tests/fuzz/run.sh --add-seed TARGET FILE..." >&2; exit 2
+    fi
     t=$2; shift 2
     for f in "$@"; do
         [ -s "$f" ] || { echo "fuzz: $f is empty or missing" >&2; exit 2; }
@@ -97,8 +99,10 @@ if ! command -v clang >/dev/null || ! have_libfuzzer; then
 fi
 
 # ------------------------------------------------------------------ build
-(cd "$top" && { [ -x configure ] && [ configure -nt configure.ac ] && [ Makefile.in -nt Makefile.am ] \
-    || autoreconf -fi >/dev/null 2>&1; })
+if ! { [ -x "$top/configure" ] && [ "$top/configure" -nt "$top/configure.ac" ] \
+       && [ "$top/Makefile.in" -nt "$top/Makefile.am" ]; }; then
+    (cd "$top" && autoreconf -fi >/dev/null 2>&1)
+fi
 mkdir -p "$bdir"
 args="CC=clang CFLAGS=$cflags --enable-werror --disable-unit-tests"
 if [ ! -f "$bdir/Makefile" ] || [ "$top/configure" -nt "$bdir/Makefile" ] \
@@ -182,7 +186,7 @@ for t in "${targets[@]}"; do
             "$work" "${seeds[@]}" >"$bdir/$t.fuzz.log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$bdir/$t.fuzz.log" | tail -1)
         cov=$(grep -o 'cov: [0-9]*' "$bdir/$t.fuzz.log" | tail -1)
-        echo "ok ($(( $(date +%s) - start ))s, ${runs:-?} runs, ${cov:-cov: ?}, corpus $(ls "$work" | wc -l))"
+        echo "ok ($(( $(date +%s) - start ))s, ${runs:-?} runs, ${cov:-cov: ?}, corpus $(find "$work" -type f | wc -l))"
     else
         echo FAILED
         grep -E 'ERROR|SUMMARY|invariant|fuzz_' "$bdir/$t.fuzz.log" | head -20

@@ -33,11 +33,12 @@ done
 if [ ${#specs[@]} = 0 ]; then
     for f in "$here"/specs/*.spec; do specs+=("$(basename "$f" .spec)"); done
 fi
-[ -n "${MI_VAR:-}" ] && [ -n "${MI_PGPORT:-}" ] \
-    || { echo "isolation: MI_VAR and MI_PGPORT must name the running cluster (scripts/test sets them)" >&2; exit 2; }
+if [ -z "${MI_VAR:-}" ] || [ -z "${MI_PGPORT:-}" ]; then
+    echo "isolation: MI_VAR and MI_PGPORT must name the running cluster (scripts/test sets them)" >&2; exit 2
+fi
 
 # the tester of the server's major version (it sits in the server's PGXS tree)
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 regress="${bindir%/bin}/lib/pgxs/src/test/isolation/pg_isolation_regress"
 [ -x "$regress" ] || { echo "isolation: $regress is missing (apt-get install postgresql-client)" >&2; exit 2; }
 

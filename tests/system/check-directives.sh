@@ -20,7 +20,7 @@ fresh() {
 
 # expect_failure NAME PATTERN FILE SED-EXPRESSION
 expect_failure() {
-    local name=$1 pattern=$2 file=$3 expr=$4 out
+    local name=$1 pattern=$2 file=$3 expr=$4 out lines
     fresh
     sed -i "$expr" "$scratch/t/$file"
     if cmp -s "$scratch/t/$file" "$top/$file"; then
@@ -29,7 +29,8 @@ expect_failure() {
     if out=$("$check" "$scratch/t" 2>&1); then
         echo "  $name: not detected"; fails=$((fails + 1))
     elif ! grep -q -- "$pattern" <<<"$out"; then
-        echo "  $name: failed without naming the problem:"; echo "$out" | sed 's/^/    /'; fails=$((fails + 1))
+        mapfile -t lines <<<"$out"
+        echo "  $name: failed without naming the problem:"; printf '    %s\n' "${lines[@]}"; fails=$((fails + 1))
     else
         echo "  $name: detected"
     fi
@@ -50,6 +51,7 @@ expect_failure "name not in the table" "D_NEW (InteractionsNew) is defined but n
     's/^#define D_TICK .*/&\n#define D_NEW "InteractionsNew"/'
 expect_failure "undocumented directive" "InteractionsRetryAfter is not documented" docs/configuration.md \
     's/^### InteractionsRetryAfter$/### Retry-After/'
+# shellcheck disable=SC2016 # Markdown's backticks
 expect_failure "wrong default in the docs" "InteractionsPushTimeout: the default must read" docs/configuration.md \
     's/^\*\*Default:\*\* `25000`/**Default:** `30000`/'
 expect_failure "wrong context in the docs" "InteractionsMaxPageSize: the context" docs/configuration.md \

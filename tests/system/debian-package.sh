@@ -100,11 +100,12 @@ for f in /usr/lib/apache2/modules/mod_interactions.so \
          /usr/share/mod_interactions/desktop/index.html /usr/share/mod_interactions/desktop/vendor/cometd/cometd.js; do
     grep -qx "$f" "$work/contents" || die "the package lacks $f"
 done
-[ "$(grep -c '^/usr/share/mod_interactions/sql/migrations/V.*\.sql$' "$work/contents")" = \
-  "$(ls "$top"/sql/migrations/V*.sql | wc -l)" ] || die "the package lacks migrations"
+migrations=("$top"/sql/migrations/V*.sql)
+[ "$(grep -c '^/usr/share/mod_interactions/sql/migrations/V.*\.sql$' "$work/contents")" = "${#migrations[@]}" ] \
+    || die "the package lacks migrations"
 depends=$(dpkg-deb -f "$deb" Depends)
 [[ "$depends" == *apache2-api-* ]] || die "Depends lacks apache2-api-NNNN: $depends"
-[[ "$depends" == *libpq5* ]] && [[ "$depends" == *libjson-c* ]] || die "Depends lacks the shared libraries: $depends"
+[[ "$depends" == *libpq5* && "$depends" == *libjson-c* ]] || die "Depends lacks the shared libraries: $depends"
 say "Depends: $depends"
 
 say "apt-get install ./$(basename "$deb")"
@@ -112,8 +113,9 @@ apt-get install -y -qq "$deb" >"$work/install.log" 2>&1 || { cat "$work/install.
 installed || die "$pkg is not installed after apt-get install"
 [ ! -e /etc/apache2/mods-enabled/interactions.load ] || die "the package enabled the module by itself"
 a2enmod -q interactions
-[ -L /etc/apache2/mods-enabled/interactions.load ] && [ -L /etc/apache2/mods-enabled/interactions.conf ] \
-    || die "a2enmod interactions did not enable the load/conf pair"
+if [ ! -L /etc/apache2/mods-enabled/interactions.load ] || [ ! -L /etc/apache2/mods-enabled/interactions.conf ]; then
+    die "a2enmod interactions did not enable the load/conf pair"
+fi
 apache2ctl -t >"$work/configtest.log" 2>&1 || { cat "$work/configtest.log"; a2dismod -q interactions; die "apache2ctl -t with the module enabled"; }
 # the sample site as deployment.md installs it, in Debian's own layout (after security.conf)
 enabled_here=()
@@ -148,7 +150,7 @@ say "/usr/bin/interactions-migrate (installed) on an empty database"
 grep -q "schema is up to date" "$work/migrate.log" || { cat "$work/migrate.log"; die "interactions-migrate said nothing"; }
 applied=$(psql -X -qtA -h "$run" -p "$pgport" -U postgres -d interactions \
     -c "SELECT count(*) FROM interactions_meta.schema_migrations")
-[ "$applied" = "$(ls "$top"/sql/migrations/V*.sql | wc -l)" ] || die "$applied migrations applied"
+[ "$applied" = "${#migrations[@]}" ] || die "$applied migrations applied"
 "$stack" demo "$var"
 
 # ------------------------------------------------------------------ 5. httpd with the installed module
@@ -200,10 +202,13 @@ me() {   # me USER PASSWORD BASE -> "HTTP-status body"
 }
 code=$(me agent1 password /api/v2)
 say "GET /api/v2/me as agent1: HTTP $code $(cat "$work/body")"
-[ "$code" = 200 ] && grep -q '"statusCode":0' "$work/body" && grep -q '"userName":"agent1"' "$work/body" \
-    || die "GET /api/v2/me as agent1"
+if ! { [ "$code" = 200 ] && grep -q '"statusCode":0' "$work/body" && grep -q '"userName":"agent1"' "$work/body"; }; then
+    die "GET /api/v2/me as agent1"
+fi
 code=$(me agent1 password /acme/api/v2)
-[ "$code" = 200 ] && grep -q '"statusCode":0' "$work/body" || die "GET /acme/api/v2/me as agent1: HTTP $code $(cat "$work/body")"
+if ! { [ "$code" = 200 ] && grep -q '"statusCode":0' "$work/body"; }; then
+    die "GET /acme/api/v2/me as agent1: HTTP $code $(cat "$work/body")"
+fi
 # the agent desktop, as the sample site serves the installed files
 for f in "" vendor/cometd/cometd.js; do
     ct=$(curl -s -o "$work/body" -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/desktop/$f" || true)
@@ -213,14 +218,17 @@ for f in "" vendor/cometd/cometd.js; do
     esac
 done
 code=$(me agent1 wrong /api/v2)
-[ "$code" = 401 ] && grep -q '"statusCode":20' "$work/body" || die "a wrong password: HTTP $code $(cat "$work/body")"
+if ! { [ "$code" = 401 ] && grep -q '"statusCode":20' "$work/body"; }; then
+    die "a wrong password: HTTP $code $(cat "$work/body")"
+fi
 # the sample site's protections
 curl -sI "http://127.0.0.1:$port/desktop/" >"$work/desktop.headers"
 grep -qi '^Server: Apache\s*$' "$work/desktop.headers" || die "the Server header tells more than Apache"
-grep -qi "^Content-Security-Policy: default-src 'none'.*frame-ancestors 'none'" "$work/desktop.headers" \
-    && grep -qi '^X-Frame-Options: DENY' "$work/desktop.headers" \
-    && grep -qi '^X-Content-Type-Options: nosniff' "$work/desktop.headers" \
-    || { cat "$work/desktop.headers"; die "the desktop lacks its security headers"; }
+if ! { grep -qi "^Content-Security-Policy: default-src 'none'.*frame-ancestors 'none'" "$work/desktop.headers" \
+         && grep -qi '^X-Frame-Options: DENY' "$work/desktop.headers" \
+         && grep -qi '^X-Content-Type-Options: nosniff' "$work/desktop.headers"; }; then
+    cat "$work/desktop.headers"; die "the desktop lacks its security headers"
+fi
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X TRACE "http://127.0.0.1:$port/desktop/")" = 405 ] || die "TRACE is not refused"
 node "$top/tests/lib/slowloris.mjs" --port "$port" --path /api/v2/me --user agent1:password \
     --sockets 200 --seconds 10 --max-ms 2000 >"$work/slowloris.json" \

@@ -71,7 +71,9 @@ cleanup() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     sleep 2
     for n in node1 node2; do
-        [ -f "$dir/$n/data/postmaster.pid" ] && runuser -u postgres -- "$bindir/pg_ctl" -D "$dir/$n/data" -m immediate stop >/dev/null 2>&1 || true
+        if [ -f "$dir/$n/data/postmaster.pid" ]; then
+            runuser -u postgres -- "$bindir/pg_ctl" -D "$dir/$n/data" -m immediate stop >/dev/null 2>&1 || true
+        fi
     done
     for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
     if [ $rc = 0 ]; then rm -rf "$dir"; else echo "logs kept in $dir"; fi
@@ -86,6 +88,7 @@ REPL_PW=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
 printf 'APP_PASSWORD=%s\nDBA_PASSWORD=%s\n' "$(head -c 12 /dev/urandom | base64 | tr -d '/+=')" \
     "$(head -c 12 /dev/urandom | base64 | tr -d '/+=')" > "$dir/secrets.env"
 chmod 600 "$dir/secrets.env"
+# shellcheck source=/dev/null
 . "$dir/secrets.env"
 id postgres >/dev/null
 # the postgres user must reach the checkout (the Patroni and etcd configurations are written into $dir)
@@ -99,7 +102,7 @@ runuser -u postgres -- etcd --name e1 --data-dir "$dir/etcd/data" \
     --initial-cluster "e1=http://127.0.0.1:$EP" --initial-cluster-state new \
     >"$dir/etcd/etcd.log" 2>&1 &
 pids+=($!)
-for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$E/health" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$E/health" >/dev/null && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$E/health" >/dev/null || { tail "$dir/etcd/etcd.log"; exit 1; }
 
 node_conf() {   # NAME PGPORT RESTPORT
@@ -171,6 +174,7 @@ EOF
     chown postgres "$dir/$n.yml"
 }
 start_node() {   # patroni.pid: Patroni's own pid (not runuser's), for the failover's kill
+    # shellcheck disable=SC2016 # $$, $1 and $2 are the inner shell's
     runuser -u postgres -- sh -c 'echo $$ > "$1"; exec patroni "$2"' sh "$dir/$1/patroni.pid" "$dir/$1.yml" \
         >"$dir/$1/patroni.out" 2>&1 &
     pids+=($!)
@@ -246,6 +250,7 @@ scenario() {   # NAME FAULT-CMD EXPECTED-NEW-PRIMARY-PORT OTHER-PORT
         --db "$db" --fault-at 10 --fault-cmd "$cmd" --after 25 --push 1 --out "$dir/$name.json" || rc=$?
     kill "$watcher" 2>/dev/null || true
     if [ -f "$dir/$name.promoted" ]; then
+        # shellcheck disable=SC2016 # JavaScript
         node -e '
             const r = require(process.argv[1]); const promoted = Number(process.argv[2]);
             const f = r.fault;
@@ -272,7 +277,7 @@ scenario() {   # NAME FAULT-CMD EXPECTED-NEW-PRIMARY-PORT OTHER-PORT
     if [ "$(role_of "$newr")" != primary ]; then
         echo "FAILED: :$newp is not the primary"; rc=1
     fi
-    [ $rc = 0 ] && echo "$name: ok" || { echo "$name: FAILED"; failures=$((failures + 1)); }
+    if [ $rc = 0 ]; then echo "$name: ok"; else echo "$name: FAILED"; failures=$((failures + 1)); fi
 }
 
 scenario switchover "runuser -u postgres -- patronictl -c $dir/node1.yml switchover mi-ha --leader node1 --candidate node2 --force" "$P2" "$P1"
@@ -290,6 +295,7 @@ if [ -n "$unexpected" ]; then echo "unexpected lines:"; echo "$unexpected" | hea
 say "summary"
 for n in switchover failover; do
     [ -f "$dir/$n.json" ] || continue
+    # shellcheck disable=SC2016 # JavaScript
     node -e '
         const r = require(process.argv[1]);
         console.log(`${process.argv[2]}: ${r.clients.requests} requests, ${JSON.stringify(r.clients.http)}, no response ${JSON.stringify(r.clients.noResponse)}; push ${JSON.stringify(r.push)}; `
@@ -297,4 +303,4 @@ for n in switchover failover; do
     ' "$dir/$n.json" "$n"
 done
 cat "$dir/timings.txt" 2>/dev/null || true
-[ $failures = 0 ] && echo "patroni-failover: 2 passed, 0 failed" || { echo "patroni-failover: $failures failed"; exit 1; }
+if [ $failures = 0 ]; then echo "patroni-failover: 2 passed, 0 failed"; else echo "patroni-failover: $failures failed"; exit 1; fi

@@ -8,11 +8,13 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 stack="$top/scripts/lib/stack"
 var=$(mktemp -d /tmp/mi-serve-test.XXXXXX)
 chmod 755 "$var"
-export INTERACTIONS_VAR="$var" INTERACTIONS_PORT=$("$stack" free-port) INTERACTIONS_PGPORT=$("$stack" free-port)
+INTERACTIONS_PORT=$("$stack" free-port)
+INTERACTIONS_PGPORT=$("$stack" free-port)
+export INTERACTIONS_VAR="$var" INTERACTIONS_PORT INTERACTIONS_PGPORT
 base="http://127.0.0.1:$INTERACTIONS_PORT/api/v2"
 pid=""
 cleanup() {
-    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then wait "$pid" 2>/dev/null || true; fi
     "$stack" httpd-stop "$var" httpd >/dev/null 2>&1 || true
     "$stack" pg-stop "$var" immediate >/dev/null 2>&1 || true
     rm -rf "$var"
@@ -43,7 +45,7 @@ grep -q "PGPASSWORD=.* psql -h 127.0.0.1 -p $INTERACTIONS_PGPORT -U interactions
     || { echo "no psql command for DBAs printed"; exit 1; }
 # the module's database password: in a root-only file, nowhere the httpd user or others can read
 app_pw=$(sed -n 's/^APP_PASSWORD=//p' "$var/secrets.env")
-[ -n "$app_pw" ] && [ "$(stat -c %a "$var/app.password")" = 600 ] || { echo "var/app.password is not 0600"; exit 1; }
+if [ -z "$app_pw" ] || [ "$(stat -c %a "$var/app.password")" != 600 ]; then echo "var/app.password is not 0600"; exit 1; fi
 ! grep -qF -- "$app_pw" "$var/httpd/httpd.conf" || { echo "httpd.conf holds the database password"; exit 1; }
 for u in www-data nobody; do
     leak=$(runuser -u "$u" -- grep -rlsF -- "$app_pw" "$var" || true)
@@ -54,10 +56,11 @@ done
 curl -sI "$base/me" | grep -qi '^Server: Apache\s*$' || { echo "Server header tells more than Apache"; exit 1; }
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X TRACE "$base/me")" = 405 ] || { echo "TRACE is not refused"; exit 1; }
 curl -sI "http://127.0.0.1:$INTERACTIONS_PORT/desktop/" > "$var/desktop.headers"
-grep -qi "^Content-Security-Policy: .*frame-ancestors 'none'" "$var/desktop.headers" \
-    && grep -qi '^X-Frame-Options: DENY' "$var/desktop.headers" \
-    && grep -qi '^X-Content-Type-Options: nosniff' "$var/desktop.headers" \
-    || { cat "$var/desktop.headers"; echo "the desktop lacks its security headers"; exit 1; }
+if ! { grep -qi "^Content-Security-Policy: .*frame-ancestors 'none'" "$var/desktop.headers" \
+         && grep -qi '^X-Frame-Options: DENY' "$var/desktop.headers" \
+         && grep -qi '^X-Content-Type-Options: nosniff' "$var/desktop.headers"; }; then
+    cat "$var/desktop.headers"; echo "the desktop lacks its security headers"; exit 1
+fi
 # 200 connections sending their headers byte by byte: other clients still answered within 2 s
 node "$top/tests/lib/slowloris.mjs" --port "$INTERACTIONS_PORT" --path /api/v2/me --user agent1:password \
     --sockets 200 --seconds 10 --max-ms 2000 > "$var/slowloris.json" \

@@ -69,7 +69,7 @@ module="$var/mod_interactions.so"
 loadpid=""
 cleanup() {
     local rc=$?
-    [ -n "$loadpid" ] && kill "$loadpid" 2>/dev/null || true
+    if [ -n "$loadpid" ]; then kill "$loadpid" 2>/dev/null || true; fi
     if [ $keep = 1 ]; then echo "servers left running under $var"; exit $rc; fi
     "$stack" httpd-stop "$var" httpd || true
     "$stack" pg-stop "$var" immediate || true
@@ -93,6 +93,7 @@ if [ "$maxmemfree" = 0 ]; then : > "$var/soak.conf"; else echo "MaxMemFree $maxm
 "$stack" httpd-conf "$var" httpd "$port" "$module" SERVERS=2 THREADS=32 EXTRA="$var/soak.conf"
 "$stack" httpd-start "$var" httpd
 parent=$(cat "$var/httpd/run/httpd.pid")
+# shellcheck source=/dev/null
 . "$var/secrets.env"
 
 csv="$out/samples.csv"
@@ -101,7 +102,8 @@ t0=$(date +%s)
 errlog="$var/httpd/logs/error.log"
 pghex=$(printf ':%04X' "$pgport")
 pg_fds() {   # PID -> its sockets connected to PostgreSQL's port
-    ls -l "/proc/$1/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' > "$var/inodes"
+    find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null \
+        | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' > "$var/inodes"
     awk -v port="$pghex" 'NR > 1 && substr($3, length($3) - 4) == port { print $10 }' /proc/net/tcp \
         | grep -cFxf "$var/inodes" || true
 }
@@ -112,7 +114,7 @@ sample() {   # PHASE
     lines=$(grep -cE '\[[a-z_0-9]*:(error|warn|crit|alert|emerg)\]' "$errlog" || true)
     for pid in $(pgrep -P "$parent"); do
         [ -r "/proc/$pid/status" ] || continue
-        echo "$1,$t,$pid,$(awk '/^VmRSS/{print $2}' "/proc/$pid/status"),$(ls "/proc/$pid/fd" | wc -l),$(pg_fds "$pid"),$(awk '/^Threads/{print $2}' "/proc/$pid/status"),$conns,$lines" >> "$csv"
+        echo "$1,$t,$pid,$(awk '/^VmRSS/{print $2}' "/proc/$pid/status"),$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l),$(pg_fds "$pid"),$(awk '/^Threads/{print $2}' "/proc/$pid/status"),$conns,$lines" >> "$csv"
     done
     echo "  $1 t=${t}s conns=$conns log_lines=$lines $(tail -n +2 "$csv" | awk -F, -v t="$t" '$2==t{printf "pid %s rss %d kB fds %d (pg %d); ", $3, $4, $5, $6}')"
 }
