@@ -99,9 +99,11 @@ test('the push channel reads its messages as strictly (statusCode 10)', async ()
     assert.equal(r.json.statusCode, 10);
     assert.match(r.json.statusMessage, reason);
   }
-  // callback-polling (JSONP) parses message= the same way
+  // callback-polling (JSONP) parses message= the same way (a callback name CometD would
+  // use, from a page of our own: what the server accepts JSONP for)
   const msg = encodeURIComponent(hs('"version":"1.0",'));
-  const r = await api('agent1', 'GET', `/notifications?jsonp=cb&message=${msg}`, { cc });
+  const r = await api('agent1', 'GET', `/notifications?jsonp=_cometd_jsonp_1&message=${msg}`,
+    { cc, headers: { 'Sec-Fetch-Site': 'same-origin' } });
   assert.equal(r.status, 400, r.text);
   assert.equal(r.json.statusCode, 10);
   assert.match(r.json.statusMessage, /duplicate member name$/);
