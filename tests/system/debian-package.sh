@@ -93,6 +93,7 @@ dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' >"$work/contents"
 for f in /usr/lib/apache2/modules/mod_interactions.so \
          /etc/apache2/mods-available/interactions.load /etc/apache2/mods-available/interactions.conf \
          /usr/bin/interactions-migrate /usr/share/man/man1/interactions-migrate.1.gz \
+         /usr/share/mod_interactions/sql/bootstrap.sql \
          /usr/share/mod_interactions/sql/migrations/V001__foundation.sql \
          /usr/share/mod_interactions/sql/functions/900_security.sql \
          /usr/share/doc/$pkg/copyright /usr/share/doc/$pkg/configuration.md.gz \
