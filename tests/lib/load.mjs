@@ -425,7 +425,8 @@ const log = (...m) => console.log(`[${new Date().toISOString().slice(11, 23)}]`,
  *      [--rate N]                     at most N creates per second (default: as fast as
  *                                     the agents finish them)
  *      [--noise N]                    N requests per second that must be refused (unknown
- *                                     id: 404, malformed JSON: 400, wrong password: 401)
+ *                                     id: 404, malformed JSON: 400, admin's wrong password:
+ *                                     401)
  *      [--push 1]                     a supervisor's CometD session (ack extension) on
  *                                     /v2/interactions all along: every acknowledged
  *                                     interaction's completion must reach it exactly once
@@ -472,10 +473,12 @@ async function mixedCommand(argv) {
   };
   const q = async (sql, params) => (await onPrimary(sql, params)).rows;
 
-  // noise: requests that must be refused
+  // noise: requests that must be refused.  The wrong passwords are admin's, whom the load
+  // does not play: ten of them lock the user at this address (InteractionsAuthnLock...),
+  // which must not shut out an agent of the load.
   const noise = async (perSecond, stats, stopped) => {
     const good = new Client({ port, cc, user: agents[0], stats });
-    const bad = new Client({ port, cc, user: agents[0], password: 'wrong', stats });
+    const bad = new Client({ port, cc, user: 'admin', password: 'wrong', stats });
     const kinds = [
       () => good.call('GET', '/interactions/00000000-0000-4000-8000-000000000000'),
       () => good.call('POST', '/me/interactions/00000000-0000-4000-8000-000000000000', '{"operationName":'),
