@@ -14,13 +14,15 @@ typedef struct {
     apr_size_t max_page_bytes; /* bytes of the interactions of one collection page */
 } mi_limits_t;
 
-#define MI_DEFAULT_MAX_BODY       (64 * 1024)
+/* The defaults of the directives that set them (mod_interactions_directives.h names these
+ * constants).  Plain literals: the directive table shows them in its help strings. */
+#define MI_DEFAULT_MAX_BODY       65536      /* 64 KiB */
 #define MI_DEFAULT_MAX_DEPTH      32
 #define MI_DEFAULT_MAX_STRING     1024
-#define MI_DEFAULT_MAX_USER_DATA  (32 * 1024)
+#define MI_DEFAULT_MAX_USER_DATA  32768      /* 32 KiB */
 #define MI_DEFAULT_MAX_PAGE       500
 #define MI_DEFAULT_PAGE           100
-#define MI_DEFAULT_MAX_PAGE_BYTES (1024 * 1024)
+#define MI_DEFAULT_MAX_PAGE_BYTES 1048576    /* 1 MiB */
 
 /* Fixed by the contract, not configurable. */
 #define MI_MAX_KEY_CHARS          255

@@ -8,19 +8,13 @@
 #include "mi_json.h"
 #include "mi_log.h"
 #include "mi_push.h"
-
-/* Below this much hold left, a wake-up is answered rather than waited out again. */
-#define MIN_HOLD_MS 20
-#define RECHECK_MS 8000       /* a held connect re-reads its session this often */
-
-/* Rows of /v2/interactions kept rendered per process (mi_push_cache.h) unless configured. */
-#define CACHE_ROWS 4096
+#include "mi_tunables.h"
 
 struct mi_push_t {
     mi_push_conf_t conf;
     mi_push_backend_t backend;
     mi_push_cache_t *cache;
-    mi_waiters_t *waiters;
+    mi_push_waiters_t *waiters;
     mi_push_change_cb *changed;
     void *changed_baton;
 };
@@ -49,7 +43,7 @@ typedef struct {
     mi_push_t *push;
     const mi_push_req_t *req;
     int nmsgs;
-    const mi_bx_msg_t *msgs;
+    const mi_push_bx_msg_t *msgs;
     sub_t *subs;                 /* per message */
     json_object *replies;
     known_t *known;
@@ -58,7 +52,7 @@ typedef struct {
 } ctx_t;
 
 apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
-                            const mi_push_backend_t *backend, mi_waiters_t *waiters,
+                            const mi_push_backend_t *backend, mi_push_waiters_t *waiters,
                             apr_pool_t *p)
 {
     mi_push_t *push = apr_pcalloc(p, sizeof(*push));
@@ -68,7 +62,7 @@ apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
     push->conf = *conf;
     push->backend = *backend;
     push->waiters = waiters;
-    rv = mi_push_cache_create(&push->cache, conf->cache_rows > 0 ? conf->cache_rows : CACHE_ROWS, p);
+    rv = mi_push_cache_create(&push->cache, conf->cache_rows > 0 ? conf->cache_rows : MI_PUSH_CACHE_ROWS, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -77,7 +71,7 @@ apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
     return APR_SUCCESS;
 }
 
-mi_push_cache_t *mi_push_cache(mi_push_t *push)
+mi_push_cache_t *mi_push_cache_of(mi_push_t *push)
 {
     return push->cache;
 }
@@ -96,12 +90,12 @@ static void add(ctx_t *x, json_object *reply)
 }
 
 /* The store failed: tell the client to try again a little later. */
-static json_object *unavailable(ctx_t *x, const mi_bx_msg_t *m, const char *reconnect)
+static json_object *unavailable(ctx_t *x, const mi_push_bx_msg_t *m, const char *reconnect)
 {
-    json_object *r = mi_bx_reply(m, 0, m->client_id);
+    json_object *r = mi_push_bx_reply(m, 0, m->client_id);
 
-    mi_bx_set_error(r, "503::the database is unavailable; retry later");
-    mi_bx_set_advice(r, reconnect, x->push->conf.retry_interval_ms, -1, 0);
+    mi_push_bx_set_error(r, "503::the database is unavailable; retry later");
+    mi_push_bx_set_advice(r, reconnect, x->push->conf.retry_interval_ms, -1, 0);
     return r;
 }
 
@@ -125,17 +119,17 @@ static known_t *lookup(ctx_t *x, const char *client_id)
 }
 
 /* The session a non-connect message names, or NULL after adding the failure reply. */
-static known_t *session_for(ctx_t *x, const mi_bx_msg_t *m)
+static known_t *session_for(ctx_t *x, const mi_push_bx_msg_t *m)
 {
     known_t *k;
 
     if (m->client_id == NULL) {
-        add(x, mi_bx_unknown_client(m));
+        add(x, mi_push_bx_unknown_client(m));
         return NULL;
     }
     k = lookup(x, m->client_id);
     if (k->rv == APR_NOTFOUND) {
-        add(x, mi_bx_unknown_client(m));
+        add(x, mi_push_bx_unknown_client(m));
         return NULL;
     }
     if (k->rv != APR_SUCCESS) {
@@ -147,27 +141,27 @@ static known_t *session_for(ctx_t *x, const mi_bx_msg_t *m)
 
 /* ------------------------------------------------------------------ /meta/handshake */
 
-static void meta_handshake(ctx_t *x, const mi_bx_msg_t *m, mi_push_resp_t *resp)
+static void meta_handshake(ctx_t *x, const mi_push_bx_msg_t *m, mi_push_resp_t *resp)
 {
     const mi_push_conf_t *conf = &x->push->conf;
     const char *err = NULL, *client_id = NULL, *browser = x->req->browser;
-    int ack = mi_bx_wants_ack(m);
+    int ack = mi_push_bx_wants_ack(m);
     json_object *r, *types;
     mi_push_handshake_t h;
     mi_push_refusal_e refused = MI_PUSH_OPENED;
     long long retry_ms = 0;
     apr_status_t rv;
 
-    if (!mi_bx_handshake_ok(m, &err)) {
-        r = mi_bx_reply(m, 0, NULL);
-        mi_bx_set_error(r, err);
+    if (!mi_push_bx_handshake_ok(m, &err)) {
+        r = mi_push_bx_reply(m, 0, NULL);
+        mi_push_bx_set_error(r, err);
         /* retrying the same offer cannot succeed */
-        mi_bx_set_advice(r, "none", -1, -1, 0);
+        mi_push_bx_set_advice(r, "none", -1, -1, 0);
         add(x, r);
         return;
     }
-    if (mi_bx_random_id(x->req->pool, &client_id) != APR_SUCCESS
-        || (browser == NULL && mi_bx_random_id(x->req->pool, &browser) != APR_SUCCESS)) {
+    if (mi_push_bx_random_id(x->req->pool, &client_id) != APR_SUCCESS
+        || (browser == NULL && mi_push_bx_random_id(x->req->pool, &browser) != APR_SUCCESS)) {
         add(x, unavailable(x, m, "handshake"));
         return;
     }
@@ -188,24 +182,24 @@ static void meta_handshake(ctx_t *x, const mi_bx_msg_t *m, mi_push_resp_t *resp)
                                     &retry_ms);
     if (rv == APR_SUCCESS && refused != MI_PUSH_OPENED) {
         /* answered at once; CometD and Faye handshake again after the interval */
-        r = mi_bx_reply(m, 0, NULL);
-        mi_bx_set_error(r, refused == MI_PUSH_TOO_FAST
-                           ? "429::too_many_handshakes: this user handshakes too often; "
-                             "retry after advice.interval"
-                           : refused == MI_PUSH_USER_FULL
-                           ? "429::too_many_sessions: this user has the most sessions allowed; "
-                             "disconnect one or retry after advice.interval"
-                           : "429::too_many_sessions: this contact center has the most "
-                             "sessions allowed; retry after advice.interval");
-        mi_bx_set_advice(r, "handshake", retry_ms > 0 ? retry_ms : conf->retry_interval_ms,
-                         -1, 0);
+        r = mi_push_bx_reply(m, 0, NULL);
+        mi_push_bx_set_error(r, refused == MI_PUSH_TOO_FAST
+                                ? "429::too_many_handshakes: this user handshakes too often; "
+                                  "retry after advice.interval"
+                                : refused == MI_PUSH_USER_FULL
+                                ? "429::too_many_sessions: this user has the most sessions allowed; "
+                                  "disconnect one or retry after advice.interval"
+                                : "429::too_many_sessions: this contact center has the most "
+                                  "sessions allowed; retry after advice.interval");
+        mi_push_bx_set_advice(r, "handshake", retry_ms > 0 ? retry_ms : conf->retry_interval_ms,
+                              -1, 0);
         add(x, r);
         return;
     }
     if (rv == APR_NOTFOUND) {
-        r = mi_bx_reply(m, 0, NULL);
-        mi_bx_set_error(r, "403::handshake_denied: not a user of this contact center");
-        mi_bx_set_advice(r, "none", -1, -1, 0);
+        r = mi_push_bx_reply(m, 0, NULL);
+        mi_push_bx_set_error(r, "403::handshake_denied: not a user of this contact center");
+        mi_push_bx_set_advice(r, "none", -1, -1, 0);
         add(x, r);
         return;
     }
@@ -213,7 +207,7 @@ static void meta_handshake(ctx_t *x, const mi_bx_msg_t *m, mi_push_resp_t *resp)
         add(x, unavailable(x, m, "handshake"));
         return;
     }
-    r = mi_bx_reply(m, 1, client_id);
+    r = mi_push_bx_reply(m, 1, client_id);
     json_object_object_add(r, "version", json_object_new_string("1.0"));
     json_object_object_add(r, "minimumVersion", json_object_new_string("1.0"));
     types = json_object_new_array();
@@ -223,7 +217,7 @@ static void meta_handshake(ctx_t *x, const mi_bx_msg_t *m, mi_push_resp_t *resp)
     }
     json_object_object_add(r, "supportedConnectionTypes", types);
     /* always "retry": a client still remembering "handshake" from a 402 would loop */
-    mi_bx_set_advice(r, "retry", 0, conf->timeout_ms, 0);
+    mi_push_bx_set_advice(r, "retry", 0, conf->timeout_ms, 0);
     if (ack) {
         json_object *ext = json_object_new_object();
         json_object_object_add(ext, "ack", json_object_new_boolean(1));
@@ -315,7 +309,7 @@ static apr_status_t deliver(ctx_t *x, const mi_push_delivery_t *d)
             /* the connect's event carries notification and referenceId, the row the rest */
             json_object_object_add(e, "snapshot", json_object_get(mi_json_get(row, "snapshot")));
             mi_push_cache_put(x->push->cache, x->req->cc, seq, e);
-            lean_msgs[i] = mi_bx_event(MI_BX_CH_ALL, e, caller, x->req->base, 0, x->req->pool);
+            lean_msgs[i] = mi_push_bx_event(MI_PUSH_BX_CH_ALL, e, caller, x->req->base, 0, x->req->pool);
         }
     }
     /* 3. in order */
@@ -332,31 +326,113 @@ static apr_status_t deliver(ctx_t *x, const mi_push_delivery_t *d)
             continue;
         }
         if (me != NULL && json_object_get_boolean(me) && (d->session.channels & MI_PUSH_ME)) {
-            add(x, mi_bx_event(MI_BX_CH_ME, e, caller, x->req->base,
-                               revoked != NULL && json_object_get_boolean(revoked), x->req->pool));
+            add(x, mi_push_bx_event(MI_PUSH_BX_CH_ME, e, caller, x->req->base,
+                                    revoked != NULL && json_object_get_boolean(revoked), x->req->pool));
         }
         if (all != NULL && json_object_get_boolean(all) && (d->session.channels & MI_PUSH_ALL)) {
-            add(x, mi_bx_event(MI_BX_CH_ALL, e, caller, x->req->base, 0, x->req->pool));
+            add(x, mi_push_bx_event(MI_PUSH_BX_CH_ALL, e, caller, x->req->base, 0, x->req->pool));
         }
     }
     return APR_SUCCESS;
 }
 
-static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
+/* The JSON text of a row's snapshot as an object bound to the request's pool; NULL if unreadable. */
+static json_object *parse_snapshot(ctx_t *x, const char *text)
+{
+    json_object *o = NULL;
+    mi_json_error_t jerr;
+
+    if (text == NULL
+        || mi_json_parse(&o, text, strlen(text), MI_PUSH_RESULT_DEPTH_LARGE, x->req->pool, &jerr)
+               != APR_SUCCESS) {
+        return NULL;
+    }
+    return o;
+}
+
+/* The rows the listener handed the held connect @w (DELIVER), as the events push_connect
+ * would have returned: d->events, d->batch, and the user's roles when the cursor was
+ * written.  A row for the session only through /v2/interactions goes into the process's
+ * cache (from the listener's copy: no push_snapshots call) and out as a lean event. */
+static void from_memory(ctx_t *x, mi_push_waiter_t *w, mi_push_delivery_t *d)
+{
+    mi_push_waiter_delivery_t got;
+    int i, k;
+
+    mi_push_waiter_take(x->push->waiters, w, x->req->pool, &got);
+    d->outcome = MI_PUSH_DELIVER;
+    d->multiple_clients = 0;
+    d->batch = d->session.ack ? got.batch : -1;
+    d->session.caller.is_agent = got.agent;
+    d->session.caller.is_supervisor = got.supervisor;
+    d->session.caller.is_admin = got.admin;
+    d->session.caller.is_apiuser = got.apiuser;
+    d->events = mi_json_bind(x->req->pool, json_object_new_array());
+    for (i = 0; i < got.n; i++) {
+        const mi_push_row_t *r = got.rows[i];
+        int me = (got.how[i] & MI_PUSH_ME) != 0, all = (got.how[i] & MI_PUSH_ALL) != 0;
+        int revoked = 0;
+        json_object *e = json_object_new_object(), *snap = NULL;
+
+        for (k = 0; me && k < r->n_revoked && !revoked; k++) {
+            revoked = strcmp(r->revoked[k], x->req->login) == 0;
+        }
+        json_object_object_add(e, "seq", json_object_new_int64(r->seq));
+        json_object_object_add(e, "notification", json_object_new_string(r->notification));
+        json_object_object_add(e, "referenceId",
+                               r->reference_id >= 0 ? json_object_new_int64(r->reference_id)
+                                                    : NULL);
+        if (me || !mi_push_cache_has(x->push->cache, x->req->cc, r->seq)) {
+            snap = parse_snapshot(x, r->snapshot);
+            if (snap == NULL) {
+                json_object_put(e);
+                continue; /* a row whose snapshot is unreadable: nothing to send */
+            }
+            json_object_object_add(e, "snapshot", json_object_get(snap));
+            if (!me && mi_push_cache_put(x->push->cache, x->req->cc, r->seq, e)) {
+                /* cached: the message comes from there, rendered once per variant */
+                json_object_object_add(e, "snapshot", NULL);
+            }
+        }
+        json_object_object_add(e, "me", json_object_new_boolean(me));
+        json_object_object_add(e, "revoked", json_object_new_boolean(revoked));
+        json_object_object_add(e, "all", json_object_new_boolean(all));
+        json_object_array_add(d->events, e);
+    }
+}
+
+/* Does @d hold a message the session may receive on its channels now? */
+static int deliverable(const mi_push_delivery_t *d)
+{
+    size_t i, n = d->events != NULL ? json_object_array_length(d->events) : 0;
+
+    for (i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(d->events, i);
+
+        if (((d->session.channels & MI_PUSH_ME) && json_object_get_boolean(mi_json_get(e, "me")))
+            || ((d->session.channels & MI_PUSH_ALL)
+                && json_object_get_boolean(mi_json_get(e, "all")))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
 {
     const mi_push_conf_t *conf = &x->push->conf;
-    long long client_timeout = mi_bx_connect_timeout(m);
+    long long client_timeout = mi_push_bx_connect_timeout(m);
     mi_push_connect_t c;
     mi_push_delivery_t d;
-    mi_waiter_t *w = NULL;
-    mi_waiter_state_e st;
+    mi_push_waiter_t *w = NULL;
+    mi_push_waiter_state_e st;
     apr_time_t deadline;
     json_object *r = NULL;
     apr_status_t rv;
-    int busy = 0, share = 0;
+    int busy = 0, share = 0, handed = 0;
 
     if (m->client_id == NULL) {
-        add(x, mi_bx_unknown_client(m));
+        add(x, mi_push_bx_unknown_client(m));
         return;
     }
     if (x->prefetched) {
@@ -369,8 +445,8 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
         if (k->connected) {
             /* Bayeux: one connect per session at a time; a second in the same request
              * would only cost the database another call */
-            r = mi_bx_reply(m, 0, m->client_id);
-            mi_bx_set_error(r, "409::one /meta/connect per session and request");
+            r = mi_push_bx_reply(m, 0, m->client_id);
+            mi_push_bx_set_error(r, "409::one /meta/connect per session and request");
             add(x, r);
             return;
         }
@@ -381,7 +457,7 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
     c.login = x->req->login;
     c.client_id = m->client_id;
     c.first = 1;
-    c.ack = mi_bx_connect_ack(m);
+    c.ack = mi_push_bx_connect_ack(m);
     c.per_browser = conf->per_browser;
     c.max_interval_ms = conf->max_interval_ms;
     c.limit = conf->batch_limit;
@@ -397,66 +473,107 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
     if (c.hold_ms > 0) {
         /* registered before the database is asked, so news committed in between wakes it */
         rv = x->push->waiters != NULL
-             ? mi_waiter_register(x->push->waiters, c.cc, c.login, c.client_id, x->req->pool, &w)
+             ? mi_push_waiter_register(x->push->waiters, c.cc, c.login, c.client_id, x->req->pool, &w)
              : APR_EBUSY;
         if (rv != APR_SUCCESS) {
             /* not held: answered at once, and told when to come back */
             c.hold_ms = 0;
             busy = (rv == APR_EBUSY);
-            share = (rv == MI_WAITERS_USER_FULL || rv == MI_WAITERS_CC_FULL);
+            share = (rv == MI_PUSH_WAITERS_USER_FULL || rv == MI_PUSH_WAITERS_CC_FULL);
             x->stopping = (rv == APR_EOF);
         }
     }
     deadline = apr_time_now() + apr_time_from_msec(c.hold_ms);
 
     for (;;) {
-        memset(&d, 0, sizeof(d));
-        rv = x->push->backend.connect(x->push->backend.baton, &c, x->req->pool, &d);
-        if (rv != APR_SUCCESS) {
-            r = unavailable(x, m, "retry");
-            break;
+        if (!handed) {
+            memset(&d, 0, sizeof(d));
+            rv = x->push->backend.connect(x->push->backend.baton, &c, x->req->pool, &d);
+            if (rv != APR_SUCCESS) {
+                r = unavailable(x, m, "retry");
+                break;
+            }
         }
         if (d.outcome == MI_PUSH_UNKNOWN) {
-            r = mi_bx_unknown_client(m);
+            r = mi_push_bx_unknown_client(m);
             break;
         }
         if (d.outcome == MI_PUSH_SUPERSEDED) {
-            r = mi_bx_reply(m, 1, m->client_id);
+            r = mi_push_bx_reply(m, 1, m->client_id);
             break;
         }
         /* Rights are checked where data leaves, with the roles this very call read: a
          * subscription to /v2/interactions outlives a demotion, its deliveries do not (the
          * store leaves those events out too; this keeps cached messages from going out). */
-        if (!mi_bx_may_follow_all(&d.session.caller)) {
+        if (!mi_push_bx_may_follow_all(&d.session.caller)) {
             d.session.channels &= ~MI_PUSH_ALL;
         }
+        if (handed && !deliverable(&d) && w != NULL
+            && deadline - apr_time_now() >= apr_time_from_msec(MI_PUSH_MIN_HOLD_MS)) {
+            /* every row handed over was for rights the user no longer has: nothing to say,
+             * hold on (its cursor passed them, as push_connect would have) */
+            handed = 0;
+            c.first = 0;
+            c.gen = d.gen;
+            c.ack = -1;
+            c.per_browser = 0;
+            c.hold_ms = (long long)apr_time_as_msec(deadline - apr_time_now());
+            continue;
+        }
+        handed = 0;
         if (d.outcome == MI_PUSH_HELD && w != NULL) {
             apr_interval_time_t left;
 
-            mi_waiter_narrow(x->push->waiters, w, (d.session.channels & MI_PUSH_ALL) != 0);
+            mi_push_waiter_narrow(x->push->waiters, w, (d.session.channels & MI_PUSH_ALL) != 0);
+            if (d.have_pos) {
+                /* from here on the listener hands it its rows from memory */
+                mi_push_waiter_track_t t;
+
+                memset(&t, 0, sizeof(t));
+                t.xid = d.xid;
+                t.seq = d.seq;
+                t.channels = d.session.channels;
+                t.ack = d.session.ack;
+                t.gen = d.gen;
+                t.max_interval_ms = conf->max_interval_ms;
+                t.limit = conf->batch_limit;
+                mi_push_waiter_track(x->push->waiters, w, &t);
+            }
             /* Wake-ups travel through NOTIFY, which is not durable: one sent while a listener
              * was reconnecting is gone.  A held connect therefore looks at its session again
-             * every RECHECK_MS of its own accord, so a lost wake-up costs seconds, not the
+             * every MI_PUSH_RECHECK_MS of its own accord, so a lost wake-up costs seconds, not the
              * whole hold. */
-            st = mi_waiter_wait(x->push->waiters, w,
-                                deadline - apr_time_now() > apr_time_from_msec(RECHECK_MS)
-                                ? apr_time_now() + apr_time_from_msec(RECHECK_MS) : deadline);
-            if (st == MI_WAITER_TIMED_OUT && deadline - apr_time_now() >= apr_time_from_msec(MIN_HOLD_MS)
-                && mi_waiter_rearm(x->push->waiters, w)) {
-                st = MI_WAITER_NOTIFIED;   /* not the end of the hold: look again */
-            }
-            else if (st == MI_WAITER_TIMED_OUT && mi_waiter_reason(x->push->waiters, w) != MI_WAITER_NO_REASON) {
-                st = MI_WAITER_CANCELLED;  /* cancelled while it looked: answer as cancelled */
-            }
-            if (st == MI_WAITER_CANCELLED) {
-                mi_waiter_reason_e why = mi_waiter_reason(x->push->waiters, w);
-                r = mi_bx_reply(m, 1, m->client_id);
-                if (why == MI_WAITER_DISCONNECTED) {
-                    mi_bx_set_advice(r, "none", -1, -1, 0);
+            st = mi_push_waiter_wait(x->push->waiters, w,
+                                     deadline - apr_time_now() > apr_time_from_msec(MI_PUSH_RECHECK_MS)
+                                     ? apr_time_now() + apr_time_from_msec(MI_PUSH_RECHECK_MS) : deadline);
+            if (st == MI_PUSH_WAITER_DELIVER) {
+                /* its cursor is written: answer with the rows, whatever else came meanwhile
+                 * (a process stopping still sends them, and says to reconnect elsewhere) */
+                from_memory(x, w, &d);
+                if (mi_push_waiter_reason(x->push->waiters, w) == MI_PUSH_WAITER_STOPPING) {
+                    x->stopping = 1;
                 }
-                else if (why == MI_WAITER_STOPPING) {
+                handed = 1;
+                continue;
+            }
+            if (st == MI_PUSH_WAITER_TIMED_OUT
+                && deadline - apr_time_now() >= apr_time_from_msec(MI_PUSH_MIN_HOLD_MS)
+                && mi_push_waiter_rearm(x->push->waiters, w)) {
+                st = MI_PUSH_WAITER_NOTIFIED;   /* not the end of the hold: look again */
+            }
+            else if (st == MI_PUSH_WAITER_TIMED_OUT
+                     && mi_push_waiter_reason(x->push->waiters, w) != MI_PUSH_WAITER_NO_REASON) {
+                st = MI_PUSH_WAITER_CANCELLED;  /* cancelled while it looked: answer as cancelled */
+            }
+            if (st == MI_PUSH_WAITER_CANCELLED) {
+                mi_push_waiter_reason_e why = mi_push_waiter_reason(x->push->waiters, w);
+                r = mi_push_bx_reply(m, 1, m->client_id);
+                if (why == MI_PUSH_WAITER_DISCONNECTED) {
+                    mi_push_bx_set_advice(r, "none", -1, -1, 0);
+                }
+                else if (why == MI_PUSH_WAITER_STOPPING) {
                     /* this process is going away; the session is not: reconnect elsewhere */
-                    mi_bx_set_advice(r, "retry", 0, conf->timeout_ms, 0);
+                    mi_push_bx_set_advice(r, "retry", 0, conf->timeout_ms, 0);
                     x->stopping = 1;
                 }
                 break;
@@ -467,13 +584,13 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
             c.gen = d.gen;
             c.ack = -1;
             c.per_browser = 0;
-            c.hold_ms = (st == MI_WAITER_TIMED_OUT || left < apr_time_from_msec(MIN_HOLD_MS))
+            c.hold_ms = (st == MI_PUSH_WAITER_TIMED_OUT || left < apr_time_from_msec(MI_PUSH_MIN_HOLD_MS))
                         ? 0 : (long long)apr_time_as_msec(left);
             continue;
         }
         if (d.outcome != MI_PUSH_DELIVER) {
             /* HELD without a waiter cannot happen (hold_ms was 0); never hang on it */
-            r = mi_bx_reply(m, 1, m->client_id);
+            r = mi_push_bx_reply(m, 1, m->client_id);
             break;
         }
         if (deliver(x, &d) != APR_SUCCESS) {
@@ -482,18 +599,18 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
             r = unavailable(x, m, "retry");
             break;
         }
-        r = mi_bx_reply(m, 1, m->client_id);
+        r = mi_push_bx_reply(m, 1, m->client_id);
         if (d.multiple_clients) {
-            mi_bx_set_advice(r, "retry", conf->multi_interval_ms, conf->timeout_ms, 1);
+            mi_push_bx_set_advice(r, "retry", conf->multi_interval_ms, conf->timeout_ms, 1);
         }
         else if (share) {
-            mi_bx_set_advice(r, "retry", conf->share_interval_ms, conf->timeout_ms, 0);
+            mi_push_bx_set_advice(r, "retry", conf->share_interval_ms, conf->timeout_ms, 0);
         }
         else if (busy) {
-            mi_bx_set_advice(r, "retry", conf->busy_interval_ms, conf->timeout_ms, 0);
+            mi_push_bx_set_advice(r, "retry", conf->busy_interval_ms, conf->timeout_ms, 0);
         }
         else {
-            mi_bx_set_advice(r, "retry", 0, conf->timeout_ms, 0);
+            mi_push_bx_set_advice(r, "retry", 0, conf->timeout_ms, 0);
         }
         if (d.batch >= 0) {
             json_object *ext = json_object_new_object();
@@ -503,7 +620,7 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
         break;
     }
     if (w != NULL) {
-        mi_waiter_unregister(x->push->waiters, w);
+        mi_push_waiter_unregister(x->push->waiters, w);
     }
     add(x, r);
 }
@@ -512,33 +629,33 @@ static void meta_connect(ctx_t *x, const mi_bx_msg_t *m)
 
 /* Which channels of (un)subscription @m are recorded (*pbits) and whether it is refused
  * (*perr); @k is its session. */
-static void sub_check(ctx_t *x, const mi_bx_msg_t *m, const known_t *k, unsigned *pbits,
+static void sub_check(ctx_t *x, const mi_push_bx_msg_t *m, const known_t *k, unsigned *pbits,
                       const char **perr)
 {
     const char **chans = NULL;
     const char *err = NULL;
     unsigned bits = 0;
-    int i, n, on = (m->type == MI_BX_SUBSCRIBE);
+    int i, n, on = (m->type == MI_PUSH_BX_SUBSCRIBE);
 
-    n = mi_bx_subscriptions(m, x->req->pool, &chans);
+    n = mi_push_bx_subscriptions(m, x->req->pool, &chans);
     if (n == 0) {
         err = "403::subscription_missing (a channel name or an array of them)";
     }
     for (i = 0; i < n && err == NULL; i++) {
         if (on) {
-            switch (mi_bx_authorize(chans[i], &k->s.caller, x->req->pool, &err)) {
-            case MI_BX_SUB_ME:  bits |= MI_PUSH_ME; break;
-            case MI_BX_SUB_ALL: bits |= MI_PUSH_ALL; break;
+            switch (mi_push_bx_authorize(chans[i], &k->s.caller, x->req->pool, &err)) {
+            case MI_PUSH_BX_SUB_ME:  bits |= MI_PUSH_ME; break;
+            case MI_PUSH_BX_SUB_ALL: bits |= MI_PUSH_ALL; break;
             default:            break;   /* service channels: nothing to record */
             }
         }
-        else if (!mi_bx_channel_valid(chans[i])) {
+        else if (!mi_push_bx_channel_valid(chans[i])) {
             err = apr_psprintf(x->req->pool, "405:%s:Invalid channel", chans[i]);
         }
-        else if (strcmp(chans[i], MI_BX_CH_ME) == 0) {
+        else if (strcmp(chans[i], MI_PUSH_BX_CH_ME) == 0) {
             bits |= MI_PUSH_ME;
         }
-        else if (strcmp(chans[i], MI_BX_CH_ALL) == 0) {
+        else if (strcmp(chans[i], MI_PUSH_BX_CH_ALL) == 0) {
             bits |= MI_PUSH_ALL;
         }
     }
@@ -546,9 +663,9 @@ static void sub_check(ctx_t *x, const mi_bx_msg_t *m, const known_t *k, unsigned
     *perr = err;
 }
 
-static int is_sub(const mi_bx_msg_t *m)
+static int is_sub(const mi_push_bx_msg_t *m)
 {
-    return m->type == MI_BX_SUBSCRIBE || m->type == MI_BX_UNSUBSCRIBE;
+    return m->type == MI_PUSH_BX_SUBSCRIBE || m->type == MI_PUSH_BX_UNSUBSCRIBE;
 }
 
 /* Group the (un)subscriptions of each session: a message joins the group of the previous
@@ -563,14 +680,14 @@ static void plan_subscriptions(ctx_t *x)
 
     x->subs = apr_pcalloc(x->req->pool, (apr_size_t)(unsigned)x->nmsgs * sizeof(*x->subs));
     for (i = 0; i < x->nmsgs; i++) {
-        const mi_bx_msg_t *m = &x->msgs[i];
+        const mi_push_bx_msg_t *m = &x->msgs[i];
 
         x->subs[i].leader = i;
         if (!is_sub(m) || m->client_id == NULL) {
             continue;
         }
         for (j = i - 1; j >= 0; j--) {
-            const mi_bx_msg_t *o = &x->msgs[j];
+            const mi_push_bx_msg_t *o = &x->msgs[j];
 
             if (o->client_id == NULL || strcmp(o->client_id, m->client_id) != 0) {
                 continue;
@@ -597,7 +714,7 @@ static void apply_group(ctx_t *x, int lead, known_t *k)
             continue;
         }
         sub_check(x, &x->msgs[i], k, &t->bits, &t->err);
-        if (x->msgs[i].type == MI_BX_SUBSCRIBE) {
+        if (x->msgs[i].type == MI_PUSH_BX_SUBSCRIBE) {
             add_bits |= t->bits;
             remove_bits &= ~t->bits;
         }
@@ -623,7 +740,7 @@ static void apply_group(ctx_t *x, int lead, known_t *k)
      * it (it re-reads the session) and have the other processes do so. */
     if (add_bits & MI_PUSH_ALL) {
         if (x->push->waiters != NULL) {
-            mi_waiters_notify(x->push->waiters, x->req->cc, &x->req->login, 1, 0);
+            mi_push_waiters_notify(x->push->waiters, x->req->cc, &x->req->login, 1, 0);
         }
         if (x->push->changed != NULL) {
             x->push->changed(x->push->changed_baton, MI_PUSH_WIDENED, x->req->cc,
@@ -632,7 +749,7 @@ static void apply_group(ctx_t *x, int lead, known_t *k)
     }
 }
 
-static void meta_subscribe(ctx_t *x, const mi_bx_msg_t *m, int i)
+static void meta_subscribe(ctx_t *x, const mi_push_bx_msg_t *m, int i)
 {
     json_object *echo = mi_json_get(m->json, "subscription");
     sub_t *t = &x->subs[i], *g = &x->subs[x->subs[i].leader];
@@ -647,32 +764,32 @@ static void meta_subscribe(ctx_t *x, const mi_bx_msg_t *m, int i)
         apply_group(x, t->leader, k);
     }
     if (t->err == NULL && t->bits != 0 && g->rv == APR_NOTFOUND) {
-        add(x, mi_bx_unknown_client(m));
+        add(x, mi_push_bx_unknown_client(m));
         return;
     }
     if (t->err == NULL && t->bits != 0 && g->rv != APR_SUCCESS) {
         add(x, unavailable(x, m, "retry"));
         return;
     }
-    r = mi_bx_reply(m, t->err == NULL, m->client_id);
+    r = mi_push_bx_reply(m, t->err == NULL, m->client_id);
     if (echo != NULL) {
         json_object_object_add(r, "subscription", json_object_get(echo));
     }
     if (t->err != NULL) {
-        mi_bx_set_error(r, t->err);
+        mi_push_bx_set_error(r, t->err);
     }
     add(x, r);
 }
 
 /* ------------------------------------------------------------------ the rest */
 
-static void meta_disconnect(ctx_t *x, const mi_bx_msg_t *m)
+static void meta_disconnect(ctx_t *x, const mi_push_bx_msg_t *m)
 {
     known_t *k = NULL;
     apr_status_t rv;
 
     if (m->client_id == NULL) {
-        add(x, mi_bx_unknown_client(m));
+        add(x, mi_push_bx_unknown_client(m));
         return;
     }
     if (x->prefetched && (k = session_for(x, m)) == NULL) {
@@ -681,7 +798,7 @@ static void meta_disconnect(ctx_t *x, const mi_bx_msg_t *m)
     rv = x->push->backend.disconnect(x->push->backend.baton, x->req->cc, x->req->login,
                                      m->client_id, x->req->pool);
     if (rv == APR_NOTFOUND) {
-        add(x, mi_bx_unknown_client(m));
+        add(x, mi_push_bx_unknown_client(m));
         return;
     }
     if (rv != APR_SUCCESS) {
@@ -694,24 +811,24 @@ static void meta_disconnect(ctx_t *x, const mi_bx_msg_t *m)
     /* A connect of this session held here answers now; one held by another process is
      * told through the listener (CometD waits for that answer after a disconnect). */
     if ((x->push->waiters == NULL
-         || mi_waiters_cancel_client(x->push->waiters, x->req->cc, x->req->login, m->client_id,
-                                     MI_WAITER_DISCONNECTED) == 0)
+         || mi_push_waiters_cancel_client(x->push->waiters, x->req->cc, x->req->login, m->client_id,
+                                          MI_PUSH_WAITER_DISCONNECTED) == 0)
         && x->push->changed != NULL) {
         x->push->changed(x->push->changed_baton, MI_PUSH_GONE, x->req->cc, x->req->login,
                          m->client_id);
     }
-    add(x, mi_bx_reply(m, 1, m->client_id));
+    add(x, mi_push_bx_reply(m, 1, m->client_id));
 }
 
-static void refuse(ctx_t *x, const mi_bx_msg_t *m, const char *error)
+static void refuse(ctx_t *x, const mi_push_bx_msg_t *m, const char *error)
 {
     json_object *r;
 
     if (session_for(x, m) == NULL) {
         return;
     }
-    r = mi_bx_reply(m, 0, m->client_id);
-    mi_bx_set_error(r, error);
+    r = mi_push_bx_reply(m, 0, m->client_id);
+    mi_push_bx_set_error(r, error);
     add(x, r);
 }
 
@@ -756,10 +873,10 @@ static void prefetch(ctx_t *x)
     x->prefetched = 1;
 }
 
-int mi_push_handle(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
-                   mi_push_resp_t *resp, const char **perr)
+int mi_push_serve(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
+                  mi_push_resp_t *resp, const char **perr)
 {
-    mi_bx_msg_t *msgs;
+    mi_push_bx_msg_t *msgs;
     ctx_t x;
     int i;
 
@@ -767,7 +884,7 @@ int mi_push_handle(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
     resp->new_browser = NULL;
     resp->close_connection = 0;
     memset(&x, 0, sizeof(x));
-    x.nmsgs = mi_bx_parse(doc, req->pool, &msgs, perr);
+    x.nmsgs = mi_push_bx_parse(doc, req->pool, &msgs, perr);
     if (x.nmsgs == 0) {
         return 0;
     }
@@ -778,7 +895,7 @@ int mi_push_handle(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
 
     /* A handshake is answered alone: the spec says to ignore whatever came with it. */
     for (i = 0; i < x.nmsgs; i++) {
-        if (msgs[i].type == MI_BX_HANDSHAKE) {
+        if (msgs[i].type == MI_PUSH_BX_HANDSHAKE) {
             meta_handshake(&x, &msgs[i], resp);
             return 1;
         }
@@ -789,13 +906,13 @@ int mi_push_handle(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
         prefetch(&x);
     }
     for (i = 0; i < x.nmsgs; i++) {
-        const mi_bx_msg_t *m = &msgs[i];
+        const mi_push_bx_msg_t *m = &msgs[i];
         switch (m->type) {
-        case MI_BX_CONNECT:     meta_connect(&x, m); break;
-        case MI_BX_SUBSCRIBE:
-        case MI_BX_UNSUBSCRIBE: meta_subscribe(&x, m, i); break;
-        case MI_BX_DISCONNECT:  meta_disconnect(&x, m); break;
-        case MI_BX_META_OTHER:
+        case MI_PUSH_BX_CONNECT:     meta_connect(&x, m); break;
+        case MI_PUSH_BX_SUBSCRIBE:
+        case MI_PUSH_BX_UNSUBSCRIBE: meta_subscribe(&x, m, i); break;
+        case MI_PUSH_BX_DISCONNECT:  meta_disconnect(&x, m); break;
+        case MI_PUSH_BX_META_OTHER:
             refuse(&x, m, apr_psprintf(req->pool, "404:%s:Unknown meta channel", m->channel));
             break;
         default:

@@ -3,8 +3,9 @@
  * Sessions live in the database (mi_push_store.c implements the backend below), so any
  * process of any httpd sharing the database can serve any request of a session.  A
  * /meta/connect with nothing to deliver is held by blocking the calling thread on a waiter
- * (mi_waiters.h) without holding a database connection; the listener (mi_listener.h) wakes
- * it when the history stream has news for its user, and the thread re-reads its session.
+ * (mi_push_waiters.h) without holding a database connection; the listener
+ * (mi_push_listener.h) wakes it when the history stream has news for its user, and the
+ * thread re-reads its session.
  *
  * The backend is an interface so that the protocol can be tested without a database
  * (tests/unit/test_push.c drives it with an in-memory double).
@@ -15,10 +16,10 @@
 #include <apr_pools.h>
 #include <json-c/json.h>
 
-#include "mi_bayeux.h"
+#include "mi_push_bayeux.h"
 #include "mi_push_cache.h"
 #include "mi_render.h"
-#include "mi_waiters.h"
+#include "mi_push_waiters.h"
 
 /** A session as the backend knows it. */
 typedef struct {
@@ -54,6 +55,10 @@ typedef struct {
     long long gen;             /* DELIVER and HELD: this connect's hold generation */
     long long batch;           /* DELIVER with the ack extension: this reply's batch id; else -1 */
     int multiple_clients;      /* DELIVER instead of HELD: the browser holds enough connects */
+    int have_pos;              /* HELD: the session's cursor is known (xid, seq), so the
+                                  listener may hand it rows from memory (mi_push_waiters.h) */
+    apr_uint64_t xid;
+    long long seq;
     json_object *events;       /* DELIVER: [{"seq","notification","referenceId","snapshot",
                                   "me","revoked","all"}], owned by the call's pool; an event
                                   only for /v2/interactions ("all" without "me") may come
@@ -147,7 +152,7 @@ typedef struct {
 } mi_push_resp_t;
 
 apr_status_t mi_push_create(mi_push_t **ppush, const mi_push_conf_t *conf,
-                            const mi_push_backend_t *backend, mi_waiters_t *waiters,
+                            const mi_push_backend_t *backend, mi_push_waiters_t *waiters,
                             apr_pool_t *p);
 
 /** What other processes must hear about a session changed here. */
@@ -164,11 +169,11 @@ typedef void mi_push_change_cb(void *baton, mi_push_change_e what, int cc, const
 void mi_push_on_change(mi_push_t *push, mi_push_change_cb *fn, void *baton);
 
 /** The process's cache of /v2/interactions messages (for statistics and tests). */
-mi_push_cache_t *mi_push_cache(mi_push_t *push);
+mi_push_cache_t *mi_push_cache_of(mi_push_t *push);
 
 /** Process the parsed body @doc.  Returns 1 with @resp filled (always at least one reply),
  *  or 0 with *perr when @doc is not a Bayeux request.  May block for a held connect. */
-int mi_push_handle(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
-                   mi_push_resp_t *resp, const char **perr);
+int mi_push_serve(mi_push_t *push, const mi_push_req_t *req, json_object *doc,
+                  mi_push_resp_t *resp, const char **perr);
 
 #endif

@@ -7,24 +7,10 @@
 #include <apr_thread_mutex.h>
 #include <json-c/printbuf.h>
 
-#include "mi_bayeux.h"
+#include "mi_push_bayeux.h"
 #include "mi_json.h"
 #include "mi_push_cache.h"
-
-/* Parsing a cached snapshot again: the depth the store's results are parsed with. */
-#define SNAPSHOT_DEPTH 1000
-
-/* What a row and a rendered message cost besides their text (structs, hash slot, malloc's
- * headers): counted so that the byte bound holds for many small entries too. */
-#define ENTRY_OVERHEAD   160
-#define VARIANT_OVERHEAD 64
-
-/* Messages kept per row.  A row has one message per relation of a recipient to the
- * interaction (16 at most) and location base; more means bases nobody configured. */
-#define MAX_VARIANTS 16
-
-/* The default byte bound (mi_push_cache_set_max_bytes). */
-#define DEFAULT_MAX_BYTES (16 * 1024 * 1024)
+#include "mi_tunables.h"
 
 typedef struct variant_t {
     struct variant_t *next;
@@ -104,7 +90,7 @@ apr_status_t mi_push_cache_create(mi_push_cache_t **pc, int capacity, apr_pool_t
 
     *pc = NULL;
     c->capacity = capacity > 0 ? capacity : 1;
-    c->max_bytes = DEFAULT_MAX_BYTES;
+    c->max_bytes = MI_PUSH_CACHE_BYTES;
     c->ring = apr_pcalloc(p, sizeof(entry_t) * (apr_size_t)c->capacity);
     c->index = apr_hash_make(p);
     rv = apr_thread_mutex_create(&c->mutex, APR_THREAD_MUTEX_DEFAULT, p);
@@ -119,7 +105,7 @@ apr_status_t mi_push_cache_create(mi_push_cache_t **pc, int capacity, apr_pool_t
 void mi_push_cache_set_max_bytes(mi_push_cache_t *c, apr_size_t max_bytes)
 {
     apr_thread_mutex_lock(c->mutex);
-    c->max_bytes = max_bytes > 0 ? max_bytes : DEFAULT_MAX_BYTES;
+    c->max_bytes = max_bytes > 0 ? max_bytes : MI_PUSH_CACHE_BYTES;
     apr_thread_mutex_unlock(c->mutex);
 }
 
@@ -199,8 +185,9 @@ int mi_push_cache_put(mi_push_cache_t *c, int cc, long long seq, json_object *ev
         clear(&fresh);
         return 0;
     }
-    fresh.bytes = ENTRY_OVERHEAD + len0(fresh.snapshot) + len0(fresh.notification)
-                  + len0(fresh.owner) + len0(fresh.invitee) + len0(fresh.workbin_owner);
+    fresh.bytes = MI_PUSH_CACHE_ENTRY_OVERHEAD + len0(fresh.snapshot)
+                  + len0(fresh.notification) + len0(fresh.owner) + len0(fresh.invitee)
+                  + len0(fresh.workbin_owner);
     apr_thread_mutex_lock(c->mutex);
     if (find(c, cc, seq) != NULL) {          /* another thread was quicker */
         apr_thread_mutex_unlock(c->mutex);
@@ -257,7 +244,9 @@ static const char *render(const char *snapshot, const char *notification, long l
     const char *text;
     apr_size_t len;
 
-    if (mi_json_parse(&snap, snapshot, strlen(snapshot), SNAPSHOT_DEPTH, p, &jerr) != APR_SUCCESS) {
+    /* parsed with the allowance the store's results had */
+    if (mi_json_parse(&snap, snapshot, strlen(snapshot), MI_PUSH_RESULT_DEPTH_LARGE, p,
+                      &jerr) != APR_SUCCESS) {
         return NULL;
     }
     event = mi_json_bind(p, json_object_new_object());
@@ -266,7 +255,7 @@ static const char *render(const char *snapshot, const char *notification, long l
     }
     json_object_object_add(event, "referenceId", ref >= 0 ? json_object_new_int64(ref) : NULL);
     json_object_object_add(event, "snapshot", json_object_get(snap));
-    msg = mi_json_bind(p, mi_bx_event(MI_BX_CH_ALL, event, caller, base, 0, p));
+    msg = mi_json_bind(p, mi_push_bx_event(MI_PUSH_BX_CH_ALL, event, caller, base, 0, p));
     text = mi_json_dump_len(msg, p, &len);
     return text;
 }
@@ -309,14 +298,14 @@ const char *mi_push_cache_message(mi_push_cache_t *c, int cc, long long seq,
     c->stats.renders++;
     e = find(c, cc, seq);
     if (e != NULL) {
-        apr_size_t need = VARIANT_OVERHEAD + len0(key) + len0(text);
+        apr_size_t need = MI_PUSH_CACHE_VARIANT_OVERHEAD + len0(key) + len0(text);
 
         for (v = e->variants; v != NULL && strcmp(v->key, key) != 0; v = v->next) {
         }
         /* Kept only within the bounds: the key holds the location's base, and a row gets
          * no more messages than relations and configured bases make; what is not kept is
          * rendered again for the next recipient, never refused. */
-        if (v == NULL && (e->nvariants >= MAX_VARIANTS || !make_room(c, need, e))) {
+        if (v == NULL && (e->nvariants >= MI_PUSH_CACHE_MAX_VARIANTS || !make_room(c, need, e))) {
             c->stats.uncached++;
         }
         else if (v == NULL && (v = calloc(1, sizeof(*v))) != NULL) {

@@ -7,6 +7,7 @@
 #include "mi_json.h"
 #include "mi_log.h"
 #include "mi_push_store.h"
+#include "mi_tunables.h"
 
 /* ------------------------------------------------------------------ sessions (pooled) */
 
@@ -41,14 +42,8 @@ static const mi_store_stmt_t st_disconnect = {
     "SELECT interactions.push_disconnect($1::int, $2::text, $3::text)::text", 3
 };
 
-/* Results hold interaction snapshots, whose user data nests as deep as the location that
- * wrote it allowed (32 levels by default), four levels down.  json-c allocates and clears a
- * parse stack of the allowed depth for every document, so the common case gets a modest
- * allowance and only a document that needs more is parsed again with a large one. */
-#define RESULT_DEPTH       64
-#define RESULT_DEPTH_LARGE 1000
-
-/* Call @stmt and parse its JSON document; statusCode 20 (unknown user) is APR_NOTFOUND. */
+/* Call @stmt and parse its JSON document (a modest depth first, the large one only when a
+ * document needs it: mi_tunables.h); statusCode 20 (unknown user) is APR_NOTFOUND. */
 static apr_status_t call(mi_store_t *store, const mi_store_stmt_t *stmt,
                          const char *const *params, apr_pool_t *p, json_object **pres)
 {
@@ -62,8 +57,8 @@ static apr_status_t call(mi_store_t *store, const mi_store_stmt_t *stmt,
         return rv;
     }
     if (text != NULL
-        && mi_json_parse(pres, text, strlen(text), RESULT_DEPTH, p, &jerr) != APR_SUCCESS) {
-        mi_json_parse(pres, text, strlen(text), RESULT_DEPTH_LARGE, p, &jerr);
+        && mi_json_parse(pres, text, strlen(text), MI_PUSH_RESULT_DEPTH, p, &jerr) != APR_SUCCESS) {
+        mi_json_parse(pres, text, strlen(text), MI_PUSH_RESULT_DEPTH_LARGE, p, &jerr);
     }
     if (text == NULL || *pres == NULL || !json_object_is_type(*pres, json_type_object)) {
         mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00401)
@@ -96,8 +91,8 @@ static unsigned channel_bits(json_object *channels)
     for (i = 0; i < n; i++) {
         const char *c = json_object_get_string(json_object_array_get_idx(channels, i));
         if (c == NULL) continue;
-        if (strcmp(c, MI_BX_CH_ME) == 0) bits |= MI_PUSH_ME;
-        else if (strcmp(c, MI_BX_CH_ALL) == 0) bits |= MI_PUSH_ALL;
+        if (strcmp(c, MI_PUSH_BX_CH_ME) == 0) bits |= MI_PUSH_ME;
+        else if (strcmp(c, MI_PUSH_BX_CH_ALL) == 0) bits |= MI_PUSH_ALL;
     }
     return bits;
 }
@@ -106,9 +101,9 @@ static unsigned channel_bits(json_object *channels)
 static const char *channel_array(unsigned bits)
 {
     switch (bits & (MI_PUSH_ME | MI_PUSH_ALL)) {
-    case MI_PUSH_ME:  return "{" MI_BX_CH_ME "}";
-    case MI_PUSH_ALL: return "{" MI_BX_CH_ALL "}";
-    case MI_PUSH_ME | MI_PUSH_ALL: return "{" MI_BX_CH_ME "," MI_BX_CH_ALL "}";
+    case MI_PUSH_ME:  return "{" MI_PUSH_BX_CH_ME "}";
+    case MI_PUSH_ALL: return "{" MI_PUSH_BX_CH_ALL "}";
+    case MI_PUSH_ME | MI_PUSH_ALL: return "{" MI_PUSH_BX_CH_ME "," MI_PUSH_BX_CH_ALL "}";
     default:          return "{}";
     }
 }
@@ -315,7 +310,15 @@ static apr_status_t be_connect(void *baton, const mi_push_connect_t *c, apr_pool
     }
     d->gen = mi_json_get_int(res, "gen", 0);
     if (json_object_get_boolean(mi_json_get(res, "held"))) {
+        const char *xid = mi_json_get_str(res, "xid");
+
         d->outcome = MI_PUSH_HELD;
+        d->session.ack = json_object_get_boolean(mi_json_get(res, "ack"));
+        if (xid != NULL && mi_json_get(res, "seq") != NULL) {
+            d->have_pos = 1;
+            d->xid = (apr_uint64_t)apr_strtoi64(xid, NULL, 10);
+            d->seq = mi_json_get_int(res, "seq", 0);
+        }
         return APR_SUCCESS;
     }
     d->outcome = MI_PUSH_DELIVER;
@@ -386,112 +389,4 @@ void mi_push_store_backend(mi_push_backend_t *backend, mi_store_t *store)
     backend->connect = be_connect;
     backend->disconnect = be_disconnect;
     backend->snapshots = be_snapshots;
-}
-
-/* ------------------------------------------------------------------ the listener's connection */
-
-static apr_status_t exec_ok(PGconn *conn, const char *sql, ExecStatusType want)
-{
-    PGresult *res = PQexec(conn, sql);
-    apr_status_t rv = APR_SUCCESS;
-
-    if (PQresultStatus(res) != want) {
-        mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00501)
-                      "push listener: \"%s\" failed: %s", sql, PQerrorMessage(conn));
-        rv = APR_EGENERAL;
-    }
-    PQclear(res);
-    return rv;
-}
-
-apr_status_t mi_push_store_listen(PGconn *conn, int statement_timeout_ms)
-{
-    char sql[64];
-    apr_status_t rv;
-
-    snprintf(sql, sizeof(sql), "SET statement_timeout = %d", statement_timeout_ms);
-    rv = exec_ok(conn, sql, PGRES_COMMAND_OK);
-    if (rv == APR_SUCCESS) {
-        rv = exec_ok(conn, "LISTEN " MI_PUSH_DOORBELL, PGRES_COMMAND_OK);
-    }
-    return rv;
-}
-
-/* One text value from a parameterized query on the listener's connection. */
-static apr_status_t scalar(PGconn *conn, const char *sql, int nparams, const char *const *params,
-                           apr_pool_t *p, const char **pvalue)
-{
-    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    apr_status_t rv = APR_SUCCESS;
-
-    *pvalue = NULL;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-        mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00502)
-                      "push listener: reading the history stream failed: %s",
-                      PQerrorMessage(conn));
-        rv = APR_EGENERAL;
-    }
-    else {
-        *pvalue = apr_pstrdup(p, PQgetvalue(res, 0, 0));
-    }
-    PQclear(res);
-    return rv;
-}
-
-apr_status_t mi_push_store_head(PGconn *conn, apr_pool_t *p, const char **pxid)
-{
-    return scalar(conn, "SELECT interactions.push_stream_head()", 0, NULL, p, pxid);
-}
-
-apr_status_t mi_push_store_wakeups(PGconn *conn, const char *xid, long long seq, int limit,
-                                   apr_pool_t *p, json_object **presult)
-{
-    const char *params[3];
-    const char *text = NULL;
-    mi_json_error_t jerr;
-    apr_status_t rv;
-
-    *presult = NULL;
-    params[0] = xid;
-    params[1] = num(p, seq);
-    params[2] = apr_itoa(p, limit);
-    rv = scalar(conn, "SELECT interactions.push_wakeups($1::xid8, $2::bigint, $3::int)::text",
-                3, params, p, &text);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (mi_json_parse(presult, text, strlen(text), 64, p, &jerr) != APR_SUCCESS
-        || !json_object_is_type(*presult, json_type_object)) {
-        *presult = NULL;
-        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00503)
-                      "push listener: push_wakeups returned no usable document");
-        return APR_EGENERAL;
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t mi_push_store_notify(PGconn *conn, const char *payload)
-{
-    const char *params[1];
-    PGresult *res;
-    apr_status_t rv = APR_SUCCESS;
-
-    /* Its own tiny transaction, never inside an API one (a NOTIFY serializes every commit
-     * of the database behind a global lock until it has committed); not worth an fsync. */
-    params[0] = payload;
-    res = PQexecParams(conn, "SELECT set_config('synchronous_commit', 'off', true), "
-                             "pg_notify('" MI_PUSH_DOORBELL "', $1)", 1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00508)
-                      "push listener: notifying the other processes failed: %s",
-                      PQerrorMessage(conn));
-        rv = APR_EGENERAL;
-    }
-    PQclear(res);
-    return rv;
-}
-
-apr_status_t mi_push_store_doorbell(PGconn *conn)
-{
-    return mi_push_store_notify(conn, "");
 }

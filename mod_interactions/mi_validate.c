@@ -8,29 +8,6 @@
 #include "mi_json.h"
 #include "mi_validate.h"
 
-static const char *const op_names[MI_OP__COUNT] = {
-    NULL, "Accept", "Reject", "Complete", "PlaceInQueue", "PlaceInWorkbin", "Pull",
-    "GetWorkbinContent", "Transfer", "AttachUserData", "UpdateUserData", "DeleteUserData",
-    "Reply", "ReplyAll", "Cancel", "Send"
-};
-
-const char *mi_op_name(mi_op_e op)
-{
-    return (op > MI_OP_NONE && op < MI_OP__COUNT) ? op_names[op] : NULL;
-}
-
-mi_op_e mi_op_parse(const char *name)
-{
-    int i;
-
-    for (i = 1; name != NULL && i < MI_OP__COUNT; i++) {
-        if (strcmp(name, op_names[i]) == 0) {
-            return (mi_op_e)i;
-        }
-    }
-    return MI_OP_NONE;
-}
-
 /* ------------------------------------------------------------------ small helpers */
 
 static int fail(mi_error_t *err, int sc, apr_pool_t *p, const char *fmt, ...)
@@ -575,7 +552,7 @@ int mi_validate_operation(mi_op_e *pop, json_object **pargs, json_object *body, 
     if (op == MI_OP_NONE) {
         return fail(err, MI_SC_INVALID, p, "unknown operation '%s'", clip(name, 64, p));
     }
-    if (!has_id && op != MI_OP_GET_WORKBIN_CONTENT) {
+    if (!has_id && !mi_op_is(op, MI_OPF_NO_ID)) {
         return fail(err, MI_SC_MISSING, p, "'%s' needs an interaction id in the path", name);
     }
     switch (op) {

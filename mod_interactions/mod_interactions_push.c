@@ -14,22 +14,27 @@
 #include <http_request.h>
 #include <scoreboard.h>
 
-#include "mi_bayeux.h"
+#include "mi_push_bayeux.h"
 #include "mi_json.h"
-#include "mi_listener.h"
+#include "mi_push_listener.h"
 #include "mi_push.h"
 #include "mi_push_store.h"
+#include "mi_tunables.h"
 #include "mi_validate.h"
+#include "mod_interactions.h"
 #include "mod_interactions_config.h"
-#include "mod_interactions_private.h"
+#include "mod_interactions_http.h"
+#include "mod_interactions_push.h"
+#include "mod_interactions_status.h"
 
 #define BROWSER_COOKIE "BAYEUX_BROWSER"
 
 /* ------------------------------------------------------------------ origins */
 
-/* The origin the browser addressed.  Here, unlike in uris (mi_public_base()), the Host header
- * is the right source: it is compared with the Origin/Referer of the same request, and a page
- * of another site cannot make the browser send our Host with its own Origin. */
+/* The origin the browser addressed.  Here, unlike in uris (mi_ap_http_public_base()), the
+ * Host header is the right source: it is compared with the Origin/Referer of the same
+ * request, and a page of another site cannot make the browser send our Host with its own
+ * Origin. */
 static const char *own_origin(request_rec *r)
 {
     const char *host = apr_table_get(r->headers_in, "Host");
@@ -38,29 +43,29 @@ static const char *own_origin(request_rec *r)
                        host != NULL ? host : r->server->server_hostname, NULL);
 }
 
-static int origin_listed(const mi_dir_conf_t *dc, const char *origin)
+static int origin_listed(const mi_ap_dir_conf_t *dc, const char *origin)
 {
     return origin != NULL && dc->allow_origins != NULL
-           && mi_bx_jsonp_allowed("cross-site", origin, NULL, NULL,
-                                  (const char *const *)dc->allow_origins->elts,
-                                  dc->allow_origins->nelts, NULL);
+           && mi_push_bx_jsonp_allowed("cross-site", origin, NULL, NULL,
+                                       (const char *const *)dc->allow_origins->elts,
+                                       dc->allow_origins->nelts, NULL);
 }
 
 /* JSONP with cached credentials would hand an agent's interactions to any site's page:
- * see mi_bx_jsonp_allowed(). */
-static int jsonp_allowed(request_rec *r, const mi_dir_conf_t *dc)
+ * see mi_push_bx_jsonp_allowed(). */
+static int jsonp_allowed(request_rec *r, const mi_ap_dir_conf_t *dc)
 {
-    return mi_bx_jsonp_allowed(apr_table_get(r->headers_in, "Sec-Fetch-Site"),
-                               apr_table_get(r->headers_in, "Origin"),
-                               apr_table_get(r->headers_in, "Referer"), own_origin(r),
-                               dc->allow_origins != NULL
-                               ? (const char *const *)dc->allow_origins->elts : NULL,
-                               dc->allow_origins != NULL ? dc->allow_origins->nelts : 0,
-                               r->pool);
+    return mi_push_bx_jsonp_allowed(apr_table_get(r->headers_in, "Sec-Fetch-Site"),
+                                    apr_table_get(r->headers_in, "Origin"),
+                                    apr_table_get(r->headers_in, "Referer"), own_origin(r),
+                                    dc->allow_origins != NULL
+                                    ? (const char *const *)dc->allow_origins->elts : NULL,
+                                    dc->allow_origins != NULL ? dc->allow_origins->nelts : 0,
+                                    r->pool);
 }
 
 /* CORS for the origins a site lets use the API cross-origin. */
-static void cors(request_rec *r, const mi_dir_conf_t *dc)
+static void cors(request_rec *r, const mi_ap_dir_conf_t *dc)
 {
     const char *origin = apr_table_get(r->headers_in, "Origin");
 
@@ -74,14 +79,14 @@ static void cors(request_rec *r, const mi_dir_conf_t *dc)
 /* ------------------------------------------------------------------ the request */
 
 /* JSONP: ?jsonp=callback&message=[...] */
-static int read_jsonp(request_rec *r, const mi_dir_conf_t *dc, const mi_limits_t *lim,
+static int read_jsonp(request_rec *r, const mi_ap_dir_conf_t *dc, const mi_limits_t *lim,
                       const char **pcallback, json_object **pdoc, mi_error_t *err)
 {
     apr_table_t *args = apr_table_make(r->pool, 4);
     const char *callback, *message;
     mi_json_error_t jerr;
 
-    if (!mi_srv_conf()->push_jsonp) {
+    if (!mi_ap_config_srv()->push_jsonp) {
         mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST,
                      "callback-polling (JSONP) is disabled here; POST application/json");
         return 0;
@@ -98,15 +103,15 @@ static int read_jsonp(request_rec *r, const mi_dir_conf_t *dc, const mi_limits_t
                      "a GET is callback-polling: it needs jsonp= and message=");
         return 0;
     }
-    if (!mi_bx_jsonp_valid(callback)) {
+    if (!mi_push_bx_jsonp_valid(callback)) {
         mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST,
                      "jsonp must be a name such as _cometd_jsonp_1: an underscore, then letters, "
                      "digits and underscores");
         return 0;
     }
     if (!jsonp_allowed(r, dc)) {
-        const char *page = mi_bx_page_origin(apr_table_get(r->headers_in, "Origin"),
-                                             apr_table_get(r->headers_in, "Referer"), r->pool);
+        const char *page = mi_push_bx_page_origin(apr_table_get(r->headers_in, "Origin"),
+                                                  apr_table_get(r->headers_in, "Referer"), r->pool);
         if (page == NULL && apr_table_get(r->headers_in, "Sec-Fetch-Site") == NULL) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, MI_LOGNO(00414)
                           "refused JSONP that names no page (no Sec-Fetch-Site, Origin or "
@@ -143,7 +148,7 @@ static int read_jsonp(request_rec *r, const mi_dir_conf_t *dc, const mi_limits_t
 /* Is @r a GET of the push channel in a location of ours, with a query? */
 static int is_jsonp(request_rec *r)
 {
-    const mi_dir_conf_t *dc = mi_dir_conf(r);
+    const mi_ap_dir_conf_t *dc = mi_ap_config_dir(r);
     const char *seg;
 
     if (r->method_number != M_GET || r->args == NULL || r->the_request == NULL
@@ -159,7 +164,7 @@ static int is_jsonp(request_rec *r)
     return 0;
 }
 
-void mi_push_hide_query(request_rec *r)
+void mi_ap_push_hide_query(request_rec *r)
 {
     const char *q, *tail;
 
@@ -183,7 +188,7 @@ void mi_push_hide_query(request_rec *r)
     r->args = NULL;
 }
 
-static int send_replies(request_rec *r, const mi_dir_conf_t *dc, const mi_push_resp_t *resp,
+static int send_replies(request_rec *r, const mi_ap_dir_conf_t *dc, const mi_push_resp_t *resp,
                         const char *callback)
 {
     apr_size_t len;
@@ -211,15 +216,15 @@ static int send_replies(request_rec *r, const mi_dir_conf_t *dc, const mi_push_r
     ap_set_content_length(r, (apr_off_t)len);
     /* counted like every API answer (failures inside a batch are Bayeux replies, not
      * statusCodes) */
-    mi_status_count(r, HTTP_OK, MI_SC_OK);
+    mi_ap_status_count(r, HTTP_OK, MI_SC_OK);
     if (!r->header_only) {
         ap_rwrite(text, (int)len, r);
     }
     return OK;
 }
 
-int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_t *dc,
-                    const mi_limits_t *lim)
+int mi_ap_push_handler(request_rec *r, int cc, const char *base, const mi_ap_dir_conf_t *dc,
+                       const mi_limits_t *lim)
 {
     const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
     const char *callback = NULL, *perr = NULL, *browser;
@@ -231,8 +236,9 @@ int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_
     /* CometD tries WebSocket first; a quick refusal makes it fall back to long-polling at
      * once, where a hanging upgrade would cost it its network timeout. */
     if (upgrade != NULL && ap_strcasestr(upgrade, "websocket") != NULL) {
-        return mi_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST,
-                                             "no WebSocket transport here; use long-polling"));
+        return mi_ap_http_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST,
+                                                     "no WebSocket transport here; use "
+                                                     "long-polling"));
     }
     cors(r, dc);
     if (r->method_number == M_OPTIONS) {
@@ -243,37 +249,37 @@ int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_
                            "Content-Type, Authorization");
             apr_table_setn(r->headers_out, "Access-Control-Max-Age", "600");
         }
-        return mi_send_json(r, HTTP_OK, mi_envelope_ok(r->pool));
+        return mi_ap_http_send_json(r, HTTP_OK, mi_envelope_ok(r->pool));
     }
-    if (mi_proc->push == NULL) {
-        return mi_send_error(r, mi_store_error(r, MI_STORE_UNAVAILABLE, &err));
+    if (mi_ap_proc->push == NULL) {
+        return mi_ap_http_send_error(r, mi_ap_http_store_error(MI_STORE_UNAVAILABLE, &err));
     }
     if (r->method_number == M_GET) {
         int ok = read_jsonp(r, dc, lim, &callback, &doc, &err);
 
         /* read: from now on the query shows nowhere (a connect may be held for long, and
          * server-status shows the request line meanwhile) */
-        mi_push_hide_query(r);
+        mi_ap_push_hide_query(r);
         ap_update_child_status(r->connection->sbh, SERVER_BUSY_WRITE, r);
         if (!ok) {
-            return mi_send_error(r, &err);
+            return mi_ap_http_send_error(r, &err);
         }
     }
-    else if (!mi_read_json_body(r, lim, &doc, &err)) {
+    else if (!mi_ap_http_read_json(r, lim, &doc, &err)) {
         /* JSON only: a form post is what another site's page could send with the
          * browser's cached credentials */
-        return mi_send_error(r, &err);
+        return mi_ap_http_send_error(r, &err);
     }
 
-    browser = mi_bx_cookie(apr_table_get(r->headers_in, "Cookie"), BROWSER_COOKIE, r->pool);
+    browser = mi_push_bx_cookie(apr_table_get(r->headers_in, "Cookie"), BROWSER_COOKIE, r->pool);
     memset(&req, 0, sizeof(req));
     req.cc = cc;
     req.login = r->user;
     req.base = base;
-    req.browser = mi_bx_browser_valid(browser) ? browser : NULL;
+    req.browser = mi_push_bx_browser_valid(browser) ? browser : NULL;
     req.pool = r->pool;
-    if (!mi_push_handle(mi_proc->push, &req, doc, &resp, &perr)) {
-        return mi_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST, perr));
+    if (!mi_push_serve(mi_ap_proc->push, &req, doc, &resp, &perr)) {
+        return mi_ap_http_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST, perr));
     }
     if (resp.close_connection) {
         /* told to reconnect at once: over a new connection, to a process that stays */
@@ -282,29 +288,11 @@ int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_
     return send_replies(r, dc, &resp, callback);
 }
 
-/* ------------------------------------------------------------------ after a write */
-
-void mi_push_after_write(const char *op)
-{
-    static const char *const reads[] = { "me", "list", "my_list", "get", "workbins", "workbin",
-                                         NULL };
-    const char *const *s;
-
-    for (s = reads; *s != NULL; s++) {
-        if (strcmp(op, *s) == 0) {
-            return;
-        }
-    }
-    if (mi_proc != NULL && mi_proc->on_change != NULL) {
-        mi_proc->on_change(mi_proc);
-    }
-}
-
-/* mi_process_t.on_change: REST writes and the maintenance thread call it */
-static void poke(mi_process_t *proc)
+/* mi_ap_process_t.on_change: REST writes and the maintenance thread call it */
+static void poke(mi_ap_process_t *proc)
 {
     if (proc->listener != NULL) {
-        mi_listener_poke(proc->listener);
+        mi_push_listener_poke(proc->listener);
     }
 }
 
@@ -312,49 +300,49 @@ static void poke(mi_process_t *proc)
 static void session_changed(void *baton, mi_push_change_e what, int cc, const char *login,
                             const char *client_id)
 {
-    mi_listener_announce(baton, what == MI_PUSH_GONE, cc, login, client_id);
+    mi_push_listener_announce(baton, what == MI_PUSH_GONE, cc, login, client_id);
 }
 
 /* ------------------------------------------------------------------ per child */
 
 static apr_status_t push_child_cleanup(void *data)
 {
-    mi_process_t *proc = data;
+    mi_ap_process_t *proc = data;
 
     /* before the pools go: answer the held connects, then stop the listener thread */
     if (proc->waiters != NULL) {
-        mi_waiters_shutdown(proc->waiters);
+        mi_push_waiters_shutdown(proc->waiters);
     }
-    mi_listener_stop(proc->listener);
+    mi_push_listener_stop(proc->listener);
     proc->listener = NULL;
     return APR_SUCCESS;
 }
 
-void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
+void mi_ap_push_child_init(apr_pool_t *pchild, server_rec *s, mi_ap_process_t *proc)
 {
-    const mi_srv_conf_t *sc = mi_srv_conf();
+    const mi_ap_srv_conf_t *sc = mi_ap_config_srv();
     mi_push_backend_t backend;
     mi_push_conf_t pc;
-    mi_listener_conf_t lc;
+    mi_push_listener_conf_t lc;
     apr_status_t rv;
 
-    rv = mi_waiters_create(&proc->waiters, sc->push_max_waiters, pchild);
+    rv = mi_push_waiters_create(&proc->waiters, sc->push_max_waiters, pchild);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, MI_LOGNO(00506)
                      "creating the push channel's waiter registry failed");
         return;
     }
-    mi_waiters_limit(proc->waiters, sc->push_held_per_user, sc->push_held_per_cc);
+    mi_push_waiters_limit(proc->waiters, sc->push_held_per_user, sc->push_held_per_cc);
     memset(&pc, 0, sizeof(pc));
     pc.timeout_ms = sc->push_timeout_ms;
     pc.max_interval_ms = sc->push_max_interval_ms;
     pc.per_browser = sc->push_sessions_per_browser;
     pc.jsonp = sc->push_jsonp;
-    pc.multi_interval_ms = 2000;     /* CometD's multiSessionInterval */
-    pc.busy_interval_ms = 1500;
-    pc.share_interval_ms = 2000;     /* below InteractionsPushMaxInterval's 10 s minimum use */
+    pc.multi_interval_ms = MI_PUSH_MULTI_INTERVAL_MS;
+    pc.busy_interval_ms = MI_PUSH_BUSY_INTERVAL_MS;
+    pc.share_interval_ms = MI_PUSH_SHARE_INTERVAL_MS;
     pc.retry_interval_ms = (long long)sc->retry_after_s * 1000;
-    pc.batch_limit = 200;
+    pc.batch_limit = MI_PUSH_BATCH_LIMIT;
     pc.cache_rows = sc->push_cache_rows;
     pc.cache_bytes = sc->push_cache_bytes;
     pc.max_sessions = sc->push_sessions_per_user;
@@ -366,10 +354,8 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
     memset(&lc, 0, sizeof(lc));
     lc.pgpool = mi_store_pool(proc->store);
     lc.waiters = proc->waiters;
-    lc.statement_timeout_ms = sc->statement_timeout_ms > 0 ? sc->statement_timeout_ms : 5000;
-    lc.fallback_ms = 1000;
-    lc.idle_ms = 1000;     /* nobody waits: the cursor follows the stable cut this often */
-    rv = mi_listener_start(&proc->listener, &lc, pchild);
+    lc.statement_timeout_ms = sc->statement_timeout_ms;
+    rv = mi_push_listener_start(&proc->listener, &lc, pchild);
     if (rv != APR_SUCCESS) {
         /* held connects then see news only when their hold ends */
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, MI_LOGNO(00507)
@@ -383,13 +369,13 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
     apr_pool_pre_cleanup_register(pchild, proc, push_child_cleanup);
 }
 
-void mi_push_child_stopping(apr_pool_t *pchild, int graceful)
+void mi_ap_push_child_stopping(apr_pool_t *pchild, int graceful)
 {
     (void)pchild;
     (void)graceful;
     /* worker threads blocked in held connects must not delay the stop: answer them now
      * (their sessions live on in the database; clients reconnect to another process) */
-    if (mi_proc != NULL && mi_proc->waiters != NULL) {
-        mi_waiters_shutdown(mi_proc->waiters);
+    if (mi_ap_proc != NULL && mi_ap_proc->waiters != NULL) {
+        mi_push_waiters_shutdown(mi_ap_proc->waiters);
     }
 }

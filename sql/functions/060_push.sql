@@ -63,7 +63,6 @@ COMMENT ON FUNCTION interactions.push_now() IS
 -- "rate", to come back in a second), so concurrent ones cannot both take the last place;
 -- the contact center's count is not serialized, and may be passed by the handshakes in
 -- flight at that moment.
-DROP FUNCTION IF EXISTS interactions.push_handshake(integer, text, text, text, boolean, integer);
 CREATE OR REPLACE FUNCTION interactions.push_handshake(p_cc integer, p_login text, p_client text,
                                                        p_browser text, p_ack boolean,
                                                        p_max_interval_ms integer,
@@ -83,7 +82,7 @@ BEGIN
       FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login AND NOT u.disabled;
     IF c.id IS NULL THEN
         -- a disabled user is refused like an unknown one
-        RETURN interactions.err(20, 'the user is not known in this contact center');
+        RETURN interactions.err(interactions.sc_unauthenticated(), 'the user is not known in this contact center');
     END IF;
     -- A few expired sessions of this contact center go on the way; interactions.push_sweep()
     -- (the maintenance tick) removes the rest.
@@ -98,7 +97,7 @@ BEGIN
     -- both from everybody else.  The one that finds the lock taken is told to come back.
     IF (p_per_minute > 0 OR p_max_sessions > 0)
        AND NOT pg_try_advisory_xact_lock(p_cc, hashtext('handshake ' || c.id::text)) THEN
-        RETURN jsonb_build_object('statusCode', 0, 'refused', 'rate', 'retryMs', 1000);
+        RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'refused', 'rate', 'retryMs', 1000);
     END IF;
     IF p_per_minute > 0 THEN
         -- the bucket, brought up to date
@@ -110,7 +109,7 @@ BEGIN
                refilled_at = now()
         RETURNING b.tokens INTO v_tokens;
         IF v_tokens < 1 THEN
-            RETURN jsonb_build_object('statusCode', 0, 'refused', 'rate',
+            RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'refused', 'rate',
                                       'retryMs', ceil((1 - v_tokens) * 60000 / p_per_minute)::bigint);
         END IF;
     END IF;
@@ -121,7 +120,7 @@ BEGIN
          WHERE s.cc_id = p_cc AND s.user_id = c.id AND s.expires_at > interactions.push_now();
         IF v_n >= p_max_sessions THEN
             -- the earliest a place can free itself: the first of them to expire
-            RETURN jsonb_build_object('statusCode', 0, 'refused', 'sessions',
+            RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'refused', 'sessions',
                                       'retryMs', greatest(1000, least(60000,
                                           ceil(extract(epoch FROM v_oldest - now()) * 1000)))::bigint);
         END IF;
@@ -130,7 +129,7 @@ BEGIN
        AND (SELECT count(*) FROM (SELECT 1 FROM interactions.push_sessions s
                                    WHERE s.cc_id = p_cc AND s.expires_at > interactions.push_now()
                                    LIMIT p_max_cc_sessions) x) >= p_max_cc_sessions THEN
-        RETURN jsonb_build_object('statusCode', 0, 'refused', 'contactCenter',
+        RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'refused', 'contactCenter',
                                   'retryMs', greatest(1000, p_max_interval_ms));
     END IF;
 
@@ -142,7 +141,7 @@ BEGIN
                                             cursor_xid, cursor_seq, expires_at)
     VALUES (p_cc, p_client, c.id, p_browser, p_ack, pg_snapshot_xmin(pg_current_snapshot()), 0,
             now() + p_max_interval_ms * interval '1 millisecond');
-    RETURN jsonb_build_object('statusCode', 0,
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(),
                               'user', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)));
 END $$;
 COMMENT ON FUNCTION interactions.push_handshake(integer, text, text, text, boolean, integer, integer, integer, integer) IS
@@ -168,9 +167,9 @@ BEGIN
        AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login AND NOT u.disabled
     RETURNING u.id, u.roles, s.channels, s.ack INTO v_user, v_roles, v_channels, v_ack;
     IF v_user IS NULL THEN
-        RETURN jsonb_build_object('statusCode', 0, 'session', NULL);
+        RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'session', NULL);
     END IF;
-    RETURN jsonb_build_object('statusCode', 0, 'session', jsonb_build_object(
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'session', jsonb_build_object(
         'user', jsonb_build_object('id', v_user, 'roles', to_jsonb(v_roles)),
         'channels', to_jsonb(v_channels), 'ack', v_ack));
 END $$;
@@ -199,7 +198,7 @@ BEGIN
                'user', jsonb_build_object('id', f.id, 'roles', to_jsonb(f.roles)),
                'channels', to_jsonb(f.channels), 'ack', f.ack)), '{}'::jsonb)
       INTO v_sessions FROM found f;
-    RETURN jsonb_build_object('statusCode', 0, 'sessions', v_sessions);
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'sessions', v_sessions);
 END $$;
 COMMENT ON FUNCTION interactions.push_session_batch(integer, text, text[], integer) IS
   'push_session for several clientIds at once (a Bayeux request of several messages): {"statusCode":0,"sessions":{clientId:{"user","channels","ack"}}} with the sessions of p_login (unless disabled) that exist, each kept alive for p_max_interval_ms more.';
@@ -220,9 +219,9 @@ BEGIN
        AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login AND NOT u.disabled
     RETURNING s.channels INTO v_channels;
     IF v_channels IS NULL THEN
-        RETURN jsonb_build_object('statusCode', 0, 'session', NULL);
+        RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'session', NULL);
     END IF;
-    RETURN jsonb_build_object('statusCode', 0, 'session', jsonb_build_object('channels', to_jsonb(v_channels)));
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'session', jsonb_build_object('channels', to_jsonb(v_channels)));
 END $$;
 COMMENT ON FUNCTION interactions.push_subscribe(integer, text, text, text[], text[]) IS
   'Bayeux /meta/subscribe and /meta/unsubscribe: adds p_add to and removes p_remove from the channels of session p_client (the module has authorized them).';
@@ -239,7 +238,7 @@ BEGIN
      WHERE s.cc_id = p_cc AND s.client_id = p_client
        AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login;
     v_found := FOUND;
-    RETURN jsonb_build_object('statusCode', 0, 'found', v_found);
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'found', v_found);
 END $$;
 COMMENT ON FUNCTION interactions.push_disconnect(integer, text, text) IS
   'Bayeux /meta/disconnect: removes session p_client of user p_login.';
@@ -277,14 +276,12 @@ COMMENT ON FUNCTION interactions.push_disconnect(integer, text, text) IS
 -- sent again, and nothing it lacks is skipped.  An ack naming a row that does not exist or
 -- is not yet stable is ignored; one naming a later row than was sent can only make the
 -- client skip its own messages.
--- Returns json (until 2026-11 jsonb, which cost a conversion of every snapshot on every
--- connect): the signature stays, the return type changed, so the old one goes first.
-DROP FUNCTION IF EXISTS interactions.push_connect(integer, text, text, boolean, bigint, bigint,
-                                                  integer, integer, integer, integer);
-CREATE FUNCTION interactions.push_connect(p_cc integer, p_login text, p_client text,
-                                          p_first boolean, p_gen bigint, p_ack bigint,
-                                          p_hold_ms integer, p_max_interval_ms integer,
-                                          p_per_browser integer, p_limit integer)
+-- Returns json, not jsonb, which cost a conversion of every snapshot on every connect (V011
+-- drops the jsonb version of before).
+CREATE OR REPLACE FUNCTION interactions.push_connect(p_cc integer, p_login text, p_client text,
+                                                     p_first boolean, p_gen bigint, p_ack bigint,
+                                                     p_hold_ms integer, p_max_interval_ms integer,
+                                                     p_per_browser integer, p_limit integer)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     c          interactions.caller;
@@ -315,12 +312,12 @@ BEGIN
        AND ps.expires_at > interactions.push_now()
        FOR UPDATE;
     IF NOT FOUND THEN
-        RETURN json_build_object('statusCode', 0, 'outcome', 'unknown');
+        RETURN json_build_object('statusCode', interactions.sc_ok(), 'outcome', 'unknown');
     END IF;
     IF v_disabled THEN
         -- the user was disabled: the session ends here, whatever it was doing
         DELETE FROM interactions.push_sessions WHERE cc_id = p_cc AND client_id = p_client;
-        RETURN json_build_object('statusCode', 0, 'outcome', 'unknown');
+        RETURN json_build_object('statusCode', interactions.sc_ok(), 'outcome', 'unknown');
     END IF;
     v_cut := pg_snapshot_xmin(pg_current_snapshot());
     IF p_first THEN
@@ -350,7 +347,7 @@ BEGIN
             s.sent_seq := s.cursor_seq;
         END IF;
     ELSIF s.hold_gen <> p_gen THEN
-        RETURN json_build_object('statusCode', 0, 'outcome', 'superseded');
+        RETURN json_build_object('statusCode', interactions.sc_ok(), 'outcome', 'superseded');
     END IF;
 
     v_me := '/v2/me/interactions' = ANY (s.channels);
@@ -423,8 +420,11 @@ BEGIN
                sent_batch = s.sent_batch, sent_xid = s.sent_xid, sent_seq = s.sent_seq,
                held_until = now() + v_hold, expires_at = now() + v_hold + v_max
          WHERE cc_id = p_cc AND client_id = p_client;
-        RETURN json_build_object('statusCode', 0, 'outcome', 'ok', 'held', true,
+        RETURN json_build_object('statusCode', interactions.sc_ok(), 'outcome', 'ok', 'held', true,
                                  'gen', s.hold_gen, 'channels', to_json(v_channels),
+                                 -- where the held connect stands in the stream: the listener
+                                 -- hands it what follows from memory (push_stream)
+                                 'xid', s.cursor_xid::text, 'seq', s.cursor_seq, 'ack', s.ack,
                                  'user', json_build_object('id', c.id, 'roles', to_json(c.roles)));
     END IF;
 
@@ -445,7 +445,7 @@ BEGIN
     END IF;
     -- json, not jsonb: the snapshots go out as stored, without a conversion for every
     -- event on every connect
-    RETURN json_build_object('statusCode', 0, 'outcome', 'ok', 'held', false,
+    RETURN json_build_object('statusCode', interactions.sc_ok(), 'outcome', 'ok', 'held', false,
                              'gen', s.hold_gen, 'multipleClients', v_multi,
                              'channels', to_json(v_channels),
                              'user', json_build_object('id', c.id, 'roles', to_json(c.roles)),
@@ -467,7 +467,7 @@ BEGIN
                       AND u.roles && ARRAY['supervisor', 'admin']) THEN
         -- no longer a supervisor, or disabled (a subscription outlives a change of roles):
         -- nothing to see
-        RETURN json_build_object('statusCode', 0, 'events', '[]'::json);
+        RETURN json_build_object('statusCode', interactions.sc_ok(), 'events', '[]'::json);
     END IF;
     SELECT coalesce(json_agg(json_build_object('seq', h.seq, 'snapshot', h.snapshot) ORDER BY h.seq),
                     '[]'::json)
@@ -475,7 +475,7 @@ BEGIN
       FROM interactions.history h
      WHERE h.cc_id = p_cc AND h.seq = ANY (p_seqs)
        AND h.notification IN ('StatusChange', 'PropertiesUpdated');
-    RETURN json_build_object('statusCode', 0, 'events', v_events);
+    RETURN json_build_object('statusCode', interactions.sc_ok(), 'events', v_events);
 END $$;
 COMMENT ON FUNCTION interactions.push_snapshots(integer, text, bigint[]) IS
   'The snapshots of history rows p_seqs of contact center p_cc that a /v2/interactions subscriber sees ({"statusCode":0,"events":[{"seq","snapshot"}]}), for p_login if a supervisor or admin (else no events). push_connect sends such events without their snapshot; the module fetches each once per process.';
@@ -535,7 +535,114 @@ END $$;
 COMMENT ON FUNCTION interactions.push_wakeups(xid8, bigint, integer) IS
   'The push listener''s read of the history stream after (p_xid, p_seq), below the stable cut, at most p_limit rows: {"xid","seq" (the new position),"more","unstable" (visible rows wait above the cut),"wake":[{"cc","all","logins":[..]}]}. Returns who to wake, never row data.';
 
-DROP FUNCTION IF EXISTS interactions.push_sweep();
+-- The listener's read when it delivers from memory: the rows after (p_xid, p_seq) below the
+-- stable cut, at most p_limit, with what each recipient needs (push_connect's choice of rows,
+-- done in the module for every session held in the process at once).  Crosses contact
+-- centers (SECURITY DEFINER): it returns row data of every tenant to the module's listener,
+-- which hands each row only to the sessions push_connect would give it to, and checks the
+-- recipients' rights of the moment when their cursors are written (push_advance).
+-- Rows without a notification are passed over (the position still moves past them).
+-- Audience and revoked are given as logins: held connects are found by login.
+CREATE OR REPLACE FUNCTION interactions.push_stream(p_xid xid8, p_seq bigint, p_limit integer)
+RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    v_cut      xid8 := pg_snapshot_xmin(pg_current_snapshot());
+    v_n        integer;
+    v_last_xid xid8;
+    v_last_seq bigint;
+    v_rows     json;
+    v_unstable boolean;
+BEGIN
+    WITH r AS (
+        SELECT h.cc_id, h.xid, h.seq, h.notification, h.reference_id, h.audience, h.revoked,
+               h.snapshot
+          FROM interactions.history h
+         WHERE (h.xid, h.seq) > (p_xid, p_seq) AND h.xid < v_cut
+         ORDER BY h.xid, h.seq
+         LIMIT greatest(p_limit, 1))
+    SELECT count(*)::integer,
+           (array_agg(r.xid ORDER BY r.xid DESC, r.seq DESC))[1],
+           (array_agg(r.seq ORDER BY r.xid DESC, r.seq DESC))[1],
+           coalesce(json_agg(json_build_object(
+               'cc', r.cc_id, 'xid', r.xid::text, 'seq', r.seq,
+               'notification', r.notification, 'referenceId', r.reference_id,
+               'audience', (SELECT coalesce(json_agg(u.login), '[]'::json)
+                              FROM interactions.users u
+                             WHERE u.cc_id = r.cc_id AND u.id = ANY (r.audience)),
+               'revoked', (SELECT coalesce(json_agg(u.login), '[]'::json)
+                             FROM interactions.users u
+                            WHERE u.cc_id = r.cc_id AND u.id = ANY (r.revoked)),
+               'snapshot', r.snapshot::text) ORDER BY r.xid, r.seq)
+               FILTER (WHERE r.notification IS NOT NULL), '[]'::json)
+      INTO v_n, v_last_xid, v_last_seq, v_rows
+      FROM r;
+    IF v_n >= greatest(p_limit, 1) THEN
+        RETURN json_build_object('xid', v_last_xid::text, 'seq', v_last_seq, 'more', true,
+                                 'unstable', false, 'rows', v_rows);
+    END IF;
+    -- as push_wakeups: rows visible above the cut mean an older transaction still runs
+    v_unstable := coalesce((SELECT max(h.xid) FROM interactions.history h) >= v_cut, false);
+    IF v_cut < p_xid OR (v_cut = p_xid AND p_seq > 0) THEN
+        RETURN json_build_object('xid', p_xid::text, 'seq', p_seq, 'more', false,
+                                 'unstable', v_unstable, 'rows', v_rows);
+    END IF;
+    RETURN json_build_object('xid', v_cut::text, 'seq', 0, 'more', false,
+                             'unstable', v_unstable, 'rows', v_rows);
+END $$;
+COMMENT ON FUNCTION interactions.push_stream(xid8, bigint, integer) IS
+  'The push listener''s read when it delivers from memory: the history rows after (p_xid, p_seq) below the stable cut, at most p_limit: {"xid","seq" (the new position),"more","unstable","rows":[{"cc","xid","seq","notification","referenceId","audience":[logins],"revoked":[logins],"snapshot"}]} (rows without a notification left out). The module hands each row to the sessions held in its process that push_connect would give it to.';
+
+-- The cursors of the sessions a listener delivered to from memory, written in one call for
+-- all of them (p_sessions: [{"cc","client","gen","xid","seq","batch","maxMs"}]), as
+-- push_connect's "answer now" writes one: without the ack extension the cursor moves to
+-- (xid, seq); with it the batch (the seq of its last row) and the position it leads to are
+-- remembered, and the client's acknowledgement moves the cursor.  Only a session still held
+-- by that connect (hold_gen = gen) moves; the answer says for each whether it did, and the
+-- user's rights now ({"cc","c","ok","roles"}, "ok":false: superseded, gone, or the user disabled,
+-- whose session ends here): the module delivers only what those rights allow.
+-- Crosses contact centers (SECURITY DEFINER); commits without waiting for the WAL flush,
+-- like every session function (060's header says what a crash can cost).
+CREATE OR REPLACE FUNCTION interactions.push_advance(p_sessions json)
+RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    v_out json;
+BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
+    WITH want AS (
+        SELECT (e->>'cc')::integer AS cc_id, e->>'client' AS client_id, (e->>'gen')::bigint AS gen,
+               (e->>'xid')::xid8 AS xid, (e->>'seq')::bigint AS seq, (e->>'batch')::bigint AS batch,
+               (e->>'maxMs')::integer AS max_ms
+          FROM json_array_elements(p_sessions) e),
+    gone AS (
+        -- a disabled user's sessions end at their next delivery, as at push_connect
+        DELETE FROM interactions.push_sessions s
+         USING want w, interactions.users u
+         WHERE s.cc_id = w.cc_id AND s.client_id = w.client_id
+           AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.disabled
+        RETURNING s.client_id),
+    moved AS (
+        UPDATE interactions.push_sessions s
+           SET cursor_xid = CASE WHEN s.ack THEN s.cursor_xid ELSE w.xid END,
+               cursor_seq = CASE WHEN s.ack THEN s.cursor_seq ELSE w.seq END,
+               sent_batch = CASE WHEN s.ack THEN w.batch ELSE s.sent_batch END,
+               sent_xid = CASE WHEN s.ack THEN w.xid ELSE s.sent_xid END,
+               sent_seq = CASE WHEN s.ack THEN w.seq ELSE s.sent_seq END,
+               held_until = NULL,
+               expires_at = now() + w.max_ms * interval '1 millisecond'
+          FROM want w, interactions.users u
+         WHERE s.cc_id = w.cc_id AND s.client_id = w.client_id AND s.hold_gen = w.gen
+           AND s.expires_at > interactions.push_now()
+           AND (w.xid, w.seq) >= (s.cursor_xid, s.cursor_seq)
+           AND u.cc_id = s.cc_id AND u.id = s.user_id AND NOT u.disabled
+        RETURNING s.cc_id, s.client_id, u.roles)
+    SELECT coalesce(json_agg(json_build_object('cc', w.cc_id, 'c', w.client_id, 'ok', m.client_id IS NOT NULL,
+                                               'roles', to_json(m.roles))), '[]'::json)
+      INTO v_out
+      FROM want w LEFT JOIN moved m ON m.cc_id = w.cc_id AND m.client_id = w.client_id;
+    RETURN json_build_object('statusCode', interactions.sc_ok(), 'sessions', v_out);
+END $$;
+COMMENT ON FUNCTION interactions.push_advance(json) IS
+  'The push listener delivered to held sessions from memory: writes their cursors in one call (p_sessions [{"cc","client","gen","xid","seq","batch","maxMs"}], as push_connect does for a reply it answers: the cursor without the ack extension, the batch and its position with it) where the same connect still holds the session, and returns {"statusCode":0,"sessions":[{"cc","c","ok","roles"}]}: the user''s roles now, "ok":false when the session was superseded, expired or its user disabled (the session is then removed).';
 -- Every maintenance tick (p_tick_ms apart): removes the sessions whose clients stopped
 -- polling.  When the previous sweep is longer ago than four ticks (at least two seconds),
 -- nobody could sweep — the database was unreachable, and so could no client reach its

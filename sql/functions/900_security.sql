@@ -82,7 +82,8 @@ GRANT EXECUTE ON FUNCTION
     -- What the module calls (mi_store.c, mi_push_store.c, mod_interactions_maint.c).
     -- SECURITY INVOKER: each binds the transaction to the contact center (interactions.cc),
     -- so row-level security confines it like any query of the module's role.
-    interactions.api(integer, text, text, jsonb),
+    interactions.api(integer, text, text, jsonb, boolean),
+    interactions.api(integer, text, text, jsonb),    -- the same, read-write (isolation specs)
     interactions.push_handshake(integer, text, text, text, boolean, integer, integer, integer, integer),
     interactions.push_session(integer, text, text, integer),
     interactions.push_session_batch(integer, text, text[], integer),
@@ -107,6 +108,11 @@ GRANT EXECUTE ON FUNCTION
     interactions.contact_center_id(text),
     interactions.maintenance(integer, integer),
     interactions.push_wakeups(xid8, bigint, integer),
+    --   push_stream, push_advance: the listener delivering to every session held in its
+    --     process from one read (row data of the rows it reads; the rights of each recipient
+    --     are read again when its cursor is written);
+    interactions.push_stream(xid8, bigint, integer),
+    interactions.push_advance(json),
     interactions.credential(integer, text),
     interactions.credential_version(integer, text),
     -- Called by the functions above, SECURITY INVOKER, so with the module's rights: they
@@ -114,6 +120,10 @@ GRANT EXECUTE ON FUNCTION
     interactions.current_cc(),                 -- also in every row-level security policy
     interactions.iso(timestamptz),
     interactions.err(integer, text),
+    interactions.sc_ok(), interactions.sc_state(), interactions.sc_permission(),
+    interactions.sc_not_found(), interactions.sc_invalid(), interactions.sc_read_only(),
+    interactions.sc_exists(), interactions.sc_unauthenticated(),
+    interactions.offer_timeout(integer, uuid),
     interactions.has_role(interactions.caller, text[]),
     interactions.user_data_of(integer, uuid),
     interactions.user_data_fits(integer, uuid, integer),
@@ -152,7 +162,7 @@ GRANT EXECUTE ON FUNCTION
     interactions.push_now()
   TO interactions_app;
 -- Not the module's: provisioning and account changes (025_user_admin.sql) and the
--- contact-center lookup by name (DBAs), history
+-- contact-center and user lookups by name that raise (DBAs), history
 -- purging, push_sweep (maintenance runs it), invariant_violations (tests and DBAs), and the
 -- append-only trigger's function (a trigger needs no EXECUTE of the role that fires it).
 

@@ -1,4 +1,4 @@
-/* fuzz_bayeux.c — libFuzzer target for the push channel's request decoder (mi_bayeux.c) and
+/* fuzz_bayeux.c — libFuzzer target for the push channel's request decoder (mi_push_bayeux.c) and
  * the Bayeux server (mi_push.c) over an in-memory backend.
  *
  * The input is an HTTP-like request:
@@ -10,9 +10,9 @@
  *
  * and the target runs what mod_interactions_push.c does with it: a WebSocket upgrade is
  * refused; a GET is callback-polling (mi_form_parse of the query, jsonp= through
- * mi_bx_jsonp_valid, the cross-site decision mi_bx_jsonp_allowed, message= through
+ * mi_push_bx_jsonp_valid, the cross-site decision mi_push_bx_jsonp_allowed, message= through
  * mi_json_parse); a POST body goes through mi_json_parse with the limits; the BAYEUX_BROWSER
- * cookie through mi_bx_cookie and mi_bx_browser_valid; then mi_push_handle.  The backend
+ * cookie through mi_push_bx_cookie and mi_push_bx_browser_valid; then mi_push_serve.  The backend
  * never holds a connect (nothing blocks) and lets the clientId choose the session: 'x...'
  * unknown, 'f...' the database is down, 's...' a supervisor, anything else an agent.
  *
@@ -20,7 +20,7 @@
  *   - a JSONP callback that passes is dotted JavaScript identifiers of at most 128 bytes, so
  *     "/ * * /callback(...);" cannot be made to run anything else;
  *   - a JSONP request is answered cross-site only to the API's own origin or a listed one;
- *   - mi_push_handle either refuses the body with a reason, or answers at least one reply;
+ *   - mi_push_serve either refuses the body with a reason, or answers at least one reply;
  *     every reply is an object with a channel, every /meta reply says "successful", an
  *     unsuccessful one carries an "error", a message's "id" comes back in a reply on its
  *     channel, and the whole answer is strict JSON.
@@ -36,12 +36,12 @@
 #include <apr_tables.h>
 
 #include "harness.h"
-#include "mi_bayeux.h"
+#include "mi_push_bayeux.h"
 #include "mi_json.h"
 #include "mi_limits.h"
 #include "mi_push.h"
 #include "mi_validate.h"
-#include "mi_waiters.h"
+#include "mi_push_waiters.h"
 
 #define OWN_ORIGIN "http://127.0.0.1:8080"
 static const char *const allowed_origins[] = { "https://desktop.example.com", "http://localhost:3000" };
@@ -148,7 +148,7 @@ apr_status_t fuzz_setup(apr_pool_t *root)
 {
     static mi_push_backend_t backend;
     mi_push_conf_t conf;
-    mi_waiters_t *waiters;
+    mi_push_waiters_t *waiters;
 
     backend.baton = NULL;
     backend.handshake = b_handshake;
@@ -166,7 +166,7 @@ apr_status_t fuzz_setup(apr_pool_t *root)
     conf.busy_interval_ms = 1500;
     conf.retry_interval_ms = 2000;
     conf.batch_limit = 200;
-    if (mi_waiters_create(&waiters, 200, root) != APR_SUCCESS
+    if (mi_push_waiters_create(&waiters, 200, root) != APR_SUCCESS
         || mi_push_create(&push, &conf, &backend, waiters, root) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
@@ -176,7 +176,7 @@ apr_status_t fuzz_setup(apr_pool_t *root)
 /* ------------------------------------------------------------------ invariants */
 
 /* an underscore, then letters, digits and underscores, at most 64 bytes, and no member every
- * object has (checked independently of mi_bayeux.c) */
+ * object has (checked independently of mi_push_bayeux.c) */
 static int callback_safe(const char *s)
 {
     static const char *const proto[] = { "__proto__", "__defineGetter__", "__defineSetter__",
@@ -305,14 +305,14 @@ static void decode(const char *method_line, const headers_t *h, const char *body
         callback = apr_table_get(args, "jsonp");
         message = apr_table_get(args, "message");
         if (callback == NULL || message == NULL) return;
-        if (!mi_bx_jsonp_valid(callback)) return;
+        if (!mi_push_bx_jsonp_valid(callback)) return;
         CHECK(callback_safe(callback));
-        allowed = mi_bx_jsonp_allowed(h->sec_fetch_site, h->origin, h->referer, OWN_ORIGIN,
-                                      allowed_origins, 2, p);
+        allowed = mi_push_bx_jsonp_allowed(h->sec_fetch_site, h->origin, h->referer, OWN_ORIGIN,
+                                           allowed_origins, 2, p);
         if (allowed && !(h->sec_fetch_site != NULL
                          && (strcasecmp(h->sec_fetch_site, "same-origin") == 0
                              || strcasecmp(h->sec_fetch_site, "none") == 0))) {
-            const char *page = mi_bx_page_origin(h->origin, h->referer, p);
+            const char *page = mi_push_bx_page_origin(h->origin, h->referer, p);
             /* answered only when a page is named and it is ours or listed: a request
              * naming none could be any site's */
             CHECK(page != NULL && (strcasecmp(page, OWN_ORIGIN) == 0
@@ -337,15 +337,15 @@ static void decode(const char *method_line, const headers_t *h, const char *body
     }
     /* what is accepted holds no NUL: "/meta/connect\u0000x" must not pass for /meta/connect */
     CHECK(!mi_json_has_nul(doc));
-    browser = mi_bx_cookie(h->cookie, "BAYEUX_BROWSER", p);
+    browser = mi_push_bx_cookie(h->cookie, "BAYEUX_BROWSER", p);
     memset(&req, 0, sizeof(req));
     req.cc = 1;
     req.login = "agent1";
     req.base = OWN_ORIGIN "/api/v2";
-    req.browser = mi_bx_browser_valid(browser) ? browser : NULL;
+    req.browser = mi_push_bx_browser_valid(browser) ? browser : NULL;
     req.pool = p;
     memset(&resp, 0, sizeof(resp));
-    if (!mi_push_handle(push, &req, doc, &resp, &perr)) {
+    if (!mi_push_serve(push, &req, doc, &resp, &perr)) {
         CHECK(perr != NULL && perr[0] != '\0');
         return;
     }

@@ -182,7 +182,7 @@ static apr_status_t f_snapshots(void *b, int cc, const char *login, const long l
 
 typedef struct {
     fake_t f;
-    mi_waiters_t *waiters;
+    mi_push_waiters_t *waiters;
     mi_push_t *push;
     mi_push_conf_t conf;
 } rig_t;
@@ -215,7 +215,7 @@ static rig_t *rig(const char *role, int max_waiters)
     r->conf.max_cc_sessions = 500;
     r->conf.handshakes_per_minute = 30;
     r->conf.batch_limit = 100;
-    CU_ASSERT_EQUAL_FATAL(mi_waiters_create(&r->waiters, max_waiters, tp), APR_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(mi_push_waiters_create(&r->waiters, max_waiters, tp), APR_SUCCESS);
     CU_ASSERT_EQUAL_FATAL(mi_push_create(&r->push, &r->conf, &be, r->waiters, tp), APR_SUCCESS);
     return r;
 }
@@ -234,7 +234,7 @@ static json_object *send_as(rig_t *r, const char *login, const char *browser, co
     req.base = "http://h/t7/api/v2";
     req.browser = browser;
     req.pool = tp;
-    CU_ASSERT_EQUAL_FATAL(mi_push_handle(r->push, &req, unit_json(body), &resp, &err), 1);
+    CU_ASSERT_EQUAL_FATAL(mi_push_serve(r->push, &req, unit_json(body), &resp, &err), 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(resp.replies);
     /* every request gets at least one reply (CometD counts [] as a failure) */
     CU_ASSERT_TRUE(json_object_array_length(resp.replies) >= 1);
@@ -422,7 +422,7 @@ static void an_unknown_client_gets_402_with_its_id(void)
     /* without a clientId at all, the same */
     c = at(send1(r, "[{\"id\":\"6\",\"channel\":\"/meta/connect\"}]"), 0);
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(c, "error"), "402::Unknown client");
-    CU_ASSERT_EQUAL(mi_waiters_count(r->waiters), 0);
+    CU_ASSERT_EQUAL(mi_push_waiters_count(r->waiters), 0);
 }
 
 static void a_first_connect_asking_timeout_zero_is_answered_at_once(void)
@@ -584,7 +584,7 @@ static void a_failing_snapshot_fetch_says_retry_later(void)
     CU_ASSERT_EQUAL_FATAL(json_object_array_length(a), 1);
     CU_ASSERT_FALSE(json_object_get_boolean(mi_json_get(at(a, 0), "successful")));
     CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(at(a, 0), "advice")), "{\"reconnect\":\"retry\",\"interval\":2000}");
-    CU_ASSERT_FALSE(mi_push_cache_has(mi_push_cache(r->push), 7, 31));
+    CU_ASSERT_FALSE(mi_push_cache_has(mi_push_cache_of(r->push), 7, 31));
 }
 
 /* Rights are checked on every delivery with the roles the store read for it: a supervisor
@@ -604,7 +604,7 @@ static void a_demoted_supervisor_gets_no_contact_center_messages_even_cached_one
     a = as_sent(send1(r, msg("[{\"id\":\"2\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)));
     CU_ASSERT_EQUAL_FATAL(json_object_array_length(a), 2);
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(at(a, 0), "channel"), "/v2/interactions");
-    CU_ASSERT_TRUE(mi_push_cache_has(mi_push_cache(r->push), 7, 41));
+    CU_ASSERT_TRUE(mi_push_cache_has(mi_push_cache_of(r->push), 7, 41));
 
     r->f.role = "agent";
     r->f.events = unit_json(lean_event);
@@ -646,8 +646,8 @@ static void the_cache_renders_each_relation_as_rendering_directly_would(void)
     as_invitee = mi_push_cache_message(c, 7, 1, &invitee, "http://h/a", tp);
     CU_ASSERT_PTR_NOT_NULL_FATAL(as_sup);
     CU_ASSERT_PTR_NOT_NULL_FATAL(as_invitee);
-    CU_ASSERT_STRING_EQUAL(as_sup, unit_dump(mi_json_bind(tp, mi_bx_event(MI_BX_CH_ALL, event, &sup, "http://h/a", 0, tp))));
-    CU_ASSERT_STRING_EQUAL(as_invitee, unit_dump(mi_json_bind(tp, mi_bx_event(MI_BX_CH_ALL, event, &invitee, "http://h/a", 0, tp))));
+    CU_ASSERT_STRING_EQUAL(as_sup, unit_dump(mi_json_bind(tp, mi_push_bx_event(MI_PUSH_BX_CH_ALL, event, &sup, "http://h/a", 0, tp))));
+    CU_ASSERT_STRING_EQUAL(as_invitee, unit_dump(mi_json_bind(tp, mi_push_bx_event(MI_PUSH_BX_CH_ALL, event, &invitee, "http://h/a", 0, tp))));
     CU_ASSERT_STRING_NOT_EQUAL(as_sup, as_invitee);  /* only the invitee may Accept */
     /* another location's base */
     CU_ASSERT_PTR_NOT_NULL(strstr(mi_push_cache_message(c, 7, 1, &sup, "http://h/b", tp), "http://h/b/interactions/i1"));
@@ -764,7 +764,7 @@ static void *APR_THREAD_FUNC news_arrives(apr_thread_t *t, void *data)
      * moment after the request started and still wake it */
     apr_sleep(apr_time_from_msec(30));
     p->r->f.ready = 1;
-    mi_waiters_notify(p->r->waiters, 7, (const char *[]){ "agent1" }, 1, 0);
+    mi_push_waiters_notify(p->r->waiters, 7, (const char *[]){ "agent1" }, 1, 0);
     apr_thread_exit(t, APR_SUCCESS);
     return NULL;
 }
@@ -796,7 +796,7 @@ static void a_held_connect_is_woken_by_news_for_its_user(void)
     CU_ASSERT_FALSE(r->f.connects[1].first);
     CU_ASSERT_TRUE(r->f.connects[1].hold_ms > 0);
     CU_ASSERT_EQUAL(r->f.connects[1].gen, 1);
-    CU_ASSERT_EQUAL(mi_waiters_count(r->waiters), 0);
+    CU_ASSERT_EQUAL(mi_push_waiters_count(r->waiters), 0);
 }
 
 static void a_client_timeout_shorter_than_the_servers_is_honoured(void)
@@ -827,21 +827,21 @@ static void a_user_over_its_share_of_held_connects_is_told_to_poll(void)
 {
     rig_t *r = rig("agent", 10);
     const char *cid = handshake(r, 0);
-    mi_waiter_t *w = NULL;
+    mi_push_waiter_t *w = NULL;
     json_object *c;
 
     /* agent1 holds its one connect of this process (another session, another thread) */
-    mi_waiters_limit(r->waiters, 1, 0);
-    CU_ASSERT_EQUAL_FATAL(mi_waiter_register(r->waiters, 7, "agent1", "other", tp, &w), APR_SUCCESS);
+    mi_push_waiters_limit(r->waiters, 1, 0);
+    CU_ASSERT_EQUAL_FATAL(mi_push_waiter_register(r->waiters, 7, "agent1", "other", tp, &w), APR_SUCCESS);
     c = at(send1(r, msg("[{\"id\":\"2\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)), 0);
     CU_ASSERT_TRUE(json_object_get_boolean(mi_json_get(c, "successful")));
     CU_ASSERT_EQUAL(r->f.connects[0].hold_ms, 0);
     CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(c, "advice")),
                            "{\"reconnect\":\"retry\",\"interval\":3000,\"timeout\":60000}");
     /* another user is held as before; so is agent1 when its other connect ends */
-    mi_waiter_unregister(r->waiters, w);
-    CU_ASSERT_EQUAL_FATAL(mi_waiter_register(r->waiters, 7, "agent1", "other", tp, &w), APR_SUCCESS);
-    mi_waiters_limit(r->waiters, 0, 1);
+    mi_push_waiter_unregister(r->waiters, w);
+    CU_ASSERT_EQUAL_FATAL(mi_push_waiter_register(r->waiters, 7, "agent1", "other", tp, &w), APR_SUCCESS);
+    mi_push_waiters_limit(r->waiters, 0, 1);
     c = at(send1(r, msg("[{\"id\":\"3\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid)), 0);
     CU_ASSERT_EQUAL(r->f.connects[1].hold_ms, 0);
     CU_ASSERT_EQUAL(mi_json_get_int(mi_json_get(c, "advice"), "interval", -1), 3000);
@@ -868,7 +868,7 @@ static void a_stopping_process_answers_at_once_and_lets_the_connection_go(void)
     mi_push_resp_t resp;
     json_object *c;
 
-    mi_waiters_shutdown(r->waiters);
+    mi_push_waiters_shutdown(r->waiters);
     c = at(send_as(r, "agent1", NULL, msg("[{\"id\":\"2\",\"channel\":\"/meta/connect\",\"clientId\":\"%s\"}]", cid), &resp), 0);
     CU_ASSERT_TRUE(json_object_get_boolean(mi_json_get(c, "successful")));
     CU_ASSERT_EQUAL(r->f.connects[0].hold_ms, 0);
@@ -889,7 +889,7 @@ static void a_database_failure_on_connect_says_retry_later(void)
     CU_ASSERT_FALSE(json_object_get_boolean(mi_json_get(c, "successful")));
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(c, "id"), "2");
     CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(c, "advice")), "{\"reconnect\":\"retry\",\"interval\":2000}");
-    CU_ASSERT_EQUAL(mi_waiters_count(r->waiters), 0);
+    CU_ASSERT_EQUAL(mi_push_waiters_count(r->waiters), 0);
 }
 
 /* ------------------------------------------------------------------ subscriptions and the rest */
@@ -915,7 +915,7 @@ static void subscribing_the_contact_center_wakes_the_sessions_held_connects(void
 {
     rig_t *r = rig("supervisor", 10);
     const char *cid;
-    mi_waiter_t *w = NULL;
+    mi_push_waiter_t *w = NULL;
 
     r->f.role = "supervisor";
     cid = handshake(r, 0);
@@ -923,20 +923,20 @@ static void subscribing_the_contact_center_wakes_the_sessions_held_connects(void
     mi_push_on_change(r->push, changed, NULL);
     /* a connect of agent1's held here, which looked at the session before the subscribe
      * and so listens to agent1's own news only */
-    CU_ASSERT_EQUAL_FATAL(mi_waiter_register(r->waiters, 7, "agent1", cid, tp, &w), APR_SUCCESS);
-    mi_waiter_narrow(r->waiters, w, 0);
+    CU_ASSERT_EQUAL_FATAL(mi_push_waiter_register(r->waiters, 7, "agent1", cid, tp, &w), APR_SUCCESS);
+    mi_push_waiter_narrow(r->waiters, w, 0);
     send1(r, msg("[{\"id\":\"3\",\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\","
                  "\"subscription\":\"/v2/me/interactions\"}]", cid));
     CU_ASSERT_EQUAL(widened_calls, 0);
-    CU_ASSERT_EQUAL(mi_waiter_wait(r->waiters, w, apr_time_now() - 1), MI_WAITER_TIMED_OUT);
-    mi_waiter_unregister(r->waiters, w);
+    CU_ASSERT_EQUAL(mi_push_waiter_wait(r->waiters, w, apr_time_now() - 1), MI_PUSH_WAITER_TIMED_OUT);
+    mi_push_waiter_unregister(r->waiters, w);
 
-    CU_ASSERT_EQUAL_FATAL(mi_waiter_register(r->waiters, 7, "agent1", cid, tp, &w), APR_SUCCESS);
-    mi_waiter_narrow(r->waiters, w, 0);
+    CU_ASSERT_EQUAL_FATAL(mi_push_waiter_register(r->waiters, 7, "agent1", cid, tp, &w), APR_SUCCESS);
+    mi_push_waiter_narrow(r->waiters, w, 0);
     send1(r, msg("[{\"id\":\"4\",\"channel\":\"/meta/subscribe\",\"clientId\":\"%s\","
                  "\"subscription\":\"/v2/interactions\"}]", cid));
     /* woken here, announced to the other processes */
-    CU_ASSERT_EQUAL(mi_waiter_wait(r->waiters, w, apr_time_now() + apr_time_from_sec(60)), MI_WAITER_NOTIFIED);
+    CU_ASSERT_EQUAL(mi_push_waiter_wait(r->waiters, w, apr_time_now() + apr_time_from_sec(60)), MI_PUSH_WAITER_NOTIFIED);
     CU_ASSERT_EQUAL(widened_calls, 1);
     CU_ASSERT_STRING_EQUAL(gone_client, cid);
     CU_ASSERT_EQUAL(gone_calls, 0);
@@ -1090,15 +1090,15 @@ static void a_disconnect_answers_the_connect_held_here(void)
 {
     rig_t *r = rig("agent", 10);
     const char *cid = handshake(r, 0);
-    mi_waiter_t *w = NULL;
+    mi_push_waiter_t *w = NULL;
 
     gone_calls = 0;
     mi_push_on_change(r->push, changed, NULL);
     /* as if another thread of this process held a connect of the session */
-    CU_ASSERT_EQUAL_FATAL(mi_waiter_register(r->waiters, 7, "agent1", cid, tp, &w), APR_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(mi_push_waiter_register(r->waiters, 7, "agent1", cid, tp, &w), APR_SUCCESS);
     send1(r, msg("[{\"id\":\"8\",\"channel\":\"/meta/disconnect\",\"clientId\":\"%s\"}]", cid));
-    CU_ASSERT_EQUAL(mi_waiter_wait(r->waiters, w, apr_time_now() + apr_time_from_sec(60)), MI_WAITER_CANCELLED);
-    CU_ASSERT_EQUAL(mi_waiter_reason(r->waiters, w), MI_WAITER_DISCONNECTED);
+    CU_ASSERT_EQUAL(mi_push_waiter_wait(r->waiters, w, apr_time_now() + apr_time_from_sec(60)), MI_PUSH_WAITER_CANCELLED);
+    CU_ASSERT_EQUAL(mi_push_waiter_reason(r->waiters, w), MI_PUSH_WAITER_DISCONNECTED);
     CU_ASSERT_EQUAL(gone_calls, 0);
 }
 
@@ -1114,9 +1114,9 @@ static void what_is_not_bayeux_is_rejected(void)
     req.login = "agent1";
     req.base = "http://h";
     req.pool = tp;
-    CU_ASSERT_EQUAL(mi_push_handle(r->push, &req, unit_json("[]"), &resp, &err), 0);
+    CU_ASSERT_EQUAL(mi_push_serve(r->push, &req, unit_json("[]"), &resp, &err), 0);
     CU_ASSERT_PTR_NOT_NULL(err);
-    CU_ASSERT_EQUAL(mi_push_handle(r->push, &req, unit_json("{\"a\":1}"), &resp, &err), 0);
+    CU_ASSERT_EQUAL(mi_push_serve(r->push, &req, unit_json("{\"a\":1}"), &resp, &err), 0);
 }
 
 void add_push_suite(void)

@@ -1,4 +1,4 @@
-/* mi_bayeux.h — Bayeux 1.0 messages: parsing a request batch, building replies and advice,
+/* mi_push_bayeux.h — Bayeux 1.0 messages: parsing a request batch, building replies and advice,
  * authorizing subscriptions, and the push messages themselves.  Pure functions; the engine
  * that uses them is mi_push.c.
  *
@@ -8,8 +8,8 @@
  * (without the advice CometD retries the dead session forever); subscribe replies echo
  * "subscription" exactly as sent.
  */
-#ifndef MI_BAYEUX_H
-#define MI_BAYEUX_H
+#ifndef MI_PUSH_BAYEUX_H
+#define MI_PUSH_BAYEUX_H
 
 #include <apr_pools.h>
 #include <json-c/json.h>
@@ -17,98 +17,99 @@
 #include "mi_render.h"
 
 /* The channels this server delivers on. */
-#define MI_BX_CH_ME  "/v2/me/interactions"
-#define MI_BX_CH_ALL "/v2/interactions"
+#define MI_PUSH_BX_CH_ME  "/v2/me/interactions"
+#define MI_PUSH_BX_CH_ALL "/v2/interactions"
 
 /* Subscription bits. */
 #define MI_PUSH_ME  1u
 #define MI_PUSH_ALL 2u
 
 typedef enum {
-    MI_BX_HANDSHAKE,
-    MI_BX_CONNECT,
-    MI_BX_DISCONNECT,
-    MI_BX_SUBSCRIBE,
-    MI_BX_UNSUBSCRIBE,
-    MI_BX_META_OTHER,      /* any other /meta/ channel */
-    MI_BX_PUBLISH          /* a message to any other channel: clients may not publish */
-} mi_bx_type_e;
+    MI_PUSH_BX_HANDSHAKE,
+    MI_PUSH_BX_CONNECT,
+    MI_PUSH_BX_DISCONNECT,
+    MI_PUSH_BX_SUBSCRIBE,
+    MI_PUSH_BX_UNSUBSCRIBE,
+    MI_PUSH_BX_META_OTHER,     /* any other /meta/ channel */
+    MI_PUSH_BX_PUBLISH         /* a message to any other channel: clients may not publish */
+} mi_push_bx_type_e;
 
 typedef struct {
     json_object *json;     /* the message, borrowed from the parsed batch */
-    mi_bx_type_e type;
+    mi_push_bx_type_e type;
     const char *channel;
     const char *client_id; /* NULL when absent or not a string */
-} mi_bx_msg_t;
+} mi_push_bx_msg_t;
 
 /** Split a parsed request body into messages: an array of message objects or one object,
  *  each with a string "channel".  Returns the number of messages, or 0 with *perr set when
  *  the body is not a Bayeux batch. */
-int mi_bx_parse(json_object *doc, apr_pool_t *p, mi_bx_msg_t **pmsgs, const char **perr);
+int mi_push_bx_parse(json_object *doc, apr_pool_t *p, mi_push_bx_msg_t **pmsgs, const char **perr);
 
 /** The reply to @m: {"id" (when the request had one),"channel","successful"} plus
  *  "clientId" when @client_id is given.  A new reference. */
-json_object *mi_bx_reply(const mi_bx_msg_t *m, int successful, const char *client_id);
+json_object *mi_push_bx_reply(const mi_push_bx_msg_t *m, int successful, const char *client_id);
 
 /** Make @reply unsuccessful with @error ("code:args:text"). */
-void mi_bx_set_error(json_object *reply, const char *error);
+void mi_push_bx_set_error(json_object *reply, const char *error);
 
 /** Set the reply's advice.  @interval or @timeout < 0 leaves them out. */
-void mi_bx_set_advice(json_object *reply, const char *reconnect, long long interval,
-                      long long timeout, int multiple_clients);
+void mi_push_bx_set_advice(json_object *reply, const char *reconnect, long long interval,
+                           long long timeout, int multiple_clients);
 
 /** The reply to a message naming an unknown, expired or someone else's clientId: 402 and
  *  advice to handshake again at once.  A new reference. */
-json_object *mi_bx_unknown_client(const mi_bx_msg_t *m);
+json_object *mi_push_bx_unknown_client(const mi_push_bx_msg_t *m);
 
 /** Is @m an acceptable handshake: version 1.x and long-polling or callback-polling among
  *  its supportedConnectionTypes?  *perr: the Bayeux error when not. */
-int mi_bx_handshake_ok(const mi_bx_msg_t *m, const char **perr);
+int mi_push_bx_handshake_ok(const mi_push_bx_msg_t *m, const char **perr);
 
 /** Does the handshake ask for the ack extension (ext.ack true, or {"enabled":true})? */
-int mi_bx_wants_ack(const mi_bx_msg_t *m);
+int mi_push_bx_wants_ack(const mi_push_bx_msg_t *m);
 
 /** A connect's ext.ack (the last batch id the client received), or -1. */
-long long mi_bx_connect_ack(const mi_bx_msg_t *m);
+long long mi_push_bx_connect_ack(const mi_push_bx_msg_t *m);
 
 /** A connect's advice.timeout in ms, or -1 when it has none. */
-long long mi_bx_connect_timeout(const mi_bx_msg_t *m);
+long long mi_push_bx_connect_timeout(const mi_push_bx_msg_t *m);
 
 /** The channels named by a (un)subscribe's "subscription" (a string or an array of
  *  strings); returns how many, 0 when it is missing or malformed. */
-int mi_bx_subscriptions(const mi_bx_msg_t *m, apr_pool_t *p, const char ***pchannels);
+int mi_push_bx_subscriptions(const mi_push_bx_msg_t *m, apr_pool_t *p, const char ***pchannels);
 
 typedef enum {
-    MI_BX_SUB_ME,          /* /v2/me/interactions */
-    MI_BX_SUB_ALL,         /* /v2/interactions */
-    MI_BX_SUB_SERVICE,     /* /service/...: acknowledged, nothing recorded */
-    MI_BX_SUB_DENIED       /* *perr says why */
-} mi_bx_sub_e;
+    MI_PUSH_BX_SUB_ME,          /* /v2/me/interactions */
+    MI_PUSH_BX_SUB_ALL,         /* /v2/interactions */
+    MI_PUSH_BX_SUB_SERVICE,     /* /service/...: acknowledged, nothing recorded */
+    MI_PUSH_BX_SUB_DENIED       /* *perr says why */
+} mi_push_bx_sub_e;
 
 /** May @caller subscribe to @channel?  /v2/me/interactions: anyone (an agent's own news;
  *  harmless for others); /v2/interactions: supervisors and admins; meta channels, wildcards and
  *  anything else: denied (403), malformed names 405. */
-mi_bx_sub_e mi_bx_authorize(const char *channel, const mi_caller_t *caller, apr_pool_t *p,
-                            const char **perr);
+mi_push_bx_sub_e mi_push_bx_authorize(const char *channel, const mi_caller_t *caller, apr_pool_t *p,
+                                      const char **perr);
 
 /** May @caller follow /v2/interactions (the whole contact center)?  Asked at subscribe time
  *  and again, with the roles read then, on every delivery. */
-int mi_bx_may_follow_all(const mi_caller_t *caller);
+int mi_push_bx_may_follow_all(const mi_caller_t *caller);
 
 /** Is @channel a well-formed Bayeux channel name (wildcards only as the last segment)? */
-int mi_bx_channel_valid(const char *channel);
+int mi_push_bx_channel_valid(const char *channel);
 
 /* The longest JSONP callback name. */
-#define MI_BX_JSONP_MAX 64
+#define MI_PUSH_BX_JSONP_MAX 64
 
 /** Is @name a safe JSONP callback: an underscore, then one or more letters, digits and
- *  underscores, at most MI_BX_JSONP_MAX bytes, and not a member every object has (__proto__...)?  No dots:
- *  a dotted name can reach any object of the page that loads the script. */
-int mi_bx_jsonp_valid(const char *name);
+ *  underscores, at most MI_PUSH_BX_JSONP_MAX bytes, and not a member every object has
+ *  (__proto__...)?  No dots: a dotted name can reach any object of the page that loads the
+ *  script. */
+int mi_push_bx_jsonp_valid(const char *name);
 
 /** The origin (scheme://host[:port]) of the page a request came from: @origin when given,
  *  else the start of @referer; NULL when neither names one. */
-const char *mi_bx_page_origin(const char *origin, const char *referer, apr_pool_t *p);
+const char *mi_push_bx_page_origin(const char *origin, const char *referer, apr_pool_t *p);
 
 /** May a JSONP request be answered?  A browser attaches cached credentials to a
  *  <script src> from any site and runs the answer in that site's page, so only pages of
@@ -116,24 +117,24 @@ const char *mi_bx_page_origin(const char *origin, const char *referer, apr_pool_
  *  verdict (same-origin and none pass; cross-site and same-site need an allowed page
  *  origin); without it, a page origin (@origin, else @referer) must be ours or allowed; a
  *  request naming no page at all is refused (it could be any site's page). */
-int mi_bx_jsonp_allowed(const char *sec_fetch_site, const char *origin, const char *referer,
-                        const char *own_origin, const char *const *allowed, int n,
-                        apr_pool_t *p);
+int mi_push_bx_jsonp_allowed(const char *sec_fetch_site, const char *origin, const char *referer,
+                             const char *own_origin, const char *const *allowed, int n,
+                             apr_pool_t *p);
 
 /** The value of cookie @name in a Cookie header, or NULL. */
-const char *mi_bx_cookie(const char *header, const char *name, apr_pool_t *p);
+const char *mi_push_bx_cookie(const char *header, const char *name, apr_pool_t *p);
 
 /** Is @value a browser id this server would have issued (16-64 letters and digits)? */
-int mi_bx_browser_valid(const char *value);
+int mi_push_bx_browser_valid(const char *value);
 
 /** 128 random bits as 32 lowercase hex digits (clientIds and browser ids). */
-apr_status_t mi_bx_random_id(apr_pool_t *p, const char **pid);
+apr_status_t mi_push_bx_random_id(apr_pool_t *p, const char **pid);
 
 /** The push message for one history event, rendered for @caller: on @channel,
  *  {"messageType","notificationType","referenceId"?, "interaction" | "workbin"}.  @event is
  *  {"notification","referenceId","snapshot",...} as the store returns it; @revoked renders
  *  the interaction with state "Revoked" and no capabilities.  A new reference. */
-json_object *mi_bx_event(const char *channel, json_object *event, const mi_caller_t *caller,
-                         const char *base, int revoked, apr_pool_t *p);
+json_object *mi_push_bx_event(const char *channel, json_object *event, const mi_caller_t *caller,
+                              const char *base, int revoked, apr_pool_t *p);
 
 #endif

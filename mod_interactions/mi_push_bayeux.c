@@ -1,4 +1,4 @@
-/* mi_bayeux.c — see mi_bayeux.h */
+/* mi_push_bayeux.c — see mi_push_bayeux.h */
 #include <string.h>
 #include <strings.h>
 
@@ -6,25 +6,26 @@
 #include <apr_strings.h>
 #include <apr_general.h>
 
-#include "mi_bayeux.h"
+#include "mi_push_bayeux.h"
+#include "mi_tunables.h"
 #include "mi_json.h"
 
 /* ------------------------------------------------------------------ parsing */
 
-static mi_bx_type_e classify(const char *channel)
+static mi_push_bx_type_e classify(const char *channel)
 {
     if (strncmp(channel, "/meta/", 6) != 0) {
-        return MI_BX_PUBLISH;
+        return MI_PUSH_BX_PUBLISH;
     }
-    if (strcmp(channel, "/meta/handshake") == 0) return MI_BX_HANDSHAKE;
-    if (strcmp(channel, "/meta/connect") == 0) return MI_BX_CONNECT;
-    if (strcmp(channel, "/meta/disconnect") == 0) return MI_BX_DISCONNECT;
-    if (strcmp(channel, "/meta/subscribe") == 0) return MI_BX_SUBSCRIBE;
-    if (strcmp(channel, "/meta/unsubscribe") == 0) return MI_BX_UNSUBSCRIBE;
-    return MI_BX_META_OTHER;
+    if (strcmp(channel, "/meta/handshake") == 0) return MI_PUSH_BX_HANDSHAKE;
+    if (strcmp(channel, "/meta/connect") == 0) return MI_PUSH_BX_CONNECT;
+    if (strcmp(channel, "/meta/disconnect") == 0) return MI_PUSH_BX_DISCONNECT;
+    if (strcmp(channel, "/meta/subscribe") == 0) return MI_PUSH_BX_SUBSCRIBE;
+    if (strcmp(channel, "/meta/unsubscribe") == 0) return MI_PUSH_BX_UNSUBSCRIBE;
+    return MI_PUSH_BX_META_OTHER;
 }
 
-static int one(json_object *o, mi_bx_msg_t *m, const char **perr)
+static int one(json_object *o, mi_push_bx_msg_t *m, const char **perr)
 {
     if (!json_object_is_type(o, json_type_object)) {
         *perr = "every Bayeux message must be a JSON object";
@@ -41,9 +42,9 @@ static int one(json_object *o, mi_bx_msg_t *m, const char **perr)
     return 1;
 }
 
-int mi_bx_parse(json_object *doc, apr_pool_t *p, mi_bx_msg_t **pmsgs, const char **perr)
+int mi_push_bx_parse(json_object *doc, apr_pool_t *p, mi_push_bx_msg_t **pmsgs, const char **perr)
 {
-    mi_bx_msg_t *msgs;
+    mi_push_bx_msg_t *msgs;
     size_t i, n;
 
     *pmsgs = NULL;
@@ -65,8 +66,9 @@ int mi_bx_parse(json_object *doc, apr_pool_t *p, mi_bx_msg_t **pmsgs, const char
         *perr = "a Bayeux request needs at least one message";
         return 0;
     }
-    if (n > 100) {
-        *perr = "too many messages in one request (at most 100)";
+    if (n > MI_PUSH_MAX_MESSAGES) {
+        *perr = apr_psprintf(p, "too many messages in one request (at most %d)",
+                             MI_PUSH_MAX_MESSAGES);
         return 0;
     }
     msgs = apr_pcalloc(p, n * sizeof(*msgs));
@@ -81,7 +83,7 @@ int mi_bx_parse(json_object *doc, apr_pool_t *p, mi_bx_msg_t **pmsgs, const char
 
 /* ------------------------------------------------------------------ replies */
 
-json_object *mi_bx_reply(const mi_bx_msg_t *m, int successful, const char *client_id)
+json_object *mi_push_bx_reply(const mi_push_bx_msg_t *m, int successful, const char *client_id)
 {
     json_object *r = json_object_new_object();
     json_object *id = mi_json_get(m->json, "id");
@@ -98,14 +100,14 @@ json_object *mi_bx_reply(const mi_bx_msg_t *m, int successful, const char *clien
     return r;
 }
 
-void mi_bx_set_error(json_object *reply, const char *error)
+void mi_push_bx_set_error(json_object *reply, const char *error)
 {
     json_object_object_add(reply, "successful", json_object_new_boolean(0));
     json_object_object_add(reply, "error", json_object_new_string(error));
 }
 
-void mi_bx_set_advice(json_object *reply, const char *reconnect, long long interval,
-                      long long timeout, int multiple_clients)
+void mi_push_bx_set_advice(json_object *reply, const char *reconnect, long long interval,
+                           long long timeout, int multiple_clients)
 {
     json_object *a = json_object_new_object();
 
@@ -122,18 +124,18 @@ void mi_bx_set_advice(json_object *reply, const char *reconnect, long long inter
     json_object_object_add(reply, "advice", a);
 }
 
-json_object *mi_bx_unknown_client(const mi_bx_msg_t *m)
+json_object *mi_push_bx_unknown_client(const mi_push_bx_msg_t *m)
 {
-    json_object *r = mi_bx_reply(m, 0, NULL);
+    json_object *r = mi_push_bx_reply(m, 0, NULL);
 
-    mi_bx_set_error(r, "402::Unknown client");
-    mi_bx_set_advice(r, "handshake", 0, -1, 0);
+    mi_push_bx_set_error(r, "402::Unknown client");
+    mi_push_bx_set_advice(r, "handshake", 0, -1, 0);
     return r;
 }
 
 /* ------------------------------------------------------------------ handshake and connect */
 
-int mi_bx_handshake_ok(const mi_bx_msg_t *m, const char **perr)
+int mi_push_bx_handshake_ok(const mi_push_bx_msg_t *m, const char **perr)
 {
     const char *version = mi_json_get_str(m->json, "version");
     json_object *types = mi_json_get(m->json, "supportedConnectionTypes");
@@ -156,7 +158,7 @@ int mi_bx_handshake_ok(const mi_bx_msg_t *m, const char **perr)
     return 0;
 }
 
-int mi_bx_wants_ack(const mi_bx_msg_t *m)
+int mi_push_bx_wants_ack(const mi_push_bx_msg_t *m)
 {
     json_object *ack = mi_json_get(mi_json_get(m->json, "ext"), "ack");
 
@@ -173,14 +175,14 @@ int mi_bx_wants_ack(const mi_bx_msg_t *m)
     return 0;
 }
 
-long long mi_bx_connect_ack(const mi_bx_msg_t *m)
+long long mi_push_bx_connect_ack(const mi_push_bx_msg_t *m)
 {
     long long v = mi_json_get_int(mi_json_get(m->json, "ext"), "ack", -1);
 
     return v < 0 ? -1 : v;
 }
 
-long long mi_bx_connect_timeout(const mi_bx_msg_t *m)
+long long mi_push_bx_connect_timeout(const mi_push_bx_msg_t *m)
 {
     json_object *t = mi_json_get(mi_json_get(m->json, "advice"), "timeout");
 
@@ -192,7 +194,7 @@ long long mi_bx_connect_timeout(const mi_bx_msg_t *m)
 
 /* ------------------------------------------------------------------ subscriptions */
 
-int mi_bx_subscriptions(const mi_bx_msg_t *m, apr_pool_t *p, const char ***pchannels)
+int mi_push_bx_subscriptions(const mi_push_bx_msg_t *m, apr_pool_t *p, const char ***pchannels)
 {
     json_object *s = mi_json_get(m->json, "subscription");
     const char **out;
@@ -212,7 +214,7 @@ int mi_bx_subscriptions(const mi_bx_msg_t *m, apr_pool_t *p, const char ***pchan
         return 0;
     }
     n = json_object_array_length(s);
-    if (n == 0 || n > 32) {
+    if (n == 0 || n > MI_PUSH_MAX_SUBSCRIPTIONS) {
         return 0;
     }
     out = apr_palloc(p, n * sizeof(*out));
@@ -229,7 +231,7 @@ int mi_bx_subscriptions(const mi_bx_msg_t *m, apr_pool_t *p, const char ***pchan
 
 /* Bayeux channel names: "/" separated segments of letters, digits and - _ ! ~ ( ) $ @ . ,
  * with "*" or "**" allowed only as the whole last segment. */
-int mi_bx_channel_valid(const char *channel)
+int mi_push_bx_channel_valid(const char *channel)
 {
     const char *s = channel, *seg;
     apr_size_t len = channel != NULL ? strlen(channel) : 0;
@@ -260,39 +262,39 @@ int mi_bx_channel_valid(const char *channel)
     return *s == '\0';
 }
 
-int mi_bx_may_follow_all(const mi_caller_t *caller)
+int mi_push_bx_may_follow_all(const mi_caller_t *caller)
 {
     return caller->is_supervisor || caller->is_admin;
 }
 
-mi_bx_sub_e mi_bx_authorize(const char *channel, const mi_caller_t *caller, apr_pool_t *p,
-                            const char **perr)
+mi_push_bx_sub_e mi_push_bx_authorize(const char *channel, const mi_caller_t *caller, apr_pool_t *p,
+                                      const char **perr)
 {
     *perr = NULL;
-    if (!mi_bx_channel_valid(channel)) {
+    if (!mi_push_bx_channel_valid(channel)) {
         *perr = apr_psprintf(p, "405:%s:Invalid channel", channel);
-        return MI_BX_SUB_DENIED;
+        return MI_PUSH_BX_SUB_DENIED;
     }
     if (strcmp(channel, "/meta") == 0 || strncmp(channel, "/meta/", 6) == 0) {
         *perr = apr_psprintf(p, "403:%s:Meta channels are the protocol's own", channel);
-        return MI_BX_SUB_DENIED;
+        return MI_PUSH_BX_SUB_DENIED;
     }
     if (strncmp(channel, "/service/", 9) == 0) {
-        return MI_BX_SUB_SERVICE;
+        return MI_PUSH_BX_SUB_SERVICE;
     }
-    if (strcmp(channel, MI_BX_CH_ME) == 0) {
-        return MI_BX_SUB_ME;
+    if (strcmp(channel, MI_PUSH_BX_CH_ME) == 0) {
+        return MI_PUSH_BX_SUB_ME;
     }
-    if (strcmp(channel, MI_BX_CH_ALL) == 0) {
-        if (mi_bx_may_follow_all(caller)) {
-            return MI_BX_SUB_ALL;
+    if (strcmp(channel, MI_PUSH_BX_CH_ALL) == 0) {
+        if (mi_push_bx_may_follow_all(caller)) {
+            return MI_PUSH_BX_SUB_ALL;
         }
         *perr = apr_psprintf(p, "403:%s:Only supervisors and admins may subscribe", channel);
-        return MI_BX_SUB_DENIED;
+        return MI_PUSH_BX_SUB_DENIED;
     }
-    *perr = apr_psprintf(p, "403:%s:Subscription denied (channels: " MI_BX_CH_ME ", "
-                         MI_BX_CH_ALL ")", channel);
-    return MI_BX_SUB_DENIED;
+    *perr = apr_psprintf(p, "403:%s:Subscription denied (channels: " MI_PUSH_BX_CH_ME ", "
+                         MI_PUSH_BX_CH_ALL ")", channel);
+    return MI_PUSH_BX_SUB_DENIED;
 }
 
 /* ------------------------------------------------------------------ transport details */
@@ -303,7 +305,7 @@ static const char *const prototype_members[] = {
     NULL
 };
 
-int mi_bx_jsonp_valid(const char *name)
+int mi_push_bx_jsonp_valid(const char *name)
 {
     const char *s;
     int i;
@@ -312,7 +314,7 @@ int mi_bx_jsonp_valid(const char *name)
      * reach anything but a function the client defined itself: one identifier, no dots
      * (document.write, opener.location...), and a leading underscore, which no browser's
      * built-in global has (CometD names its callbacks _cometd_jsonp_N, Faye __jsonpN__). */
-    if (name == NULL || name[0] != '_' || strlen(name) < 2 || strlen(name) > MI_BX_JSONP_MAX) {
+    if (name == NULL || name[0] != '_' || strlen(name) < 2 || strlen(name) > MI_PUSH_BX_JSONP_MAX) {
         return 0;
     }
     for (s = name; *s != '\0'; s++) {
@@ -328,7 +330,7 @@ int mi_bx_jsonp_valid(const char *name)
     return 1;
 }
 
-const char *mi_bx_page_origin(const char *origin, const char *referer, apr_pool_t *p)
+const char *mi_push_bx_page_origin(const char *origin, const char *referer, apr_pool_t *p)
 {
     const char *s, *end;
 
@@ -354,11 +356,11 @@ static int origin_in(const char *page, const char *const *allowed, int n)
     return 0;
 }
 
-int mi_bx_jsonp_allowed(const char *sec_fetch_site, const char *origin, const char *referer,
-                        const char *own_origin, const char *const *allowed, int n,
-                        apr_pool_t *p)
+int mi_push_bx_jsonp_allowed(const char *sec_fetch_site, const char *origin, const char *referer,
+                             const char *own_origin, const char *const *allowed, int n,
+                             apr_pool_t *p)
 {
-    const char *page = mi_bx_page_origin(origin, referer, p);
+    const char *page = mi_push_bx_page_origin(origin, referer, p);
 
     if (sec_fetch_site != NULL) {
         if (strcasecmp(sec_fetch_site, "same-origin") == 0 || strcasecmp(sec_fetch_site, "none") == 0) {
@@ -377,7 +379,7 @@ int mi_bx_jsonp_allowed(const char *sec_fetch_site, const char *origin, const ch
     return (own_origin != NULL && strcasecmp(page, own_origin) == 0) || origin_in(page, allowed, n);
 }
 
-const char *mi_bx_cookie(const char *header, const char *name, apr_pool_t *p)
+const char *mi_push_bx_cookie(const char *header, const char *name, apr_pool_t *p)
 {
     apr_size_t nlen = strlen(name);
     const char *s = header, *end;
@@ -396,7 +398,7 @@ const char *mi_bx_cookie(const char *header, const char *name, apr_pool_t *p)
     return NULL;
 }
 
-int mi_bx_browser_valid(const char *value)
+int mi_push_bx_browser_valid(const char *value)
 {
     apr_size_t n = 0;
 
@@ -411,7 +413,7 @@ int mi_bx_browser_valid(const char *value)
     return n >= 16 && n <= 64;
 }
 
-apr_status_t mi_bx_random_id(apr_pool_t *p, const char **pid)
+apr_status_t mi_push_bx_random_id(apr_pool_t *p, const char **pid)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char raw[16];
@@ -436,8 +438,8 @@ apr_status_t mi_bx_random_id(apr_pool_t *p, const char **pid)
 
 /* ------------------------------------------------------------------ push messages */
 
-json_object *mi_bx_event(const char *channel, json_object *event, const mi_caller_t *caller,
-                         const char *base, int revoked, apr_pool_t *p)
+json_object *mi_push_bx_event(const char *channel, json_object *event, const mi_caller_t *caller,
+                              const char *base, int revoked, apr_pool_t *p)
 {
     json_object *msg = json_object_new_object();
     json_object *data = json_object_new_object();
