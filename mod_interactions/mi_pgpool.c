@@ -272,3 +272,36 @@ void mi_pgpool_stats(mi_pgpool_t *pool, mi_pgpool_stats_t *st)
     st->discarded = apr_atomic_read32(&pool->discarded);
     st->max = pool->conf.max;
 }
+
+const char *mi_pgpool_label(const char *conninfo, apr_pool_t *p)
+{
+    PQconninfoOption *opts, *o;
+    const char *host = NULL, *port = NULL, *dbname = NULL, *label;
+    char *err = NULL;
+
+    opts = PQconninfoParse(conninfo != NULL ? conninfo : "", &err);
+    if (opts == NULL) {
+        PQfreemem(err);
+        return "invalid";
+    }
+    /* only these three: the string may also hold a password */
+    for (o = opts; o->keyword != NULL; o++) {
+        if (o->val == NULL || *o->val == '\0') {
+            continue;
+        }
+        if (strcmp(o->keyword, "host") == 0 || (host == NULL && strcmp(o->keyword, "hostaddr") == 0)) {
+            host = o->val;
+        }
+        else if (strcmp(o->keyword, "port") == 0) {
+            port = o->val;
+        }
+        else if (strcmp(o->keyword, "dbname") == 0) {
+            dbname = o->val;
+        }
+    }
+    label = apr_pstrcat(p, dbname != NULL ? dbname : "default", "@",
+                        host != NULL ? host : "default", ":", port != NULL ? port : "default",
+                        NULL);
+    PQconninfoFree(opts);
+    return label;
+}

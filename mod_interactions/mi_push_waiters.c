@@ -72,6 +72,7 @@ struct mi_push_waiters_t {
     int per_user;                  /* 0: no share of its own */
     int per_cc;
     int closed;
+    volatile apr_uint32_t *shared; /* the process's waiters over all registries, or NULL */
 };
 
 apr_status_t mi_push_waiters_create(mi_push_waiters_t **preg, int max, apr_pool_t *p)
@@ -98,6 +99,13 @@ void mi_push_waiters_limit(mi_push_waiters_t *reg, int per_user, int per_cc)
     apr_thread_mutex_lock(reg->mutex);
     reg->per_user = per_user > 0 ? per_user : 0;
     reg->per_cc = per_cc > 0 ? per_cc : 0;
+    apr_thread_mutex_unlock(reg->mutex);
+}
+
+void mi_push_waiters_share(mi_push_waiters_t *reg, volatile apr_uint32_t *held)
+{
+    apr_thread_mutex_lock(reg->mutex);
+    reg->shared = held;
     apr_thread_mutex_unlock(reg->mutex);
 }
 
@@ -271,6 +279,9 @@ static void unregister_locked(mi_push_waiters_t *reg, mi_push_waiter_t *w)
     w->user_bucket = NULL;
     APR_RING_REMOVE(w, all_link);
     reg->count--;
+    if (reg->shared != NULL) {
+        apr_atomic_dec32(reg->shared);
+    }
     (*cc_count(reg, w->cc, 1))--;
     w->registered = 0;
 }
@@ -291,7 +302,7 @@ apr_status_t mi_push_waiter_register(mi_push_waiters_t *reg, int cc, const char 
     char key[KEY_MAX];
     mi_push_waiter_t *w, *old;
     apr_status_t rv;
-    int same = 0;
+    int same = 0, took = 0;
 
     *pw = NULL;
     if (strlen(login) > 255) {
@@ -316,6 +327,15 @@ apr_status_t mi_push_waiter_register(mi_push_waiters_t *reg, int cc, const char 
     if (reg->count >= reg->max) {
         rv = APR_EBUSY;
         goto leave;
+    }
+    /* taken at once and given back when over: two registries checking together cannot
+     * both pass the last place */
+    if (reg->shared != NULL) {
+        took = 1;
+        if (apr_atomic_inc32(reg->shared) >= (apr_uint32_t)reg->max) {
+            rv = APR_EBUSY;
+            goto leave;
+        }
     }
     w->user_bucket = bucket_get(reg, reg->users, key, 1, 0);
     /* The shares: a connect of a session that is held here replaces that one, so the
@@ -358,6 +378,9 @@ leave:
     if (rv != APR_SUCCESS && w->user_bucket != NULL) {
         bucket_release(reg, reg->users, w->user_bucket);   /* created for nothing */
         w->user_bucket = NULL;
+    }
+    if (rv != APR_SUCCESS && took) {
+        apr_atomic_dec32(reg->shared);
     }
     apr_thread_mutex_unlock(reg->mutex);
     if (rv == APR_SUCCESS) {

@@ -129,4 +129,9 @@
 /* Stack of the maintenance thread in bytes: it only calls one SQL function. */
 #define MI_MAINT_STACK_SIZE 262144
 
+/* Distinct databases (InteractionsDatabase) one httpd serves: each costs every child a pool, a
+ * listener and a maintenance thread, and the statistics keep a fixed slot per database in
+ * shared memory.  More is refused at start. */
+#define MI_MAX_DATABASES 16
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "mi_ops.h"
 #include "mi_pgpool.h"
+#include "mod_interactions.h"
 
 /** post_config: the shared memory of the counters (not in the dry run). */
 apr_status_t mi_ap_status_post_config(apr_pool_t *pconf, server_rec *s);
@@ -20,8 +21,9 @@ void mi_ap_status_op(request_rec *r, mi_op_e op);
 /** Count a response of this request: its HTTP status and statusCode. */
 void mi_ap_status_count(request_rec *r, int status, int sc);
 
-/** Publish this child's pool figures and a maintenance run (if @ran) to the statistics. */
-void mi_ap_status_publish_pool(mi_pgpool_t *pool, int ran, int changes);
+/** Publish this child's figures (pools, push channel; each database's and their sums) and
+ *  a maintenance run of @proc's database (if @ran) to the statistics. */
+void mi_ap_status_publish(mi_ap_process_t *proc, int ran, int changes);
 
 /** The metrics handler and the server-status section. */
 void mi_ap_status_register_hooks(apr_pool_t *p);
