@@ -14,6 +14,7 @@ struct mi_pgpool_t {
     apr_pool_t *pool;
     apr_reslist_t *reslist;
     mi_pgpool_conf_t conf;
+    const char *label;          /* mi_pgpool_label() of conf.conninfo */
     const char *const *keywords;
     const char *const *values;
     volatile apr_uint32_t generation;
@@ -121,7 +122,8 @@ static apr_status_t construct(void **resource, void *params, apr_pool_t *rlpool)
         apr_atomic_inc32(&pool->connect_failures);
         apr_atomic_set32(&pool->down_since_ms, now_ms() | 1u);
         mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, rv, NULL,
-                      MI_LOGNO(00102) "cannot connect to PostgreSQL: %s", err ? err : "");
+                      MI_LOGNO(00102) "cannot connect to PostgreSQL: %s (database %s)",
+                      err ? err : "", pool->label);
         apr_pool_destroy(cp);
         return rv;
     }
@@ -150,6 +152,7 @@ apr_status_t mi_pgpool_create(mi_pgpool_t **ppool, const mi_pgpool_conf_t *conf,
 
     pool->pool = p;
     pool->conf = *conf;
+    pool->label = mi_pgpool_label(conf->conninfo, p);
     /* Our defaults come first: with expand_dbname the conninfo's own settings override them. */
     kw[0] = "application_name";
     val[0] = conf->application_name ? conf->application_name : "mod_interactions";
@@ -304,4 +307,9 @@ const char *mi_pgpool_label(const char *conninfo, apr_pool_t *p)
                         NULL);
     PQconninfoFree(opts);
     return label;
+}
+
+const char *mi_pgpool_name(const mi_pgpool_t *pool)
+{
+    return pool->label;
 }

@@ -78,6 +78,9 @@ apr_status_t mi_pgpool_connect_direct(mi_pgpool_t *pool, PGconn **pconn, const c
  *  "default" for a part it leaves out); "invalid" when libpq cannot read the string. */
 const char *mi_pgpool_label(const char *conninfo, apr_pool_t *p);
 
+/** mi_pgpool_label() of the pool's database, for what it logs and what others log of it. */
+const char *mi_pgpool_name(const mi_pgpool_t *pool);
+
 /** Route libpq notices of @conn to the module log instead of stderr. */
 void mi_pg_quiet_notices(PGconn *conn);
 
