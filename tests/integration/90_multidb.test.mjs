@@ -1,6 +1,7 @@
 // Contact centers on two PostgreSQL clusters served by one httpd: t40 in the first cluster
 // (the server-wide InteractionsDatabase), t41 in the second (its <Location> names its own).
-// Both work (requests, routing, push) and their rows stay in their own cluster; one child
+// Both work (requests, routing, push) and their rows stay in their own cluster; a push
+// session works through another front end as with one database; one child
 // keeps a pool, a listener and a maintenance thread per database, labelled in the metrics;
 // users of two tenants with the same contact center id never share a cached password; with
 // the second cluster down t40 keeps working while t41 answers 503 with Retry-After, and t41
@@ -11,7 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { api, ok, db, env, stack, freshContactCenter, httpdInstance, watchErrorLog, eventually } from '../lib/harness.mjs';
-import { cometdClient, about } from '../lib/push.mjs';
+import { cometdClient, about, rawSession, rawConnect } from '../lib/push.mjs';
 import { cluster2, sql2, location, extraConf, conninfo } from '../lib/multidb.mjs';
 
 const NAME = 'httpd-multidb';
@@ -25,6 +26,7 @@ watchErrorLog([
   /MI005\d\d: /,
   /AH01617: user twin: authentication failure for "\/t41\/api\/v2\/me": Password Mismatch/,
 ], NAME);
+watchErrorLog([], `${NAME}-2`);
 const A = 't40';   // first cluster
 const B = 't41';   // second cluster
 let idA, idB, srv;
@@ -88,6 +90,30 @@ test('both contact centers work, each from its own cluster', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.json[0].successful, false, r.text);
   assert.match(r.json[0].error, /^402::/);
+});
+
+test('a session of the second cluster\'s contact center works through another front end', async () => {
+  const other = httpdInstance(`${NAME}-2`, { CCS: A, NOLOC: 1, EXTRA: extraConf('multidb.conf', location(B, cluster2.port)) }).start();
+  try {
+    const s = await rawSession('agent3', { cc: B, port: srv.port });
+    await rawConnect(s, { timeout: 0 });
+    // held by the other front end, woken by an offer made through the first
+    const pending = rawConnect(s, { port: other.port });
+    await eventually(() => sql2.db.value(`SELECT held_until IS NOT NULL FROM interactions.push_sessions
+                                           WHERE cc_id = $1 AND client_id = $2`, [idB, s.clientId]));
+    await ok('agent3', 'POST', '/me/channels/email', { ...at(B), body: { operationName: 'Ready' } });
+    const created = await ok('feeder', 'POST', '/interactions', { ...at(B), body: { mediaType: 'email', queueName: 'sales' } });
+    const r = await pending;
+    assert.equal(r.reply.successful, true, r.raw.text);
+    assert.ok(r.events.some(about(created.id)), r.raw.text);
+    assert.ok(r.ms < 15000, `answered after ${r.ms} ms (the hold is 25 s)`);
+    await ok('agent3', 'POST', '/me/channels/email', { ...at(B), body: { operationName: 'NotReady' } });
+    for (const operationName of ['Accept', 'Complete']) {
+      await ok('agent3', 'POST', `/me/interactions/${created.id}`, { ...at(B), body: { operationName } });
+    }
+  } finally {
+    other.stop();
+  }
 });
 
 test('two tenants with the same contact center id never share a cached password', async () => {
