@@ -30,6 +30,7 @@ afterEach(async () => {
 
 const ME = '/v2/me/interactions';
 const isState = (id, state) => (m) => about(id)(m) && m.data.interaction.state === state;
+const nonEmpty = (a) => (a.length ? a : null);   // eventually() waits on a falsy value; [] is not
 
 async function cometd(opts) {
   const c = await cometdClient({ cc, ...opts });
@@ -106,7 +107,14 @@ async function sampleComet(user, topics, sample) {
     assert.equal(reply.successful, true, r.text);
     return r.json.filter((m) => m.data).map(gwsMessage);
   };
-  return { clientId, replies, connect };
+  /** One connect whose reply may be a failure: -> the /meta/connect reply. */
+  const connectReply = async () => {
+    const r = await post([{ id: String(++n), channel: '/meta/connect', clientId, connectionType: 'long-polling',
+      advice: { timeout: 0 } }], '/connect', cookie);
+    assert.equal(r.status, 200, r.text);
+    return r.json.find((m) => m.channel === '/meta/connect');
+  };
+  return { clientId, replies, connect, connectReply };
 }
 
 test('the HTCC sample: login, subresources, its topics, an e-mail from offer to Complete', async () => {
@@ -138,7 +146,7 @@ test('the HTCC sample: login, subresources, its topics, an e-mail from offer to 
   await agent.ok('POST', '/me/channels/email', { operationName: 'Ready' });
   const created = await ok('feeder', 'POST', '/interactions', { cc, body: { mediaType: 'email', queueName: 'support',
     subject: 'Order 42', from: 'thompson@example.com', to: ['info@example.com'] } });
-  const offer = (await eventually(async () => (await comet.connect(0)).filter(isState(created.id, 'Invited'))))[0];
+  const offer = (await eventually(async () => nonEmpty((await comet.connect(0)).filter(isState(created.id, 'Invited')))))[0];
   assert.equal(offer.channel, ME, 'messages still arrive on their concrete channel');
   assert.equal(offer.data.messageTypeName, 'InteractionStateMessage');
   assert.deepEqual(offer.data.interaction.capabilities, ['Accept', 'Reject']);
@@ -165,6 +173,27 @@ test('the HTCC sample: login, subresources, its topics, an e-mail from offer to 
     got.push(...await comet.connect(0));
     return [acc.referenceId, done.referenceId].every((r) => got.some((m) => m.data.referenceId === r && about(created.id)(m)));
   });
+});
+
+test('after 402 the sample handshakes again with its topics, the wildcard included, and is served', async () => {
+  const agent = sampleClient('agent1');
+  await agent.ok('GET', '/me?subresources=*');
+  const topics = [ME, '/v2/me/*'];
+  const first = await sampleComet('agent1', topics, agent);
+  assert.deepEqual(await first.connect(0), []);
+  // the app slept past the session's life: its clientId is unknown, and the advice says so
+  await db.query(`UPDATE interactions.push_sessions SET expires_at = now() - interval '1 second'
+                   WHERE cc_id = $1 AND client_id = $2`, [ccId, first.clientId]);
+  const gone = await first.connectReply();
+  assert.deepEqual([gone.successful, gone.error, gone.advice?.reconnect], [false, '402::Unknown client', 'handshake'],
+    JSON.stringify(gone));
+  // DDCometClient re-handshakes (after 1 s, skipped here) and subscribes the same topics again
+  const again = await sampleComet('agent1', topics, agent);
+  assert.notEqual(again.clientId, first.clientId);
+  for (const t of topics) assert.equal(again.replies[t].successful, true, JSON.stringify(again.replies[t]));
+  const id = await ownedBy(cc, ccId, 'agent1');
+  const got = await eventually(async () => nonEmpty((await again.connect(0)).filter(isState(id, 'Processing'))));
+  assert.deepEqual(got.map((m) => m.channel), [ME], 'once, on its concrete channel, though two subscriptions name it');
 });
 
 test('the sample transfers by targetUri (its user uri) and completes into a post-processing queue', async () => {
