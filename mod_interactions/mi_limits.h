@@ -28,5 +28,6 @@ typedef struct {
 #define MI_MAX_KEY_CHARS          255
 #define MI_MAX_NAME_CHARS         255
 #define MI_MAX_ADDRESSES          100
+#define MI_MAX_URI_CHARS          2048       /* a resource uri in a body (queueUri) */
 
 #endif

@@ -79,7 +79,8 @@ static int dispatch(mi_req_t *q)
         return mi_ap_push_handler(q->r, q->cc, q->base, q->dc, &q->lim);
     }
     if ((mi_request_wants_body(&q->route) && !mi_ap_http_read_json(q->r, &q->lim, &body, &err))
-        || !mi_request_decode(&d, &q->route, q->r->args, body, &q->lim, q->r->pool, &err)) {
+        || !mi_request_decode(&d, &q->route, q->r->args, body, &q->lim, q->r->pool, &err)
+        || !mi_request_resolve(&d, q->base, q->r->pool, &err)) {
         return mi_ap_http_send_error(q->r, &err);
     }
     mi_ap_status_op(q->r, d.op);
