@@ -47,6 +47,9 @@ DECLARE
         'interactions.op_get_workbin_content(interactions.caller,text,bigint)',
         'interactions.push_last_sweep()',
         'interactions.push_now()',
+        'interactions.history_floor(integer,xid8)',
+        'interactions.history_final_through()',
+        'interactions.history_floor_all(xid8)',
         'interactions.record(text,interactions.interactions,uuid,jsonb,text,uuid[],boolean)',
         'interactions.refuse(interactions.caller,interactions.interactions,text,text[])',
         'interactions.requeue(interactions.interactions,uuid,text)',
@@ -69,6 +72,7 @@ DECLARE
         'interactions.contact_center_id(text)',
         'interactions.credential(integer,text)',
         'interactions.credential_version(integer,text)',
+        'interactions.history_floor_all(xid8)',
         'interactions.maintenance(integer,integer)',
         'interactions.push_wakeups(xid8,bigint,integer)'
     ];
@@ -114,6 +118,9 @@ DECLARE
         $q$SELECT interactions.set_user_roles('demo', 'agent1', ARRAY['admin'])$q$,
         $q$SELECT interactions.disable_user('demo', 'admin')$q$,
         $q$SELECT interactions.push_sweep(500)$q$,
+        $q$SELECT interactions.history_retention(10)$q$,
+        $q$SELECT interactions.history_partition_drop('interactions.history'::regclass)$q$,
+        $q$SELECT interactions.set_history_retention('demo', '1 day')$q$,
         $q$SELECT interactions.invariant_violations(1, false)$q$,
         $q$SELECT interactions_ext.crypt('x', interactions_ext.gen_salt('bf'))$q$
     ];
