@@ -121,6 +121,7 @@ DECLARE
         $q$SELECT interactions.history_retention(10)$q$,
         $q$SELECT interactions.history_partition_drop('interactions.history'::regclass)$q$,
         $q$SELECT interactions.set_history_retention('demo', '1 day')$q$,
+        $q$SELECT interactions.erase_customer('demo', 'customer@example.com')$q$,
         $q$SELECT interactions.invariant_violations(1, false)$q$,
         $q$SELECT interactions_ext.crypt('x', interactions_ext.gen_salt('bf'))$q$
     ];
