@@ -112,16 +112,18 @@ static void mi_child_init(apr_pool_t *pchild, server_rec *s)
     mi_push_child_init(pchild, s, proc);
     mi_proc = proc;
     mi_maint_start(proc, s, pchild);
+    mi_webhook_start(proc, s, pchild);
 }
 
-/* Graceful stop (httpd 2.4.49+): let the background thread finish now rather than at the
- * end of its interval. */
+/* Graceful stop (httpd 2.4.49+): let the background threads finish now rather than at the
+ * end of their intervals. */
 static void mi_child_stopping(apr_pool_t *pchild, int graceful)
 {
     (void)pchild;
     (void)graceful;
     if (mi_proc != NULL) {
         mi_maint_wake_for_stop(mi_proc);
+        mi_webhook_wake_for_stop(mi_proc);
     }
     /* held /meta/connect requests answer at once, graceful or not */
     mi_push_child_stopping(pchild, graceful);

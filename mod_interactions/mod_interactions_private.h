@@ -45,6 +45,7 @@ struct mi_process_t {
     struct mi_push_waiters_t *waiters;   /* held /meta/connect requests */
     struct mi_push_t *push;          /* the Bayeux server */
     struct mi_push_listener_t *listener; /* follows the history stream; NULL when it failed */
+    struct mi_webhook_t *webhook;    /* the webhook worker thread; NULL when it failed */
     /* Called (from any thread) after this process changed interactions outside an API
      * request, e.g. when offers expired; the push channel sets it to wake its listener. */
     void (*on_change)(mi_process_t *proc);
@@ -95,6 +96,12 @@ void mi_push_child_stopping(apr_pool_t *pchild, int graceful);
 apr_status_t mi_maint_start(mi_process_t *proc, server_rec *s, apr_pool_t *pchild);
 /** Ask the maintenance thread to stop soon (graceful stop). */
 void mi_maint_wake_for_stop(mi_process_t *proc);
+
+/* mod_interactions_webhook.c */
+/** Start this child's webhook thread (one process of the server delivers: mi_webhook.h). */
+apr_status_t mi_webhook_start(mi_process_t *proc, server_rec *s, apr_pool_t *pchild);
+/** Ask the webhook thread to stop soon (graceful stop). */
+void mi_webhook_wake_for_stop(mi_process_t *proc);
 
 /* mod_interactions_status.c */
 struct mi_stats_slot_t;

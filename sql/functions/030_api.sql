@@ -286,7 +286,7 @@ BEGIN
         RETURN interactions.err(20, 'the user is not known in this contact center or is disabled');
     END IF;
     PERFORM set_config('interactions.actor', c.id::text, true);
-    IF p_op NOT IN ('me', 'list', 'my_list', 'get', 'workbins', 'workbin') THEN
+    IF p_op NOT IN ('me', 'list', 'my_list', 'get', 'workbins', 'workbin', 'events') THEN
         PERFORM set_config('interactions.ref', interactions.next_reference_id(p_cc)::text, true);
     END IF;
     v_res := CASE p_op
@@ -300,6 +300,7 @@ BEGIN
         WHEN 'channel' THEN interactions.api_channel(c, p_args)
         WHEN 'workbins' THEN interactions.api_workbins(c)
         WHEN 'workbin' THEN interactions.api_workbin(c, p_args)
+        WHEN 'events' THEN interactions.api_events(c, p_args)
         ELSE interactions.err(6, 'no such operation')
     END;
     IF (v_res->>'statusCode')::integer <> 0 THEN

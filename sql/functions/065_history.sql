@@ -221,14 +221,12 @@ BEGIN
         pin_xid := v_xid;
         pin_seq := v_seq;
     END IF;
-    IF to_regclass('interactions.webhooks') IS NOT NULL THEN
-        EXECUTE 'SELECT w.cursor_xid, w.cursor_seq FROM interactions.webhooks w
-                  WHERE w.cc_id = $1 AND w.enabled ORDER BY w.cursor_xid, w.cursor_seq LIMIT 1'
-           INTO v_xid, v_seq USING p_cc;
-        IF v_xid IS NOT NULL AND (v_xid, v_seq) < (pin_xid, pin_seq) THEN
-            pin_xid := v_xid;
-            pin_seq := v_seq;
-        END IF;
+    v_xid := NULL;
+    SELECT w.cursor_xid, w.cursor_seq INTO v_xid, v_seq FROM interactions.webhooks w
+     WHERE w.cc_id = p_cc AND w.enabled ORDER BY w.cursor_xid, w.cursor_seq LIMIT 1;
+    IF v_xid IS NOT NULL AND (v_xid, v_seq) < (pin_xid, pin_seq) THEN
+        pin_xid := v_xid;
+        pin_seq := v_seq;
     END IF;
 END $$;
 COMMENT ON FUNCTION interactions.history_pinned(integer) IS
@@ -344,6 +342,8 @@ BEGIN
             END IF;
         END LOOP;
     END LOOP;
+    -- webhook deliveries delivered long ago (068_webhooks.sql)
+    PERFORM interactions.webhook_prune();
     PERFORM setval('interactions.history_retention_clock', (extract(epoch FROM now()) * 1000)::bigint);
     RETURN jsonb_build_object('dropped', to_jsonb(v_dropped), 'deleted', v_deleted);
 END $$;

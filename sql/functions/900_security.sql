@@ -110,7 +110,8 @@ GRANT EXECUTE ON FUNCTION
     --     and the DBAs' (who read every table anyway) may call it;
     --   credential_version: the cheap recheck of a remembered password (no hash leaves).
     --   history_floor_all: for push_wakeups, the first month of the history that may hold
-    --     rows after a stream position (a timestamp; 065_history.sql).
+    --     rows after a stream position (a timestamp; 065_history.sql);
+    --   webhook_claim, webhook_result: the webhook worker's two calls (068_webhooks.sql).
     interactions.contact_center_id(text),
     interactions.maintenance(integer, integer),
     interactions.push_wakeups(xid8, bigint, integer),
@@ -158,8 +159,16 @@ GRANT EXECUTE ON FUNCTION
     interactions.push_last_sweep(),
     interactions.push_now(),
     interactions.history_floor(integer, xid8),       -- push_connect skips final months
+    interactions.history_floor_seq(integer, bigint), -- GET /events finds its cursor
+    interactions.api_events(interactions.caller, jsonb),
+    interactions.event_json(interactions.history),
     interactions.history_final_through(),
-    interactions.history_floor_all(xid8)             -- push_wakeups (SECURITY DEFINER: a month)
+    interactions.history_floor_all(xid8),            -- push_wakeups (SECURITY DEFINER: a month)
+    -- The webhook worker (mi_webhook.c), across contact centers (SECURITY DEFINER): it reads
+    -- the stream into deliveries and hands out bodies and their signatures (never a secret),
+    -- and records each answer.
+    interactions.webhook_claim(integer, integer, integer),
+    interactions.webhook_result(integer, bigint, integer, integer, text, integer, integer, integer)
   TO interactions_app;
 -- Not the module's: provisioning and account changes (025_user_admin.sql) and the
 -- contact-center lookup by name (DBAs), history
