@@ -1,9 +1,17 @@
-// report.mjs — turn the measurements of scripts/bench into docs/benchmarks.md, a PNG plot
-// and a last line of JSON.  usage: node bench/report.mjs results.jsonl TOP WRITE_DOC SECONDS
+// report.mjs — turn the measurements of scripts/bench into docs/benchmarks.md, its PNG plots
+// and a last line of JSON.
+//   node bench/report.mjs results.jsonl TOP WRITE_DOC SECONDS
+//   node bench/report.mjs --replot TOP     draw docs/benchmarks*.png again from the tables of
+//                                          docs/benchmarks.md (no measurement is run)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+
+if (process.argv[2] === '--replot') {
+  replot(process.argv[3] || '.');
+  process.exit(0);
+}
 
 const [file, top, writeDoc, seconds] = process.argv.slice(2);
 const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -54,23 +62,10 @@ const headline = {
 };
 
 if (writeDoc === '1') {
-  const plotDat = path.join(path.dirname(file), 'throughput.dat');
-  fs.writeFileSync(plotDat, [16, 64].map((c) =>
-    `${c} ${h[c].static_requests_s || 0} ${(h[c].pgbench_cycles_s || 0) * 4} ${h[c].http_requests_s || 0}`).join('\n') + '\n');
-  const png = path.join(top, 'docs/benchmarks.png');
-  const gp = `set terminal pngcairo size 900,500 font "sans,10"
-set output "${png}"
-set title "Requests per second (agent-cycle operations), ${machine.cores} cores, one machine"
-set style data histogram
-set style histogram cluster gap 1
-set style fill solid 0.8 border -1
-set logscale y
-set ylabel "per second (log scale)"
-set xlabel "concurrent connections / clients"
-set key top left
-plot "${plotDat}" using 2:xtic(1) title "httpd static file", '' using 3 title "pgbench: same SQL functions (operations)", '' using 4 title "mod_interactions over HTTP (operations)"
-`;
-  try { execFileSync('gnuplot', { input: gp }); } catch (e) { console.error('gnuplot failed:', e.message); }
+  throughputPlot([16, 64].map((c) => ({
+    connections: c, static: h[c].static_requests_s || 0, pgbench: (h[c].pgbench_cycles_s || 0) * 4,
+    http: h[c].http_requests_s || 0,
+  })), machine.cores, path.dirname(file), path.join(top, 'docs/benchmarks.png'));
   if (push && push.results) pushPlot(push.results, path.dirname(file), path.join(top, 'docs/benchmarks-push.png'));
   const t = (x) => (x === null || x === undefined ? '–' : String(x));
   let md = `# Benchmarks
@@ -143,17 +138,46 @@ ${JSON.stringify(headline)}
 }
 console.log(JSON.stringify(headline));
 
+// gnuplot with plain text: its default "enhanced" text would read the "_" of
+// "mod_interactions" as a subscript.
+function gnuplot(script) {
+  try { execFileSync('gnuplot', { input: script }); } catch (e) { console.error('gnuplot failed:', e.message); }
+}
+
+// Throughput: [{connections, static, pgbench, http}] in requests (operations) per second.
+function throughputPlot(bars, cores, dir, png) {
+  const plotDat = path.join(dir, 'throughput.dat');
+  fs.writeFileSync(plotDat, bars.map((b) => `${b.connections} ${b.static} ${b.pgbench} ${b.http}`).join('\n') + '\n');
+  gnuplot(`set terminal pngcairo noenhanced size 900,500 font "sans,10"
+set output "${png}"
+set title "Requests per second (agent-cycle operations), ${cores} cores, one machine"
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set ylabel "per second (log scale)"
+set xlabel "concurrent connections / clients"
+set key top left
+plot "${plotDat}" using 2:xtic(1) title "httpd static file", '' using 3 title "pgbench: same SQL functions (operations)", '' using 4 title "mod_interactions over HTTP (operations)"
+`);
+}
+
 // Push: latency of mod_interactions and Faye (left), httpd memory against held polls (right).
 function pushPlot(r, dir, png) {
   const lat = r.latency || [];
+  const rows = (r.scale && r.scale.rows) || [];
+  drawPush(lat, [[0, r.scale ? r.scale.base.rssMiB : 0], ...rows.map((x) => [x.held, x.rssMiB])], dir, png);
+}
+
+// lat: [{server, sessions, p50, p99}]; mem: [[held polls, RSS MiB]].
+function drawPush(lat, mem, dir, png) {
   const get = (server, n, k) => (lat.find((x) => x.server === server && x.sessions === n) || {})[k] ?? 0;
   const sizes = [...new Set(lat.map((x) => x.sessions))];
   const latDat = path.join(dir, 'push-latency.dat');
   fs.writeFileSync(latDat, sizes.map((n) => `"${n} sessions" ${get('mod_interactions', n, 'p50')} ${get('mod_interactions', n, 'p99')} ${get('faye', n, 'p50')} ${get('faye', n, 'p99')}`).join('\n') + '\n');
-  const rows = (r.scale && r.scale.rows) || [];
   const memDat = path.join(dir, 'push-held.dat');
-  fs.writeFileSync(memDat, [`0 ${r.scale ? r.scale.base.rssMiB : 0}`, ...rows.map((x) => `${x.held} ${x.rssMiB}`)].join('\n') + '\n');
-  const gp = `set terminal pngcairo size 1000,420 font "sans,10"
+  fs.writeFileSync(memDat, mem.map(([held, rss]) => `${held} ${rss}`).join('\n') + '\n');
+  gnuplot(`set terminal pngcairo noenhanced size 1000,420 font "sans,10"
 set output "${png}"
 set multiplot layout 1,2
 set title "Commit-to-client latency (ms)"
@@ -170,6 +194,42 @@ set ylabel "MiB"
 set key off
 plot "${memDat}" using 1:2 with linespoints pt 7
 unset multiplot
-`;
-  try { execFileSync('gnuplot', { input: gp }); } catch (e) { console.error('gnuplot failed:', e.message); }
+`);
+}
+
+// The plots again from what docs/benchmarks.md says (its tables were written above): for a
+// change of the plots alone, without a new run of scripts/bench.
+function replot(top) {
+  const md = fs.readFileSync(path.join(top, 'docs/benchmarks.md'), 'utf8');
+  const num = (cell) => Number(cell.replace(/\*/g, '').trim());
+  const table = (header) => {   // the rows of the table whose header line starts so
+    const lines = md.split('\n');
+    const at = lines.findIndex((l) => l.startsWith(header));
+    if (at < 0) throw new Error(`docs/benchmarks.md has no table "${header}"`);
+    const out = [];
+    for (let i = at + 2; i < lines.length && lines[i].startsWith('|'); i++) {
+      out.push(lines[i].split('|').slice(1, -1).map((c) => c.trim()));
+    }
+    return out;
+  };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mi-replot-'));
+  try {
+    const cores = Number((md.match(/^Machine: (\d+) ×/m) || [])[1]);
+    const inParens = (cell) => Number(cell.match(/\(([\d.]+)\)/)[1]);
+    throughputPlot(table('| connections | static file req/s |').map((c) => ({
+      connections: Number(c[0]), static: num(c[1]), pgbench: inParens(c[2]), http: inParens(c[3]),
+    })), cores, dir, path.join(top, 'docs/benchmarks.png'));
+    console.log('docs/benchmarks.png drawn again from docs/benchmarks.md');
+    if (md.includes('| server | sessions | messages expected / missing |')) {
+      const lat = table('| server | sessions | messages expected / missing |').map((c) => ({
+        server: c[0], sessions: Number(c[1]), p50: num(c[3]), p99: num(c[5]),
+      }));
+      const idle = Number((md.match(/Idle \(0 held\): RSS ([\d.]+) MiB/) || [])[1] ?? 0);
+      const mem = [[0, idle], ...table('| sessions | held | told to poll |').map((c) => [Number(c[1]), num(c[4])])];
+      drawPush(lat, mem, dir, path.join(top, 'docs/benchmarks-push.png'));
+      console.log('docs/benchmarks-push.png drawn again from docs/benchmarks.md');
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

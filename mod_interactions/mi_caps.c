@@ -5,11 +5,12 @@
 
 #define BIT(op) (1u << (op))
 
-unsigned int mi_caps_mask(const mi_caps_ctx_t *c)
+/* The contract's state table (section 5) from the caller's side. */
+static unsigned int by_state(const mi_caps_ctx_t *c)
 {
     const char *s = c->state;
 
-    if (!c->is_agent || s == NULL) {
+    if (s == NULL) {
         return 0;
     }
     if (strcmp(s, "Invited") == 0 && c->is_invitee) {
@@ -35,13 +36,27 @@ unsigned int mi_caps_mask(const mi_caps_ctx_t *c)
     return 0;
 }
 
+unsigned int mi_caps_mask(const mi_caps_ctx_t *c)
+{
+    unsigned int m = by_state(c);
+    int op;
+
+    /* ... of what the table of operations lets the caller's roles call */
+    for (op = 0; op < MI_OP__COUNT; op++) {
+        if ((m & BIT(op)) && !mi_op_permits((mi_op_e)op, c->roles)) {
+            m &= ~BIT(op);
+        }
+    }
+    return m;
+}
+
 json_object *mi_caps_json(const mi_caps_ctx_t *ctx)
 {
     unsigned int m = mi_caps_mask(ctx);
     json_object *a = json_object_new_array();
     int op;
 
-    for (op = MI_OP_NONE + 1; op < MI_OP__COUNT; op++) {
+    for (op = 0; op < MI_OP__COUNT; op++) {
         if (m & BIT(op)) {
             json_object_array_add(a, json_object_new_string(mi_op_name((mi_op_e)op)));
         }

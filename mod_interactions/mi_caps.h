@@ -9,18 +9,19 @@
 
 #include <json-c/json.h>
 
-#include "mi_validate.h"
+#include "mi_ops.h"
 
 typedef struct {
     const char *state;       /* the interaction's state */
     const char *media;       /* its media type */
-    int is_agent;            /* the caller has the agent role */
+    unsigned int roles;      /* the caller's roles (MI_ROLE_* of mi_ops.h) */
     int is_invitee;          /* it is offered (Invited) to the caller */
     int is_owner;            /* the caller owns it (Processing / Composing) */
     int may_use_workbin;     /* it sits in a workbin the caller may use */
 } mi_caps_ctx_t;
 
-/** Bit (1u << op) is set for each operation allowed now. */
+/** Bit (1u << op) is set for each operation allowed now: an operationName (mi_ops.h) for
+ *  the caller's roles, in the interaction's state, given how the caller relates to it. */
 unsigned int mi_caps_mask(const mi_caps_ctx_t *ctx);
 
 /** The same as a JSON array of operation names, in contract order (a new reference). */

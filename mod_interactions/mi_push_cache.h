@@ -15,7 +15,7 @@
  * row, and bytes in all; the oldest rows go first, and a message that would not fit is
  * rendered for its recipient without being kept.  Nothing a client chooses can make it grow
  * past them (the base comes from the configuration, not from request headers: see
- * mi_public_base()).  Thread-safe; nothing returned points into the cache.
+ * mi_ap_http_public_base()).  Thread-safe; nothing returned points into the cache.
  */
 #ifndef MI_PUSH_CACHE_H
 #define MI_PUSH_CACHE_H

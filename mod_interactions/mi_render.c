@@ -8,6 +8,7 @@
 #include "mi_caps.h"
 #include "mi_json.h"
 #include "mi_render.h"
+#include "mi_status.h"
 
 int mi_caller_from_json(mi_caller_t *c, json_object *caller)
 {
@@ -21,14 +22,19 @@ int mi_caller_from_json(mi_caller_t *c, json_object *caller)
     }
     n = json_object_array_length(roles);
     for (i = 0; i < n; i++) {
-        const char *r = json_object_get_string(json_object_array_get_idx(roles, i));
-        if (r == NULL) continue;
-        if (strcmp(r, "agent") == 0) c->is_agent = 1;
-        else if (strcmp(r, "supervisor") == 0) c->is_supervisor = 1;
-        else if (strcmp(r, "admin") == 0) c->is_admin = 1;
-        else if (strcmp(r, "apiuser") == 0) c->is_apiuser = 1;
+        unsigned int bit = mi_role_bit(json_object_get_string(json_object_array_get_idx(roles, i)));
+        c->is_agent |= bit == MI_ROLE_AGENT;
+        c->is_supervisor |= bit == MI_ROLE_SUPERVISOR;
+        c->is_admin |= bit == MI_ROLE_ADMIN;
+        c->is_apiuser |= bit == MI_ROLE_APIUSER;
     }
     return 1;
+}
+
+unsigned int mi_caller_roles(const mi_caller_t *c)
+{
+    return (c->is_agent ? MI_ROLE_AGENT : 0u) | (c->is_supervisor ? MI_ROLE_SUPERVISOR : 0u)
+           | (c->is_admin ? MI_ROLE_ADMIN : 0u) | (c->is_apiuser ? MI_ROLE_APIUSER : 0u);
 }
 
 const char *mi_render_uri(const char *base, const char *id, apr_pool_t *p)
@@ -78,7 +84,7 @@ json_object *mi_render_interaction(json_object *snap, const mi_caller_t *caller,
         copy(o, snap, "state");
         ctx.state = mi_json_get_str(snap, "state");
         ctx.media = mi_json_get_str(snap, "mediaType");
-        ctx.is_agent = caller->is_agent;
+        ctx.roles = mi_caller_roles(caller);
         ctx.is_invitee = same_id(caller->id, mi_json_get_str(snap, "_invitee"));
         ctx.is_owner = same_id(caller->id, mi_json_get_str(snap, "_owner"));
         ctx.may_use_workbin = mi_json_get_str(snap, "workbin") != NULL
@@ -115,6 +121,51 @@ json_object *mi_render_uris(json_object *snaps, const char *base, apr_pool_t *p)
         json_object_array_add(a, json_object_new_string(mi_render_uri(base, id ? id : "", p)));
     }
     return a;
+}
+
+json_object *mi_render_result(json_object *res, const char *base, int uris_only, apr_pool_t *p)
+{
+    json_object *out = mi_envelope_ok(p);
+    mi_caller_t caller;
+
+    mi_caller_from_json(&caller, mi_json_get(res, "caller"));
+    json_object_object_foreach(res, key, val) {
+        if (strcmp(key, "statusCode") == 0 || strcmp(key, "caller") == 0) {
+            continue;
+        }
+        if (strcmp(key, "interaction") == 0 && json_object_is_type(val, json_type_object)) {
+            json_object_object_add(out, key, mi_render_interaction(val, &caller, base, NULL, p));
+        }
+        else if (strcmp(key, "interactions") == 0 && json_object_is_type(val, json_type_array)) {
+            if (uris_only) {
+                json_object_object_add(out, "uris", mi_render_uris(val, base, p));
+            }
+            else {
+                json_object_object_add(out, key, mi_render_interactions(val, &caller, base, p));
+            }
+        }
+        else if (strcmp(key, "workbin") == 0 && json_object_is_type(val, json_type_object)) {
+            json_object *wb = json_object_new_object();
+            json_object_object_foreach(val, wk, wv) {
+                if (strcmp(wk, "interactions") == 0) {
+                    json_object_object_add(wb, wk, mi_render_interactions(wv, &caller, base, p));
+                }
+                else {
+                    json_object_object_add(wb, wk, json_object_get(wv));
+                }
+            }
+            json_object_object_add(out, key, wb);
+        }
+        else {
+            json_object_object_add(out, key, json_object_get(val));
+        }
+    }
+    /* a created interaction is named by its uri too */
+    if (mi_json_get_str(res, "id") != NULL && mi_json_get(res, "uri") == NULL) {
+        json_object_object_add(out, "uri", json_object_new_string(
+            mi_render_uri(base, mi_json_get_str(res, "id"), p)));
+    }
+    return out;
 }
 
 /* ------------------------------------------------------------------ the origin of uris */

@@ -23,6 +23,9 @@ typedef struct {
 /** Fill @c from a store "caller" object {"id":..,"roles":[..]}; returns 0 if malformed. */
 int mi_caller_from_json(mi_caller_t *c, json_object *caller);
 
+/** The caller's roles as MI_ROLE_* bits (mi_ops.h). */
+unsigned int mi_caller_roles(const mi_caller_t *c);
+
 /** Render @snap for @caller.  @base is the absolute API base ("http://host/api/v2"); when
  *  @state_override is given (push: "Revoked") it replaces the state and empties the
  *  capabilities.  Returns a new reference. */
@@ -33,6 +36,12 @@ json_object *mi_render_interaction(json_object *snap, const mi_caller_t *caller,
 /** Render every snapshot of the array @snaps into a new array (new reference). */
 json_object *mi_render_interactions(json_object *snaps, const mi_caller_t *caller,
                                     const char *base, apr_pool_t *p);
+
+/** The success envelope for a store result @res ({"statusCode":0, "caller":{..}, ...}):
+ *  "status":"ok" added, interactions (also a workbin's) rendered for the caller (uri,
+ *  capabilities, no internal fields), or only their uris when @uris_only, "caller" dropped,
+ *  and a created interaction named by its uri too.  Bound to @p. */
+json_object *mi_render_result(json_object *res, const char *base, int uris_only, apr_pool_t *p);
 
 /** The uri of interaction @id: base + "/interactions/" + id (pool string). */
 const char *mi_render_uri(const char *base, const char *id, apr_pool_t *p);

@@ -34,21 +34,21 @@ int mi_request_wants_body(const mi_route_t *rt)
     return rt->route != MI_R_NOTIFICATIONS && mi_route_is_write(rt);
 }
 
-const char *mi_request_stat_name(const mi_route_t *rt)
+mi_op_e mi_request_route_op(const mi_route_t *rt)
 {
     int get = rt->method == MI_M_GET;
 
     switch (rt->route) {
-    case MI_R_ME:              return "me";
-    case MI_R_ME_CHANNEL:      return "channel";
-    case MI_R_INTERACTIONS:    return get ? "list" : "create";
-    case MI_R_INTERACTION:     return get ? "get" : "update";
-    case MI_R_MY_INTERACTIONS: return get ? "my_list" : "GetWorkbinContent";
-    case MI_R_MY_INTERACTION:  return "other";   /* named by its operationName once decoded */
-    case MI_R_MY_WORKBINS:     return "workbins";
-    case MI_R_MY_WORKBIN:      return "workbin";
-    case MI_R_NOTIFICATIONS:   return "notifications";
-    default:                   return "other";
+    case MI_R_ME:              return MI_OP_ME;
+    case MI_R_ME_CHANNEL:      return MI_OP_CHANNEL;
+    case MI_R_INTERACTIONS:    return get ? MI_OP_LIST : MI_OP_CREATE;
+    case MI_R_INTERACTION:     return get ? MI_OP_GET : MI_OP_UPDATE;
+    case MI_R_MY_INTERACTIONS: return get ? MI_OP_MY_LIST : MI_OP_GET_WORKBIN_CONTENT;
+    case MI_R_MY_WORKBINS:     return MI_OP_WORKBINS;
+    case MI_R_MY_WORKBIN:      return MI_OP_WORKBIN;
+    case MI_R_NOTIFICATIONS:   return MI_OP_NOTIFICATIONS;
+    case MI_R_EVENTS:          return MI_OP_EVENTS;
+    default:                   return MI_OP_NONE;
     }
 }
 
@@ -81,69 +81,38 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
                       json_object *body, const mi_limits_t *lim, apr_pool_t *p,
                       mi_error_t *err)
 {
-    int get = rt->method == MI_M_GET;
     json_object *args = NULL;
-    mi_op_e op;
     int ok = 1;
 
     memset(out, 0, sizeof(*out));
-    out->stat_op = mi_request_stat_name(rt);
-    switch (rt->route) {
-    case MI_R_ME:
-        out->store_op = "me";
+    out->op = mi_request_route_op(rt);
+    switch (out->op) {
+    case MI_OP_ME:
+    case MI_OP_WORKBINS:
         break;
-    case MI_R_ME_CHANNEL:
-        out->store_op = "channel";
+    case MI_OP_CHANNEL:
         ok = mi_validate_channel(&args, rt->param, body, lim, p, err);
         break;
-    case MI_R_INTERACTIONS:
-    case MI_R_MY_INTERACTIONS:
-        if (get) {
-            out->store_op = rt->route == MI_R_INTERACTIONS ? "list" : "my_list";
-            ok = mi_validate_list_query(&args, query, lim, p, err);
-            out->uris_only = ok && mi_json_get(args, "fields") == NULL;
-            if (ok) add_page_bytes(args, lim);
-        }
-        else if (rt->route == MI_R_INTERACTIONS) {
-            out->store_op = "create";
-            ok = mi_validate_create(&args, body, lim, p, err);
-        }
-        else {
-            out->store_op = "operation";
-            ok = mi_validate_operation(&op, &args, body, 0, lim, p, err);
-            if (ok) add_limits(args, lim);
-            if (ok) add_page_bytes(args, lim);   /* GetWorkbinContent: its content is a page */
-        }
+    case MI_OP_LIST:
+    case MI_OP_MY_LIST:
+        ok = mi_validate_list_query(&args, query, lim, p, err);
+        out->uris_only = ok && mi_json_get(args, "fields") == NULL;
         break;
-    case MI_R_INTERACTION:
-        if (get) {
-            out->store_op = "get";
-            args = mi_json_bind(p, json_object_new_object());
-            ok = path_id(args, rt->param, err);
-        }
-        else {
-            out->store_op = "update";
-            ok = mi_validate_update(&args, body, lim, p, err) && path_id(args, rt->param, err);
-            if (ok) add_limits(args, lim);
-        }
+    case MI_OP_CREATE:
+        ok = mi_validate_create(&args, body, lim, p, err);
         break;
-    case MI_R_MY_INTERACTION:
-        out->store_op = "operation";
-        ok = mi_validate_operation(&op, &args, body, 1, lim, p, err)
-             && path_id(args, rt->param, err);
-        if (ok) {
-            out->stat_op = mi_op_name(op);
-            add_limits(args, lim);
-            if (op == MI_OP_GET_WORKBIN_CONTENT) {
-                add_page_bytes(args, lim);
-            }
-        }
+    case MI_OP_EVENTS:
+        ok = mi_validate_events_query(&args, query, lim, p, err);
         break;
-    case MI_R_MY_WORKBINS:
-        out->store_op = "workbins";
+    case MI_OP_GET:
+        args = mi_json_bind(p, json_object_new_object());
+        ok = path_id(args, rt->param, err);
         break;
-    case MI_R_MY_WORKBIN:
-        out->store_op = "workbin";
+    case MI_OP_UPDATE:
+        ok = mi_validate_update(&args, body, lim, p, err) && path_id(args, rt->param, err);
+        if (ok) add_limits(args, lim);
+        break;
+    case MI_OP_WORKBIN:
         if (!mi_utf8_valid(rt->param, strlen(rt->param))
             || mi_utf8_chars(rt->param, strlen(rt->param)) > MI_MAX_NAME_CHARS) {
             mi_error_set(err, MI_SC_NOT_FOUND, 0, "no such workbin");
@@ -152,9 +121,20 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
         }
         args = mi_json_bind(p, json_object_new_object());
         json_object_object_add(args, "name", json_object_new_string(rt->param));
-        add_page_bytes(args, lim);
         break;
     default:
+        if (rt->route == MI_R_MY_INTERACTIONS || rt->route == MI_R_MY_INTERACTION) {
+            /* an operationName: the body names it (only some may go without an id) */
+            mi_op_e op;
+            int has_id = rt->route == MI_R_MY_INTERACTION;
+            ok = mi_validate_operation(&op, &args, body, has_id, lim, p, err)
+                 && (!has_id || path_id(args, rt->param, err));
+            if (ok) {
+                out->op = op;
+                add_limits(args, lim);
+            }
+            break;
+        }
         mi_error_set(err, MI_SC_NOT_FOUND, 0, "no such resource");
         ok = 0;
         break;
@@ -162,6 +142,10 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
     if (!ok) {
         out->args = NULL;
         return 0;
+    }
+    /* a page stops at a size the store measures as it builds it */
+    if (mi_op_is(out->op, MI_OPF_PAGED)) {
+        add_page_bytes(args, lim);
     }
     out->args = args;
     return 1;

@@ -2,8 +2,9 @@
  *
  * Everything the handler decides before asking the database lives here, in the core, so
  * the glue only reads the body from httpd and the fuzzer runs exactly the handler's
- * decoding: which store operation, with which validated arguments, counted under which
- * name, and whether a collection answers with uris or objects.
+ * decoding: which operation (mi_ops.h: its store call, and the statistics slot it is counted
+ * in), with which validated arguments, and whether a collection answers with uris or
+ * objects.
  */
 #ifndef MI_REQUEST_H
 #define MI_REQUEST_H
@@ -12,12 +13,12 @@
 #include <json-c/json.h>
 
 #include "mi_limits.h"
+#include "mi_ops.h"
 #include "mi_route.h"
 #include "mi_status.h"
 
 typedef struct {
-    const char *store_op;    /* the operation of interactions.api(): "me", "list", ... */
-    const char *stat_op;     /* the name the statistics count it under ("Accept", "list", ...) */
+    mi_op_e op;              /* the operation (mi_ops.h): the store call and the statistics */
     json_object *args;       /* validated arguments (bound to the pool); NULL for none */
     int uris_only;           /* a collection answered with uris (no fields=*) */
 } mi_decoded_t;
@@ -31,8 +32,9 @@ int mi_request_parse_body(json_object **pbody, const char *buf, apr_size_t len,
 /** Does @rt take a JSON request body (POST and PUT of the REST API)? */
 int mi_request_wants_body(const mi_route_t *rt);
 
-/** The statistics name of a routed request, known before it is decoded. */
-const char *mi_request_stat_name(const mi_route_t *rt);
+/** The operation of a routed request as far as the route tells, before it is decoded
+ *  (MI_OP_NONE for POST /me/interactions/{id}, named by its body). */
+mi_op_e mi_request_route_op(const mi_route_t *rt);
 
 /** Decode a routed REST request (not the push channel).  @query is the raw query string,
  *  @body the parsed JSON body when the route wants one.  Returns 1 and fills @out, or 0

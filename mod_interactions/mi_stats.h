@@ -12,23 +12,45 @@
 #include <apr.h>
 #include <apr_pools.h>
 
-/* The operations counted: REST calls by name, agent operations by operationName, and the
- * push channel. */
-#define MI_STATS_OP_NAMES \
-    "me", "list", "get", "my_list", "create", "update", "channel", "workbins", "workbin", \
-    "Accept", "Reject", "Complete", "PlaceInQueue", "PlaceInWorkbin", "Pull", \
-    "GetWorkbinContent", "Transfer", "AttachUserData", "UpdateUserData", "DeleteUserData", \
-    "Reply", "ReplyAll", "Cancel", "Send", "notifications", "other"
-#define MI_STATS_NOPS 26
+#include "mi_ops.h"
 
-/* statusCodes counted separately; anything else lands in the last bucket */
-#define MI_STATS_CODES 0, 1, 2, 3, 4, 5, 6, 10, 11, 18, 20
-#define MI_STATS_NCODES 12
+/* Requests are counted per operation (mi_ops.h: the REST calls, every operationName, the
+ * push channel, and "other" for requests never decoded) and per statusCode, and their
+ * latency per operation in a histogram. */
+
+/* statusCodes counted separately (mi_status.h); anything else lands in "other" */
+#define MI_STATS_CODES(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(10) X(11) X(18) X(20)
+
+/* Upper bounds of the latency histogram in microseconds, then +Inf.  From a cached read
+ * (about a millisecond) to a held /meta/connect (InteractionsPushTimeout, 25 s by
+ * default; at most 60 s). */
+#define MI_STATS_BUCKETS(X) \
+    X(1000) X(2500) X(5000) X(10000) X(25000) X(50000) X(100000) X(250000) X(500000) \
+    X(1000000) X(2500000) X(5000000) X(10000000) X(30000000) X(60000000)
+
+enum {
+#define MI_STATS_CODE_ENUM(sc) MI_STATS_CODE_##sc,
+    MI_STATS_CODES(MI_STATS_CODE_ENUM)
+#undef MI_STATS_CODE_ENUM
+    MI_STATS_CODE_OTHER,
+    MI_STATS_NCODES
+};
+
+enum {
+#define MI_STATS_BUCKET_ENUM(us) MI_STATS_BUCKET_##us,
+    MI_STATS_BUCKETS(MI_STATS_BUCKET_ENUM)
+#undef MI_STATS_BUCKET_ENUM
+    MI_STATS_BUCKET_INF,
+    MI_STATS_NBUCKETS
+};
 
 typedef struct {
     volatile apr_uint32_t pid;            /* the process using the slot; 0 if never used */
     apr_uint32_t pad;
-    apr_uint64_t requests[MI_STATS_NOPS][MI_STATS_NCODES];
+    apr_uint64_t requests[MI_OP__COUNT][MI_STATS_NCODES];
+    apr_uint64_t latency[MI_OP__COUNT][MI_STATS_NBUCKETS];  /* requests per bucket (not
+                                                               cumulative) */
+    apr_uint64_t latency_us[MI_OP__COUNT];                  /* their sum, microseconds */
     apr_uint64_t db_unavailable;          /* requests answered 503 */
     apr_uint64_t maintenance_runs;
     apr_uint64_t maintenance_changes;
@@ -59,11 +81,9 @@ typedef struct {
     mi_stats_slot_t *slots;
 } mi_stats_t;
 
-/** The index of operation @name, or that of "other". */
-int mi_stats_op(const char *name);
-
-/** Count one request of operation @op answered with statusCode @sc. */
-void mi_stats_count(mi_stats_slot_t *slot, int op, int sc);
+/** Count one request of operation @op answered with statusCode @sc after @usec
+ *  microseconds. */
+void mi_stats_count(mi_stats_slot_t *slot, mi_op_e op, int sc, apr_uint64_t usec);
 
 /** Add @n to a counter field atomically. */
 void mi_stats_add(apr_uint64_t *field, apr_uint64_t n);
@@ -72,10 +92,10 @@ void mi_stats_add(apr_uint64_t *field, apr_uint64_t n);
  *  process is gone (@alive tells).  NULL when all are in use. */
 mi_stats_slot_t *mi_stats_claim(mi_stats_t *st, apr_uint32_t pid, int (*alive)(apr_uint32_t pid));
 
-/** The Prometheus text exposition (format 0.0.4) of all slots, summed; @now_s (epoch
- *  seconds) dates the listener's read age. */
+/** The Prometheus text exposition (format 0.0.4) of all slots, summed, and the build's
+ *  info (@version, and @commit unless NULL or empty). */
 const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t pid),
-                                apr_uint32_t now_s, apr_pool_t *p);
+                                const char *version, const char *commit, apr_pool_t *p);
 
 /** Totals for a short human summary: requests, errors (statusCode != 0), 503s, live
  *  processes, connections in use. */

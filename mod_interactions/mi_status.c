@@ -20,6 +20,20 @@ int mi_status_http(int sc)
     }
 }
 
+int mi_status_from_http(int http)
+{
+    switch (http) {
+    case 401: return MI_SC_UNAUTHENTICATED;
+    case 403: return MI_SC_PERMISSION;
+    case 404: return MI_SC_NOT_FOUND;
+    case 405: return MI_SC_FORBIDDEN;
+    case 400:
+    case 413:
+    case 415: return MI_SC_INVALID;
+    default:  return http >= 500 ? MI_SC_INTERNAL : MI_SC_INVALID;
+    }
+}
+
 const char *mi_status_text(int sc)
 {
     switch (sc) {

@@ -34,6 +34,10 @@ typedef struct {
 /** The HTTP status the contract assigns to @sc (400 for unknown codes). */
 int mi_status_http(int sc);
 
+/** The statusCode for an HTTP error status that httpd chose itself (401 from
+ *  authentication, 413 from LimitRequestBody, ...): the contract's meaning of it. */
+int mi_status_from_http(int http);
+
 /** A short default text for @sc. */
 const char *mi_status_text(int sc);
 

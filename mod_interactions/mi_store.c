@@ -26,7 +26,7 @@ struct mi_store_t {
 /* Statements prepared on every connection.  The casts pin the parameter types so the
  * server never has to guess, and results come back as text. */
 static const struct { const char *name; const char *sql; int nparams; } statements[] = {
-    { "mi_api", "SELECT interactions.api($1::int, $2::text, $3::text, $4::jsonb)::text", 4 },
+    { "mi_api", "SELECT interactions.api($1::int, $2::text, $3::text, $4::jsonb, $5::boolean)::text", 5 },
     { "mi_cc", "SELECT interactions.contact_center_id($1::text)", 1 },
     { "mi_cred", "SELECT interactions.credential($1::int, $2::text)", 2 },
     { "mi_credv", "SELECT interactions.credential_version($1::int, $2::text)::text", 2 },
@@ -317,20 +317,28 @@ apr_status_t mi_store_cc_id(mi_store_t *store, const char *name, int *pid)
     return rv;
 }
 
-apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, const char *op,
+apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, mi_op_e op,
                           json_object *args, int max_depth, apr_pool_t *p, json_object **presult)
 {
-    const char *params[4];
+    const char *params[5];
     const char *text = NULL;
     mi_json_error_t jerr;
     apr_status_t rv;
 
     *presult = NULL;
+    if (mi_op(op)->entry == NULL) {
+        /* no store call (the push channel, "other"): a caller's mistake, never a client's */
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00300)
+                      "operation %s has no store call", mi_op_name(op));
+        return MI_STORE_FAILED;
+    }
     params[0] = apr_itoa(p, cc);
     params[1] = login;
-    params[2] = op;
+    params[2] = mi_op(op)->entry;
     params[3] = args != NULL ? mi_json_dump(args, p) : "{}";
-    rv = exec_scalar(store, "mi_api", NULL, 4, params, p, &text);
+    /* decided here once, from the table: a read runs read-only and takes no referenceId */
+    params[4] = mi_op_is(op, MI_OPF_WRITE) ? "true" : "false";
+    rv = exec_scalar(store, "mi_api", NULL, 5, params, p, &text);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -338,7 +346,7 @@ apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, const ch
         || mi_json_parse(presult, text, strlen(text), max_depth + MI_STORE_RESULT_NESTING, p, &jerr) != APR_SUCCESS
         || !json_object_is_type(*presult, json_type_object)) {
         mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00115)
-                      "interactions.api(%s) returned no usable document", op);
+                      "interactions.api(%s) returned no usable document", mi_op(op)->entry);
         *presult = NULL;
         return MI_STORE_FAILED;
     }

@@ -11,6 +11,7 @@
 #include <apr_pools.h>
 #include <json-c/json.h>
 
+#include "mi_ops.h"
 #include "mi_pgpool.h"
 
 typedef struct mi_store_t mi_store_t;
@@ -35,10 +36,12 @@ mi_pgpool_t *mi_store_pool(mi_store_t *store);
 /** The id of contact center @name (cached for the life of the process: ids never change). */
 apr_status_t mi_store_cc_id(mi_store_t *store, const char *name, int *pid);
 
-/** Call interactions.api(cc, login, op, args): one transaction.  *presult is the returned
- *  document, bound to @p: {"statusCode":0,...} or {"statusCode":N,"statusMessage":..}.
- *  @max_depth is the nesting the request was allowed (the result holds its user data). */
-apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, const char *op,
+/** Call interactions.api(cc, login, entry, args, write) for operation @op (mi_ops.h: its
+ *  entry, and whether it may write; a read runs in a read-only transaction): one
+ *  transaction.  *presult is the returned document, bound to @p: {"statusCode":0,...} or
+ *  {"statusCode":N,"statusMessage":..}.  @max_depth is the nesting the request was allowed
+ *  (the result holds its user data). */
+apr_status_t mi_store_api(mi_store_t *store, int cc, const char *login, mi_op_e op,
                           json_object *args, int max_depth, apr_pool_t *p, json_object **presult);
 
 /** What the authn provider checks a password against: the bcrypt hash of @login in @cc and

@@ -11,24 +11,9 @@
 #include <json-c/json.h>
 
 #include "mi_limits.h"
+#include "mi_ops.h"
 #include "mi_route.h"
 #include "mi_status.h"
-
-/** The operations of POST /me/interactions[/{id}], in contract order. */
-typedef enum {
-    MI_OP_NONE = 0,
-    MI_OP_ACCEPT, MI_OP_REJECT, MI_OP_COMPLETE, MI_OP_PLACE_IN_QUEUE, MI_OP_PLACE_IN_WORKBIN,
-    MI_OP_PULL, MI_OP_GET_WORKBIN_CONTENT, MI_OP_TRANSFER, MI_OP_ATTACH_USER_DATA,
-    MI_OP_UPDATE_USER_DATA, MI_OP_DELETE_USER_DATA, MI_OP_REPLY, MI_OP_REPLY_ALL,
-    MI_OP_CANCEL, MI_OP_SEND,
-    MI_OP__COUNT
-} mi_op_e;
-
-/** The contract's name of @op ("Accept", ...), or NULL. */
-const char *mi_op_name(mi_op_e op);
-
-/** Parse an operation name (case-sensitive, as in the contract); MI_OP_NONE if unknown. */
-mi_op_e mi_op_parse(const char *name);
 
 /** Decode an application/x-www-form-urlencoded string into @t (later keys do not replace
  *  earlier ones; apr_table_get returns the first).  Returns 0 on malformed escapes. */
@@ -46,6 +31,12 @@ int mi_validate_list_query(json_object **pargs, const char *query, const mi_limi
                            apr_pool_t *p, mi_error_t *err);
 
 /** Validate a POST /interactions body into create arguments. */
+/** GET /events: after (a cursor, 0 or more; 0 when absent), limit (1 to the page maximum;
+ *  the default page size when absent), wait (seconds to hold the request when there is
+ *  nothing, 0 to MI_EVENTS_MAX_WAIT_S; 0 when absent); nothing else. */
+int mi_validate_events_query(json_object **pargs, const char *query, const mi_limits_t *lim,
+                             apr_pool_t *p, mi_error_t *err);
+
 int mi_validate_create(json_object **pargs, json_object *body, const mi_limits_t *lim,
                        apr_pool_t *p, mi_error_t *err);
 

@@ -26,28 +26,28 @@
 /* ------------------------------------------------------------------ the statements */
 
 /* Is the server's worker lock free?  Taken and given back at once on a pooled connection. */
-#define FREE_SQL \
-    "SELECT CASE WHEN pg_try_advisory_lock(hashtext('interactions-webhooks'), $1::int) " \
+#define FREE_SQL                                                                                   \
+    "SELECT CASE WHEN pg_try_advisory_lock(hashtext('interactions-webhooks'), $1::int) "           \
     "THEN pg_advisory_unlock(hashtext('interactions-webhooks'), $1::int) ELSE false END"
 /* Become the worker: the lock is held as long as the worker's connection lives. */
-#define TAKE_SQL "SELECT pg_try_advisory_lock(hashtext('interactions-webhooks'), $1::int)"
+#define TAKE_SQL  "SELECT pg_try_advisory_lock(hashtext('interactions-webhooks'), $1::int)"
 /* $1 deliveries, $2 events per delivery, $3 lease in ms */
 #define CLAIM_SQL "SELECT interactions.webhook_claim($1::int, $2::int, $3::int)"
 /* $1 cc, $2 delivery, $3 attempt, $4 status, $5 error, $6 attempts, $7 backoff, $8 its cap */
-#define RESULT_SQL \
-    "SELECT interactions.webhook_result($1::int, $2::bigint, $3::int, $4::int, $5::text, " \
+#define RESULT_SQL                                                                                 \
+    "SELECT interactions.webhook_result($1::int, $2::bigint, $3::int, $4::int, $5::text, "         \
     "$6::int, $7::int, $8::int)"
 
 struct mi_webhook_t {
     mi_webhook_conf_t conf;
-    apr_pool_t *pool;               /* the thread's own (made and destroyed by it) */
-    apr_pool_t *conn_pool;          /* lives as long as the worker's connection */
-    PGconn *conn;                   /* non-NULL while this process is the server's worker */
+    apr_pool_t *pool;      /* the thread's own (made and destroyed by it) */
+    apr_pool_t *conn_pool; /* lives as long as the worker's connection */
+    PGconn *conn;          /* non-NULL while this process is the server's worker */
     apr_thread_t *thread;
-    apr_thread_mutex_t *mutex;      /* guards stop; the thread sleeps on cond under it */
+    apr_thread_mutex_t *mutex; /* guards stop; the thread sleeps on cond under it */
     apr_thread_cond_t *cond;
     volatile int stop;
-    int failing;                    /* the database failed us (said once, until it works) */
+    int failing; /* the database failed us (said once, until it works) */
 };
 
 static apr_status_t global_cleanup(void *data)
@@ -82,8 +82,9 @@ static const char *worker_scalar(mi_webhook_t *w, const char *sql, int n, const 
         v = apr_pstrdup(p, PQgetvalue(res, 0, 0));
     }
     else if (!w->failing) {
-        mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00801)
-                      "webhook worker: the database failed: %s; webhooks wait until it answers",
+        mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL,
+                      MI_LOGNO(00801) "webhook worker: the database failed: %s; webhooks wait "
+                                      "until it answers",
                       PQerrorMessage(w->conn));
         w->failing = 1;
     }
@@ -98,7 +99,7 @@ static apr_status_t conn_cleanup(void *data)
     mi_webhook_t *w = data;
 
     if (w->conn != NULL) {
-        PQfinish(w->conn);      /* the lock goes with the session */
+        PQfinish(w->conn); /* the lock goes with the session */
         w->conn = NULL;
     }
     return APR_SUCCESS;
@@ -121,8 +122,8 @@ static void try_to_become_worker(mi_webhook_t *w, apr_pool_t *tmp)
     char sql[64];
     PGconn *conn;
 
-    if (mi_store_scalar(w->conf.store, FREE_SQL, 1, &key, tmp, &val) != APR_SUCCESS
-        || val == NULL || strcmp(val, "t") != 0) {
+    if (mi_store_scalar(w->conf.store, FREE_SQL, 1, &key, tmp, &val) != APR_SUCCESS || val == NULL
+        || strcmp(val, "t") != 0) {
         return;
     }
     if (mi_pgpool_connect_direct(mi_store_pool(w->conf.store), &conn, &err, tmp) != APR_SUCCESS) {
@@ -135,11 +136,12 @@ static void try_to_become_worker(mi_webhook_t *w, apr_pool_t *tmp)
     PQclear(PQexec(w->conn, sql));
     val = worker_scalar(w, TAKE_SQL, 1, &key, tmp);
     if (val == NULL || strcmp(val, "t") != 0) {
-        drop_connection(w);      /* another process got there first */
+        drop_connection(w); /* another process got there first */
         return;
     }
-    mi_log_perror(MI_LOG_MARK, MI_LOG_INFO, 0, NULL, MI_LOGNO(00800)
-                  "webhook worker: this process delivers the webhooks of this server");
+    mi_log_perror(MI_LOG_MARK, MI_LOG_INFO, 0, NULL,
+                  MI_LOGNO(
+                      00800) "webhook worker: this process delivers the webhooks of this server");
 }
 
 /* ------------------------------------------------------------------ one delivery */
@@ -147,7 +149,7 @@ static void try_to_become_worker(mi_webhook_t *w, apr_pool_t *tmp)
 typedef struct {
     mi_webhook_t *w;
     int cc;
-    const char *id;                 /* the delivery */
+    const char *id; /* the delivery */
     const char *webhook;
     int attempt;
     const char *url;
@@ -157,8 +159,8 @@ typedef struct {
     struct curl_slist *headers;
     struct curl_slist *resolve;
     char errbuf[CURL_ERROR_SIZE];
-    long status;                    /* HTTP status; 0 when none came */
-    const char *error;              /* why it failed; NULL when delivered */
+    long status;       /* HTTP status; 0 when none came */
+    const char *error; /* why it failed; NULL when delivered */
 } delivery_t;
 
 static apr_status_t delivery_cleanup(void *data)
@@ -200,10 +202,14 @@ static void prepare(delivery_t *d, apr_pool_t *p)
     d->resolve = curl_slist_append(NULL, t.resolve);
     d->headers = curl_slist_append(d->headers, "Content-Type: application/json");
     d->headers = curl_slist_append(d->headers, "Expect:");
-    d->headers = curl_slist_append(d->headers, apr_pstrcat(p, "X-Interactions-Webhook: ", d->webhook, NULL));
-    d->headers = curl_slist_append(d->headers, apr_pstrcat(p, "X-Interactions-Delivery: ", d->id, NULL));
-    d->headers = curl_slist_append(d->headers, apr_psprintf(p, "X-Interactions-Attempt: %d", d->attempt));
-    d->headers = curl_slist_append(d->headers, apr_pstrcat(p, "X-Interactions-Signature: ", d->signature, NULL));
+    d->headers = curl_slist_append(d->headers,
+                                   apr_pstrcat(p, "X-Interactions-Webhook: ", d->webhook, NULL));
+    d->headers = curl_slist_append(d->headers,
+                                   apr_pstrcat(p, "X-Interactions-Delivery: ", d->id, NULL));
+    d->headers = curl_slist_append(d->headers,
+                                   apr_psprintf(p, "X-Interactions-Attempt: %d", d->attempt));
+    d->headers = curl_slist_append(d->headers, apr_pstrcat(p, "X-Interactions-Signature: ",
+                                                           d->signature, NULL));
     curl_easy_setopt(d->easy, CURLOPT_URL, d->url);
     /* the address that was checked, and no other: a second look-up could answer otherwise */
     curl_easy_setopt(d->easy, CURLOPT_RESOLVE, d->resolve);
@@ -254,7 +260,8 @@ static apr_array_header_t *parse_claim(mi_webhook_t *w, const char *text, apr_po
         return out;
     }
     mi_json_bind(p, doc);
-    if (!json_object_object_get_ex(doc, "deliveries", &list) || !json_object_is_type(list, json_type_array)) {
+    if (!json_object_object_get_ex(doc, "deliveries", &list)
+        || !json_object_is_type(list, json_type_array)) {
         return out;
     }
     for (i = 0; i < json_object_array_length(list); i++) {
@@ -263,12 +270,22 @@ static apr_array_header_t *parse_claim(mi_webhook_t *w, const char *text, apr_po
         item = json_object_array_get_idx(list, i);
         d->w = w;
         d->cc = json_object_object_get_ex(item, "cc", &v) ? json_object_get_int(v) : 0;
-        d->id = json_object_object_get_ex(item, "id", &v) ? apr_pstrdup(p, json_object_get_string(v)) : "";
-        d->webhook = json_object_object_get_ex(item, "webhookId", &v) ? apr_pstrdup(p, json_object_get_string(v)) : "";
+        d->id = json_object_object_get_ex(item, "id", &v)
+                    ? apr_pstrdup(p, json_object_get_string(v))
+                    : "";
+        d->webhook = json_object_object_get_ex(item, "webhookId", &v)
+                         ? apr_pstrdup(p, json_object_get_string(v))
+                         : "";
         d->attempt = json_object_object_get_ex(item, "attempt", &v) ? json_object_get_int(v) : 0;
-        d->url = json_object_object_get_ex(item, "url", &v) ? apr_pstrdup(p, json_object_get_string(v)) : "";
-        d->body = json_object_object_get_ex(item, "body", &v) ? apr_pstrdup(p, json_object_get_string(v)) : "";
-        d->signature = json_object_object_get_ex(item, "signature", &v) ? apr_pstrdup(p, json_object_get_string(v)) : "";
+        d->url = json_object_object_get_ex(item, "url", &v)
+                     ? apr_pstrdup(p, json_object_get_string(v))
+                     : "";
+        d->body = json_object_object_get_ex(item, "body", &v)
+                      ? apr_pstrdup(p, json_object_get_string(v))
+                      : "";
+        d->signature = json_object_object_get_ex(item, "signature", &v)
+                           ? apr_pstrdup(p, json_object_get_string(v))
+                           : "";
         APR_ARRAY_PUSH(out, delivery_t *) = d;
     }
     return out;
@@ -308,7 +325,8 @@ static void post_all(mi_webhook_t *w, apr_array_header_t *ds, apr_pool_t *p)
         void *priv = NULL;
 
         if (msg->msg == CURLMSG_DONE
-            && curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv) == CURLE_OK && priv != NULL) {
+            && curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv) == CURLE_OK
+            && priv != NULL) {
             finish(priv, msg->data.result, p);
         }
     }
@@ -317,7 +335,7 @@ static void post_all(mi_webhook_t *w, apr_array_header_t *ds, apr_pool_t *p)
         if (d->easy != NULL) {
             curl_multi_remove_handle(multi, d->easy);
             if (d->error == NULL && d->status == 0) {
-                d->error = "not finished: the worker stopped";    /* its lease brings it back */
+                d->error = "not finished: the worker stopped"; /* its lease brings it back */
             }
         }
     }
@@ -348,7 +366,7 @@ static int round_once(mi_webhook_t *w, apr_pool_t *p)
         delivery_t *d = APR_ARRAY_IDX(ds, i, delivery_t *);
 
         if (w->stop && d->status == 0 && d->easy != NULL) {
-            continue;               /* not answered: leave it to its lease */
+            continue; /* not answered: leave it to its lease */
         }
         params[0] = apr_itoa(p, d->cc);
         params[1] = d->id;
@@ -363,9 +381,10 @@ static int round_once(mi_webhook_t *w, apr_pool_t *p)
             return -1;
         }
         if (strcmp(val, "dead") == 0) {
-            mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00802)
-                          "webhook %s (contact center %d): delivery %s failed %d times and is "
-                          "dead (interactions.webhook_deliveries); the last: %s",
+            mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL,
+                          MI_LOGNO(00802) "webhook %s (contact center %d): delivery %s failed %d "
+                                          "times and is "
+                                          "dead (interactions.webhook_deliveries); the last: %s",
                           d->webhook, d->cc, d->id, d->attempt, d->error ? d->error : "?");
         }
     }
@@ -428,7 +447,7 @@ static void *APR_THREAD_FUNC webhook_main(apr_thread_t *thread, void *data)
 
 leave:
     drop_connection(w);
-    apr_pool_destroy(w->pool);      /* tmp with it */
+    apr_pool_destroy(w->pool); /* tmp with it */
     (void)thread;
     return NULL;
 }

@@ -32,11 +32,11 @@
 typedef struct mi_webhook_t mi_webhook_t;
 
 typedef struct {
-    mi_store_t *store;                  /* the election's look-up; its pool opens the worker's connection */
-    const mi_webhook_allow_t *allow;    /* the hosts deliveries may reach */
-    int server_key;                     /* this httpd server: one worker per key */
-    int attempts;                       /* InteractionsWebhookAttempts */
-    int timeout_ms;                     /* InteractionsWebhookTimeout, per request */
+    mi_store_t *store; /* the election's look-up; its pool opens the worker's connection */
+    const mi_webhook_allow_t *allow; /* the hosts deliveries may reach */
+    int server_key;                  /* this httpd server: one worker per key */
+    int attempts;                    /* InteractionsWebhookAttempts */
+    int timeout_ms;                  /* InteractionsWebhookTimeout, per request */
 } mi_webhook_conf_t;
 
 /** libcurl's global set-up: once per process, before any thread that uses it starts; a

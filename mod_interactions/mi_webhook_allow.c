@@ -14,8 +14,8 @@
 
 struct mi_webhook_allow_t {
     apr_pool_t *pool;
-    apr_array_header_t *names;     /* const char *: "host" exact, ".domain" for *.domain */
-    apr_array_header_t *nets;      /* apr_ipsubnet_t * */
+    apr_array_header_t *names; /* const char *: "host" exact, ".domain" for *.domain */
+    apr_array_header_t *nets;  /* apr_ipsubnet_t * */
 };
 
 mi_webhook_allow_t *mi_webhook_allow_create(apr_pool_t *p)
@@ -80,21 +80,24 @@ const char *mi_webhook_allow_add(mi_webhook_allow_t *a, const char *entry)
                                  : apr_pstrdup(a->pool, entry);
         const char *bits = slash != NULL ? slash + 1 : NULL;
 
-        if (!is_address(ip) || (bits != NULL && (*bits == '\0' || strspn(bits, "0123456789") != strlen(bits)))
+        if (!is_address(ip)
+            || (bits != NULL && (*bits == '\0' || strspn(bits, "0123456789") != strlen(bits)))
             || apr_ipsubnet_create(&net, ip, bits, a->pool) != APR_SUCCESS) {
-            return apr_psprintf(a->pool, "'%s' is not an address or a network (address/bits)", entry);
+            return apr_psprintf(a->pool, "'%s' is not an address or a network (address/bits)",
+                                entry);
         }
         APR_ARRAY_PUSH(a->nets, apr_ipsubnet_t *) = net;
         return NULL;
     }
     if (strncmp(entry, "*.", 2) == 0 && is_hostname(entry + 2)) {
-        name = apr_pstrdup(a->pool, entry + 1);      /* ".example.com" */
+        name = apr_pstrdup(a->pool, entry + 1); /* ".example.com" */
     }
     else if (is_hostname(entry)) {
         name = apr_pstrdup(a->pool, entry);
     }
     else {
-        return apr_psprintf(a->pool, "'%s' is not a host name, *.domain, address or network", entry);
+        return apr_psprintf(a->pool, "'%s' is not a host name, *.domain, address or network",
+                            entry);
     }
     for (char *c = name; *c; c++) {
         *c = (char)apr_tolower(*c);
@@ -112,7 +115,8 @@ static int name_listed(const mi_webhook_allow_t *a, const char *host)
         const char *n = APR_ARRAY_IDX(a->names, i, const char *);
         size_t nl = strlen(n);
 
-        if (n[0] == '.' ? (hl > nl && strcasecmp(host + hl - nl, n) == 0) : strcasecmp(host, n) == 0) {
+        if (n[0] == '.' ? (hl > nl && strcasecmp(host + hl - nl, n) == 0)
+                        : strcasecmp(host, n) == 0) {
             return 1;
         }
     }
@@ -134,15 +138,17 @@ static int address_listed(const mi_webhook_allow_t *a, apr_sockaddr_t *sa)
 /* Is the IPv4 address @b (network order) one that the public internet routes? */
 static int public_v4(const unsigned char *b)
 {
-    return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || b[0] >= 224             /* this, private, loopback, multicast, reserved */
-             || (b[0] == 100 && (b[1] & 0xc0) == 64)                            /* shared (CGNAT) 100.64/10 */
-             || (b[0] == 169 && b[1] == 254)                                    /* link-local */
-             || (b[0] == 172 && (b[1] & 0xf0) == 16)                            /* private 172.16/12 */
-             || (b[0] == 192 && b[1] == 168)                                    /* private */
-             || (b[0] == 192 && b[1] == 0 && (b[2] == 0 || b[2] == 2))          /* protocol assignments, documentation */
-             || (b[0] == 198 && (b[1] & 0xfe) == 18)                            /* benchmarking 198.18/15 */
-             || (b[0] == 198 && b[1] == 51 && b[2] == 100)                      /* documentation */
-             || (b[0] == 203 && b[1] == 0 && b[2] == 113));                     /* documentation */
+    return !(b[0] == 0 || b[0] == 10 || b[0] == 127
+             || b[0] >= 224 /* this, private, loopback, multicast, reserved */
+             || (b[0] == 100 && (b[1] & 0xc0) == 64) /* shared (CGNAT) 100.64/10 */
+             || (b[0] == 169 && b[1] == 254)         /* link-local */
+             || (b[0] == 172 && (b[1] & 0xf0) == 16) /* private 172.16/12 */
+             || (b[0] == 192 && b[1] == 168)         /* private */
+             || (b[0] == 192 && b[1] == 0
+                 && (b[2] == 0 || b[2] == 2))              /* protocol assignments, documentation */
+             || (b[0] == 198 && (b[1] & 0xfe) == 18)       /* benchmarking 198.18/15 */
+             || (b[0] == 198 && b[1] == 51 && b[2] == 100) /* documentation */
+             || (b[0] == 203 && b[1] == 0 && b[2] == 113)); /* documentation */
 }
 
 static int public_address(const apr_sockaddr_t *sa)
@@ -153,19 +159,20 @@ static int public_address(const apr_sockaddr_t *sa)
 #if APR_HAVE_IPV6
     if (sa->family == AF_INET6) {
         const unsigned char *b = (const unsigned char *)&sa->sa.sin6.sin6_addr;
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
-        static const unsigned char zero[15] = {0};
+        static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+        static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
+        static const unsigned char zero[15] = { 0 };
 
         if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0) {
-            return public_v4(b + 12);                  /* an IPv4 address in disguise */
+            return public_v4(b + 12); /* an IPv4 address in disguise */
         }
-        return !(memcmp(b, zero, 15) == 0                                  /* :: and ::1 */
-                 || (b[0] & 0xfe) == 0xfc                                  /* unique local fc00::/7 */
-                 || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)                /* link-local fe80::/10 */
-                 || b[0] == 0xff                                           /* multicast */
-                 || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8)   /* documentation */
-                 || (b[0] == 0x01 && b[1] == 0 && b[2] == 0 && b[3] == 0));          /* discard 100::/64 */
+        return !(
+            memcmp(b, zero, 15) == 0                   /* :: and ::1 */
+            || (b[0] & 0xfe) == 0xfc                   /* unique local fc00::/7 */
+            || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) /* link-local fe80::/10 */
+            || b[0] == 0xff                            /* multicast */
+            || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) /* documentation */
+            || (b[0] == 0x01 && b[1] == 0 && b[2] == 0 && b[3] == 0));        /* discard 100::/64 */
     }
 #endif
     return 0;
@@ -207,7 +214,8 @@ apr_status_t mi_webhook_allow_check(const mi_webhook_allow_t *a, const char *url
         *why = "only http and https URLs are requested";
         goto leave;
     }
-    if (url_part(u, CURLUPART_USER, 0, p) != NULL || url_part(u, CURLUPART_PASSWORD, 0, p) != NULL) {
+    if (url_part(u, CURLUPART_USER, 0, p) != NULL
+        || url_part(u, CURLUPART_PASSWORD, 0, p) != NULL) {
         *why = "a URL with credentials is not requested";
         goto leave;
     }
@@ -216,13 +224,14 @@ apr_status_t mi_webhook_allow_check(const mi_webhook_allow_t *a, const char *url
         goto leave;
     }
     t->port = atoi(port);
-    if (host[0] == '[') {                     /* an IPv6 literal */
+    if (host[0] == '[') { /* an IPv6 literal */
         host = apr_pstrndup(p, host + 1, strlen(host) - 2);
     }
     t->host = host;
     literal = is_address(host);
     listed_name = !literal && name_listed(a, host);
-    if (apr_sockaddr_info_get(&sa, host, APR_UNSPEC, (apr_port_t)t->port, 0, p) != APR_SUCCESS || sa == NULL) {
+    if (apr_sockaddr_info_get(&sa, host, APR_UNSPEC, (apr_port_t)t->port, 0, p) != APR_SUCCESS
+        || sa == NULL) {
         *why = apr_psprintf(p, "host %s does not resolve", host);
         goto leave;
     }
@@ -240,18 +249,22 @@ apr_status_t mi_webhook_allow_check(const mi_webhook_allow_t *a, const char *url
             seen = apr_pstrcat(p, seen, *seen ? ", " : "", ip, NULL);
         }
         if (literal || !listed_name) {
-            *why = apr_psprintf(p, "host %s (%s) is not allowed by InteractionsWebhookAllow", host, seen);
+            *why = apr_psprintf(p, "host %s (%s) is not allowed by InteractionsWebhookAllow", host,
+                                seen);
         }
         else {
-            *why = apr_psprintf(p, "host %s resolves to %s, which InteractionsWebhookAllow does not "
+            *why = apr_psprintf(p,
+                                "host %s resolves to %s, which InteractionsWebhookAllow does not "
                                 "allow (a listed name must resolve to a public address, or the "
-                                "address must be listed)", host, seen);
+                                "address must be listed)",
+                                host, seen);
         }
         goto leave;
     }
     apr_sockaddr_ip_get(&ip, each);
     t->address = ip;
-    t->resolve = apr_psprintf(p, each->family == AF_INET ? "%s:%d:%s" : "%s:%d:[%s]", host, t->port, ip);
+    t->resolve = apr_psprintf(p, each->family == AF_INET ? "%s:%d:%s" : "%s:%d:[%s]", host, t->port,
+                              ip);
     rv = APR_SUCCESS;
 
 leave:

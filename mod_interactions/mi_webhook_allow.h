@@ -36,11 +36,11 @@ int mi_webhook_allow_count(const mi_webhook_allow_t *a);
 
 /** Where a request to an allowed URL goes. */
 typedef struct {
-    const char *scheme;        /* http or https */
-    const char *host;          /* as in the URL, without brackets */
+    const char *scheme; /* http or https */
+    const char *host;   /* as in the URL, without brackets */
     int port;
-    const char *address;       /* the checked address the request is pinned to */
-    const char *resolve;       /* "host:port:address" for CURLOPT_RESOLVE */
+    const char *address; /* the checked address the request is pinned to */
+    const char *resolve; /* "host:port:address" for CURLOPT_RESOLVE */
 } mi_webhook_target_t;
 
 /** May @url be requested?  APR_SUCCESS with @t filled in, or APR_EACCES with *@why saying

@@ -22,14 +22,17 @@
 #include <apr_shm.h>
 #include <apr_strings.h>
 #include <ap_provider.h>
+#include <http_core.h>
 #include <http_request.h>
 #include <mod_auth.h>
 
 #include "mi_credcache.h"
 #include "mi_password.h"
 #include "mi_validate.h"
+#include "mod_interactions.h"
+#include "mod_interactions_authn.h"
 #include "mod_interactions_config.h"
-#include "mod_interactions_private.h"
+#include "mod_interactions_http.h"
 
 #define MI_AUTHN_PROVIDER "interactions"
 
@@ -45,14 +48,14 @@ static authn_status refuse_locked(request_rec *r, apr_time_t until, apr_time_t n
     apr_time_t secs = apr_time_sec(until - now) + 1;
 
     mi_credcache_count(credcache, MI_CRED_COUNT_LOCKED);
-    apr_table_setn(r->notes, MI_NOTE_AUTHN_LOCKED, apr_ltoa(r->pool, (long)secs));
+    apr_table_setn(r->notes, MI_AP_NOTE_AUTHN_LOCKED, apr_ltoa(r->pool, (long)secs));
     return AUTH_DENIED;
 }
 
 static void log_lock(request_rec *r, mi_lock_e lock, const char *user, apr_time_t until,
                      apr_time_t now)
 {
-    const mi_srv_conf_t *sc = mi_srv_conf();
+    const mi_ap_srv_conf_t *sc = mi_ap_config_srv();
     int max = lock == MI_LOCK_USER_ADDRESS ? sc->authn_max_failures_user_address
               : lock == MI_LOCK_USER ? sc->authn_max_failures_user : sc->authn_max_failures_address;
 
@@ -74,9 +77,9 @@ static authn_status full_check(request_rec *r, int cc, const char *user, const c
     int version = -1;
     apr_status_t rv;
 
-    rv = mi_store_credential(mi_proc->store, cc, user, r->pool, &version, &hash);
+    rv = mi_store_credential(mi_ap_proc->store, cc, user, r->pool, &version, &hash);
     if (rv != APR_SUCCESS) {
-        apr_table_setn(r->notes, MI_NOTE_DB_DOWN, "1");
+        apr_table_setn(r->notes, MI_AP_NOTE_DB_DOWN, "1");
         return AUTH_GENERAL_ERROR;
     }
     /* unknown, disabled and password-less users cost the same as a wrong password */
@@ -99,7 +102,7 @@ static authn_status full_check(request_rec *r, int cc, const char *user, const c
 
 static authn_status check_password(request_rec *r, const char *user, const char *password)
 {
-    const mi_dir_conf_t *dc = mi_dir_conf(r);
+    const mi_ap_dir_conf_t *dc = mi_ap_config_dir(r);
     mi_credcache_who_t who;
     apr_time_t now, until = 0;
     mi_lock_e lock;
@@ -116,16 +119,16 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     if (*user == '\0' || strlen(user) > 255 || !mi_utf8_valid(user, strlen(user))) {
         return AUTH_USER_NOT_FOUND;
     }
-    if (mi_proc == NULL || credcache == NULL) {
-        apr_table_setn(r->notes, MI_NOTE_DB_DOWN, "1");
+    if (mi_ap_proc == NULL || credcache == NULL) {
+        apr_table_setn(r->notes, MI_AP_NOTE_DB_DOWN, "1");
         return AUTH_GENERAL_ERROR;
     }
-    rv = mi_store_cc_id(mi_proc->store, dc->contact_center, &cc);
+    rv = mi_store_cc_id(mi_ap_proc->store, dc->contact_center, &cc);
     if (rv == APR_NOTFOUND) {
         return AUTH_USER_NOT_FOUND;
     }
     if (rv != APR_SUCCESS) {
-        apr_table_setn(r->notes, MI_NOTE_DB_DOWN, "1");
+        apr_table_setn(r->notes, MI_AP_NOTE_DB_DOWN, "1");
         return AUTH_GENERAL_ERROR;
     }
     now = apr_time_now();
@@ -140,7 +143,7 @@ static authn_status check_password(request_rec *r, const char *user, const char 
         mi_credcache_count(credcache, MI_CRED_COUNT_CACHED);
         break;
     case MI_CRED_RECHECK:
-        rv = mi_store_credential_version(mi_proc->store, cc, user, r->pool, &version);
+        rv = mi_store_credential_version(mi_ap_proc->store, cc, user, r->pool, &version);
         if (rv == MI_STORE_UNAVAILABLE) {
             /* Accounts change only in the database: while it cannot be reached, nothing can
              * have changed that it could tell, and the API answers 503 by itself. */
@@ -184,19 +187,17 @@ static apr_status_t credcache_gone(void *data)
 static int authn_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                              server_rec *s)
 {
-    static const char *key = "mod_interactions-authn-init";
-    const mi_srv_conf_t *sc = mi_srv_conf();
+    const mi_ap_srv_conf_t *sc = mi_ap_config_srv();
     mi_credcache_conf_t conf;
     apr_shm_t *shm = NULL;
-    void *done = NULL;
     apr_size_t size;
     apr_status_t rv;
 
     (void)plog;
     (void)ptemp;
-    apr_pool_userdata_get(&done, key, s->process->pool);
-    if (done == NULL) {
-        apr_pool_userdata_set((const void *)1, key, apr_pool_cleanup_null, s->process->pool);
+    /* the dry run of the first start, told apart by the state rather than by a mark left
+     * in the process: a restart that loads the module for the first time is no dry run */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
     memset(&conf, 0, sizeof(conf));
@@ -223,7 +224,7 @@ static int authn_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     return OK;
 }
 
-const char *mi_authn_prometheus(apr_pool_t *p)
+const char *mi_ap_authn_prometheus(apr_pool_t *p)
 {
     mi_credcache_stats_t st;
 
@@ -250,7 +251,7 @@ const char *mi_authn_prometheus(apr_pool_t *p)
         st.locks[MI_LOCK_USER_ADDRESS], st.locks[MI_LOCK_USER], st.locks[MI_LOCK_ADDRESS]);
 }
 
-void mi_authn_register(apr_pool_t *p)
+void mi_ap_authn_register(apr_pool_t *p)
 {
     ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, MI_AUTHN_PROVIDER,
                               AUTHN_PROVIDER_VERSION, &provider, AP_AUTH_INTERNAL_PER_CONF);

@@ -22,7 +22,7 @@
 #include "mi_tunables.h"
 #include "mi_webhook_allow.h"
 #include "mod_interactions_config.h"
-#include "mod_interactions_private.h"
+#include "mod_interactions.h"
 
 /* ------------------------------------------------------------------ the table, expanded */
 
@@ -30,15 +30,15 @@
 #define MI_STR(x) MI_STR_(x)
 
 /* a row's scope: the struct and httpd's context */
-#define MI_CONF_SRV mi_srv_conf_t
-#define MI_CONF_DIR mi_dir_conf_t
+#define MI_CONF_SRV mi_ap_srv_conf_t
+#define MI_CONF_DIR mi_ap_dir_conf_t
 #define MI_CTX_SRV  RSRC_CONF
 #define MI_CTX_DIR  (RSRC_CONF | ACCESS_CONF)
 
 /* a row's type: what "unset" is, the value of its default, how it takes its argument */
-#define MI_UNSET_INT  MI_UNSET
-#define MI_UNSET_LONG MI_UNSET
-#define MI_UNSET_FLAG MI_UNSET
+#define MI_UNSET_INT  MI_AP_UNSET
+#define MI_UNSET_LONG MI_AP_UNSET
+#define MI_UNSET_FLAG MI_AP_UNSET
 #define MI_UNSET_STR  NULL
 #define MI_UNSET_LIST NULL
 #define MI_FLAG_On  1
@@ -72,13 +72,13 @@
 /* a row's default (MI_DEFAULT_<type> applied) and floor (numbers only) */
 #define MI_APPLY_INT(c, field, def, floor) \
     do { \
-        if ((c)->field == MI_UNSET) (c)->field = (def); \
+        if ((c)->field == MI_AP_UNSET) (c)->field = (def); \
         if ((c)->field < (floor)) (c)->field = (floor); \
     } while (0);
 #define MI_APPLY_LONG MI_APPLY_INT
 #define MI_APPLY_FLAG(c, field, def, floor) \
     do { \
-        if ((c)->field == MI_UNSET) (c)->field = (def); \
+        if ((c)->field == MI_AP_UNSET) (c)->field = (def); \
     } while (0);
 #define MI_APPLY_STR(c, field, def, floor)
 #define MI_APPLY_LIST(c, field, def, floor)
@@ -113,9 +113,9 @@ static const char *const directive_names[MI_D_COUNT] = { MI_DIRECTIVES(MI_ROW_NA
 
 /* ------------------------------------------------------------------ create and merge */
 
-void *mi_create_srv_conf(apr_pool_t *p, server_rec *s)
+void *mi_ap_config_create_srv(apr_pool_t *p, server_rec *s)
 {
-    mi_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+    mi_ap_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     (void)s;
     MI_DIRECTIVES(MI_ROW_UNSET_SRV)
@@ -123,18 +123,18 @@ void *mi_create_srv_conf(apr_pool_t *p, server_rec *s)
     return c;
 }
 
-void *mi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+void *mi_ap_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
 {
-    mi_srv_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    mi_ap_srv_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
 
     MI_DIRECTIVES(MI_ROW_MERGE_SRV)
     c->db_password = add->db_password != NULL ? add->db_password : base->db_password;
     return c;
 }
 
-void *mi_create_dir_conf(apr_pool_t *p, char *dir)
+void *mi_ap_config_create_dir(apr_pool_t *p, char *dir)
 {
-    mi_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+    mi_ap_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     MI_DIRECTIVES(MI_ROW_UNSET_DIR)
     /* A <Location /api/v2> holding one of our directives passes its path (strip a trailing
@@ -147,9 +147,9 @@ void *mi_create_dir_conf(apr_pool_t *p, char *dir)
     return c;
 }
 
-void *mi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+void *mi_ap_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
-    mi_dir_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    mi_ap_dir_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
 
     MI_DIRECTIVES(MI_ROW_MERGE_DIR)
     return c;
@@ -162,7 +162,7 @@ void *mi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
  * So a child holds at most its threads less a reserve for other requests, whatever
  * InteractionsPushMaxWaiters says; an explicit setting beyond that is a configuration
  * mistake and said so at start. */
-int mi_push_room(int threads)
+int mi_ap_config_push_room(int threads)
 {
     int reserve = threads / MI_PUSH_RESERVE_SHARE > MI_PUSH_RESERVE_MIN
                   ? threads / MI_PUSH_RESERVE_SHARE : MI_PUSH_RESERVE_MIN;
@@ -170,7 +170,7 @@ int mi_push_room(int threads)
     return threads > reserve ? threads - reserve : 0;
 }
 
-static void fit_threads(server_rec *s, mi_srv_conf_t *c, int waiters_set)
+static void fit_threads(server_rec *s, mi_ap_srv_conf_t *c, int waiters_set)
 {
     int threaded = AP_MPMQ_NOT_SUPPORTED, threads = 1, room;
     /* the first of the two start-up passes is a dry run: say things once */
@@ -181,7 +181,7 @@ static void fit_threads(server_rec *s, mi_srv_conf_t *c, int waiters_set)
         || ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) {
         threads = 1;          /* prefork: a held connect would take the whole process */
     }
-    room = mi_push_room(threads);
+    room = mi_ap_config_push_room(threads);
     if (c->push_max_waiters > room) {
         if (say && waiters_set) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, MI_LOGNO(00410)
@@ -205,11 +205,11 @@ static void fit_threads(server_rec *s, mi_srv_conf_t *c, int waiters_set)
     }
 }
 
-void mi_srv_conf_finalize(server_rec *s)
+void mi_ap_config_finalize(server_rec *s)
 {
-    mi_srv_conf_t *c = ap_get_module_config(s->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(s->module_config, &interactions_module);
     /* asked before the default fills it in: only an explicit setting is warned about */
-    int waiters_set = c->push_max_waiters != MI_UNSET;
+    int waiters_set = c->push_max_waiters != MI_AP_UNSET;
 
     MI_DIRECTIVES(MI_ROW_APPLY_SRV)
     if (c->pool_keep > c->pool_max) c->pool_keep = c->pool_max;
@@ -217,9 +217,9 @@ void mi_srv_conf_finalize(server_rec *s)
     fit_threads(s, c, waiters_set);
 }
 
-const char *mi_srv_conf_read_password(server_rec *s, apr_pool_t *pconf)
+const char *mi_ap_config_read_password(server_rec *s, apr_pool_t *pconf)
 {
-    mi_srv_conf_t *c = ap_get_module_config(s->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(s->module_config, &interactions_module);
     const char *secret = NULL, *err = NULL;
     /* the file belongs to the user httpd starts as (root), not to the user it serves as */
     apr_uid_t uid = (apr_uid_t)geteuid();
@@ -237,20 +237,20 @@ const char *mi_srv_conf_read_password(server_rec *s, apr_pool_t *pconf)
     return NULL;
 }
 
-const mi_srv_conf_t *mi_srv_conf(void)
+const mi_ap_srv_conf_t *mi_ap_config_srv(void)
 {
     /* server-wide settings are GLOBAL_ONLY, so the main server's are the only ones */
     return ap_get_module_config(ap_server_conf->module_config, &interactions_module);
 }
 
-const mi_dir_conf_t *mi_dir_conf(request_rec *r)
+const mi_ap_dir_conf_t *mi_ap_config_dir(request_rec *r)
 {
     return ap_get_module_config(r->per_dir_config, &interactions_module);
 }
 
-void mi_dir_limits(const mi_dir_conf_t *dc, mi_limits_t *lim)
+void mi_ap_config_limits(const mi_ap_dir_conf_t *dc, mi_limits_t *lim)
 {
-    mi_dir_conf_t v = *dc, *c = &v;
+    mi_ap_dir_conf_t v = *dc, *c = &v;
 
     MI_DIRECTIVES(MI_ROW_APPLY_DIR)
     lim->max_body = (apr_size_t)c->max_body;
@@ -267,7 +267,7 @@ void mi_dir_limits(const mi_dir_conf_t *dc, mi_limits_t *lim)
 /* Numeric server-wide directives share one setter; cmd->info is the field's offset. */
 static const char *set_srv_int(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     char *end;
     long v;
@@ -287,7 +287,7 @@ static const char *set_srv_int(cmd_parms *cmd, void *dummy, const char *arg)
 
 static const char *set_srv_flag(cmd_parms *cmd, void *dummy, int flag)
 {
-    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
     (void)dummy;
@@ -300,7 +300,7 @@ static const char *set_srv_flag(cmd_parms *cmd, void *dummy, int flag)
 
 static const char *set_srv_str(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
     (void)dummy;
@@ -313,7 +313,7 @@ static const char *set_srv_str(cmd_parms *cmd, void *dummy, const char *arg)
 
 static const char *set_password_file(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
     (void)dummy;
@@ -330,7 +330,7 @@ static const char *set_password_file(cmd_parms *cmd, void *dummy, const char *ar
 
 static const char *set_contact_center(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    mi_dir_conf_t *dc = dcv;
+    mi_ap_dir_conf_t *dc = dcv;
     const char *s;
 
     for (s = arg; *s != '\0'; s++) {
@@ -349,7 +349,7 @@ static const char *set_contact_center(cmd_parms *cmd, void *dcv, const char *arg
 
 static const char *set_base_path(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    mi_dir_conf_t *dc = dcv;
+    mi_ap_dir_conf_t *dc = dcv;
     apr_size_t n = strlen(arg);
 
     if (arg[0] != '/') {
@@ -363,7 +363,7 @@ static const char *set_base_path(cmd_parms *cmd, void *dcv, const char *arg)
 
 static const char *add_allow_origin(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    mi_dir_conf_t *dc = dcv;
+    mi_ap_dir_conf_t *dc = dcv;
 
     if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0) {
         return apr_psprintf(cmd->pool, "%s: an origin looks like https://host[:port]",
@@ -378,7 +378,7 @@ static const char *add_allow_origin(cmd_parms *cmd, void *dcv, const char *arg)
 
 static const char *set_public_origin(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    mi_dir_conf_t *dc = dcv;
+    mi_ap_dir_conf_t *dc = dcv;
     apr_size_t n = strlen(arg);
 
     while (n > 0 && arg[n - 1] == '/') n--;
@@ -392,7 +392,7 @@ static const char *set_public_origin(cmd_parms *cmd, void *dcv, const char *arg)
 
 static const char *add_trusted_proxy(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    mi_dir_conf_t *dc = dcv;
+    mi_ap_dir_conf_t *dc = dcv;
     char *ip = apr_pstrdup(cmd->pool, arg), *mask = strchr(ip, '/');
     apr_ipsubnet_t *sub;
 
@@ -413,7 +413,7 @@ static const char *add_trusted_proxy(cmd_parms *cmd, void *dcv, const char *arg)
 /* One entry of the webhook allowlist, checked by the parser the worker uses. */
 static const char *add_webhook_allow(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    mi_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    mi_ap_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
     (void)dummy;
@@ -457,7 +457,7 @@ static const char *set_dir_int(cmd_parms *cmd, void *dcv, const char *arg)
     return NULL;
 }
 
-const command_rec mi_cmds[] = {
+const command_rec mi_ap_config_cmds[] = {
     MI_DIRECTIVES(MI_ROW_CMD)
     { NULL }
 };

@@ -4,9 +4,9 @@
  * Server-wide settings (database, pool, push timings) live in the main server's config and
  * may only appear at global scope: one pool per child process serves every contact center.
  * Per-location settings (contact center, request limits) follow the usual <Location> /
- * <VirtualHost> merging.  Unset fields hold MI_UNSET (NULL for strings and lists) until the
- * table's defaults are applied: mi_srv_conf_finalize() for the server-wide ones,
- * mi_dir_limits() for the request limits.
+ * <VirtualHost> merging.  Unset fields hold MI_AP_UNSET (NULL for strings and lists) until the
+ * table's defaults are applied: mi_ap_config_finalize() for the server-wide ones,
+ * mi_ap_config_limits() for the request limits.
  */
 #ifndef MOD_INTERACTIONS_CONFIG_H
 #define MOD_INTERACTIONS_CONFIG_H
@@ -17,7 +17,7 @@
 #include "mi_limits.h"
 #include "mod_interactions_directives.h"
 
-#define MI_UNSET (-1)
+#define MI_AP_UNSET (-1)
 
 /* The members of the two structs, generated from the directive table: a row's type gives
  * the member's C type, its scope the struct (MI_ONLY_<struct>_<scope> keeps or drops it). */
@@ -38,40 +38,40 @@
 typedef struct {
     MI_DIRECTIVES(MI_SRV_MEMBER)
     /* not a directive: the content of InteractionsDatabasePasswordFile, read by the parent
-     * at (re)start (mi_srv_conf_read_password()) */
+     * at (re)start (mi_ap_config_read_password()) */
     const char *db_password;
-} mi_srv_conf_t;
+} mi_ap_srv_conf_t;
 
 typedef struct {
     MI_DIRECTIVES(MI_DIR_MEMBER)
-} mi_dir_conf_t;
+} mi_ap_dir_conf_t;
 
-extern const command_rec mi_cmds[];
+extern const command_rec mi_ap_config_cmds[];
 
-void *mi_create_srv_conf(apr_pool_t *p, server_rec *s);
-void *mi_merge_srv_conf(apr_pool_t *p, void *base, void *add);
-void *mi_create_dir_conf(apr_pool_t *p, char *dir);
-void *mi_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+void *mi_ap_config_create_srv(apr_pool_t *p, server_rec *s);
+void *mi_ap_config_merge_srv(apr_pool_t *p, void *base, void *add);
+void *mi_ap_config_create_dir(apr_pool_t *p, char *dir);
+void *mi_ap_config_merge_dir(apr_pool_t *p, void *base, void *add);
 
 /** Apply defaults to the main server's settings in place (post_config). */
-void mi_srv_conf_finalize(server_rec *s);
+void mi_ap_config_finalize(server_rec *s);
 
 /** Read the database password file, if one is named, into the main server's settings
  *  (check_config: httpd's parent, before it drops privileges).  On failure returns the
  *  reason for the operator. */
-const char *mi_srv_conf_read_password(server_rec *s, apr_pool_t *pconf);
+const char *mi_ap_config_read_password(server_rec *s, apr_pool_t *pconf);
 
 /** The server-wide settings, defaults applied. */
-const mi_srv_conf_t *mi_srv_conf(void);
+const mi_ap_srv_conf_t *mi_ap_config_srv(void);
 
 /** The request's per-directory settings. */
-const mi_dir_conf_t *mi_dir_conf(request_rec *r);
+const mi_ap_dir_conf_t *mi_ap_config_dir(request_rec *r);
 
 /** How many connects a child process with @threads worker threads may hold: its threads
  *  less those kept for other requests (0 for a single thread: prefork). */
-int mi_push_room(int threads);
+int mi_ap_config_push_room(int threads);
 
 /** The request limits in effect for @dc, defaults applied. */
-void mi_dir_limits(const mi_dir_conf_t *dc, mi_limits_t *lim);
+void mi_ap_config_limits(const mi_ap_dir_conf_t *dc, mi_limits_t *lim);
 
 #endif

@@ -6,8 +6,8 @@
  *
  *   name     as written in httpd.conf
  *   scope    SRV  server-wide, main server config only (one pool per child process serves
- *                 every contact center): a member of mi_srv_conf_t
- *            DIR  per <VirtualHost>/<Location>/<Directory>: a member of mi_dir_conf_t
+ *                 every contact center): a member of mi_ap_srv_conf_t
+ *            DIR  per <VirtualHost>/<Location>/<Directory>: a member of mi_ap_dir_conf_t
  *   type     INT  an int; SRV takes 0..100000000, DIR 1..1000000
  *            LONG a long long (DIR only), 1..1073741824
  *            FLAG On or Off, an int 1 or 0 (SRV only)

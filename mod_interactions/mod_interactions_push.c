@@ -21,16 +21,20 @@
 #include "mi_push_store.h"
 #include "mi_tunables.h"
 #include "mi_validate.h"
+#include "mod_interactions.h"
 #include "mod_interactions_config.h"
-#include "mod_interactions_private.h"
+#include "mod_interactions_http.h"
+#include "mod_interactions_push.h"
+#include "mod_interactions_status.h"
 
 #define BROWSER_COOKIE "BAYEUX_BROWSER"
 
 /* ------------------------------------------------------------------ origins */
 
-/* The origin the browser addressed.  Here, unlike in uris (mi_public_base()), the Host header
- * is the right source: it is compared with the Origin/Referer of the same request, and a page
- * of another site cannot make the browser send our Host with its own Origin. */
+/* The origin the browser addressed.  Here, unlike in uris (mi_ap_http_public_base()), the
+ * Host header is the right source: it is compared with the Origin/Referer of the same
+ * request, and a page of another site cannot make the browser send our Host with its own
+ * Origin. */
 static const char *own_origin(request_rec *r)
 {
     const char *host = apr_table_get(r->headers_in, "Host");
@@ -39,7 +43,7 @@ static const char *own_origin(request_rec *r)
                        host != NULL ? host : r->server->server_hostname, NULL);
 }
 
-static int origin_listed(const mi_dir_conf_t *dc, const char *origin)
+static int origin_listed(const mi_ap_dir_conf_t *dc, const char *origin)
 {
     return origin != NULL && dc->allow_origins != NULL
            && mi_push_bx_jsonp_allowed("cross-site", origin, NULL, NULL,
@@ -49,7 +53,7 @@ static int origin_listed(const mi_dir_conf_t *dc, const char *origin)
 
 /* JSONP with cached credentials would hand an agent's interactions to any site's page:
  * see mi_push_bx_jsonp_allowed(). */
-static int jsonp_allowed(request_rec *r, const mi_dir_conf_t *dc)
+static int jsonp_allowed(request_rec *r, const mi_ap_dir_conf_t *dc)
 {
     return mi_push_bx_jsonp_allowed(apr_table_get(r->headers_in, "Sec-Fetch-Site"),
                                     apr_table_get(r->headers_in, "Origin"),
@@ -61,7 +65,7 @@ static int jsonp_allowed(request_rec *r, const mi_dir_conf_t *dc)
 }
 
 /* CORS for the origins a site lets use the API cross-origin. */
-static void cors(request_rec *r, const mi_dir_conf_t *dc)
+static void cors(request_rec *r, const mi_ap_dir_conf_t *dc)
 {
     const char *origin = apr_table_get(r->headers_in, "Origin");
 
@@ -75,14 +79,14 @@ static void cors(request_rec *r, const mi_dir_conf_t *dc)
 /* ------------------------------------------------------------------ the request */
 
 /* JSONP: ?jsonp=callback&message=[...] */
-static int read_jsonp(request_rec *r, const mi_dir_conf_t *dc, const mi_limits_t *lim,
+static int read_jsonp(request_rec *r, const mi_ap_dir_conf_t *dc, const mi_limits_t *lim,
                       const char **pcallback, json_object **pdoc, mi_error_t *err)
 {
     apr_table_t *args = apr_table_make(r->pool, 4);
     const char *callback, *message;
     mi_json_error_t jerr;
 
-    if (!mi_srv_conf()->push_jsonp) {
+    if (!mi_ap_config_srv()->push_jsonp) {
         mi_error_set(err, MI_SC_INVALID, HTTP_BAD_REQUEST,
                      "callback-polling (JSONP) is disabled here; POST application/json");
         return 0;
@@ -144,7 +148,7 @@ static int read_jsonp(request_rec *r, const mi_dir_conf_t *dc, const mi_limits_t
 /* Is @r a GET of the push channel in a location of ours, with a query? */
 static int is_jsonp(request_rec *r)
 {
-    const mi_dir_conf_t *dc = mi_dir_conf(r);
+    const mi_ap_dir_conf_t *dc = mi_ap_config_dir(r);
     const char *seg;
 
     if (r->method_number != M_GET || r->args == NULL || r->the_request == NULL
@@ -160,7 +164,7 @@ static int is_jsonp(request_rec *r)
     return 0;
 }
 
-void mi_push_hide_query(request_rec *r)
+void mi_ap_push_hide_query(request_rec *r)
 {
     const char *q, *tail;
 
@@ -184,7 +188,7 @@ void mi_push_hide_query(request_rec *r)
     r->args = NULL;
 }
 
-static int send_replies(request_rec *r, const mi_dir_conf_t *dc, const mi_push_resp_t *resp,
+static int send_replies(request_rec *r, const mi_ap_dir_conf_t *dc, const mi_push_resp_t *resp,
                         const char *callback)
 {
     apr_size_t len;
@@ -212,15 +216,15 @@ static int send_replies(request_rec *r, const mi_dir_conf_t *dc, const mi_push_r
     ap_set_content_length(r, (apr_off_t)len);
     /* counted like every API answer (failures inside a batch are Bayeux replies, not
      * statusCodes) */
-    mi_status_count(r, HTTP_OK, MI_SC_OK);
+    mi_ap_status_count(r, HTTP_OK, MI_SC_OK);
     if (!r->header_only) {
         ap_rwrite(text, (int)len, r);
     }
     return OK;
 }
 
-int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_t *dc,
-                    const mi_limits_t *lim)
+int mi_ap_push_handler(request_rec *r, int cc, const char *base, const mi_ap_dir_conf_t *dc,
+                       const mi_limits_t *lim)
 {
     const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
     const char *callback = NULL, *perr = NULL, *browser;
@@ -232,8 +236,9 @@ int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_
     /* CometD tries WebSocket first; a quick refusal makes it fall back to long-polling at
      * once, where a hanging upgrade would cost it its network timeout. */
     if (upgrade != NULL && ap_strcasestr(upgrade, "websocket") != NULL) {
-        return mi_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST,
-                                             "no WebSocket transport here; use long-polling"));
+        return mi_ap_http_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST,
+                                                     "no WebSocket transport here; use "
+                                                     "long-polling"));
     }
     cors(r, dc);
     if (r->method_number == M_OPTIONS) {
@@ -244,26 +249,26 @@ int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_
                            "Content-Type, Authorization");
             apr_table_setn(r->headers_out, "Access-Control-Max-Age", "600");
         }
-        return mi_send_json(r, HTTP_OK, mi_envelope_ok(r->pool));
+        return mi_ap_http_send_json(r, HTTP_OK, mi_envelope_ok(r->pool));
     }
-    if (mi_proc->push == NULL) {
-        return mi_send_error(r, mi_store_error(r, MI_STORE_UNAVAILABLE, &err));
+    if (mi_ap_proc->push == NULL) {
+        return mi_ap_http_send_error(r, mi_ap_http_store_error(MI_STORE_UNAVAILABLE, &err));
     }
     if (r->method_number == M_GET) {
         int ok = read_jsonp(r, dc, lim, &callback, &doc, &err);
 
         /* read: from now on the query shows nowhere (a connect may be held for long, and
          * server-status shows the request line meanwhile) */
-        mi_push_hide_query(r);
+        mi_ap_push_hide_query(r);
         ap_update_child_status(r->connection->sbh, SERVER_BUSY_WRITE, r);
         if (!ok) {
-            return mi_send_error(r, &err);
+            return mi_ap_http_send_error(r, &err);
         }
     }
-    else if (!mi_read_json_body(r, lim, &doc, &err)) {
+    else if (!mi_ap_http_read_json(r, lim, &doc, &err)) {
         /* JSON only: a form post is what another site's page could send with the
          * browser's cached credentials */
-        return mi_send_error(r, &err);
+        return mi_ap_http_send_error(r, &err);
     }
 
     browser = mi_push_bx_cookie(apr_table_get(r->headers_in, "Cookie"), BROWSER_COOKIE, r->pool);
@@ -273,8 +278,8 @@ int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_
     req.base = base;
     req.browser = mi_push_bx_browser_valid(browser) ? browser : NULL;
     req.pool = r->pool;
-    if (!mi_push_serve(mi_proc->push, &req, doc, &resp, &perr)) {
-        return mi_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST, perr));
+    if (!mi_push_serve(mi_ap_proc->push, &req, doc, &resp, &perr)) {
+        return mi_ap_http_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST, perr));
     }
     if (resp.close_connection) {
         /* told to reconnect at once: over a new connection, to a process that stays */
@@ -283,26 +288,8 @@ int mi_push_handler(request_rec *r, int cc, const char *base, const mi_dir_conf_
     return send_replies(r, dc, &resp, callback);
 }
 
-/* ------------------------------------------------------------------ after a write */
-
-void mi_push_after_write(const char *op)
-{
-    static const char *const reads[] = { "me", "list", "my_list", "get", "workbins", "workbin",
-                                         NULL };
-    const char *const *s;
-
-    for (s = reads; *s != NULL; s++) {
-        if (strcmp(op, *s) == 0) {
-            return;
-        }
-    }
-    if (mi_proc != NULL && mi_proc->on_change != NULL) {
-        mi_proc->on_change(mi_proc);
-    }
-}
-
-/* mi_process_t.on_change: REST writes and the maintenance thread call it */
-static void poke(mi_process_t *proc)
+/* mi_ap_process_t.on_change: REST writes and the maintenance thread call it */
+static void poke(mi_ap_process_t *proc)
 {
     if (proc->listener != NULL) {
         mi_push_listener_poke(proc->listener);
@@ -320,7 +307,7 @@ static void session_changed(void *baton, mi_push_change_e what, int cc, const ch
 
 static apr_status_t push_child_cleanup(void *data)
 {
-    mi_process_t *proc = data;
+    mi_ap_process_t *proc = data;
 
     /* before the pools go: answer the held connects, then stop the listener thread */
     if (proc->waiters != NULL) {
@@ -331,9 +318,9 @@ static apr_status_t push_child_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
+void mi_ap_push_child_init(apr_pool_t *pchild, server_rec *s, mi_ap_process_t *proc)
 {
-    const mi_srv_conf_t *sc = mi_srv_conf();
+    const mi_ap_srv_conf_t *sc = mi_ap_config_srv();
     mi_push_backend_t backend;
     mi_push_conf_t pc;
     mi_push_listener_conf_t lc;
@@ -382,13 +369,13 @@ void mi_push_child_init(apr_pool_t *pchild, server_rec *s, mi_process_t *proc)
     apr_pool_pre_cleanup_register(pchild, proc, push_child_cleanup);
 }
 
-void mi_push_child_stopping(apr_pool_t *pchild, int graceful)
+void mi_ap_push_child_stopping(apr_pool_t *pchild, int graceful)
 {
     (void)pchild;
     (void)graceful;
     /* worker threads blocked in held connects must not delay the stop: answer them now
      * (their sessions live on in the database; clients reconnect to another process) */
-    if (mi_proc != NULL && mi_proc->waiters != NULL) {
-        mi_push_waiters_shutdown(mi_proc->waiters);
+    if (mi_ap_proc != NULL && mi_ap_proc->waiters != NULL) {
+        mi_push_waiters_shutdown(mi_ap_proc->waiters);
     }
 }

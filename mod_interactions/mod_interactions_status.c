@@ -20,16 +20,19 @@
 #include <apr_strings.h>
 #include <mod_status.h>
 
+#include "mi_build.h"
 #include "mi_push_listener.h"
 #include "mi_push.h"
 #include "mi_stats.h"
 #include "mi_push_waiters.h"
-#include "mod_interactions_private.h"
+#include "mod_interactions.h"
+#include "mod_interactions_authn.h"
+#include "mod_interactions_status.h"
 
 #define MI_METRICS_HANDLER "interactions-metrics"
 
 static mi_stats_t stats;          /* shared by the parent and its children */
-mi_stats_slot_t *mi_my_stats;     /* this child's slot */
+static mi_stats_slot_t *my_stats;      /* this child's slot */
 
 static int alive(apr_uint32_t pid)
 {
@@ -41,22 +44,20 @@ static apr_status_t stats_gone(void *data)
     (void)data;
     stats.slots = NULL;
     stats.nslots = 0;
-    mi_my_stats = NULL;
+    my_stats = NULL;
     return APR_SUCCESS;
 }
 
-apr_status_t mi_status_post_config(apr_pool_t *pconf, server_rec *s)
+apr_status_t mi_ap_status_post_config(apr_pool_t *pconf, server_rec *s)
 {
-    static const char *key = "mod_interactions-status-init";
     apr_shm_t *shm;
-    void *done = NULL;
     int limit = 0;
     apr_status_t rv;
 
-    /* httpd runs post_config twice at start; the first run is a dry run */
-    apr_pool_userdata_get(&done, key, s->process->pool);
-    if (done == NULL) {
-        apr_pool_userdata_set((const void *)1, key, apr_pool_cleanup_null, s->process->pool);
+    /* httpd runs post_config twice at its first start, the first time as a dry run, and once
+     * per restart; the state tells the dry run apart, also when a restart is the first
+     * time the module is loaded (a2enmod, then a reload) */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return APR_SUCCESS;
     }
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit);
@@ -76,69 +77,84 @@ apr_status_t mi_status_post_config(apr_pool_t *pconf, server_rec *s)
     return APR_SUCCESS;
 }
 
-void mi_status_child_init(apr_pool_t *pchild, server_rec *s)
+void mi_ap_status_child_init(apr_pool_t *pchild, server_rec *s)
 {
     (void)pchild;
     if (stats.slots == NULL) {
         return;
     }
-    mi_my_stats = mi_stats_claim(&stats, (apr_uint32_t)getpid(), alive);
-    if (mi_my_stats == NULL) {
+    my_stats = mi_stats_claim(&stats, (apr_uint32_t)getpid(), alive);
+    if (my_stats == NULL) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, MI_LOGNO(00702)
                      "no free statistics slot for this child; its requests are not counted");
     }
 }
 
-void mi_status_count(request_rec *r, int status, int sc)
+/* The operation of a request lives in the module's slot of r->request_config: set by the
+ * handler once it knows, read when the answer is counted. */
+void mi_ap_status_op(request_rec *r, mi_op_e op)
 {
-    const char *op = apr_table_get(r->notes, MI_NOTE_OP);
+    mi_op_e *slot = ap_get_module_config(r->request_config, &interactions_module);
 
-    if (mi_my_stats == NULL) {
+    if (slot == NULL) {
+        slot = apr_palloc(r->pool, sizeof(*slot));
+        ap_set_module_config(r->request_config, &interactions_module, slot);
+    }
+    *slot = op;
+}
+
+void mi_ap_status_count(request_rec *r, int status, int sc)
+{
+    const mi_op_e *op = ap_get_module_config(r->request_config, &interactions_module);
+
+    if (my_stats == NULL) {
         return;
     }
-    mi_stats_count(mi_my_stats, mi_stats_op(op != NULL ? op : "other"), sc);
+    /* from reading the request line: authentication, the body and the database included */
+    mi_stats_count(my_stats, op != NULL ? *op : MI_OP_NONE, sc,
+                   r->request_time > 0 ? (apr_uint64_t)(apr_time_now() - r->request_time) : 0);
     if (status == HTTP_SERVICE_UNAVAILABLE) {
-        mi_stats_add(&mi_my_stats->db_unavailable, 1);
+        mi_stats_add(&my_stats->db_unavailable, 1);
     }
 }
 
-void mi_status_publish_pool(mi_pgpool_t *pool, int ran, int changes)
+void mi_ap_status_publish_pool(mi_pgpool_t *pool, int ran, int changes)
 {
     mi_pgpool_stats_t ps;
 
-    if (mi_my_stats == NULL || pool == NULL) {
+    if (my_stats == NULL || pool == NULL) {
         return;
     }
     mi_pgpool_stats(pool, &ps);
-    mi_my_stats->pool_in_use = ps.in_use;
-    mi_my_stats->pool_max = (apr_uint32_t)ps.max;
+    my_stats->pool_in_use = ps.in_use;
+    my_stats->pool_max = (apr_uint32_t)ps.max;
     /* the pool's own counters are per process and cumulative: publish them as they are */
-    __atomic_store_n(&mi_my_stats->pool_opened, (apr_uint64_t)ps.opened, __ATOMIC_RELAXED);
-    __atomic_store_n(&mi_my_stats->pool_connect_failures, (apr_uint64_t)ps.connect_failures, __ATOMIC_RELAXED);
-    __atomic_store_n(&mi_my_stats->pool_acquire_timeouts, (apr_uint64_t)ps.acquire_timeouts, __ATOMIC_RELAXED);
-    __atomic_store_n(&mi_my_stats->pool_discarded, (apr_uint64_t)ps.discarded, __ATOMIC_RELAXED);
+    __atomic_store_n(&my_stats->pool_opened, (apr_uint64_t)ps.opened, __ATOMIC_RELAXED);
+    __atomic_store_n(&my_stats->pool_connect_failures, (apr_uint64_t)ps.connect_failures, __ATOMIC_RELAXED);
+    __atomic_store_n(&my_stats->pool_acquire_timeouts, (apr_uint64_t)ps.acquire_timeouts, __ATOMIC_RELAXED);
+    __atomic_store_n(&my_stats->pool_discarded, (apr_uint64_t)ps.discarded, __ATOMIC_RELAXED);
     if (ran) {
-        mi_stats_add(&mi_my_stats->maintenance_runs, 1);
-        mi_stats_add(&mi_my_stats->maintenance_changes, (apr_uint64_t)changes);
+        mi_stats_add(&my_stats->maintenance_runs, 1);
+        mi_stats_add(&my_stats->maintenance_changes, (apr_uint64_t)changes);
     }
-    if (mi_proc != NULL && mi_proc->waiters != NULL) {
-        mi_my_stats->push_held = (apr_uint32_t)mi_push_waiters_count(mi_proc->waiters);
+    if (mi_ap_proc != NULL && mi_ap_proc->waiters != NULL) {
+        my_stats->push_held = (apr_uint32_t)mi_push_waiters_count(mi_ap_proc->waiters);
     }
-    if (mi_proc != NULL && mi_proc->listener != NULL) {
+    if (mi_ap_proc != NULL && mi_ap_proc->listener != NULL) {
         mi_push_listener_stats_t ls;
-        mi_push_listener_stats(mi_proc->listener, &ls);
-        __atomic_store_n(&mi_my_stats->push_reads, (apr_uint64_t)ls.reads, __ATOMIC_RELAXED);
-        __atomic_store_n(&mi_my_stats->push_doorbells, (apr_uint64_t)ls.doorbells, __ATOMIC_RELAXED);
-        __atomic_store_n(&mi_my_stats->push_listener_connects, (apr_uint64_t)ls.connects, __ATOMIC_RELAXED);
-        __atomic_store_n(&mi_my_stats->push_woken, (apr_uint64_t)ls.woken, __ATOMIC_RELAXED);
-        mi_my_stats->push_listener_connected = ls.connected;
-        mi_my_stats->push_listener_read_s = ls.last_read_s;
+        mi_push_listener_stats(mi_ap_proc->listener, &ls);
+        __atomic_store_n(&my_stats->push_reads, (apr_uint64_t)ls.reads, __ATOMIC_RELAXED);
+        __atomic_store_n(&my_stats->push_doorbells, (apr_uint64_t)ls.doorbells, __ATOMIC_RELAXED);
+        __atomic_store_n(&my_stats->push_listener_connects, (apr_uint64_t)ls.connects, __ATOMIC_RELAXED);
+        __atomic_store_n(&my_stats->push_woken, (apr_uint64_t)ls.woken, __ATOMIC_RELAXED);
+        my_stats->push_listener_connected = ls.connected;
+        my_stats->push_listener_read_s = ls.last_read_s;
     }
-    if (mi_proc != NULL && mi_proc->push != NULL) {
+    if (mi_ap_proc != NULL && mi_ap_proc->push != NULL) {
         mi_push_cache_stats_t cs;
-        mi_push_cache_stats(mi_push_cache_of(mi_proc->push), &cs);
-        __atomic_store_n(&mi_my_stats->push_cache_bytes, (apr_uint64_t)cs.bytes, __ATOMIC_RELAXED);
-        mi_my_stats->push_cache_rows = (apr_uint32_t)cs.rows;
+        mi_push_cache_stats(mi_push_cache_of(mi_ap_proc->push), &cs);
+        __atomic_store_n(&my_stats->push_cache_bytes, (apr_uint64_t)cs.bytes, __ATOMIC_RELAXED);
+        my_stats->push_cache_rows = (apr_uint32_t)cs.rows;
     }
 }
 
@@ -154,9 +170,9 @@ static int metrics_handler(request_rec *r)
         return HTTP_METHOD_NOT_ALLOWED;
     }
     text = stats.slots != NULL
-           ? mi_stats_prometheus(&stats, alive, (apr_uint32_t)apr_time_sec(apr_time_now()), r->pool)
+           ? mi_stats_prometheus(&stats, alive, MI_BUILD_VERSION, MI_BUILD_COMMIT, r->pool)
            : "";
-    text = apr_pstrcat(r->pool, text, mi_authn_prometheus(r->pool), NULL);
+    text = apr_pstrcat(r->pool, text, mi_ap_authn_prometheus(r->pool), NULL);
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     if (!r->header_only) {
@@ -196,7 +212,7 @@ static int status_hook(request_rec *r, int flags)
     return OK;
 }
 
-void mi_status_register_hooks(apr_pool_t *p)
+void mi_ap_status_register_hooks(apr_pool_t *p)
 {
     (void)p;
     ap_hook_handler(metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -16,7 +16,8 @@
 
 #include "mi_webhook.h"
 #include "mod_interactions_config.h"
-#include "mod_interactions_private.h"
+#include "mod_interactions.h"
+#include "mod_interactions_webhook.h"
 
 /* This server's key: one worker per key. */
 static int server_key(apr_pool_t *p)
@@ -33,9 +34,9 @@ static int server_key(apr_pool_t *p)
     return (int)apr_hashfunc_default(id, &len);
 }
 
-apr_status_t mi_webhook_start(mi_process_t *proc, server_rec *s, apr_pool_t *pchild)
+apr_status_t mi_ap_webhook_start(mi_ap_process_t *proc, server_rec *s, apr_pool_t *pchild)
 {
-    const mi_srv_conf_t *sc = mi_srv_conf();
+    const mi_ap_srv_conf_t *sc = mi_ap_config_srv();
     mi_webhook_allow_t *allow = mi_webhook_allow_create(pchild);
     mi_webhook_conf_t conf;
     apr_status_t rv;
@@ -49,8 +50,9 @@ apr_status_t mi_webhook_start(mi_process_t *proc, server_rec *s, apr_pool_t *pch
     }
     rv = mi_webhook_global_init(pchild);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, MI_LOGNO(00803)
-                     "libcurl could not be set up: this child delivers no webhooks");
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     MI_LOGNO(
+                         00803) "libcurl could not be set up: this child delivers no webhooks");
         return rv;
     }
     conf.store = proc->store;
@@ -61,13 +63,14 @@ apr_status_t mi_webhook_start(mi_process_t *proc, server_rec *s, apr_pool_t *pch
     /* the thread is stopped and joined by a pre-cleanup of pchild */
     rv = mi_webhook_create(&proc->webhook, &conf, pchild);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, MI_LOGNO(00804)
-                     "cannot start the webhook thread: this child delivers no webhooks");
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     MI_LOGNO(
+                         00804) "cannot start the webhook thread: this child delivers no webhooks");
     }
     return rv;
 }
 
-void mi_webhook_wake_for_stop(mi_process_t *proc)
+void mi_ap_webhook_wake_for_stop(mi_ap_process_t *proc)
 {
     if (proc->webhook != NULL) {
         mi_webhook_shutdown(proc->webhook);

@@ -31,12 +31,60 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 COMMENT ON FUNCTION interactions.iso(timestamptz) IS 'ISO-8601 UTC text of a timestamp, as the API shows dates.';
 
+-- The contract's statusCodes (CONTRACT section 3) by name, the names of mi_status.h
+-- (MI_SC_STATE is interactions.sc_state()); tests/unit/test_status.c holds the two in step.
+-- SQL functions of one constant: the planner inlines them, so a call costs nothing.
+CREATE OR REPLACE FUNCTION interactions.sc_ok() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 0 $$;
+COMMENT ON FUNCTION interactions.sc_ok() IS 'statusCode 0: success.';
+CREATE OR REPLACE FUNCTION interactions.sc_state() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 2 $$;
+COMMENT ON FUNCTION interactions.sc_state() IS 'statusCode 2: not possible in the interaction''s current state (HTTP 409).';
+CREATE OR REPLACE FUNCTION interactions.sc_permission() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 5 $$;
+COMMENT ON FUNCTION interactions.sc_permission() IS 'statusCode 5: the user may not do this, or not to this resource (HTTP 403).';
+CREATE OR REPLACE FUNCTION interactions.sc_not_found() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 6 $$;
+COMMENT ON FUNCTION interactions.sc_not_found() IS 'statusCode 6: no such resource, also when it is another contact center''s (HTTP 404).';
+CREATE OR REPLACE FUNCTION interactions.sc_invalid() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 10 $$;
+COMMENT ON FUNCTION interactions.sc_invalid() IS 'statusCode 10: input validation error (HTTP 400).';
+CREATE OR REPLACE FUNCTION interactions.sc_read_only() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 11 $$;
+COMMENT ON FUNCTION interactions.sc_read_only() IS 'statusCode 11: attempt to change a read-only property (HTTP 400).';
+CREATE OR REPLACE FUNCTION interactions.sc_exists() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 18 $$;
+COMMENT ON FUNCTION interactions.sc_exists() IS 'statusCode 18: the resource already exists (HTTP 409).';
+CREATE OR REPLACE FUNCTION interactions.sc_unauthenticated() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 20 $$;
+COMMENT ON FUNCTION interactions.sc_unauthenticated() IS 'statusCode 20: not authenticated: the user is not known in the contact center, or disabled (HTTP 401).';
+
 CREATE OR REPLACE FUNCTION interactions.err(code integer, message text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT jsonb_build_object('statusCode', code, 'statusMessage', message)
 $$;
 COMMENT ON FUNCTION interactions.err(integer, text) IS
   'An API failure document: the module turns it into the error envelope (statusCode, statusMessage).';
+
+-- The one lookup of a queue by name (provisioning, GET /interactions?queue=, create and the
+-- operations that name a queue).
+CREATE OR REPLACE FUNCTION interactions.find_queue(p_cc integer, p_name text) RETURNS uuid
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT id FROM interactions.queues WHERE cc_id = p_cc AND name = p_name);
+END $$;
+
+COMMENT ON FUNCTION interactions.find_queue(integer, text) IS 'A queue''s id by name, or NULL.';
+
+-- How long an offer from a queue stands (and a declined agent is skipped): its offer timeout.
+CREATE OR REPLACE FUNCTION interactions.offer_timeout(p_cc integer, p_queue uuid) RETURNS interval
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT q.offer_timeout FROM interactions.queues q WHERE q.cc_id = p_cc AND q.id = p_queue);
+END $$;
+
+COMMENT ON FUNCTION interactions.offer_timeout(integer, uuid) IS
+  'A queue''s offer timeout: how long an offer from it stands, and how long an agent who declined is skipped.';
 
 -- The hot helpers are PL/pgSQL, not SQL functions: PostgreSQL 15 plans a non-inlinable SQL
 -- function anew in every transaction, PL/pgSQL caches its plans for the session.
@@ -111,7 +159,6 @@ COMMENT ON FUNCTION interactions.snapshot(integer, uuid, boolean) IS 'interactio
 -- p_revoked, who are told that it was withdrawn from them.  Routing and timeouts pass
 -- p_system so that the row has no acting user (the referenceId of the request that caused
 -- it, if any, stays).
-DROP FUNCTION IF EXISTS interactions.record(text, interactions.interactions, uuid, jsonb, text, uuid[]);
 CREATE OR REPLACE FUNCTION interactions.record(
     p_op text,
     p_before interactions.interactions,

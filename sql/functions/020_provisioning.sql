@@ -3,18 +3,43 @@
 -- executable by interactions_dba only: the module's role cannot provision.  Every function
 -- is idempotent: calling it again with the same arguments changes nothing.
 
+-- The one lookup of a contact center by name.  Used by the module itself too (granted to
+-- interactions_app): no tenant data leaves it.
+CREATE OR REPLACE FUNCTION interactions.contact_center_id(p_name text) RETURNS integer
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+    SELECT id FROM interactions.contact_centers WHERE name = p_name
+$$;
+COMMENT ON FUNCTION interactions.contact_center_id(text) IS
+  'The id of the contact center a location serves, or NULL (called by the module, which caches it).';
+
+-- ... for provisioning, where an unknown name is an error.
 CREATE OR REPLACE FUNCTION interactions.cc_by_name(p_name text) RETURNS integer
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
-#variable_conflict use_column
-DECLARE v integer;
+DECLARE
+    v integer := interactions.contact_center_id(p_name);
 BEGIN
-    SELECT id INTO v FROM interactions.contact_centers WHERE name = p_name;
     IF v IS NULL THEN
         RAISE EXCEPTION 'unknown contact center "%"', p_name USING ERRCODE = 'no_data_found';
     END IF;
     RETURN v;
 END $$;
 COMMENT ON FUNCTION interactions.cc_by_name(text) IS 'The id of a contact center; raises an error when there is none.';
+
+-- The one lookup of a user by login for provisioning: raises when there is none.
+CREATE OR REPLACE FUNCTION interactions.user_by_name(p_cc integer, p_login text) RETURNS uuid
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    v uuid;
+BEGIN
+    SELECT u.id INTO v FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login;
+    IF v IS NULL THEN
+        RAISE EXCEPTION 'unknown user "%" in contact center "%"', p_login,
+            (SELECT c.name FROM interactions.contact_centers c WHERE c.id = p_cc)
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN v;
+END $$;
+COMMENT ON FUNCTION interactions.user_by_name(integer, text) IS 'The id of a user of a contact center; raises an error when there is none.';
 
 CREATE OR REPLACE FUNCTION interactions.create_contact_center(name text) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
@@ -23,7 +48,7 @@ DECLARE v integer;
 BEGIN
     INSERT INTO interactions.contact_centers (name) VALUES (create_contact_center.name)
         ON CONFLICT ON CONSTRAINT contact_centers_name_key DO NOTHING;
-    SELECT id INTO STRICT v FROM interactions.contact_centers c WHERE c.name = create_contact_center.name;
+    v := interactions.contact_center_id(create_contact_center.name);
     -- its own referenceIds (interactions.next_reference_id): a shared sequence would tell
     -- each tenant how busy the others are
     IF to_regclass(format('interactions.%I', 'reference_ids_' || v)) IS NULL THEN
@@ -100,14 +125,11 @@ DECLARE
     v_q  uuid;
     v_u  uuid;
 BEGIN
-    SELECT id INTO v_q FROM interactions.queues q WHERE q.cc_id = v_cc AND q.name = queue;
+    v_q := interactions.find_queue(v_cc, queue);
     IF v_q IS NULL THEN
         RAISE EXCEPTION 'unknown queue "%" in contact center "%"', queue, contact_center USING ERRCODE = 'no_data_found';
     END IF;
-    SELECT id INTO v_u FROM interactions.users u WHERE u.cc_id = v_cc AND u.login = add_queue_member.login;
-    IF v_u IS NULL THEN
-        RAISE EXCEPTION 'unknown user "%" in contact center "%"', login, contact_center USING ERRCODE = 'no_data_found';
-    END IF;
+    v_u := interactions.user_by_name(v_cc, add_queue_member.login);
     INSERT INTO interactions.queue_members (cc_id, queue_id, user_id) VALUES (v_cc, v_q, v_u)
         ON CONFLICT DO NOTHING;
 END $$;
@@ -124,10 +146,7 @@ DECLARE
     v_id    uuid;
 BEGIN
     IF owner_login IS NOT NULL THEN
-        SELECT id INTO v_owner FROM interactions.users u WHERE u.cc_id = v_cc AND u.login = owner_login;
-        IF v_owner IS NULL THEN
-            RAISE EXCEPTION 'unknown user "%" in contact center "%"', owner_login, contact_center USING ERRCODE = 'no_data_found';
-        END IF;
+        v_owner := interactions.user_by_name(v_cc, owner_login);
     END IF;
     SELECT id INTO v_id FROM interactions.workbins w
      WHERE w.cc_id = v_cc AND w.name = create_workbin.name AND w.owner_id IS NOT DISTINCT FROM v_owner;
@@ -148,10 +167,7 @@ DECLARE
     v_cc integer := interactions.cc_by_name(contact_center);
     v_u  uuid;
 BEGIN
-    SELECT id INTO v_u FROM interactions.users u WHERE u.cc_id = v_cc AND u.login = set_agent_capacity.login;
-    IF v_u IS NULL THEN
-        RAISE EXCEPTION 'unknown user "%" in contact center "%"', login, contact_center USING ERRCODE = 'no_data_found';
-    END IF;
+    v_u := interactions.user_by_name(v_cc, set_agent_capacity.login);
     INSERT INTO interactions.agent_channels (cc_id, user_id, media, capacity)
     VALUES (v_cc, v_u, media, capacity)
     ON CONFLICT (cc_id, user_id, media) DO UPDATE SET capacity = EXCLUDED.capacity;
@@ -159,10 +175,3 @@ END $$;
 COMMENT ON FUNCTION interactions.set_agent_capacity(text, text, text, integer) IS
   'How many interactions of a media type an agent may hold at once (default 1).';
 
--- Used by the module itself (granted to interactions_app): no tenant data leaves these.
-CREATE OR REPLACE FUNCTION interactions.contact_center_id(p_name text) RETURNS integer
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
-    SELECT id FROM interactions.contact_centers WHERE name = p_name
-$$;
-COMMENT ON FUNCTION interactions.contact_center_id(text) IS
-  'The id of the contact center a location serves, or NULL (called by the module, which caches it).';

@@ -31,13 +31,10 @@ CREATE OR REPLACE FUNCTION interactions.user_for_change(p_contact_center text, p
 RETURNS interactions.users LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
     v_cc integer := interactions.cc_by_name(p_contact_center);
+    v_id uuid := interactions.user_by_name(v_cc, p_login);
     v    interactions.users;
 BEGIN
-    SELECT * INTO v FROM interactions.users u WHERE u.cc_id = v_cc AND u.login = p_login FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown user "%" in contact center "%"', p_login, p_contact_center
-            USING ERRCODE = 'no_data_found';
-    END IF;
+    SELECT * INTO STRICT v FROM interactions.users u WHERE u.cc_id = v_cc AND u.id = v_id FOR UPDATE;
     RETURN v;
 END $$;
 COMMENT ON FUNCTION interactions.user_for_change(text, text) IS

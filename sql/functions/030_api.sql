@@ -10,7 +10,7 @@ COMMENT ON FUNCTION interactions.has_role(interactions.caller, text[]) IS 'Does 
 CREATE OR REPLACE FUNCTION interactions.api_me(c interactions.caller) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN jsonb_build_object('statusCode', 0, 'user', jsonb_build_object(
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'user', jsonb_build_object(
         'id', c.id,
         'userName', c.login,
         'roles', to_jsonb(c.roles),
@@ -126,12 +126,12 @@ DECLARE
     v_reader interactions.reader := interactions.reader_of(c);
 BEGIN
     IF NOT interactions.has_role(c, 'admin', 'supervisor', 'agent', 'apiuser') THEN
-        RETURN interactions.err(5, 'listing interactions needs the agent, supervisor, admin or apiuser role');
+        RETURN interactions.err(interactions.sc_permission(), 'listing interactions needs the agent, supervisor, admin or apiuser role');
     END IF;
     IF a ? 'queue' THEN
-        SELECT id INTO v_queue FROM interactions.queues WHERE cc_id = c.cc_id AND name = a->>'queue';
+        v_queue := interactions.find_queue(c.cc_id, a->>'queue');
         IF v_queue IS NULL THEN
-            RETURN jsonb_build_object('statusCode', 0, 'interactions', '[]'::jsonb, 'totalCount', 0,
+            RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'interactions', '[]'::jsonb, 'totalCount', 0,
                                       'limit', v_limit, 'offset', v_offset);
         END IF;
     END IF;
@@ -139,28 +139,27 @@ BEGIN
         -- the workbin the caller means by the name (an agent's personal one first)
         v_workbin := (interactions.find_workbin(c, a->>'workbin')).id;
         IF v_workbin IS NULL THEN
-            RETURN jsonb_build_object('statusCode', 0, 'interactions', '[]'::jsonb, 'totalCount', 0,
+            RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'interactions', '[]'::jsonb, 'totalCount', 0,
                                       'limit', v_limit, 'offset', v_offset);
         END IF;
     END IF;
-    SELECT count(*) INTO v_total FROM interactions.interactions i
-     WHERE i.cc_id = c.cc_id
-       AND (CASE WHEN v_state IS NULL THEN i.state NOT IN ('Completed','Canceled','Sent')
-                 ELSE i.state = v_state END)
-       AND (v_queue IS NULL OR i.queue_id = v_queue)
-       AND (v_workbin IS NULL OR i.workbin_id = v_workbin)
-       AND interactions.may_read(v_reader, i);
-    SELECT array_agg(p.id ORDER BY p.received_at, p.id) INTO v_ids
-      FROM (SELECT i.id, i.received_at FROM interactions.interactions i
-             WHERE i.cc_id = c.cc_id
-               AND (CASE WHEN v_state IS NULL THEN i.state NOT IN ('Completed','Canceled','Sent')
-                         ELSE i.state = v_state END)
-               AND (v_queue IS NULL OR i.queue_id = v_queue)
-               AND (v_workbin IS NULL OR i.workbin_id = v_workbin)
-               AND interactions.may_read(v_reader, i)
-             ORDER BY i.received_at, i.id
-             LIMIT v_limit OFFSET v_offset) p;
-    RETURN jsonb_build_object('statusCode', 0, 'totalCount', v_total, 'limit', v_limit, 'offset', v_offset)
+    -- The filter, once: NOT MATERIALIZED makes each use below its own query, as if written
+    -- out twice (the count, and the page in creation order with its LIMIT).
+    WITH matching AS NOT MATERIALIZED (
+        SELECT i.id, i.received_at FROM interactions.interactions i
+         WHERE i.cc_id = c.cc_id
+           AND (CASE WHEN v_state IS NULL THEN i.state NOT IN ('Completed','Canceled','Sent')
+                     ELSE i.state = v_state END)
+           AND (v_queue IS NULL OR i.queue_id = v_queue)
+           AND (v_workbin IS NULL OR i.workbin_id = v_workbin)
+           AND interactions.may_read(v_reader, i))
+    SELECT (SELECT count(*) FROM matching),
+           (SELECT array_agg(p.id ORDER BY p.received_at, p.id)
+              FROM (SELECT m.id, m.received_at FROM matching m
+                     ORDER BY m.received_at, m.id
+                     LIMIT v_limit OFFSET v_offset) p)
+      INTO v_total, v_ids;
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'totalCount', v_total, 'limit', v_limit, 'offset', v_offset)
         || interactions.page_of(c.cc_id, v_ids, a ? 'fields', (a->>'_maxBytes')::bigint, v_offset, v_total);
 END $$;
 COMMENT ON FUNCTION interactions.api_list(interactions.caller, jsonb) IS
@@ -176,18 +175,20 @@ DECLARE
     v_total bigint;
 BEGIN
     IF NOT interactions.has_role(c, 'agent') THEN
-        RETURN interactions.err(5, '/me/interactions is for agents');
+        RETURN interactions.err(interactions.sc_permission(), '/me/interactions is for agents');
     END IF;
-    SELECT count(*) INTO v_total FROM interactions.interactions i
-     WHERE i.cc_id = c.cc_id AND (i.invitee_id = c.id OR i.owner_id = c.id)
-       AND (NOT a ? 'state' OR i.state = a->>'state');
-    SELECT array_agg(p.id ORDER BY p.received_at, p.id) INTO v_ids
-      FROM (SELECT i.id, i.received_at FROM interactions.interactions i
-             WHERE i.cc_id = c.cc_id AND (i.invitee_id = c.id OR i.owner_id = c.id)
-               AND (NOT a ? 'state' OR i.state = a->>'state')
-             ORDER BY i.received_at, i.id
-             LIMIT v_limit OFFSET v_offset) p;
-    RETURN jsonb_build_object('statusCode', 0, 'totalCount', v_total, 'limit', v_limit, 'offset', v_offset)
+    -- the filter once, as in interactions.api_list()
+    WITH matching AS NOT MATERIALIZED (
+        SELECT i.id, i.received_at FROM interactions.interactions i
+         WHERE i.cc_id = c.cc_id AND (i.invitee_id = c.id OR i.owner_id = c.id)
+           AND (NOT a ? 'state' OR i.state = a->>'state'))
+    SELECT (SELECT count(*) FROM matching),
+           (SELECT array_agg(p.id ORDER BY p.received_at, p.id)
+              FROM (SELECT m.id, m.received_at FROM matching m
+                     ORDER BY m.received_at, m.id
+                     LIMIT v_limit OFFSET v_offset) p)
+      INTO v_total, v_ids;
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'totalCount', v_total, 'limit', v_limit, 'offset', v_offset)
         || interactions.page_of(c.cc_id, v_ids, a ? 'fields', (a->>'_maxBytes')::bigint, v_offset, v_total);
 END $$;
 COMMENT ON FUNCTION interactions.api_my_list(interactions.caller, jsonb) IS 'GET /me/interactions.';
@@ -202,12 +203,12 @@ BEGIN
     SELECT * INTO v FROM interactions.interactions
      WHERE cc_id = c.cc_id AND id = interactions.as_uuid(a->>'id');
     IF NOT FOUND THEN
-        RETURN interactions.err(6, 'no such interaction');
+        RETURN interactions.err(interactions.sc_not_found(), 'no such interaction');
     END IF;
     IF NOT interactions.may_read(interactions.reader_of(c), v) THEN
-        RETURN interactions.err(5, 'this interaction is not yours');
+        RETURN interactions.err(interactions.sc_permission(), 'this interaction is not yours');
     END IF;
-    RETURN jsonb_build_object('statusCode', 0, 'interaction', interactions.snapshot_of(v, true));
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'interaction', interactions.snapshot_of(v, true));
 END $$;
 COMMENT ON FUNCTION interactions.api_get(interactions.caller, jsonb) IS 'GET /interactions/{id}.';
 
@@ -221,18 +222,18 @@ DECLARE
     v_ud    jsonb := coalesce(a->'userData', '{}'::jsonb);
 BEGIN
     IF NOT interactions.has_role(c, 'admin', 'apiuser') THEN
-        RETURN interactions.err(5, 'creating interactions needs the admin or apiuser role');
+        RETURN interactions.err(interactions.sc_permission(), 'creating interactions needs the admin or apiuser role');
     END IF;
     IF a ? 'externalId' THEN
         SELECT id INTO v_id FROM interactions.interactions
          WHERE cc_id = c.cc_id AND external_id = a->>'externalId';
         IF FOUND THEN
-            RETURN jsonb_build_object('statusCode', 0, 'id', v_id, 'created', false);
+            RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'id', v_id, 'created', false);
         END IF;
     END IF;
-    SELECT id INTO v_queue FROM interactions.queues WHERE cc_id = c.cc_id AND name = a->>'queueName';
+    v_queue := interactions.find_queue(c.cc_id, a->>'queueName');
     IF v_queue IS NULL THEN
-        RETURN interactions.err(10, 'unknown queue');
+        RETURN interactions.err(interactions.sc_invalid(), 'unknown queue');
     END IF;
     INSERT INTO interactions.interactions (cc_id, media_type, state, queue_id, external_id, subject,
         from_address, to_addresses, cc_addresses, body, priority, created_by, queued_at)
@@ -246,14 +247,14 @@ BEGIN
         -- a concurrent request with the same externalId won; answer with its interaction
         SELECT id INTO STRICT v_id FROM interactions.interactions
          WHERE cc_id = c.cc_id AND external_id = a->>'externalId';
-        RETURN jsonb_build_object('statusCode', 0, 'id', v_id, 'created', false);
+        RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'id', v_id, 'created', false);
     END IF;
     INSERT INTO interactions.user_data (cc_id, interaction_id, key, value)
     SELECT c.cc_id, v_id, e.key, e.value FROM jsonb_each(v_ud) e;
     PERFORM interactions.record('Create', NULL, v_id,
         CASE WHEN v_ud = '{}'::jsonb THEN NULL ELSE jsonb_build_object('set', v_ud) END);
     PERFORM interactions.route_interaction(c.cc_id, v_id);
-    RETURN jsonb_build_object('statusCode', 0, 'id', v_id, 'created', true,
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'id', v_id, 'created', true,
                               'referenceId', current_setting('interactions.ref')::bigint);
 END $$;
 COMMENT ON FUNCTION interactions.api_create(interactions.caller, jsonb) IS
@@ -271,45 +272,67 @@ COMMENT ON FUNCTION interactions.next_reference_id(integer) IS
 
 -- The one statement the module prepares for the REST API.  One call is one transaction:
 -- it binds the transaction to the contact center (row-level security), resolves the
--- caller, numbers the request (referenceId) and runs the operation.
-CREATE OR REPLACE FUNCTION interactions.api(p_cc integer, p_login text, p_op text, p_args jsonb)
+-- caller, and runs operation p_op.  Whether it may write is the module's decision, made once
+-- per request from its table of operations (mod_interactions/mi_ops.h), as PostgREST
+-- decides from the method: a read (p_write false) runs in a read-only transaction and gets
+-- no referenceId; a write is numbered (referenceId) first.  tests/unit/test_ops.c holds the
+-- names below and the module's table in step, and each read's function must be STABLE.
+CREATE OR REPLACE FUNCTION interactions.api(p_cc integer, p_login text, p_op text, p_args jsonb,
+                                            p_write boolean)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     c      interactions.caller;
     v_res  jsonb;
 BEGIN
-    PERFORM set_config('interactions.cc', p_cc::text, true);
-    SELECT u.cc_id, u.id, u.login, u.roles INTO c
-      FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login AND NOT u.disabled;
-    IF c.id IS NULL THEN
-        -- a disabled user is refused on every call, whichever authn module let them in
-        RETURN interactions.err(20, 'the user is not known in this contact center or is disabled');
+    IF NOT p_write THEN
+        -- From here on nothing in this transaction can write, whatever the function it runs.
+        -- Here, before the block below: the end of a subtransaction restores the read-write
+        -- state of the one around it.
+        PERFORM set_config('transaction_read_only', 'on', true);
     END IF;
-    PERFORM set_config('interactions.actor', c.id::text, true);
-    IF p_op NOT IN ('me', 'list', 'my_list', 'get', 'workbins', 'workbin', 'events') THEN
-        PERFORM set_config('interactions.ref', interactions.next_reference_id(p_cc)::text, true);
-    END IF;
-    v_res := CASE p_op
-        WHEN 'me'      THEN interactions.api_me(c)
-        WHEN 'list'    THEN interactions.api_list(c, p_args)
-        WHEN 'my_list' THEN interactions.api_my_list(c, p_args)
-        WHEN 'get'     THEN interactions.api_get(c, p_args)
-        WHEN 'create'  THEN interactions.api_create(c, p_args)
-        WHEN 'operation' THEN interactions.api_operation(c, p_args)
-        WHEN 'update'  THEN interactions.api_update(c, p_args)
-        WHEN 'channel' THEN interactions.api_channel(c, p_args)
-        WHEN 'workbins' THEN interactions.api_workbins(c)
-        WHEN 'workbin' THEN interactions.api_workbin(c, p_args)
-        WHEN 'events' THEN interactions.api_events(c, p_args)
-        ELSE interactions.err(6, 'no such operation')
+    BEGIN
+        PERFORM set_config('interactions.cc', p_cc::text, true);
+        SELECT u.cc_id, u.id, u.login, u.roles INTO c
+          FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login AND NOT u.disabled;
+        IF c.id IS NULL THEN
+            -- a disabled user is refused on every call, whichever authn module let them in
+            RETURN interactions.err(interactions.sc_unauthenticated(), 'the user is not known in this contact center or is disabled');
+        END IF;
+        PERFORM set_config('interactions.actor', c.id::text, true);
+        IF p_write THEN
+            PERFORM set_config('interactions.ref', interactions.next_reference_id(p_cc)::text, true);
+        END IF;
+        v_res := CASE p_op
+            WHEN 'me'        THEN interactions.api_me(c)
+            WHEN 'list'      THEN interactions.api_list(c, p_args)
+            WHEN 'my_list'   THEN interactions.api_my_list(c, p_args)
+            WHEN 'get'       THEN interactions.api_get(c, p_args)
+            WHEN 'create'    THEN interactions.api_create(c, p_args)
+            WHEN 'operation' THEN interactions.api_operation(c, p_args)
+            WHEN 'update'    THEN interactions.api_update(c, p_args)
+            WHEN 'channel'   THEN interactions.api_channel(c, p_args)
+            WHEN 'workbins'  THEN interactions.api_workbins(c)
+            WHEN 'workbin'   THEN interactions.api_workbin(c, p_args)
+            WHEN 'events'    THEN interactions.api_events(c, p_args)
+            ELSE interactions.err(interactions.sc_not_found(), 'no such operation')
+        END;
+        IF (v_res->>'statusCode')::integer <> interactions.sc_ok() THEN
+            -- a refusal changes nothing, even if the operation wrote before it decided
+            RAISE EXCEPTION USING ERRCODE = 'MI001', MESSAGE = v_res::text;
+        END IF;
+        RETURN v_res || jsonb_build_object('caller', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)));
+    EXCEPTION WHEN SQLSTATE 'MI001' THEN
+        RETURN SQLERRM::jsonb;
     END;
-    IF (v_res->>'statusCode')::integer <> 0 THEN
-        -- a refusal changes nothing, even if the operation wrote before it decided
-        RAISE EXCEPTION USING ERRCODE = 'MI001', MESSAGE = v_res::text;
-    END IF;
-    RETURN v_res || jsonb_build_object('caller', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)));
-EXCEPTION WHEN SQLSTATE 'MI001' THEN
-    RETURN SQLERRM::jsonb;
 END $$;
+COMMENT ON FUNCTION interactions.api(integer, text, text, jsonb, boolean) IS
+  'Entry point of every REST call: binds the transaction to contact center p_cc, resolves p_login, and runs operation p_op with arguments p_args; read-only unless p_write (which also numbers the request: referenceId). Returns {"statusCode":0,...} or {"statusCode":N,"statusMessage":...}; on failure nothing was changed.';
+
+-- For psql, scripts and the isolation specs: any operation, read-write (a read takes a
+-- referenceId then).  The module always says which of its calls only read.
+CREATE OR REPLACE FUNCTION interactions.api(p_cc integer, p_login text, p_op text, p_args jsonb)
+RETURNS jsonb LANGUAGE sql AS $$
+    SELECT interactions.api(p_cc, p_login, p_op, p_args, true)
+$$;
 COMMENT ON FUNCTION interactions.api(integer, text, text, jsonb) IS
-  'Entry point of every REST call: binds the transaction to contact center p_cc, resolves p_login, and runs operation p_op with arguments p_args. Returns {"statusCode":0,...} or {"statusCode":N,"statusMessage":...}; on failure nothing was changed.';
+  'interactions.api(p_cc, p_login, p_op, p_args, true): runs operation p_op read-write, for psql and scripts (the module passes p_write itself).';

@@ -14,36 +14,28 @@ CREATE OR REPLACE FUNCTION interactions.refuse(c interactions.caller, v interact
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF NOT interactions.has_role(c, 'agent') THEN
-        RETURN interactions.err(5, 'operations on interactions need the agent role');
+        RETURN interactions.err(interactions.sc_permission(), 'operations on interactions need the agent role');
     END IF;
     IF p_op = 'Pull' AND NOT (v.state = ANY (p_states)) THEN
-        RETURN interactions.err(2, format('%s is not possible while the interaction is %s', p_op, v.state));
+        RETURN interactions.err(interactions.sc_state(), format('%s is not possible while the interaction is %s', p_op, v.state));
     END IF;
     IF (v.owner_id IS NOT NULL AND v.owner_id <> c.id)
        OR (v.invitee_id IS NOT NULL AND v.invitee_id <> c.id) THEN
-        RETURN interactions.err(5, 'this interaction is not yours');
+        RETURN interactions.err(interactions.sc_permission(), 'this interaction is not yours');
     END IF;
     IF v.state = 'InWorkbin' AND EXISTS (
            SELECT 1 FROM interactions.workbins w
             WHERE w.cc_id = v.cc_id AND w.id = v.workbin_id AND w.owner_id IS NOT NULL
               AND w.owner_id <> c.id) THEN
-        RETURN interactions.err(5, 'this interaction is in another agent''s workbin');
+        RETURN interactions.err(interactions.sc_permission(), 'this interaction is in another agent''s workbin');
     END IF;
     IF NOT (v.state = ANY (p_states)) THEN
-        RETURN interactions.err(2, format('%s is not possible while the interaction is %s', p_op, v.state));
+        RETURN interactions.err(interactions.sc_state(), format('%s is not possible while the interaction is %s', p_op, v.state));
     END IF;
     RETURN NULL;
 END $$;
 COMMENT ON FUNCTION interactions.refuse(interactions.caller, interactions.interactions, text, text[]) IS
   'The refusal (statusCode 5 or 2) of an operation the caller may not perform on this interaction now, or NULL.';
-
-CREATE OR REPLACE FUNCTION interactions.find_queue(p_cc integer, p_name text) RETURNS uuid
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN (SELECT id FROM interactions.queues WHERE cc_id = p_cc AND name = p_name);
-END $$;
-
-COMMENT ON FUNCTION interactions.find_queue(integer, text) IS 'A queue''s id by name, or NULL.';
 
 -- The workbin an agent means by a name: their personal one first, else the shared one.
 CREATE OR REPLACE FUNCTION interactions.find_workbin(c interactions.caller, p_name text)
@@ -64,7 +56,6 @@ COMMENT ON FUNCTION interactions.find_workbin(interactions.caller, text) IS
 -- A workbin and its content, oldest first, as GET /me/workbins/{name}, GetWorkbinContent and
 -- its push message show it: at most p_max bytes of interactions (NULL: all), like a page of
 -- a list ("truncated": true when some were left out; "count" is how many it holds).
-DROP FUNCTION IF EXISTS interactions.workbin_json(interactions.workbins);
 CREATE OR REPLACE FUNCTION interactions.workbin_json(w interactions.workbins, p_max bigint DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -111,7 +102,7 @@ BEGIN
          WHERE h.cc_id = c.cc_id AND h.interaction_id = p_id AND h.xid = pg_current_xact_id()
          ORDER BY h.seq DESC LIMIT 1;
     END IF;
-    RETURN jsonb_build_object('statusCode', 0,
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(),
                               'referenceId', nullif(current_setting('interactions.ref', true), '')::bigint,
                               'interaction', coalesce(v_snap, interactions.snapshot(c.cc_id, p_id, p_full)));
 END $$;
@@ -155,7 +146,7 @@ BEGIN
     SELECT * INTO v FROM interactions.interactions
      WHERE cc_id = c.cc_id AND id = interactions.as_uuid(a->>'id') FOR UPDATE;
     IF NOT FOUND THEN
-        RETURN interactions.err(6, 'no such interaction');
+        RETURN interactions.err(interactions.sc_not_found(), 'no such interaction');
     END IF;
 
     CASE v_op
@@ -173,8 +164,7 @@ BEGIN
         -- back in its queue at its old place, not offered to this agent again for one offer timeout
         UPDATE interactions.interactions i SET state = 'Queued', invitee_id = NULL, offer_expires_at = NULL,
                declined_by = CASE WHEN i.declined_until > now() THEN i.declined_by ELSE '{}' END || c.id,
-               declined_until = now() + (SELECT q.offer_timeout FROM interactions.queues q
-                                          WHERE q.cc_id = i.cc_id AND q.id = i.queue_id),
+               declined_until = now() + interactions.offer_timeout(i.cc_id, i.queue_id),
                updated_at = now()
          WHERE i.cc_id = c.cc_id AND i.id = v.id;
         PERFORM interactions.record(v_op, v, v.id);
@@ -186,7 +176,7 @@ BEGIN
         IF v_err IS NOT NULL THEN RETURN v_err; END IF;
         IF a ? 'queueName' THEN
             v_q := interactions.find_queue(c.cc_id, a->>'queueName');
-            IF v_q IS NULL THEN RETURN interactions.err(10, 'unknown queue'); END IF;
+            IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
             PERFORM interactions.requeue(v, v_q, v_op);
         ELSE
             UPDATE interactions.interactions SET state = 'Completed', owner_id = NULL, updated_at = now()
@@ -199,7 +189,7 @@ BEGIN
         v_err := interactions.refuse(c, v, v_op, ARRAY['Processing']);
         IF v_err IS NOT NULL THEN RETURN v_err; END IF;
         v_q := interactions.find_queue(c.cc_id, a->>'queueName');
-        IF v_q IS NULL THEN RETURN interactions.err(10, 'unknown queue'); END IF;
+        IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
         PERFORM interactions.requeue(v, v_q, v_op);
         PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
 
@@ -207,7 +197,7 @@ BEGIN
         v_err := interactions.refuse(c, v, v_op, ARRAY['Processing']);
         IF v_err IS NOT NULL THEN RETURN v_err; END IF;
         v_w := interactions.find_workbin(c, a->>'workbin');
-        IF v_w.id IS NULL THEN RETURN interactions.err(10, 'unknown workbin'); END IF;
+        IF v_w.id IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown workbin'); END IF;
         UPDATE interactions.interactions SET state = 'InWorkbin', workbin_id = v_w.id, owner_id = NULL,
                updated_at = now()
          WHERE cc_id = c.cc_id AND id = v.id;
@@ -229,7 +219,7 @@ BEGIN
         IF v_err IS NOT NULL THEN RETURN v_err; END IF;
         IF a ? 'queueName' THEN
             v_q := interactions.find_queue(c.cc_id, a->>'queueName');
-            IF v_q IS NULL THEN RETURN interactions.err(10, 'unknown queue'); END IF;
+            IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
             PERFORM interactions.requeue(v, v_q, v_op);
         ELSE
             SELECT u.cc_id, u.id, u.login, u.roles INTO v_target FROM interactions.users u
@@ -238,18 +228,17 @@ BEGIN
              ORDER BY (u.login = a->>'user') DESC
              LIMIT 1;
             IF v_target.id IS NULL OR NOT interactions.has_role(v_target, 'agent') THEN
-                RETURN interactions.err(10, 'unknown target agent');
+                RETURN interactions.err(interactions.sc_invalid(), 'unknown target agent');
             END IF;
             IF v_target.id = c.id THEN
-                RETURN interactions.err(10, 'cannot transfer to yourself');
+                RETURN interactions.err(interactions.sc_invalid(), 'cannot transfer to yourself');
             END IF;
             -- the same offer as routing makes: the target may reject it or let it expire, and
             -- then it goes back to the interaction's queue
             UPDATE interactions.interactions i
                SET state = 'Invited', owner_id = NULL, invitee_id = v_target.id,
                    declined_by = '{}', declined_until = NULL,
-                   offer_expires_at = now() + (SELECT q.offer_timeout FROM interactions.queues q
-                                                WHERE q.cc_id = i.cc_id AND q.id = i.queue_id),
+                   offer_expires_at = now() + interactions.offer_timeout(i.cc_id, i.queue_id),
                    participants = CASE WHEN v_target.id = ANY (i.participants) THEN i.participants
                                        ELSE i.participants || v_target.id END,
                    updated_at = now()
@@ -265,14 +254,14 @@ BEGIN
             SELECT array_agg(u.key ORDER BY u.key) INTO v_keys FROM interactions.user_data u
              WHERE u.cc_id = c.cc_id AND u.interaction_id = v.id AND a->'userData' ? u.key;
             IF v_keys IS NOT NULL THEN
-                RETURN interactions.err(18, format('user data key already exists: %s', array_to_string(v_keys, ', ')));
+                RETURN interactions.err(interactions.sc_exists(), format('user data key already exists: %s', array_to_string(v_keys, ', ')));
             END IF;
         END IF;
         INSERT INTO interactions.user_data (cc_id, interaction_id, key, value)
         SELECT c.cc_id, v.id, e.key, e.value FROM jsonb_each(a->'userData') e
         ON CONFLICT (cc_id, interaction_id, key) DO UPDATE SET value = EXCLUDED.value;
         IF NOT interactions.user_data_fits(c.cc_id, v.id, v_max) THEN
-            RETURN interactions.err(10, format('the user data would exceed %s bytes', v_max));
+            RETURN interactions.err(interactions.sc_invalid(), format('the user data would exceed %s bytes', v_max));
         END IF;
         UPDATE interactions.interactions SET updated_at = now() WHERE cc_id = c.cc_id AND id = v.id;
         PERFORM interactions.record(v_op, v, v.id, jsonb_build_object('set', a->'userData'), 'PropertiesUpdated');
@@ -294,7 +283,7 @@ BEGIN
         v_err := interactions.refuse(c, v, v_op, ARRAY['Processing']);
         IF v_err IS NOT NULL THEN RETURN v_err; END IF;
         IF v.media_type <> 'email' THEN
-            RETURN interactions.err(2, format('%s is only possible for email', v_op));
+            RETURN interactions.err(interactions.sc_state(), format('%s is only possible for email', v_op));
         END IF;
         INSERT INTO interactions.interactions (cc_id, media_type, state, queue_id, owner_id, parent_id,
                subject, from_address, to_addresses, cc_addresses, priority, participants, created_by)
@@ -316,7 +305,7 @@ BEGIN
         v_err := interactions.refuse(c, v, v_op, ARRAY['Composing']);
         IF v_err IS NOT NULL THEN RETURN v_err; END IF;
         IF v_op = 'Send' AND cardinality(v.to_addresses) = 0 THEN
-            RETURN interactions.err(10, 'the draft has no recipients (to)');
+            RETURN interactions.err(interactions.sc_invalid(), 'the draft has no recipients (to)');
         END IF;
         UPDATE interactions.interactions SET state = CASE v_op WHEN 'Send' THEN 'Sent' ELSE 'Canceled' END,
                owner_id = NULL, updated_at = now()
@@ -324,7 +313,7 @@ BEGIN
         PERFORM interactions.record(v_op, v, v.id);
 
     ELSE
-        RETURN interactions.err(10, 'unknown operation');
+        RETURN interactions.err(interactions.sc_invalid(), 'unknown operation');
     END CASE;
     RETURN interactions.done(c, v.id);
 END $$;
@@ -338,7 +327,6 @@ COMMENT ON FUNCTION interactions.api_operation(interactions.caller, jsonb) IS
 -- snapshot on every call let one agent add hundreds of megabytes to the append-only history
 -- in seconds.  The push side renders the content when it delivers the message
 -- (interactions.workbin_content_delivered), rights checked then.
-DROP FUNCTION IF EXISTS interactions.op_get_workbin_content(interactions.caller, text);
 CREATE OR REPLACE FUNCTION interactions.op_get_workbin_content(c interactions.caller, p_name text,
                                                                p_max bigint DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -347,11 +335,11 @@ DECLARE
     v_wb  jsonb;
 BEGIN
     IF NOT interactions.has_role(c, 'agent') THEN
-        RETURN interactions.err(5, 'workbins are for agents');
+        RETURN interactions.err(interactions.sc_permission(), 'workbins are for agents');
     END IF;
     w := interactions.find_workbin(c, p_name);
     IF w.id IS NULL THEN
-        RETURN interactions.err(10, 'unknown workbin');
+        RETURN interactions.err(interactions.sc_invalid(), 'unknown workbin');
     END IF;
     v_wb := interactions.workbin_json(w, p_max);
     INSERT INTO interactions.history (cc_id, operation, actor_id, actor_login, reference_id,
@@ -361,7 +349,7 @@ BEGIN
             ARRAY[c.id],
             jsonb_build_object('workbin', w.id, 'name', w.name, 'type', v_wb->'type',
                                'count', v_wb->'count', 'maxBytes', p_max));
-    RETURN jsonb_build_object('statusCode', 0,
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(),
                               'referenceId', nullif(current_setting('interactions.ref', true), '')::bigint,
                               'workbin', v_wb);
 END $$;
@@ -405,17 +393,17 @@ BEGIN
     SELECT * INTO v FROM interactions.interactions
      WHERE cc_id = c.cc_id AND id = interactions.as_uuid(a->>'id') FOR UPDATE;
     IF NOT FOUND THEN
-        RETURN interactions.err(6, 'no such interaction');
+        RETURN interactions.err(interactions.sc_not_found(), 'no such interaction');
     END IF;
     IF NOT (interactions.has_role(c, 'admin')
             OR (interactions.has_role(c, 'agent') AND v.owner_id IS NOT DISTINCT FROM c.id)) THEN
-        RETURN interactions.err(5, 'only its owner or an admin may update an interaction');
+        RETURN interactions.err(interactions.sc_permission(), 'only its owner or an admin may update an interaction');
     END IF;
     IF v.state IN ('Completed', 'Canceled', 'Sent') THEN
-        RETURN interactions.err(2, format('a %s interaction cannot change', v.state));
+        RETURN interactions.err(interactions.sc_state(), format('a %s interaction cannot change', v.state));
     END IF;
     IF v.state <> 'Composing' AND (a ?| ARRAY['subject', 'to', 'cc', 'body']) THEN
-        RETURN interactions.err(11, 'subject, to, cc and body are read-only unless the interaction is a Composing draft');
+        RETURN interactions.err(interactions.sc_read_only(), 'subject, to, cc and body are read-only unless the interaction is a Composing draft');
     END IF;
     UPDATE interactions.interactions i
        SET subject = CASE WHEN a ? 'subject' THEN a->>'subject' ELSE i.subject END,
@@ -429,7 +417,7 @@ BEGIN
         INSERT INTO interactions.user_data (cc_id, interaction_id, key, value)
         SELECT c.cc_id, v.id, e.key, e.value FROM jsonb_each(a->'userData') e;
         IF NOT interactions.user_data_fits(c.cc_id, v.id, v_max) THEN
-            RETURN interactions.err(10, format('the user data would exceed %s bytes', v_max));
+            RETURN interactions.err(interactions.sc_invalid(), format('the user data would exceed %s bytes', v_max));
         END IF;
     END IF;
     PERFORM interactions.record('Update', v, v.id,
@@ -450,7 +438,7 @@ DECLARE
     v_old    text;
 BEGIN
     IF NOT interactions.has_role(c, 'agent') THEN
-        RETURN interactions.err(5, 'channels are for agents');
+        RETURN interactions.err(interactions.sc_permission(), 'channels are for agents');
     END IF;
     SELECT state INTO v_old FROM interactions.agent_channels
      WHERE cc_id = c.cc_id AND user_id = c.id AND media = v_media FOR UPDATE;
@@ -479,9 +467,9 @@ CREATE OR REPLACE FUNCTION interactions.api_workbins(c interactions.caller)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF NOT interactions.has_role(c, 'agent') THEN
-        RETURN interactions.err(5, 'workbins are for agents');
+        RETURN interactions.err(interactions.sc_permission(), 'workbins are for agents');
     END IF;
-    RETURN jsonb_build_object('statusCode', 0, 'workbins', coalesce((
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'workbins', coalesce((
         SELECT jsonb_agg(jsonb_build_object(
                    'name', w.name,
                    'type', CASE WHEN w.owner_id IS NULL THEN 'shared' ELSE 'personal' END,
@@ -500,13 +488,13 @@ DECLARE
     w interactions.workbins;
 BEGIN
     IF NOT interactions.has_role(c, 'agent') THEN
-        RETURN interactions.err(5, 'workbins are for agents');
+        RETURN interactions.err(interactions.sc_permission(), 'workbins are for agents');
     END IF;
     w := interactions.find_workbin(c, a->>'name');
     IF w.id IS NULL THEN
-        RETURN interactions.err(6, 'no such workbin');
+        RETURN interactions.err(interactions.sc_not_found(), 'no such workbin');
     END IF;
-    RETURN jsonb_build_object('statusCode', 0,
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(),
                               'workbin', interactions.workbin_json(w, (a->>'_maxBytes')::bigint));
 END $$;
 COMMENT ON FUNCTION interactions.api_workbin(interactions.caller, jsonb) IS

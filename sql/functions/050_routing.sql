@@ -14,8 +14,7 @@ RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE interactions.interactions i
        SET state = 'Invited', invitee_id = p_user,
-           offer_expires_at = now() + (SELECT q.offer_timeout FROM interactions.queues q
-                                        WHERE q.cc_id = v.cc_id AND q.id = v.queue_id),
+           offer_expires_at = now() + interactions.offer_timeout(v.cc_id, v.queue_id),
            participants = CASE WHEN p_user = ANY (i.participants) THEN i.participants
                                ELSE i.participants || p_user END,
            updated_at = now()
@@ -117,8 +116,7 @@ BEGIN
        SET state = 'Queued', invitee_id = NULL, offer_expires_at = NULL,
            declined_by = CASE WHEN i.declined_until > now() THEN i.declined_by ELSE '{}' END
                          || v.invitee_id,
-           declined_until = now() + (SELECT q.offer_timeout FROM interactions.queues q
-                                      WHERE q.cc_id = v.cc_id AND q.id = v.queue_id),
+           declined_until = now() + interactions.offer_timeout(v.cc_id, v.queue_id),
            updated_at = now()
      WHERE i.cc_id = v.cc_id AND i.id = v.id;
     PERFORM interactions.record('Revoke', v, v.id, NULL, 'StatusChange', ARRAY[v.invitee_id], true);
@@ -130,7 +128,6 @@ COMMENT ON FUNCTION interactions.revoke_offer(interactions.interactions) IS
 -- withdraw expired offers and route them again, offer queued work to free agents that two
 -- racing transactions skipped, and expire silent push sessions.  Cheap when there is nothing
 -- to do: every step starts from a partial index.  Returns the number of changes made.
-DROP FUNCTION IF EXISTS interactions.maintenance(integer);
 CREATE OR REPLACE FUNCTION interactions.maintenance(p_batch integer DEFAULT 200, p_tick_ms integer DEFAULT 500)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE

@@ -63,7 +63,6 @@ COMMENT ON FUNCTION interactions.push_now() IS
 -- "rate", to come back in a second), so concurrent ones cannot both take the last place;
 -- the contact center's count is not serialized, and may be passed by the handshakes in
 -- flight at that moment.
-DROP FUNCTION IF EXISTS interactions.push_handshake(integer, text, text, text, boolean, integer);
 CREATE OR REPLACE FUNCTION interactions.push_handshake(p_cc integer, p_login text, p_client text,
                                                        p_browser text, p_ack boolean,
                                                        p_max_interval_ms integer,
@@ -83,7 +82,7 @@ BEGIN
       FROM interactions.users u WHERE u.cc_id = p_cc AND u.login = p_login AND NOT u.disabled;
     IF c.id IS NULL THEN
         -- a disabled user is refused like an unknown one
-        RETURN interactions.err(20, 'the user is not known in this contact center');
+        RETURN interactions.err(interactions.sc_unauthenticated(), 'the user is not known in this contact center');
     END IF;
     -- A few expired sessions of this contact center go on the way; interactions.push_sweep()
     -- (the maintenance tick) removes the rest.
@@ -98,7 +97,7 @@ BEGIN
     -- both from everybody else.  The one that finds the lock taken is told to come back.
     IF (p_per_minute > 0 OR p_max_sessions > 0)
        AND NOT pg_try_advisory_xact_lock(p_cc, hashtext('handshake ' || c.id::text)) THEN
-        RETURN jsonb_build_object('statusCode', 0, 'refused', 'rate', 'retryMs', 1000);
+        RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'refused', 'rate', 'retryMs', 1000);
     END IF;
     IF p_per_minute > 0 THEN
         -- the bucket, brought up to date
@@ -110,7 +109,7 @@ BEGIN
                refilled_at = now()
         RETURNING b.tokens INTO v_tokens;
         IF v_tokens < 1 THEN
-            RETURN jsonb_build_object('statusCode', 0, 'refused', 'rate',
+            RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'refused', 'rate',
                                       'retryMs', ceil((1 - v_tokens) * 60000 / p_per_minute)::bigint);
         END IF;
     END IF;
@@ -121,7 +120,7 @@ BEGIN
          WHERE s.cc_id = p_cc AND s.user_id = c.id AND s.expires_at > interactions.push_now();
         IF v_n >= p_max_sessions THEN
             -- the earliest a place can free itself: the first of them to expire
-            RETURN jsonb_build_object('statusCode', 0, 'refused', 'sessions',
+            RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'refused', 'sessions',
                                       'retryMs', greatest(1000, least(60000,
                                           ceil(extract(epoch FROM v_oldest - now()) * 1000)))::bigint);
         END IF;
@@ -130,7 +129,7 @@ BEGIN
        AND (SELECT count(*) FROM (SELECT 1 FROM interactions.push_sessions s
                                    WHERE s.cc_id = p_cc AND s.expires_at > interactions.push_now()
                                    LIMIT p_max_cc_sessions) x) >= p_max_cc_sessions THEN
-        RETURN jsonb_build_object('statusCode', 0, 'refused', 'contactCenter',
+        RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'refused', 'contactCenter',
                                   'retryMs', greatest(1000, p_max_interval_ms));
     END IF;
 
@@ -142,7 +141,7 @@ BEGIN
                                             cursor_xid, cursor_seq, expires_at)
     VALUES (p_cc, p_client, c.id, p_browser, p_ack, pg_snapshot_xmin(pg_current_snapshot()), 0,
             now() + p_max_interval_ms * interval '1 millisecond');
-    RETURN jsonb_build_object('statusCode', 0,
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(),
                               'user', jsonb_build_object('id', c.id, 'roles', to_jsonb(c.roles)));
 END $$;
 COMMENT ON FUNCTION interactions.push_handshake(integer, text, text, text, boolean, integer, integer, integer, integer) IS
@@ -168,9 +167,9 @@ BEGIN
        AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login AND NOT u.disabled
     RETURNING u.id, u.roles, s.channels, s.ack INTO v_user, v_roles, v_channels, v_ack;
     IF v_user IS NULL THEN
-        RETURN jsonb_build_object('statusCode', 0, 'session', NULL);
+        RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'session', NULL);
     END IF;
-    RETURN jsonb_build_object('statusCode', 0, 'session', jsonb_build_object(
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'session', jsonb_build_object(
         'user', jsonb_build_object('id', v_user, 'roles', to_jsonb(v_roles)),
         'channels', to_jsonb(v_channels), 'ack', v_ack));
 END $$;
@@ -199,7 +198,7 @@ BEGIN
                'user', jsonb_build_object('id', f.id, 'roles', to_jsonb(f.roles)),
                'channels', to_jsonb(f.channels), 'ack', f.ack)), '{}'::jsonb)
       INTO v_sessions FROM found f;
-    RETURN jsonb_build_object('statusCode', 0, 'sessions', v_sessions);
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'sessions', v_sessions);
 END $$;
 COMMENT ON FUNCTION interactions.push_session_batch(integer, text, text[], integer) IS
   'push_session for several clientIds at once (a Bayeux request of several messages): {"statusCode":0,"sessions":{clientId:{"user","channels","ack"}}} with the sessions of p_login (unless disabled) that exist, each kept alive for p_max_interval_ms more.';
@@ -220,9 +219,9 @@ BEGIN
        AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login AND NOT u.disabled
     RETURNING s.channels INTO v_channels;
     IF v_channels IS NULL THEN
-        RETURN jsonb_build_object('statusCode', 0, 'session', NULL);
+        RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'session', NULL);
     END IF;
-    RETURN jsonb_build_object('statusCode', 0, 'session', jsonb_build_object('channels', to_jsonb(v_channels)));
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'session', jsonb_build_object('channels', to_jsonb(v_channels)));
 END $$;
 COMMENT ON FUNCTION interactions.push_subscribe(integer, text, text, text[], text[]) IS
   'Bayeux /meta/subscribe and /meta/unsubscribe: adds p_add to and removes p_remove from the channels of session p_client (the module has authorized them).';
@@ -239,7 +238,7 @@ BEGIN
      WHERE s.cc_id = p_cc AND s.client_id = p_client
        AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.login = p_login;
     v_found := FOUND;
-    RETURN jsonb_build_object('statusCode', 0, 'found', v_found);
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'found', v_found);
 END $$;
 COMMENT ON FUNCTION interactions.push_disconnect(integer, text, text) IS
   'Bayeux /meta/disconnect: removes session p_client of user p_login.';
@@ -277,14 +276,12 @@ COMMENT ON FUNCTION interactions.push_disconnect(integer, text, text) IS
 -- sent again, and nothing it lacks is skipped.  An ack naming a row that does not exist or
 -- is not yet stable is ignored; one naming a later row than was sent can only make the
 -- client skip its own messages.
--- Returns json (until 2026-11 jsonb, which cost a conversion of every snapshot on every
--- connect): the signature stays, the return type changed, so the old one goes first.
-DROP FUNCTION IF EXISTS interactions.push_connect(integer, text, text, boolean, bigint, bigint,
-                                                  integer, integer, integer, integer);
-CREATE FUNCTION interactions.push_connect(p_cc integer, p_login text, p_client text,
-                                          p_first boolean, p_gen bigint, p_ack bigint,
-                                          p_hold_ms integer, p_max_interval_ms integer,
-                                          p_per_browser integer, p_limit integer)
+-- Returns json, not jsonb, which cost a conversion of every snapshot on every connect (V011
+-- drops the jsonb version of before).
+CREATE OR REPLACE FUNCTION interactions.push_connect(p_cc integer, p_login text, p_client text,
+                                                     p_first boolean, p_gen bigint, p_ack bigint,
+                                                     p_hold_ms integer, p_max_interval_ms integer,
+                                                     p_per_browser integer, p_limit integer)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
     c          interactions.caller;
@@ -315,12 +312,12 @@ BEGIN
        AND ps.expires_at > interactions.push_now()
        FOR UPDATE;
     IF NOT FOUND THEN
-        RETURN json_build_object('statusCode', 0, 'outcome', 'unknown');
+        RETURN json_build_object('statusCode', interactions.sc_ok(), 'outcome', 'unknown');
     END IF;
     IF v_disabled THEN
         -- the user was disabled: the session ends here, whatever it was doing
         DELETE FROM interactions.push_sessions WHERE cc_id = p_cc AND client_id = p_client;
-        RETURN json_build_object('statusCode', 0, 'outcome', 'unknown');
+        RETURN json_build_object('statusCode', interactions.sc_ok(), 'outcome', 'unknown');
     END IF;
     v_cut := pg_snapshot_xmin(pg_current_snapshot());
     IF p_first THEN
@@ -350,7 +347,7 @@ BEGIN
             s.sent_seq := s.cursor_seq;
         END IF;
     ELSIF s.hold_gen <> p_gen THEN
-        RETURN json_build_object('statusCode', 0, 'outcome', 'superseded');
+        RETURN json_build_object('statusCode', interactions.sc_ok(), 'outcome', 'superseded');
     END IF;
 
     v_me := '/v2/me/interactions' = ANY (s.channels);
@@ -425,7 +422,7 @@ BEGIN
                sent_batch = s.sent_batch, sent_xid = s.sent_xid, sent_seq = s.sent_seq,
                held_until = now() + v_hold, expires_at = now() + v_hold + v_max
          WHERE cc_id = p_cc AND client_id = p_client;
-        RETURN json_build_object('statusCode', 0, 'outcome', 'ok', 'held', true,
+        RETURN json_build_object('statusCode', interactions.sc_ok(), 'outcome', 'ok', 'held', true,
                                  'gen', s.hold_gen, 'channels', to_json(v_channels),
                                  'user', json_build_object('id', c.id, 'roles', to_json(c.roles)));
     END IF;
@@ -447,7 +444,7 @@ BEGIN
     END IF;
     -- json, not jsonb: the snapshots go out as stored, without a conversion for every
     -- event on every connect
-    RETURN json_build_object('statusCode', 0, 'outcome', 'ok', 'held', false,
+    RETURN json_build_object('statusCode', interactions.sc_ok(), 'outcome', 'ok', 'held', false,
                              'gen', s.hold_gen, 'multipleClients', v_multi,
                              'channels', to_json(v_channels),
                              'user', json_build_object('id', c.id, 'roles', to_json(c.roles)),
@@ -469,7 +466,7 @@ BEGIN
                       AND u.roles && ARRAY['supervisor', 'admin']) THEN
         -- no longer a supervisor, or disabled (a subscription outlives a change of roles):
         -- nothing to see
-        RETURN json_build_object('statusCode', 0, 'events', '[]'::json);
+        RETURN json_build_object('statusCode', interactions.sc_ok(), 'events', '[]'::json);
     END IF;
     SELECT coalesce(json_agg(json_build_object('seq', h.seq, 'snapshot', h.snapshot) ORDER BY h.seq),
                     '[]'::json)
@@ -477,7 +474,7 @@ BEGIN
       FROM interactions.history h
      WHERE h.cc_id = p_cc AND h.seq = ANY (p_seqs)
        AND h.notification IN ('StatusChange', 'PropertiesUpdated');
-    RETURN json_build_object('statusCode', 0, 'events', v_events);
+    RETURN json_build_object('statusCode', interactions.sc_ok(), 'events', v_events);
 END $$;
 COMMENT ON FUNCTION interactions.push_snapshots(integer, text, bigint[]) IS
   'The snapshots of history rows p_seqs of contact center p_cc that a /v2/interactions subscriber sees ({"statusCode":0,"events":[{"seq","snapshot"}]}), for p_login if a supervisor or admin (else no events). push_connect sends such events without their snapshot; the module fetches each once per process.';
@@ -540,7 +537,6 @@ END $$;
 COMMENT ON FUNCTION interactions.push_wakeups(xid8, bigint, integer) IS
   'The push listener''s read of the history stream after (p_xid, p_seq), below the stable cut, at most p_limit rows: {"xid","seq" (the new position),"more","unstable" (visible rows wait above the cut),"wake":[{"cc","all","logins":[..]}]}. Returns who to wake, never row data.';
 
-DROP FUNCTION IF EXISTS interactions.push_sweep();
 -- Every maintenance tick (p_tick_ms apart): removes the sessions whose clients stopped
 -- polling.  When the previous sweep is longer ago than four ticks (at least two seconds),
 -- nobody could sweep — the database was unreachable, and so could no client reach its

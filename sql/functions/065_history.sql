@@ -358,10 +358,7 @@ BEGIN
         RAISE EXCEPTION 'a retention shorter than a day is refused (%)', p_keep
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    UPDATE interactions.contact_centers SET history_retention = p_keep WHERE name = p_cc;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no contact center %', p_cc USING ERRCODE = 'no_data_found';
-    END IF;
+    UPDATE interactions.contact_centers SET history_retention = p_keep WHERE id = interactions.cc_by_name(p_cc);
     RETURN p_keep;
 END $$;
 COMMENT ON FUNCTION interactions.set_history_retention(text, interval) IS

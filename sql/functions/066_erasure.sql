@@ -64,10 +64,7 @@ DECLARE
     v_other  bigint := 0;
     v_n      bigint;
 BEGIN
-    SELECT id INTO v_cc FROM interactions.contact_centers WHERE name = p_cc;
-    IF v_cc IS NULL THEN
-        RAISE EXCEPTION 'no contact center %', p_cc USING ERRCODE = 'no_data_found';
-    END IF;
+    v_cc := interactions.cc_by_name(p_cc);
     IF v_addr IS NULL OR v_addr = '' OR v_addr !~ '@' THEN
         RAISE EXCEPTION 'an address is needed to name the customer (%)', p_address
             USING ERRCODE = 'invalid_parameter_value';

@@ -24,10 +24,7 @@ DECLARE
     v_id     uuid;
     v_secret text := encode(interactions_ext.gen_random_bytes(32), 'hex');
 BEGIN
-    SELECT id INTO v_cc FROM interactions.contact_centers WHERE name = p_cc;
-    IF v_cc IS NULL THEN
-        RAISE EXCEPTION 'no contact center %', p_cc USING ERRCODE = 'no_data_found';
-    END IF;
+    v_cc := interactions.cc_by_name(p_cc);
     IF p_url IS NULL OR p_url !~ '^https?://[^/?#@[:space:]]+(/[^[:space:]]*)?$' OR length(p_url) > 2048 THEN
         RAISE EXCEPTION 'a webhook URL is http:// or https://, a host, a path; no credentials, no spaces (%)', p_url
             USING ERRCODE = 'invalid_parameter_value';
@@ -53,7 +50,7 @@ BEGIN
        SET enabled = p_enabled,
            cursor_xid = CASE WHEN p_enabled AND NOT w.enabled THEN pg_snapshot_xmin(pg_current_snapshot()) ELSE w.cursor_xid END,
            cursor_seq = CASE WHEN p_enabled AND NOT w.enabled THEN 0 ELSE w.cursor_seq END
-     WHERE w.cc_id = (SELECT id FROM interactions.contact_centers WHERE name = p_cc) AND w.id = p_id;
+     WHERE w.cc_id = interactions.cc_by_name(p_cc) AND w.id = p_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no webhook % in %', p_id, p_cc USING ERRCODE = 'no_data_found';
     END IF;
@@ -66,7 +63,7 @@ CREATE OR REPLACE FUNCTION interactions.drop_webhook(p_cc text, p_id uuid)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
     DELETE FROM interactions.webhooks
-     WHERE cc_id = (SELECT id FROM interactions.contact_centers WHERE name = p_cc) AND id = p_id;
+     WHERE cc_id = interactions.cc_by_name(p_cc) AND id = p_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no webhook % in %', p_id, p_cc USING ERRCODE = 'no_data_found';
     END IF;
@@ -81,7 +78,7 @@ DECLARE
     d interactions.webhook_deliveries;
 BEGIN
     SELECT * INTO d FROM interactions.webhook_deliveries
-     WHERE cc_id = (SELECT id FROM interactions.contact_centers WHERE name = p_cc) AND id = p_delivery FOR UPDATE;
+     WHERE cc_id = interactions.cc_by_name(p_cc) AND id = p_delivery FOR UPDATE;
     IF NOT FOUND OR d.state <> 'dead' THEN
         RAISE EXCEPTION 'no dead delivery % in %', p_delivery, p_cc USING ERRCODE = 'no_data_found';
     END IF;

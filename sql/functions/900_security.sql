@@ -87,7 +87,8 @@ GRANT EXECUTE ON FUNCTION
     -- What the module calls (mi_store.c, mi_push_store.c, mod_interactions_maint.c).
     -- SECURITY INVOKER: each binds the transaction to the contact center (interactions.cc),
     -- so row-level security confines it like any query of the module's role.
-    interactions.api(integer, text, text, jsonb),
+    interactions.api(integer, text, text, jsonb, boolean),
+    interactions.api(integer, text, text, jsonb),    -- the same, read-write (isolation specs)
     interactions.push_handshake(integer, text, text, text, boolean, integer, integer, integer, integer),
     interactions.push_session(integer, text, text, integer),
     interactions.push_session_batch(integer, text, text[], integer),
@@ -122,6 +123,10 @@ GRANT EXECUTE ON FUNCTION
     interactions.current_cc(),                 -- also in every row-level security policy
     interactions.iso(timestamptz),
     interactions.err(integer, text),
+    interactions.sc_ok(), interactions.sc_state(), interactions.sc_permission(),
+    interactions.sc_not_found(), interactions.sc_invalid(), interactions.sc_read_only(),
+    interactions.sc_exists(), interactions.sc_unauthenticated(),
+    interactions.offer_timeout(integer, uuid),
     interactions.has_role(interactions.caller, text[]),
     interactions.user_data_of(integer, uuid),
     interactions.user_data_fits(integer, uuid, integer),
@@ -171,7 +176,7 @@ GRANT EXECUTE ON FUNCTION
     interactions.webhook_result(integer, bigint, integer, integer, text, integer, integer, integer)
   TO interactions_app;
 -- Not the module's: provisioning and account changes (025_user_admin.sql) and the
--- contact-center lookup by name (DBAs), history
+-- contact-center and user lookups by name that raise (DBAs), history
 -- purging, push_sweep (maintenance runs it), invariant_violations (tests and DBAs), and the
 -- append-only trigger's function (a trigger needs no EXECUTE of the role that fires it).
 

@@ -227,11 +227,11 @@ static void decode(const char *method, const char *path, const char *query, cons
         check_refusal(ok, d.args, &err, p);
         return;
     }
-    CHECK(d.store_op != NULL && d.stat_op != NULL);
+    CHECK(d.op > MI_OP_NONE && d.op < MI_OP__COUNT && mi_op(d.op)->entry != NULL);
     if (d.args != NULL) {
         check_args(d.args, lim, p);
     }
-    if (strcmp(d.store_op, "list") == 0 || strcmp(d.store_op, "my_list") == 0) {
+    if (d.op == MI_OP_LIST || d.op == MI_OP_MY_LIST) {
         long long limit = mi_json_get_int(d.args, "limit", -1);
         CHECK(limit >= 1 && limit <= lim->max_page);
         CHECK(mi_json_get_int(d.args, "offset", -1) >= 0);
@@ -239,11 +239,11 @@ static void decode(const char *method, const char *path, const char *query, cons
     if (mi_json_get(d.args, "id") != NULL) {
         CHECK(mi_validate_id(mi_json_get_str(d.args, "id")));
     }
-    if (strcmp(d.store_op, "operation") == 0) {
+    if (mi_op_is(d.op, MI_OPF_NAMED)) {
         mi_op_e op = mi_op_parse(mi_json_get_str(d.args, "operationName"));
         CHECK(op > MI_OP_NONE && op < MI_OP__COUNT);
-        CHECK(strcmp(d.stat_op, mi_op_name(op)) == 0);
-        CHECK(route.route == MI_R_MY_INTERACTION || op == MI_OP_GET_WORKBIN_CONTENT);
+        CHECK(op == d.op);
+        CHECK(route.route == MI_R_MY_INTERACTION || mi_op_is(op, MI_OPF_NO_ID));
     }
 }
 

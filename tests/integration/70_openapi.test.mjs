@@ -9,13 +9,17 @@
 //  * the reverse: every route of mi_route.c/h is documented, every other method of a
 //    documented path answers 405 with the documented Allow, every operationName and state
 //    the server knows is in the document, and every documented status was seen;
-//  * and that the checker can fail: a deliberately wrong schema or example is caught.
+//  * and that the checker can fail: a deliberately wrong schema or example is caught;
+//  * scripts/check-openapi (Redocly CLI and Spectral) passes the document and refuses a
+//    broken copy.
 // 500 and 503 come from a second httpd (httpd-openapi) whose database is unreachable and
 // which has a location without InteractionsContactCenter; its error log is its own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import {
   api, env, freshContactCenter, watchErrorLog, httpdInstance, stack, basePath, userId,
@@ -116,6 +120,51 @@ test('the document is OpenAPI 3.1 by its meta-schema', async () => {
   assert.deepEqual(await oas.metaSchemaErrors(doc), []);
 });
 
+test('the document names its schema dialect and a contact, links absolutely, and describes every operation', () => {
+  // without the dialect, validators may read the schemas as an older JSON Schema and skip
+  // unevaluatedProperties
+  assert.equal(doc.jsonSchemaDialect, 'https://spec.openapis.org/oas/3.1/dialect/base');
+  assert.ok(doc.info.contact?.name && (doc.info.contact.email || doc.info.contact.url), 'info.contact');
+  const docsLinks = [doc.externalDocs, ...(doc.tags || []).map((t) => t.externalDocs)].filter(Boolean);
+  assert.ok(docsLinks.length > 0);
+  for (const ed of docsLinks) assert.match(ed.url, /^https:\/\/[^/]+\//, `externalDocs.url ${ed.url} is not absolute`);
+  for (const { path: p, method, op } of oas.operations(doc)) {
+    assert.ok(op.summary?.trim() && op.description?.trim(), `${method.toUpperCase()} ${p} lacks a summary or description`);
+  }
+});
+
+test('scripts/check-openapi passes the document and refuses a broken copy', () => {
+  const check = (top) => spawnSync(path.join(env.top, 'scripts/check-openapi'), top ? [top] : [], { encoding: 'utf8' });
+  const clean = check();
+  assert.equal(clean.status, 0, clean.stdout + clean.stderr);
+  assert.match(clean.stdout, /redocly lint.*clean[\s\S]*spectral lint.*clean/);
+  // a copy of what the check reads, with one operation's description gone and a relative link:
+  // both linters must name what is wrong
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mi-openapi-'));
+  try {
+    fs.mkdirSync(path.join(scratch, 'docs'));
+    for (const f of ['redocly.yaml', '.redocly.lint-ignore.yaml', '.spectral.yaml']) {
+      fs.copyFileSync(path.join(env.top, f), path.join(scratch, f));
+    }
+    const text = fs.readFileSync(specFile, 'utf8');
+    const broken = text
+      .replace(/(\n      operationId: getMe\n(?:      .*\n)*?)      description: [^\n]*\n(?:        .*\n)*/, '$1')
+      .replace(/(\nexternalDocs:\n  description: .*\n  url: ).*/, '$1api.md');
+    assert.notEqual(broken, text);
+    assert.ok(!oas.loadSpecText(broken).paths['/me'].get.description, 'the edit removed the description');
+    fs.writeFileSync(path.join(scratch, 'docs/openapi.yaml'), broken);
+    const res = check(scratch);
+    assert.equal(res.status, 1, res.stdout + res.stderr);
+    const [redocly, spectral] = res.stderr.split('redocly lint found problems');
+    assert.match(redocly, /operation-description/);
+    assert.match(spectral, /operation-description/);
+    assert.match(spectral, /oas3-schema.*url/);
+    assert.match(spectral, /spectral lint found problems/);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
 test('every $ref resolves, and every operation answers, has an id and declares its path parameters', () => {
   const refs = oas.allRefs(doc);
   assert.ok(refs.length > 100);
@@ -150,12 +199,12 @@ test('every example satisfies its schema, and every request and response has one
       checked++;
     }
   }
-  // the example interactions of components/examples are interactions
-  for (const [name, ex] of Object.entries(doc.components.examples)) {
-    if (name.startsWith('Interaction')) {
-      assertSchema({ $ref: '#/components/schemas/Interaction' }, ex.value, `#/components/examples/${name}`);
-      checked++;
-    }
+  // the example interactions that the examples reuse (YAML aliases) are interactions
+  const interactions = Object.entries(doc['x-example-interactions']);
+  assert.ok(interactions.length >= 8, 'x-example-interactions');
+  for (const [name, ex] of interactions) {
+    assertSchema({ $ref: '#/components/schemas/Interaction' }, ex.value, `#/x-example-interactions/${name}`);
+    checked++;
   }
   // every operationName has a request example of its own
   const opExamples = oas.examplesOf(doc, doc.paths['/me/interactions/{id}'].post.requestBody.content['application/json']);
@@ -224,7 +273,11 @@ test('every route the server answers is documented, with the methods of mi_route
 
 test('the operation names and states the server knows are the documented ones', () => {
   const source = fs.readFileSync(path.join(env.top, 'mod_interactions/mi_validate.c'), 'utf8');
-  const ops = source.match(/op_names\[MI_OP__COUNT\] = \{([^}]*)\}/)[1].match(/"(\w+)"/g).map((s) => s.slice(1, -1));
+  // the rows of the table of operations (mi_ops.h) that are operationNames
+  const table = fs.readFileSync(path.join(env.top, 'mod_interactions/mi_ops.h'), 'utf8');
+  const ops = [...table.matchAll(/X\(\w+,[\s\\]*"(\w+)",[\s\\]*(?:"\w+"|NULL),[\s\\]*([^,]*),/g)]
+    .filter((m) => m[2].includes('MI_OPF_NAMED')).map((m) => m[1]);
+  assert.ok(ops.length >= 15, 'operationNames found in mi_ops.h');
   assert.deepEqual(new Set(ops), new Set(doc.components.schemas.OperationName.enum));
   const consts = doc.components.schemas.OperationRequest.oneOf
     .map((r) => oas.deref(doc, r).properties.operationName.const);
@@ -238,7 +291,7 @@ const sampleParams = {
 };
 
 test('every other method of a documented path answers 405 with the documented Allow', async () => {
-  const resp = doc.components.responses.MethodNotAllowed;
+  const resp = doc['x-method-not-allowed'];
   for (const [template, item] of Object.entries(doc.paths)) {
     const documented = oas.METHODS.filter((m) => item[m]).map((m) => m.toUpperCase());
     for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
@@ -496,6 +549,20 @@ test('GET /me/workbins and /me/workbins/{name}', async () => {
   await call('agent1', 'GET', t, 404, { params: { name: 'nosuch' } });
   await call('admin', 'GET', t, 403, { params: { name: 'team' } });
   await call(null, 'GET', t, 401, { params: { name: 'team' } });
+});
+
+// ------------------------------------------------------------------ the event feed
+
+test('GET /events', async () => {
+  await freshContactCenter(cc);
+  await create(cc, { subject: 'an event' });
+  const first = await call('feeder', 'GET', '/events', 200, { query: 'limit=1' });
+  assert.equal(first.json.events.length, 1);
+  await call('admin', 'GET', '/events', 200, { query: `after=${first.json.next}&wait=1` });
+  await call('feeder', 'GET', '/events', 400, { query: 'wait=31' });
+  await call('agent1', 'GET', '/events', 403);
+  await call(null, 'GET', '/events', 401);
+  await call('feeder', 'GET', '/events', 409, { query: 'after=999999999999' });
 });
 
 // ------------------------------------------------------------------ the push channel at the HTTP level

@@ -14,7 +14,12 @@ const SCHEMA_ID = 'https://mod-interactions.invalid/openapi';
 
 /** Parse the YAML (duplicate keys are errors). */
 export function loadSpec(file) {
-  return YAML.parse(fs.readFileSync(file, 'utf8'), { uniqueKeys: true, prettyErrors: true });
+  return loadSpecText(fs.readFileSync(file, 'utf8'));
+}
+
+/** Parse the YAML text of a document. */
+export function loadSpecText(text) {
+  return YAML.parse(text, { uniqueKeys: true, prettyErrors: true });
 }
 
 /** The value at a local JSON pointer ("#/components/schemas/X"), or undefined. */
@@ -160,10 +165,11 @@ export function exampleSites(doc) {
       }
     }
   }
-  // responses defined but used by no operation (405): their examples count too
+  // responses used by no operation (the 405 of x-method-not-allowed): their examples count too
   for (const [name, r] of Object.entries(doc.components?.responses || {})) {
     media(`#/components/responses/${name}`, r.content, 'response');
   }
+  if (doc['x-method-not-allowed']) media('#/x-method-not-allowed', doc['x-method-not-allowed'].content, 'response');
   return sites;
 }
 

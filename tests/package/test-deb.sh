@@ -145,7 +145,11 @@ say "/usr/bin/interactions-migrate (installed) on an empty database"
 (cd / && /usr/bin/interactions-migrate --app-password "$APP_PASSWORD" --dba-password "$DBA_PASSWORD" \
     -h "$run" -p "$pgport" -U postgres -d interactions) >"$work/migrate.log" 2>&1 \
     || { cat "$work/migrate.log"; die "the installed interactions-migrate"; }
-grep -q "schema is up to date" "$work/migrate.log" || { cat "$work/migrate.log"; die "interactions-migrate said nothing"; }
+# an empty database: a line per migration, then how many it applied (nothing else)
+nmig=$(ls "$top"/sql/migrations/V*.sql | wc -l)
+grep -q "^interactions-migrate: applied $nmig migrations, schema at V" "$work/migrate.log" \
+    && [ "$(grep -cv '^applying V[0-9]*__' "$work/migrate.log")" = 1 ] \
+    || { cat "$work/migrate.log"; die "interactions-migrate did not say what it applied"; }
 applied=$(psql -X -qtA -h "$run" -p "$pgport" -U postgres -d interactions \
     -c "SELECT count(*) FROM interactions_meta.schema_migrations")
 [ "$applied" = "$(ls "$top"/sql/migrations/V*.sql | wc -l)" ] || die "$applied migrations applied"
@@ -161,7 +165,6 @@ cat >"$hd/httpd.conf" <<EOF
 # test-deb.sh: the installed module, its installed a2enmod pair and the installed sample site
 ServerRoot "$hd"
 ServerName 127.0.0.1
-Define APACHE_RUN_DIR $hd/run
 Listen 127.0.0.1:$port
 PidFile "$hd/run/httpd.pid"
 DefaultRuntimeDir "$hd/run"
@@ -204,7 +207,9 @@ say "GET /api/v2/me as agent1: HTTP $code $(cat "$work/body")"
     || die "GET /api/v2/me as agent1"
 code=$(me agent1 password /acme/api/v2)
 [ "$code" = 200 ] && grep -q '"statusCode":0' "$work/body" || die "GET /acme/api/v2/me as agent1: HTTP $code $(cat "$work/body")"
-# the agent desktop, as the sample site serves the installed files
+# the agent desktop, as the sample site serves the installed files: its Alias names them
+alias=$(awk '$1 == "Alias" && $2 == "/desktop" { print $3 }' "/usr/share/doc/$pkg/examples/interactions-site.conf")
+[ "$alias" = /usr/share/mod_interactions/desktop ] || die "the installed sample's Alias /desktop names '$alias'"
 for f in "" vendor/cometd/cometd.js; do
     ct=$(curl -s -o "$work/body" -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/desktop/$f" || true)
     case "$f:$ct" in

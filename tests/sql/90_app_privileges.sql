@@ -10,6 +10,7 @@ DO $$
 DECLARE
     expected text[] := ARRAY[
         -- called by the module
+        'interactions.api(integer,text,text,jsonb,boolean)',
         'interactions.api(integer,text,text,jsonb)',
         'interactions.contact_center_id(text)',
         'interactions.maintenance(integer,integer)',
@@ -41,6 +42,15 @@ DECLARE
         'interactions.current_cc()',
         'interactions.done(interactions.caller,uuid,boolean)',
         'interactions.err(integer,text)',
+        'interactions.sc_ok()',
+        'interactions.sc_state()',
+        'interactions.sc_permission()',
+        'interactions.sc_not_found()',
+        'interactions.sc_invalid()',
+        'interactions.sc_read_only()',
+        'interactions.sc_exists()',
+        'interactions.sc_unauthenticated()',
+        'interactions.offer_timeout(integer,uuid)',
         'interactions.find_queue(integer,text)',
         'interactions.find_workbin(interactions.caller,text)',
         'interactions.has_role(interactions.caller,text[])',
@@ -120,6 +130,7 @@ DECLARE
         $q$SELECT interactions.create_user('demo', 'intruder', 'x', ARRAY['admin'])$q$,
         $q$SELECT interactions.create_contact_center('intruder')$q$,
         $q$SELECT interactions.cc_by_name('demo')$q$,
+        $q$SELECT interactions.user_by_name(1, 'admin')$q$,
         $q$SELECT interactions.purge_history(now())$q$,
         $q$SELECT interactions.set_user_password('demo', 'agent1', 'x')$q$,
         $q$SELECT interactions.set_user_roles('demo', 'agent1', ARRAY['admin'])$q$,

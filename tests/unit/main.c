@@ -4,6 +4,7 @@
 
 #include <CUnit/Basic.h>
 #include <apr_general.h>
+#include <apr_strings.h>
 
 #include "mi_json.h"
 #include "unit.h"
@@ -57,6 +58,24 @@ const char *unit_dump(json_object *j)
     return mi_json_dump(j, tp);
 }
 
+char *unit_read_source(const char *rel)
+{
+    const char *path = apr_pstrcat(tp, MI_TOP_SRCDIR, "/", rel, NULL);
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = apr_palloc(tp, (apr_size_t)n + 1);
+    CU_ASSERT_EQUAL(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
 int main(void)
 {
     unsigned int failures;
@@ -68,6 +87,9 @@ int main(void)
     }
     add_json_suite();
     add_status_suite();
+    add_ops_suite();
+    add_sql_sources_suite();
+    add_stats_suite();
     add_route_suite();
     add_request_suite();
     add_validate_suite();

@@ -6,7 +6,7 @@
 static const char *caps(const char *state, const char *media, int agent, int invitee, int owner,
                         int wb)
 {
-    mi_caps_ctx_t c = { state, media, agent, invitee, owner, wb };
+    mi_caps_ctx_t c = { state, media, agent ? MI_ROLE_AGENT : 0u, invitee, owner, wb };
     json_object *a = mi_json_bind(tp, mi_caps_json(&c));
 
     return unit_dump(a);
@@ -56,6 +56,9 @@ static void non_agents_get_no_capabilities(void)
     CU_ASSERT_STRING_EQUAL(caps("Processing", "email", 0, 0, 1, 0), "[]");
     CU_ASSERT_EQUAL(mi_caps_mask(&(mi_caps_ctx_t){ "Invited", "email", 0, 1, 0, 0 }), 0);
     CU_ASSERT_EQUAL(mi_caps_mask(&(mi_caps_ctx_t){ NULL, NULL, 1, 1, 1, 1 }), 0);
+    /* the table of operations (mi_ops.h) gives them to agents only */
+    CU_ASSERT_EQUAL(mi_caps_mask(&(mi_caps_ctx_t){ "Processing", "email",
+                                                   MI_ROLES_ALL & ~MI_ROLE_AGENT, 0, 1, 0 }), 0);
 }
 
 void add_caps_suite(void)

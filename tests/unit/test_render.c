@@ -1,4 +1,6 @@
 /* test_render.c — the interaction object built from a store snapshot. */
+#include <apr_strings.h>
+
 #include "mi_json.h"
 #include "mi_render.h"
 #include "unit.h"
@@ -81,6 +83,44 @@ static void uris_of_a_list(void)
     CU_ASSERT_STRING_EQUAL(unit_dump(a), "[\"http://h/x/interactions/a\",\"http://h/x/interactions/b\"]");
 }
 
+/* A store result becomes the success envelope: interactions rendered for the caller (also
+ * those of a workbin), uris only when asked, the caller dropped, a created one named by uri. */
+static void a_store_result_becomes_the_envelope(void)
+{
+    char *res = apr_pstrcat(tp, "{\"statusCode\":0,\"referenceId\":7,\"interaction\":", snap_invited,
+                            ",\"caller\":{\"id\":\"" A1 "\",\"roles\":[\"agent\"]}}", NULL);
+    json_object *o = mi_render_result(unit_json(res), "http://h/api/v2", 0, tp);
+
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(o, "status"), "ok");
+    CU_ASSERT_EQUAL(mi_json_get_int(o, "statusCode", -1), 0);
+    CU_ASSERT_EQUAL(mi_json_get_int(o, "referenceId", -1), 7);
+    CU_ASSERT_PTR_NULL(mi_json_get(o, "caller"));
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(mi_json_get(o, "interaction"), "capabilities")),
+                           "[\"Accept\",\"Reject\"]");
+    CU_ASSERT_PTR_NULL(mi_json_get(mi_json_get(o, "interaction"), "_invitee"));
+
+    res = apr_pstrcat(tp, "{\"statusCode\":0,\"interactions\":[", snap_invited, "],\"totalCount\":1,"
+                      "\"caller\":{\"id\":\"" A2 "\",\"roles\":[\"agent\"]}}", NULL);
+    o = mi_render_result(unit_json(res), "http://h/api/v2", 1, tp);
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(o, "uris")), "[\"http://h/api/v2/interactions/i1\"]");
+    CU_ASSERT_PTR_NULL(mi_json_get(o, "interactions"));
+    CU_ASSERT_EQUAL(mi_json_get_int(o, "totalCount", -1), 1);
+    o = mi_render_result(unit_json(res), "http://h/api/v2", 0, tp);
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(json_object_array_get_idx(mi_json_get(o, "interactions"), 0),
+                                                 "capabilities")), "[]");
+
+    res = apr_pstrcat(tp, "{\"statusCode\":0,\"workbin\":{\"name\":\"w\",\"interactions\":[", snap_invited,
+                      "]},\"caller\":{\"id\":\"" A1 "\",\"roles\":[\"agent\"]}}", NULL);
+    o = mi_render_result(unit_json(res), "http://h/api/v2", 0, tp);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(mi_json_get(o, "workbin"), "name"), "w");
+    CU_ASSERT_PTR_NOT_NULL(mi_json_get(json_object_array_get_idx(
+        mi_json_get(mi_json_get(o, "workbin"), "interactions"), 0), "uri"));
+
+    o = mi_render_result(unit_json("{\"statusCode\":0,\"id\":\"i9\",\"created\":true}"), "http://h/api/v2", 0, tp);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(o, "uri"), "http://h/api/v2/interactions/i9");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(o, "id"), "i9");
+}
+
 static void malformed_caller_is_refused(void)
 {
     mi_caller_t c;
@@ -141,6 +181,7 @@ void add_render_suite(void)
         UNIT_TEST(revoked_override_empties_capabilities),
         UNIT_TEST(shared_workbin_content_is_pullable_by_any_agent),
         UNIT_TEST(uris_of_a_list),
+        UNIT_TEST(a_store_result_becomes_the_envelope),
         UNIT_TEST(malformed_caller_is_refused),
         UNIT_TEST(the_origin_of_uris),
         UNIT_TEST(a_forwarded_origin_is_a_plain_host_and_port),

@@ -42,8 +42,8 @@ static void every_route_names_its_store_operation(void)
         mi_decoded_t d;
         mi_error_t err;
         CU_ASSERT_TRUE(decode(&d, cases[i].m, cases[i].path, cases[i].query, cases[i].body, &err));
-        CU_ASSERT_STRING_EQUAL(d.store_op, cases[i].store);
-        CU_ASSERT_STRING_EQUAL(d.stat_op, cases[i].stat);
+        CU_ASSERT_STRING_EQUAL(mi_op(d.op)->entry, cases[i].store);
+        CU_ASSERT_STRING_EQUAL(mi_op_name(d.op), cases[i].stat);
         CU_ASSERT_EQUAL(d.uris_only, cases[i].uris);
     }
 }
@@ -102,7 +102,7 @@ static void bad_ids_and_names_are_unknown_resources(void)
     CU_ASSERT_EQUAL(err.sc, MI_SC_NOT_FOUND);
     CU_ASSERT_FALSE(decode(&d, "POST", "/me/interactions/" ID, NULL, "{\"operationName\":\"Fly\"}", &err));
     CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
-    CU_ASSERT_STRING_EQUAL(d.stat_op, "other");
+    CU_ASSERT_STRING_EQUAL(mi_op_name(d.op), "other");
     CU_ASSERT_FALSE(decode(&d, "GET", "/interactions", "limit=9999", NULL, &err));
     CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
 }
@@ -115,7 +115,7 @@ static void the_push_channel_is_not_decoded_here(void)
 
     CU_ASSERT_TRUE(mi_route_match(&rt, "POST", "/notifications", tp));
     CU_ASSERT_FALSE(mi_request_wants_body(&rt));
-    CU_ASSERT_STRING_EQUAL(mi_request_stat_name(&rt), "notifications");
+    CU_ASSERT_STRING_EQUAL(mi_op_name(mi_request_route_op(&rt)), "notifications");
     CU_ASSERT_FALSE(mi_request_decode(&d, &rt, NULL, NULL, &lim, tp, &err));
 }
 

@@ -29,6 +29,21 @@ static void explicit_http_status_overrides_the_default(void)
     CU_ASSERT_STRING_EQUAL(err.message, "internal error");
 }
 
+/* httpd's own refusals (authentication, LimitRequestBody, a method) in the contract's terms */
+static void http_errors_of_httpd_map_to_status_codes(void)
+{
+    CU_ASSERT_EQUAL(mi_status_from_http(401), MI_SC_UNAUTHENTICATED);
+    CU_ASSERT_EQUAL(mi_status_from_http(403), MI_SC_PERMISSION);
+    CU_ASSERT_EQUAL(mi_status_from_http(404), MI_SC_NOT_FOUND);
+    CU_ASSERT_EQUAL(mi_status_from_http(405), MI_SC_FORBIDDEN);
+    CU_ASSERT_EQUAL(mi_status_from_http(400), MI_SC_INVALID);
+    CU_ASSERT_EQUAL(mi_status_from_http(413), MI_SC_INVALID);
+    CU_ASSERT_EQUAL(mi_status_from_http(415), MI_SC_INVALID);
+    CU_ASSERT_EQUAL(mi_status_from_http(408), MI_SC_INVALID);
+    CU_ASSERT_EQUAL(mi_status_from_http(500), MI_SC_INTERNAL);
+    CU_ASSERT_EQUAL(mi_status_from_http(503), MI_SC_INTERNAL);
+}
+
 static void error_envelope_carries_both_message_spellings(void)
 {
     mi_error_t err;
@@ -49,6 +64,7 @@ void add_status_suite(void)
     static CU_TestInfo tests[] = {
         UNIT_TEST(status_codes_map_to_the_contracts_http_statuses),
         UNIT_TEST(explicit_http_status_overrides_the_default),
+        UNIT_TEST(http_errors_of_httpd_map_to_status_codes),
         UNIT_TEST(error_envelope_carries_both_message_spellings),
         UNIT_TEST(ok_envelope_has_status_code_zero),
         CU_TEST_INFO_NULL

@@ -32,11 +32,22 @@ static const char *refused(const mi_webhook_allow_t *a, const char *url)
 static void entries_are_names_domains_addresses_or_networks(void)
 {
     mi_webhook_allow_t *a = mi_webhook_allow_create(tp);
-    const char *good[] = { "hooks.example.com", "*.example.org", "localhost", "127.0.0.1", "::1",
-                           "10.0.0.0/8", "fd00::/8", "192.0.2.1/32", NULL };
-    const char *bad[] = { "", "http://hooks.example.com", "hooks.example.com:443", "*", "*.",
-                          "a..b", "-a.example", "10.0.0.0/", "10.0.0.0/x", "10.0.0/8x", "300.1.1.1/8",
-                          "hooks example", "exa_mple.com", NULL };
+    const char *good[] = { "hooks.example.com", "*.example.org", "localhost",    "127.0.0.1", "::1",
+                           "10.0.0.0/8",        "fd00::/8",      "192.0.2.1/32", NULL };
+    const char *bad[] = { "",
+                          "http://hooks.example.com",
+                          "hooks.example.com:443",
+                          "*",
+                          "*.",
+                          "a..b",
+                          "-a.example",
+                          "10.0.0.0/",
+                          "10.0.0.0/x",
+                          "10.0.0/8x",
+                          "300.1.1.1/8",
+                          "hooks example",
+                          "exa_mple.com",
+                          NULL };
     int i;
 
     for (i = 0; good[i] != NULL; i++) {
@@ -65,7 +76,8 @@ static void listed_addresses_and_networks_are_allowed_and_pinned(void)
     mi_webhook_target_t t;
     const char *why = NULL;
 
-    CU_ASSERT_EQUAL(mi_webhook_allow_check(a, "http://127.0.0.1:8080/hook?x=1", &t, &why, tp), APR_SUCCESS);
+    CU_ASSERT_EQUAL(mi_webhook_allow_check(a, "http://127.0.0.1:8080/hook?x=1", &t, &why, tp),
+                    APR_SUCCESS);
     CU_ASSERT_STRING_EQUAL(t.address, "127.0.0.1");
     CU_ASSERT_EQUAL(t.port, 8080);
     CU_ASSERT_STRING_EQUAL(t.resolve, "127.0.0.1:8080:127.0.0.1");
@@ -73,7 +85,8 @@ static void listed_addresses_and_networks_are_allowed_and_pinned(void)
     CU_ASSERT_EQUAL(t.port, 443);
     CU_ASSERT_STRING_EQUAL(t.host, "::1");
     /* a name that resolves to a listed address is that address */
-    CU_ASSERT_EQUAL(mi_webhook_allow_check(a, "http://localhost:9/hook", &t, &why, tp), APR_SUCCESS);
+    CU_ASSERT_EQUAL(mi_webhook_allow_check(a, "http://localhost:9/hook", &t, &why, tp),
+                    APR_SUCCESS);
     CU_ASSERT_STRING_EQUAL(t.resolve, "localhost:9:127.0.0.1");
     /* another loopback address is not listed */
     CU_ASSERT_PTR_NOT_NULL(refused(a, "http://127.0.0.2:8080/hook"));
@@ -128,21 +141,20 @@ static void only_plain_http_and_https_urls(void)
     CU_ASSERT_PTR_NOT_NULL(refused(a, "http://169.254.169.254\\@127.0.0.1/"));
     mi_webhook_target_t t;
     const char *why = NULL;
-    CU_ASSERT_EQUAL(mi_webhook_allow_check(a, "http://127.0.0.1#@169.254.169.254/", &t, &why, tp), APR_SUCCESS);
+    CU_ASSERT_EQUAL(mi_webhook_allow_check(a, "http://127.0.0.1#@169.254.169.254/", &t, &why, tp),
+                    APR_SUCCESS);
     CU_ASSERT_STRING_EQUAL(t.resolve, "127.0.0.1:80:127.0.0.1");
     CU_ASSERT_PTR_NOT_NULL(refused(a, "http://169.254.169.254#@127.0.0.1/"));
 }
 
 void add_webhook_allow_suite(void)
 {
-    static CU_TestInfo tests[] = {
-        UNIT_TEST(entries_are_names_domains_addresses_or_networks),
-        UNIT_TEST(an_empty_list_allows_nothing),
-        UNIT_TEST(listed_addresses_and_networks_are_allowed_and_pinned),
-        UNIT_TEST(a_listed_name_must_resolve_to_a_public_address),
-        UNIT_TEST(names_and_domains_match_as_listed),
-        UNIT_TEST(only_plain_http_and_https_urls),
-        CU_TEST_INFO_NULL
-    };
+    static CU_TestInfo tests[] = { UNIT_TEST(entries_are_names_domains_addresses_or_networks),
+                                   UNIT_TEST(an_empty_list_allows_nothing),
+                                   UNIT_TEST(listed_addresses_and_networks_are_allowed_and_pinned),
+                                   UNIT_TEST(a_listed_name_must_resolve_to_a_public_address),
+                                   UNIT_TEST(names_and_domains_match_as_listed),
+                                   UNIT_TEST(only_plain_http_and_https_urls),
+                                   CU_TEST_INFO_NULL };
     unit_add_suite("webhook_allow", tests);
 }

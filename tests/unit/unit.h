@@ -17,10 +17,19 @@ json_object *unit_json(const char *text);
 /* Compact serialization in tp. */
 const char *unit_dump(json_object *j);
 
+/* The file @rel of the source tree (e.g. "sql/functions/030_api.sql"), read into tp. */
+#ifndef MI_TOP_SRCDIR
+#define MI_TOP_SRCDIR "."
+#endif
+char *unit_read_source(const char *rel);
+
 #define UNIT_TEST(fn) { #fn, fn }
 
 void add_json_suite(void);
 void add_status_suite(void);
+void add_ops_suite(void);
+void add_sql_sources_suite(void);
+void add_stats_suite(void);
 void add_route_suite(void);
 void add_request_suite(void);
 void add_validate_suite(void);

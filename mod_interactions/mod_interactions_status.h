@@ -1,0 +1,29 @@
+/* mod_interactions_status.h — the operations view: counters in shared memory, a section of
+ * server-status and the Prometheus endpoint ("SetHandler interactions-metrics"). */
+#ifndef MOD_INTERACTIONS_STATUS_H
+#define MOD_INTERACTIONS_STATUS_H
+
+#include <httpd.h>
+
+#include "mi_ops.h"
+#include "mi_pgpool.h"
+
+/** post_config: the shared memory of the counters (not in the dry run). */
+apr_status_t mi_ap_status_post_config(apr_pool_t *pconf, server_rec *s);
+
+/** child_init: this child claims its slot. */
+void mi_ap_status_child_init(apr_pool_t *pchild, server_rec *s);
+
+/** The operation this request is counted under (MI_OP_NONE until set). */
+void mi_ap_status_op(request_rec *r, mi_op_e op);
+
+/** Count a response of this request: its HTTP status and statusCode. */
+void mi_ap_status_count(request_rec *r, int status, int sc);
+
+/** Publish this child's pool figures and a maintenance run (if @ran) to the statistics. */
+void mi_ap_status_publish_pool(mi_pgpool_t *pool, int ran, int changes);
+
+/** The metrics handler and the server-status section. */
+void mi_ap_status_register_hooks(apr_pool_t *p);
+
+#endif
