@@ -110,12 +110,17 @@ GRANT EXECUTE ON FUNCTION
     --     and no login role but the module's (whose password only httpd's parent can read)
     --     and the DBAs' (who read every table anyway) may call it;
     --   credential_version: the cheap recheck of a remembered password (no hash leaves).
-    --   history_floor_all: for push_wakeups, the first month of the history that may hold
-    --     rows after a stream position (a timestamp; 065_history.sql);
+    --   history_floor_all: for push_wakeups and push_stream, the first month of the history
+    --     that may hold rows after a stream position (a timestamp; 065_history.sql);
     --   webhook_claim, webhook_result: the webhook worker's two calls (068_webhooks.sql).
     interactions.contact_center_id(text),
     interactions.maintenance(integer, integer),
     interactions.push_wakeups(xid8, bigint, integer),
+    --   push_stream, push_advance: the listener delivering to every session held in its
+    --     process from one read (row data of the rows it reads; the rights of each recipient
+    --     are read again when its cursor is written);
+    interactions.push_stream(xid8, bigint, integer),
+    interactions.push_advance(json),
     interactions.credential(integer, text),
     interactions.credential_version(integer, text),
     -- Called by the functions above, SECURITY INVOKER, so with the module's rights: they
@@ -168,7 +173,7 @@ GRANT EXECUTE ON FUNCTION
     interactions.api_events(interactions.caller, jsonb),
     interactions.event_json(interactions.history),
     interactions.history_final_through(),
-    interactions.history_floor_all(xid8),            -- push_wakeups (SECURITY DEFINER: a month)
+    interactions.history_floor_all(xid8),            -- push_wakeups, push_stream (SECURITY DEFINER)
     -- The webhook worker (mi_webhook.c), across contact centers (SECURITY DEFINER): it reads
     -- the stream into deliveries and hands out bodies and their signatures (never a secret),
     -- and records each answer.

@@ -27,6 +27,8 @@ DECLARE
         'interactions.push_wakeups(xid8,bigint,integer)',
         'interactions.webhook_claim(integer,integer,integer)',
         'interactions.webhook_result(integer,bigint,integer,integer,text,integer,integer,integer)',
+        'interactions.push_stream(xid8,bigint,integer)',
+        'interactions.push_advance(json)',
         -- called by those, with the module's rights
         'interactions.agent_load(integer,uuid,text)',
         'interactions.api_channel(interactions.caller,jsonb)',
@@ -89,6 +91,8 @@ DECLARE
         'interactions.credential_version(integer,text)',
         'interactions.history_floor_all(xid8)',
         'interactions.maintenance(integer,integer)',
+        'interactions.push_advance(json)',
+        'interactions.push_stream(xid8,bigint,integer)',
         'interactions.push_wakeups(xid8,bigint,integer)',
         'interactions.webhook_claim(integer,integer,integer)',
         'interactions.webhook_result(integer,bigint,integer,integer,text,integer,integer,integer)'
