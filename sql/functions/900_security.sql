@@ -196,6 +196,9 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions_ext TO interactions_system
 
 -- DBAs: read everything, provision through the functions
 GRANT SELECT ON ALL TABLES IN SCHEMA interactions TO interactions_dba;
+-- interactions.replication_status's heartbeat (push_last_sweep) reads the maintenance
+-- tick's clock, a sequence: without this a DBA on a standby could not see its lag
+GRANT SELECT ON SEQUENCE interactions.push_sweep_clock TO interactions_dba;
 GRANT SELECT ON interactions.interaction_history, interactions.agent_activity,
                 interactions.queue_statistics TO interactions_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_dba;
