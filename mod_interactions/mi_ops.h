@@ -64,7 +64,8 @@
     X(REPLY_ALL,           "ReplyAll",          "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \
     X(CANCEL,              "Cancel",            "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \
     X(SEND,                "Send",              "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \
-    X(NOTIFICATIONS,       "notifications",     NULL,        0,                     MI_ROLE_ANYONE)
+    X(NOTIFICATIONS,       "notifications",     NULL,        0,                     MI_ROLE_ANYONE) \
+    X(EVENTS,              "events",            "events",    MI_OPF_PAGED,          MI_ROLE_ADMIN | MI_ROLE_APIUSER)
 
 /* Other names clients send for an operation of the table: operationName, the row it means.
  * Validation passes the row's own name on, so statistics, capabilities and SQL know only

@@ -48,6 +48,7 @@ mi_op_e mi_request_route_op(const mi_route_t *rt)
     case MI_R_MY_WORKBINS:     return MI_OP_WORKBINS;
     case MI_R_MY_WORKBIN:      return MI_OP_WORKBIN;
     case MI_R_NOTIFICATIONS:   return MI_OP_NOTIFICATIONS;
+    case MI_R_EVENTS:          return MI_OP_EVENTS;
     default:                   return MI_OP_NONE;
     }
 }
@@ -100,6 +101,9 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
         break;
     case MI_OP_CREATE:
         ok = mi_validate_create(&args, body, lim, p, err);
+        break;
+    case MI_OP_EVENTS:
+        ok = mi_validate_events_query(&args, query, lim, p, err);
         break;
     case MI_OP_GET:
         args = mi_json_bind(p, json_object_new_object());

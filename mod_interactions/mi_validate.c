@@ -383,6 +383,55 @@ int mi_validate_list_query(json_object **pargs, const char *query, const mi_limi
     return 1;
 }
 
+/* ------------------------------------------------------------------ the event feed */
+
+int mi_validate_events_query(json_object **pargs, const char *query, const mi_limits_t *lim,
+                             apr_pool_t *p, mi_error_t *err)
+{
+    apr_table_t *t = apr_table_make(p, 4);
+    json_object *args = mi_json_bind(p, json_object_new_object());
+    const apr_array_header_t *all;
+    const char *v;
+    char *end;
+    long long after = 0;
+    long n;
+    int i;
+
+    *pargs = NULL;
+    if (!mi_form_parse(t, query, p)) {
+        return fail(err, MI_SC_INVALID, p, "malformed query string");
+    }
+    all = apr_table_elts(t);
+    for (i = 0; i < all->nelts; i++) {
+        const char *k = APR_ARRAY_IDX(all, i, apr_table_entry_t).key;
+        if (strcmp(k, "after") != 0 && strcmp(k, "limit") != 0 && strcmp(k, "wait") != 0) {
+            return fail(err, MI_SC_INVALID, p, "unknown parameter '%s' (after, limit, wait)", k);
+        }
+    }
+    if ((v = apr_table_get(t, "after")) != NULL) {
+        /* a seq: digits only, at most 18 of them (always within a bigint) */
+        if (*v == '\0' || strspn(v, "0123456789") != strlen(v) || strlen(v) > 18) {
+            return fail(err, MI_SC_INVALID, p, "'after' must be a non-negative integer (the seq of an event)");
+        }
+        after = strtoll(v, &end, 10);
+    }
+    json_object_object_add(args, "after", json_object_new_int64(after));
+    n = lim->default_page;
+    if ((v = apr_table_get(t, "limit")) != NULL && !parse_count(v, 1, lim->max_page, &n)) {
+        return fail(err, MI_SC_INVALID, p, "'limit' must be an integer from 1 to %d",
+                    lim->max_page);
+    }
+    json_object_object_add(args, "limit", json_object_new_int((int)n));
+    n = 0;
+    if ((v = apr_table_get(t, "wait")) != NULL && !parse_count(v, 0, MI_EVENTS_MAX_WAIT_S, &n)) {
+        return fail(err, MI_SC_INVALID, p, "'wait' must be an integer from 0 to %d (seconds)",
+                    MI_EVENTS_MAX_WAIT_S);
+    }
+    json_object_object_add(args, "wait", json_object_new_int((int)n));
+    *pargs = args;
+    return 1;
+}
+
 /* ------------------------------------------------------------------ create */
 
 int mi_validate_create(json_object **pargs, json_object *body, const mi_limits_t *lim,

@@ -31,6 +31,12 @@ int mi_validate_list_query(json_object **pargs, const char *query, const mi_limi
                            apr_pool_t *p, mi_error_t *err);
 
 /** Validate a POST /interactions body into create arguments. */
+/** GET /events: after (a cursor, 0 or more; 0 when absent), limit (1 to the page maximum;
+ *  the default page size when absent), wait (seconds to hold the request when there is
+ *  nothing, 0 to MI_EVENTS_MAX_WAIT_S; 0 when absent); nothing else. */
+int mi_validate_events_query(json_object **pargs, const char *query, const mi_limits_t *lim,
+                             apr_pool_t *p, mi_error_t *err);
+
 int mi_validate_create(json_object **pargs, json_object *body, const mi_limits_t *lim,
                        apr_pool_t *p, mi_error_t *err);
 

@@ -564,6 +564,20 @@ test('GET /me/workbins and /me/workbins/{name}', async () => {
   await call(null, 'GET', t, 401, { params: { name: 'team' } });
 });
 
+// ------------------------------------------------------------------ the event feed
+
+test('GET /events', async () => {
+  await freshContactCenter(cc);
+  await create(cc, { subject: 'an event' });
+  const first = await call('feeder', 'GET', '/events', 200, { query: 'limit=1' });
+  assert.equal(first.json.events.length, 1);
+  await call('admin', 'GET', '/events', 200, { query: `after=${first.json.next}&wait=1` });
+  await call('feeder', 'GET', '/events', 400, { query: 'wait=31' });
+  await call('agent1', 'GET', '/events', 403);
+  await call(null, 'GET', '/events', 401);
+  await call('feeder', 'GET', '/events', 409, { query: 'after=999999999999' });
+});
+
 // ------------------------------------------------------------------ the push channel at the HTTP level
 
 test('POST /notifications: a Bayeux session from handshake to disconnect, events included', async () => {

@@ -395,6 +395,33 @@ static void update_refuses_read_only_properties(void)
     CU_ASSERT_TRUE(mi_validate_update(&args, unit_json("{\"userData\":{},\"subject\":\"s\"}"), &lim, tp, &err));
 }
 
+static void events_query_is_checked(void)
+{
+    json_object *args;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE(mi_validate_events_query(&args, NULL, &lim, tp, &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "after", -1), 0);
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "limit", 0), 10);
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "wait", -1), 0);
+    CU_ASSERT_TRUE(mi_validate_events_query(&args, "after=9007199254740993&limit=50&wait=30", &lim, tp, &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "after", 0), 9007199254740993LL);
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "limit", 0), 50);
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "wait", 0), 30);
+    /* a long-poll is held 30 s at most (CONTRACT 8.5), a page as long as the location allows */
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "wait=31", &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "limit=51", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "limit=0", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "after=-1", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "after=1e3", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "after=", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "after=1234567890123456789", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "wait=-1", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "since=5", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "after=%zz", &lim, tp, &err));
+}
+
 static void list_query_is_checked(void)
 {
     json_object *args;
@@ -507,6 +534,7 @@ void add_validate_suite(void)
         UNIT_TEST(string_limits_count_characters),
         UNIT_TEST(update_refuses_read_only_properties),
         UNIT_TEST(list_query_is_checked),
+        UNIT_TEST(events_query_is_checked),
         UNIT_TEST(form_decoding),
         UNIT_TEST(utf8_validation),
         UNIT_TEST(ids_and_tokens),
