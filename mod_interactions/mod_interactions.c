@@ -29,6 +29,7 @@
 #include "mod_interactions_push.h"
 #include "mod_interactions_rest.h"
 #include "mod_interactions_status.h"
+#include "mod_interactions_webhook.h"
 
 mi_ap_process_t *mi_ap_proc;
 
@@ -124,6 +125,7 @@ static mi_ap_process_t *start_database(apr_pool_t *pchild, server_rec *s, const 
     /* the push channel: waiters, the Bayeux server and the listener thread */
     mi_ap_push_child_init(pchild, s, proc);
     mi_ap_maint_start(proc, s, pchild);
+    mi_ap_webhook_start(proc, s, pchild);
     return proc;
 }
 
@@ -138,8 +140,8 @@ static void mi_child_init(apr_pool_t *pchild, server_rec *s)
     mi_ap_proc = mi_ap_db_proc_at(0);
 }
 
-/* Graceful stop (httpd 2.4.49+): let the background thread finish now rather than at the
- * end of its interval. */
+/* Graceful stop (httpd 2.4.49+): let the background threads finish now rather than at the
+ * end of their intervals. */
 static void mi_child_stopping(apr_pool_t *pchild, int graceful)
 {
     int i;
@@ -149,6 +151,7 @@ static void mi_child_stopping(apr_pool_t *pchild, int graceful)
     for (i = 0; i < mi_ap_db_count(); i++) {
         if (mi_ap_db_proc_at(i) != NULL) {
             mi_ap_maint_wake_for_stop(mi_ap_db_proc_at(i));
+            mi_ap_webhook_wake_for_stop(mi_ap_db_proc_at(i));
         }
     }
     /* held /meta/connect requests answer at once, graceful or not */
