@@ -16,6 +16,12 @@ import { cometdClient, about, rawSession, rawConnect } from '../lib/push.mjs';
 import { cluster2, sql2, location, extraConf, conninfo } from '../lib/multidb.mjs';
 
 const NAME = 'httpd-multidb';
+// registered before the error-log checks, so that it runs even when one of them fails
+after(async () => {
+  for (const c of open) await c.disconnect();
+  cluster2.start();
+  srv?.stop();
+});
 // what the second cluster's outage makes the module say, on purpose
 watchErrorLog([
   /MI00102: cannot connect to PostgreSQL/,
@@ -24,6 +30,7 @@ watchErrorLog([
   /MI00113: database call .* failed \(SQLSTATE 57P0[1-3]\)/,
   /MI00601: maintenance cannot run/,
   /MI005\d\d: /,
+  /MI00801: webhook worker: the database failed/,   // so does the webhook worker
   /AH01617: user twin: authentication failure for "\/t41\/api\/v2\/me": Password Mismatch/,
 ], NAME);
 watchErrorLog([], `${NAME}-2`);
@@ -43,11 +50,6 @@ before(async () => {
   await db.query(`SELECT interactions.create_user($1, 'twin', 'first-secret', '{agent}')`, [A]);
   await sql2.db.query(`SELECT interactions.create_user($1, 'twin', 'second-secret', '{agent}')`, [B]);
   srv = httpdInstance(NAME, { CCS: A, NOLOC: 1, EXTRA: extraConf('multidb.conf', location(B, cluster2.port)) }).start();
-});
-after(async () => {
-  for (const c of open) await c.disconnect();
-  cluster2.start();
-  srv?.stop();
 });
 
 const at = (cc) => ({ cc, port: srv.port });

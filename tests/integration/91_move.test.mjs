@@ -16,12 +16,18 @@ import { cometdClient, about } from '../lib/push.mjs';
 import { cluster2, sql2, conninfo, extraConf } from '../lib/multidb.mjs';
 
 const NAME = 'httpd-move';
+// registered before the error-log checks, so that it runs even when one of them fails
+after(async () => {
+  for (const c of open) await c.disconnect();
+  srv?.stop();
+});
 // writes wait while the contact center is frozen and give up at the statement timeout; the
 // old children's connections end with the restart
 watchErrorLog([
   /MI00113: database call .* failed \(SQLSTATE 57014\)/,
   /MI00112: database connection lost/,
   /MI005\d\d: /,
+  /MI00801: webhook worker: the database failed/,   // so does the webhook worker
 ], NAME);
 const cc = 't42';
 const switchFile = path.join(env.varDir, 't42-database.conf');
@@ -43,10 +49,6 @@ before(async () => {
 `);
   srv = httpdInstance(NAME, { NOLOC: 1, CCS: '', EXTRA: extra }).start();
 });
-after(async () => {
-  for (const c of open) await c.disconnect();
-  srv?.stop();
-});
 
 const call = (user, method, p, body) => api(user, method, p, { cc, port: srv.port, body });
 const okAt = (user, method, p, body) => ok(user, method, p, { cc, port: srv.port, body });
@@ -64,6 +66,9 @@ test('a contact center with live history moves to the second cluster; nothing is
   const second = await okAt('feeder', 'POST', '/interactions', { mediaType: 'email', queueName: 'support' });
   await agent2.waitFor((m) => about(second.id)(m) && m.data.interaction.state === 'Invited');
   const third = await okAt('feeder', 'POST', '/interactions', { mediaType: 'email', queueName: 'support' });
+  // a webhook (disabled: nothing to deliver here) keeps a stream position, which moves too
+  const hook = (await db.value(`SELECT interactions.create_webhook($1, 'https://hooks.example/t42', '{*}')`, [cc])).id;
+  await db.query(`SELECT interactions.set_webhook_enabled($1, $2, false)`, [cc, hook]);
 
   // a feeder creating all along, retrying each create until it gets an answer
   const told = [first.id, second.id, third.id];
@@ -104,6 +109,12 @@ test('a contact center with live history moves to the second cluster; nothing is
   // every externalId once
   assert.equal(await sql2.db.value(`SELECT count(*) - count(DISTINCT external_id) FROM interactions.interactions
                                      WHERE cc_id = $1 AND external_id IS NOT NULL`, [idB]), '0');
+  // the webhook's position: the import's transaction (every moved row has it, later ones a newer one)
+  const w = await sql2.db.one(`SELECT w.cursor_xid = (SELECT min(h.xid) FROM interactions.history h WHERE h.cc_id = w.cc_id) AS at_import,
+                                      w.cursor_seq, (SELECT max(seq) FROM interactions.history h WHERE h.cc_id = w.cc_id) AS last
+                                 FROM interactions.webhooks w WHERE w.cc_id = $1 AND w.id = $2`, [idB, hook]);
+  assert.equal(w.at_import, true);
+  assert.ok(Number(w.cursor_seq) <= Number(w.last));
   // served from the second cluster now, the moved rows as they were
   const got = await okAt('agent1', 'GET', `/interactions/${first.id}`);
   assert.equal(got.interaction.state, 'Processing');
