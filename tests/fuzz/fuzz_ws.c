@@ -1,0 +1,156 @@
+/* fuzz_ws.c — libFuzzer target for the WebSocket frame decoder (mi_ws.c).
+ *
+ * The first byte picks the message bound (1..256 bytes) and the size of the reads the
+ * bytes arrive in (1..8, or all at once), as a connection would deliver them; the rest is
+ * what the client sent.  Invariants:
+ *
+ *   - decoding never reads outside what was fed, and never stalls: every call either
+ *     decodes something or says MORE, and all input is taken once the decoder ends;
+ *   - a MESSAGE is at most the bound, valid UTF-8, NUL-terminated; PING and PONG carry at
+ *     most 125 bytes;
+ *   - FAIL carries a code a server may close with (1002, 1003, 1007, 1009) and a reason
+ *     that fits a close frame; CLOSE and FAIL are final: the decoder repeats them;
+ *   - the same bytes decode to the same events however they are split into reads.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+
+#include "mi_json.h"
+#include "mi_ws.h"
+
+#define CHECK(cond)                                                                         \
+    do {                                                                                    \
+        if (!(cond)) {                                                                      \
+            fprintf(stderr, "fuzz_ws: invariant failed: %s (line %d)\n", #cond, __LINE__); \
+            abort();                                                                        \
+        }                                                                                   \
+    } while (0)
+
+static apr_pool_t *root;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    apr_initialize();
+    apr_pool_create(&root, NULL);
+    return 0;
+}
+
+/* A digest of the events: kind, length and a hash of the payload, for comparing runs. */
+typedef struct {
+    unsigned long h;
+    int n;
+} trace_t;
+
+static void note(trace_t *t, const mi_ws_frame_t *f)
+{
+    apr_size_t i;
+
+    t->h = t->h * 31 + (unsigned long)f->event;
+    t->h = t->h * 31 + (unsigned long)f->len;
+    t->h = t->h * 31 + (unsigned long)f->code;
+    for (i = 0; i < f->len; i++) {
+        t->h = t->h * 31 + (unsigned char)f->data[i];
+    }
+    t->n++;
+}
+
+/* Decode @in[0..n) arriving in reads of @step bytes (0: all at once). */
+static trace_t run(const uint8_t *in, size_t n, apr_size_t max, size_t step, apr_pool_t *p)
+{
+    mi_ws_decoder_t *d;
+    mi_ws_frame_t f;
+    trace_t t = { 0, 0 };
+    size_t off = 0;
+    int guard = 0;
+
+    CHECK(mi_ws_decoder_create(&d, max, p) == APR_SUCCESS);
+    for (;;) {
+        char *buf;
+        apr_size_t room, take;
+
+        mi_ws_next(d, &f);
+        if (f.event == MI_WS_MORE) {
+            if (off == n) {
+                break;
+            }
+            mi_ws_space(d, &buf, &room);
+            CHECK(room > 0);
+            take = step == 0 ? n - off : (step < n - off ? step : n - off);
+            if (take > room) {
+                take = room;
+            }
+            /* each read in a buffer of its own size, so ASan sees any read past it */
+            {
+                uint8_t *copy = malloc(take);
+                memcpy(copy, in + off, take);
+                memcpy(buf, copy, take);
+                free(copy);
+            }
+            mi_ws_filled(d, take);
+            off += take;
+            continue;
+        }
+        note(&t, &f);
+        CHECK(++guard < 100000);
+        switch (f.event) {
+        case MI_WS_MESSAGE:
+            CHECK(f.len <= max);
+            CHECK(f.data[f.len] == '\0');
+            CHECK(mi_utf8_check(f.data, f.len) == f.len);
+            break;
+        case MI_WS_PING:
+        case MI_WS_PONG:
+            CHECK(f.len <= MI_WS_CONTROL_MAX);
+            break;
+        case MI_WS_CLOSE:
+        case MI_WS_FAIL: {
+            mi_ws_frame_t again;
+            apr_size_t plen;
+
+            if (f.event == MI_WS_FAIL) {
+                CHECK(f.code == MI_WS_CLOSE_PROTOCOL || f.code == MI_WS_CLOSE_UNSUPPORTED
+                      || f.code == MI_WS_CLOSE_INVALID || f.code == MI_WS_CLOSE_TOO_BIG);
+                CHECK(f.reason != NULL);
+                mi_ws_close_payload(f.code, f.reason, p, &plen);
+                CHECK(plen <= MI_WS_CONTROL_MAX);
+            }
+            mi_ws_next(d, &again);
+            CHECK(again.event == f.event && again.code == f.code);
+            return t;
+        }
+        default:
+            CHECK(0);
+        }
+    }
+    return t;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p;
+    apr_size_t max;
+    size_t step;
+    trace_t whole, split;
+
+    if (size < 1) {
+        return 0;
+    }
+    max = (apr_size_t)(data[0] & 0x1F) * 8 + 1;
+    step = (size_t)(data[0] >> 5) + 1;
+    apr_pool_create(&p, root);
+    whole = run(data + 1, size - 1, max, 0, p);
+    split = run(data + 1, size - 1, max, step, p);
+    CHECK(whole.n == split.n && whole.h == split.h);
+    apr_pool_destroy(p);
+    return 0;
+}
