@@ -216,7 +216,7 @@ test('the upgrade is authenticated, its Origin checked, and its headers those of
   assert.equal((await upgrade(url, { Authorization: basic('agent1'), Connection: 'keep-alive' })).status, 400);
 });
 
-test('an open WebSocket takes a held connect of the user\'s share, and gives it back when it closes', async () => {
+test('an open WebSocket takes a held connect of the user\'s share, and gives it back when it closes, even mid-hold', async () => {
   const first = await rawWs('agent1', { c: cc2, port: cap.port });
   const second = await upgrade(notificationsUrl(cc2, cap.port), { Authorization: basic('agent1') });
   assert.equal(second.status, 429);
@@ -234,10 +234,40 @@ test('an open WebSocket takes a held connect of the user\'s share, and gives it 
     connectionType: 'long-polling' }]) })).json();
   assert.ok(Date.now() - t0 < 5000, 'a connect beyond the user\'s share is not held');
   assert.ok(held[0].advice, JSON.stringify(held));
+  // the client vanishes while its connect is held: the thread notices at once
+  first.text([{ id: '4', channel: '/meta/connect', clientId: first.clientId, connectionType: 'websocket' }]);
+  await sleep(300);
   first.end();
   await eventually(async () => {
     const u = await upgrade(notificationsUrl(cc2, cap.port), { Authorization: basic('agent1') });
     if (u.ws) u.ws.end();
     return u.status === 101;
   }, 10000, 200);
+});
+
+test('a graceful restart closes open WebSockets with 1001, held connect or not, and clients reconnect', async () => {
+  const held = await rawWs('agent3', { c: cc2, port: cap.port });
+  held.text([{ id: '4', channel: '/meta/connect', clientId: held.clientId, connectionType: 'websocket' }]);
+  const idle = await rawWs('agent4', { c: cc2, port: cap.port });
+  await sleep(300);
+  cap.graceful();
+  // the held connect is answered (its session lives on), then the connection closes
+  const [reply] = await held.message(10000);
+  assert.equal(reply.channel, '/meta/connect');
+  assert.equal(reply.successful, true);
+  for (const ws of [held, idle]) {
+    const cl = await ws.closeFrame(10000);
+    assert.equal(cl && cl.code, 1001);
+    assert.equal(await ws.closed, true);
+    ws.end();
+  }
+  // the same session goes on over a new connection
+  const again = await eventually(async () => {
+    const u = await upgrade(notificationsUrl(cc2, cap.port), { Authorization: basic('agent3') });
+    return u.status === 101 ? u.ws : null;
+  }, 15000, 200);
+  again.text([{ id: '5', channel: '/meta/connect', clientId: held.clientId, connectionType: 'websocket', advice: { timeout: 0 } }]);
+  const [cont] = await again.message();
+  assert.equal(cont.successful, true, JSON.stringify(cont));
+  again.end();
 });
