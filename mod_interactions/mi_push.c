@@ -152,7 +152,7 @@ static void meta_handshake(ctx_t *x, const mi_push_bx_msg_t *m, mi_push_resp_t *
     long long retry_ms = 0;
     apr_status_t rv;
 
-    if (!mi_push_bx_handshake_ok(m, &err)) {
+    if (!mi_push_bx_handshake_ok_ws(m, conf->websocket, &err)) {
         r = mi_push_bx_reply(m, 0, NULL);
         mi_push_bx_set_error(r, err);
         /* retrying the same offer cannot succeed */
