@@ -1,6 +1,6 @@
 /* fuzz_ws.c — libFuzzer target for the WebSocket frame decoder (mi_ws.c).
  *
- * The first byte picks the message bound (1..256 bytes) and the size of the reads the
+ * The first byte picks the message bound (1..249 bytes) and the size of the reads the
  * bytes arrive in (1..8, or all at once), as a connection would deliver them; the rest is
  * what the client sent.  Invariants:
  *
@@ -17,32 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_pools.h>
 
+#include "harness.h"
 #include "mi_json.h"
 #include "mi_ws.h"
 
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            fprintf(stderr, "fuzz_ws: invariant failed: %s (line %d)\n", #cond, __LINE__); \
-            abort();                                                                        \
-        }                                                                                   \
-    } while (0)
+const char fuzz_target[] = "fuzz_ws";
 
-static apr_pool_t *root;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+apr_status_t fuzz_setup(apr_pool_t *root)
 {
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    return 0;
+    (void)root;
+    return APR_SUCCESS;
 }
 
 /* A digest of the events: kind, length and a hash of the payload, for comparing runs. */
@@ -135,22 +121,19 @@ static trace_t run(const uint8_t *in, size_t n, apr_size_t max, size_t step, apr
     return t;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size, apr_pool_t *p)
 {
-    apr_pool_t *p;
     apr_size_t max;
     size_t step;
     trace_t whole, split;
 
     if (size < 1) {
-        return 0;
+        return -1;
     }
     max = (apr_size_t)(data[0] & 0x1F) * 8 + 1;
     step = (size_t)(data[0] >> 5) + 1;
-    apr_pool_create(&p, root);
     whole = run(data + 1, size - 1, max, 0, p);
     split = run(data + 1, size - 1, max, step, p);
     CHECK(whole.n == split.n && whole.h == split.h);
-    apr_pool_destroy(p);
     return 0;
 }
