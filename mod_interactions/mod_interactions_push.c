@@ -3,7 +3,7 @@
  * The protocol is the core's (mi_push.c); this file reads the request (JSON POST for
  * long-polling, JSONP GET for callback-polling), applies the transport rules that need HTTP
  * (no form posts, no cross-site JSONP), and writes the replies; a WebSocket upgrade goes to
- * mod_interactions_ws.c.  In each child
+ * mod_interactions_push_ws.c.  In each child
  * process it creates the waiter registry, the Bayeux server and the listener thread, and
  * stops them when the child stops.
  */
@@ -27,7 +27,7 @@
 #include "mod_interactions_http.h"
 #include "mod_interactions_push.h"
 #include "mod_interactions_status.h"
-#include "mod_interactions_ws.h"
+#include "mod_interactions_push_ws.h"
 
 #define BROWSER_COOKIE "BAYEUX_BROWSER"
 
@@ -239,8 +239,8 @@ int mi_ap_push_handler(request_rec *r, int cc, const char *base, const mi_ap_dir
     mi_push_resp_t resp;
     mi_error_t err;
 
-    if (mi_ap_ws_is_upgrade(r)) {
-        return mi_ap_ws_handler(r, cc, base, dc, lim);
+    if (mi_ap_push_ws_is_upgrade(r)) {
+        return mi_ap_push_ws_handler(r, cc, base, dc, lim);
     }
     cors(r, dc);
     if (r->method_number == M_OPTIONS) {

@@ -1,4 +1,4 @@
-/* fuzz_ws.c — libFuzzer target for the WebSocket frame decoder (mi_ws.c).
+/* fuzz_push_ws.c — libFuzzer target for the WebSocket frame decoder (mi_push_ws.c).
  *
  * The first byte picks the message bound (1..249 bytes) and the size of the reads the
  * bytes arrive in (1..8, or all at once), as a connection would deliver them; the rest is
@@ -21,9 +21,9 @@
 
 #include "harness.h"
 #include "mi_json.h"
-#include "mi_ws.h"
+#include "mi_push_ws.h"
 
-const char fuzz_target[] = "fuzz_ws";
+const char fuzz_target[] = "fuzz_push_ws";
 
 apr_status_t fuzz_setup(apr_pool_t *root)
 {
@@ -37,7 +37,7 @@ typedef struct {
     int n;
 } trace_t;
 
-static void note(trace_t *t, const mi_ws_frame_t *f)
+static void note(trace_t *t, const mi_push_ws_frame_t *f)
 {
     apr_size_t i;
 
@@ -53,23 +53,23 @@ static void note(trace_t *t, const mi_ws_frame_t *f)
 /* Decode @in[0..n) arriving in reads of @step bytes (0: all at once). */
 static trace_t run(const uint8_t *in, size_t n, apr_size_t max, size_t step, apr_pool_t *p)
 {
-    mi_ws_decoder_t *d;
-    mi_ws_frame_t f;
+    mi_push_ws_decoder_t *d;
+    mi_push_ws_frame_t f;
     trace_t t = { 0, 0 };
     size_t off = 0;
     int guard = 0;
 
-    CHECK(mi_ws_decoder_create(&d, max, p) == APR_SUCCESS);
+    CHECK(mi_push_ws_decoder_create(&d, max, p) == APR_SUCCESS);
     for (;;) {
         char *buf;
         apr_size_t room, take;
 
-        mi_ws_next(d, &f);
-        if (f.event == MI_WS_MORE) {
+        mi_push_ws_next(d, &f);
+        if (f.event == MI_PUSH_WS_MORE) {
             if (off == n) {
                 break;
             }
-            mi_ws_space(d, &buf, &room);
+            mi_push_ws_space(d, &buf, &room);
             CHECK(room > 0);
             take = step == 0 ? n - off : (step < n - off ? step : n - off);
             if (take > room) {
@@ -82,35 +82,35 @@ static trace_t run(const uint8_t *in, size_t n, apr_size_t max, size_t step, apr
                 memcpy(buf, copy, take);
                 free(copy);
             }
-            mi_ws_filled(d, take);
+            mi_push_ws_filled(d, take);
             off += take;
             continue;
         }
         note(&t, &f);
         CHECK(++guard < 100000);
         switch (f.event) {
-        case MI_WS_MESSAGE:
+        case MI_PUSH_WS_MESSAGE:
             CHECK(f.len <= max);
             CHECK(f.data[f.len] == '\0');
             CHECK(mi_utf8_check(f.data, f.len) == f.len);
             break;
-        case MI_WS_PING:
-        case MI_WS_PONG:
-            CHECK(f.len <= MI_WS_CONTROL_MAX);
+        case MI_PUSH_WS_PING:
+        case MI_PUSH_WS_PONG:
+            CHECK(f.len <= MI_PUSH_WS_CONTROL_MAX);
             break;
-        case MI_WS_CLOSE:
-        case MI_WS_FAIL: {
-            mi_ws_frame_t again;
+        case MI_PUSH_WS_CLOSE:
+        case MI_PUSH_WS_FAIL: {
+            mi_push_ws_frame_t again;
             apr_size_t plen;
 
-            if (f.event == MI_WS_FAIL) {
-                CHECK(f.code == MI_WS_CLOSE_PROTOCOL || f.code == MI_WS_CLOSE_UNSUPPORTED
-                      || f.code == MI_WS_CLOSE_INVALID || f.code == MI_WS_CLOSE_TOO_BIG);
+            if (f.event == MI_PUSH_WS_FAIL) {
+                CHECK(f.code == MI_PUSH_WS_CLOSE_PROTOCOL || f.code == MI_PUSH_WS_CLOSE_UNSUPPORTED
+                      || f.code == MI_PUSH_WS_CLOSE_INVALID || f.code == MI_PUSH_WS_CLOSE_TOO_BIG);
                 CHECK(f.reason != NULL);
-                mi_ws_close_payload(f.code, f.reason, p, &plen);
-                CHECK(plen <= MI_WS_CONTROL_MAX);
+                mi_push_ws_close_payload(f.code, f.reason, p, &plen);
+                CHECK(plen <= MI_PUSH_WS_CONTROL_MAX);
             }
-            mi_ws_next(d, &again);
+            mi_push_ws_next(d, &again);
             CHECK(again.event == f.event && again.code == f.code);
             return t;
         }

@@ -1,4 +1,4 @@
-/* mod_interactions_ws.c — CometD's websocket transport: the push channel over one WebSocket
+/* mod_interactions_push_ws.c — CometD's websocket transport: the push channel over one WebSocket
  * connection per client.
  *
  * The upgrade is an ordinary request of {base}/notifications: authenticated by the location
@@ -17,7 +17,7 @@
  * The connection counts as one thread of the process's, the user's and the contact
  * center's shares for as long as it is open (mi_push_waiters_hold()); an upgrade beyond
  * them is refused, and CometD then uses long-polling.  Frames are client input: the codec
- * (mi_ws.c) refuses what RFC 6455 does not allow, messages are bounded by
+ * (mi_push_ws.c) refuses what RFC 6455 does not allow, messages are bounded by
  * InteractionsMaxBodySize and parsed like request bodies.
  */
 #include <httpd.h>
@@ -34,13 +34,13 @@
 #include "mi_push_bayeux.h"
 #include "mi_push_waiters.h"
 #include "mi_tunables.h"
-#include "mi_ws.h"
+#include "mi_push_ws.h"
 #include "mod_interactions.h"
 #include "mod_interactions_config.h"
 #include "mod_interactions_http.h"
 #include "mod_interactions_push.h"
 #include "mod_interactions_status.h"
-#include "mod_interactions_ws.h"
+#include "mod_interactions_push_ws.h"
 
 #define BROWSER_COOKIE "BAYEUX_BROWSER"
 
@@ -52,7 +52,7 @@ typedef struct {
     const char *base;
     const char *browser;
     apr_bucket_brigade *bb_in, *bb_out;
-    mi_ws_decoder_t *dec;
+    mi_push_ws_decoder_t *dec;
     apr_pollset_t *ps;      /* the client's socket, woken by the waiter of a held connect */
     apr_pollfd_t pfd;
     int more;               /* the filters may hold input: read before polling */
@@ -69,19 +69,19 @@ typedef enum {
     EV_WOKEN                /* woken (or a slice of the wait passed): look around */
 } ev_e;
 
-int mi_ap_ws_is_upgrade(request_rec *r)
+int mi_ap_push_ws_is_upgrade(request_rec *r)
 {
     const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
 
-    return upgrade != NULL && mi_ws_has_token(upgrade, "websocket");
+    return upgrade != NULL && mi_push_ws_has_token(upgrade, "websocket");
 }
 
 /* ------------------------------------------------------------------ frames out */
 
 static apr_status_t send_frame(ws_t *ws, int opcode, const char *data, apr_size_t len)
 {
-    unsigned char hdr[MI_WS_HEADER_MAX];
-    apr_size_t hlen = mi_ws_header(hdr, opcode, len);
+    unsigned char hdr[MI_PUSH_WS_HEADER_MAX];
+    apr_size_t hlen = mi_push_ws_header(hdr, opcode, len);
     apr_status_t rv;
 
     if (ws->done) {
@@ -101,7 +101,7 @@ static apr_status_t send_frame(ws_t *ws, int opcode, const char *data, apr_size_
         ws->done = 1;
         ws->c->aborted = 1;
     }
-    else if (opcode == MI_WS_OP_TEXT) {
+    else if (opcode == MI_PUSH_WS_OP_TEXT) {
         mi_ap_status_ws(0, 0, 1);
     }
     return rv;
@@ -112,9 +112,9 @@ static apr_status_t send_frame(ws_t *ws, int opcode, const char *data, apr_size_
 static void close_with(ws_t *ws, int code, const char *reason)
 {
     apr_size_t len;
-    const char *payload = mi_ws_close_payload(code, reason, ws->r->pool, &len);
+    const char *payload = mi_push_ws_close_payload(code, reason, ws->r->pool, &len);
 
-    send_frame(ws, MI_WS_OP_CLOSE, payload, len);
+    send_frame(ws, MI_PUSH_WS_OP_CLOSE, payload, len);
     ws->done = 1;
 }
 
@@ -130,7 +130,7 @@ static apr_status_t read_some(ws_t *ws)
     apr_status_t rv;
     int eos;
 
-    mi_ws_space(ws->dec, &buf, &room);
+    mi_push_ws_space(ws->dec, &buf, &room);
     if (room == 0) {
         return APR_SUCCESS; /* the decoder takes what it holds first */
     }
@@ -147,7 +147,7 @@ static apr_status_t read_some(ws_t *ws)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    mi_ws_filled(ws->dec, len);
+    mi_push_ws_filled(ws->dec, len);
     if (len == 0) {
         return eos ? APR_EOF : APR_EAGAIN;
     }
@@ -165,7 +165,7 @@ static void wake(void *baton)
  * here; a close or a broken frame closes the connection (EV_GONE). */
 static ev_e next_event(ws_t *ws, apr_time_t deadline, const char **pdata, apr_size_t *plen)
 {
-    mi_ws_frame_t f;
+    mi_push_ws_frame_t f;
     apr_interval_time_t left;
     const apr_pollfd_t *out;
     apr_int32_t n;
@@ -175,28 +175,28 @@ static ev_e next_event(ws_t *ws, apr_time_t deadline, const char **pdata, apr_si
         if (ws->done) {
             return EV_GONE;
         }
-        mi_ws_next(ws->dec, &f);
+        mi_push_ws_next(ws->dec, &f);
         switch (f.event) {
-        case MI_WS_MESSAGE:
+        case MI_PUSH_WS_MESSAGE:
             mi_ap_status_ws(0, 1, 0);
             *pdata = f.data;
             *plen = f.len;
             return EV_MESSAGE;
-        case MI_WS_PING:
-            send_frame(ws, MI_WS_OP_PONG, f.data, f.len);
+        case MI_PUSH_WS_PING:
+            send_frame(ws, MI_PUSH_WS_OP_PONG, f.data, f.len);
             continue;
-        case MI_WS_PONG:
+        case MI_PUSH_WS_PONG:
             continue;
-        case MI_WS_CLOSE:
+        case MI_PUSH_WS_CLOSE:
             /* the closing handshake: echo the client's code */
-            close_with(ws, f.code == MI_WS_CLOSE_NO_STATUS ? MI_WS_CLOSE_NORMAL : f.code, NULL);
+            close_with(ws, f.code == MI_PUSH_WS_CLOSE_NO_STATUS ? MI_PUSH_WS_CLOSE_NORMAL : f.code, NULL);
             return EV_GONE;
-        case MI_WS_FAIL:
+        case MI_PUSH_WS_FAIL:
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, ws->r, MI_LOGNO(00461)
                           "closing a push WebSocket (%d): %s", f.code, f.reason);
             close_with(ws, f.code, f.reason);
             return EV_GONE;
-        case MI_WS_MORE:
+        case MI_PUSH_WS_MORE:
             break;
         }
         if (ws->more) {
@@ -311,7 +311,7 @@ static void serve_text(ws_t *ws, const char *text, apr_size_t len)
 
     apr_pool_create(&p, ws->r->pool);
     if (mi_json_parse(&doc, text, len, ws->lim->max_depth, p, &jerr) != APR_SUCCESS) {
-        close_with(ws, MI_WS_CLOSE_INVALID,
+        close_with(ws, MI_PUSH_WS_CLOSE_INVALID,
                    apr_psprintf(p, "malformed JSON at byte %" APR_SIZE_T_FMT ": %s", jerr.offset,
                                 jerr.reason));
         apr_pool_destroy(p);
@@ -327,15 +327,15 @@ static void serve_text(ws_t *ws, const char *text, apr_size_t len)
     req.wait = hold;
     req.wait_baton = ws;
     if (!mi_push_serve(mi_ap_proc->push, &req, doc, &resp, &perr)) {
-        close_with(ws, MI_WS_CLOSE_INVALID, perr);
+        close_with(ws, MI_PUSH_WS_CLOSE_INVALID, perr);
         apr_pool_destroy(p);
         return;
     }
     out = mi_json_dump_len(resp.replies, p, &olen);
-    send_frame(ws, MI_WS_OP_TEXT, out, olen);
+    send_frame(ws, MI_PUSH_WS_OP_TEXT, out, olen);
     if (resp.close_connection) {
         /* this process stops: the client reconnects to one that stays */
-        close_with(ws, MI_WS_CLOSE_GOING_AWAY, "the server is restarting; reconnect");
+        close_with(ws, MI_PUSH_WS_CLOSE_GOING_AWAY, "the server is restarting; reconnect");
     }
     apr_pool_destroy(p);
 }
@@ -365,7 +365,7 @@ static apr_status_t release(void *data)
     return APR_SUCCESS;
 }
 
-int mi_ap_ws_handler(request_rec *r, int cc, const char *base, const mi_ap_dir_conf_t *dc,
+int mi_ap_push_ws_handler(request_rec *r, int cc, const char *base, const mi_ap_dir_conf_t *dc,
                      const mi_limits_t *lim)
 {
     const char *key = apr_table_get(r->headers_in, "Sec-WebSocket-Key");
@@ -390,7 +390,7 @@ int mi_ap_ws_handler(request_rec *r, int cc, const char *base, const mi_ap_dir_c
                       "long-polling");
     }
     if (r->method_number != M_GET || r->proto_num != HTTP_VERSION(1, 1) || c->master != NULL
-        || connection == NULL || !mi_ws_has_token(connection, "upgrade")) {
+        || connection == NULL || !mi_push_ws_has_token(connection, "upgrade")) {
         return refuse(r, MI_SC_INVALID, HTTP_BAD_REQUEST,
                       "a WebSocket upgrade is a GET over HTTP/1.1 with Connection: Upgrade");
     }
@@ -399,7 +399,7 @@ int mi_ap_ws_handler(request_rec *r, int cc, const char *base, const mi_ap_dir_c
         return refuse(r, MI_SC_INVALID, HTTP_UPGRADE_REQUIRED,
                       "Sec-WebSocket-Version 13 is the version spoken here");
     }
-    if (!mi_ws_key_valid(key)) {
+    if (!mi_push_ws_key_valid(key)) {
         return refuse(r, MI_SC_INVALID, HTTP_BAD_REQUEST,
                       "Sec-WebSocket-Key must be the base64 of 16 bytes");
     }
@@ -454,7 +454,7 @@ int mi_ap_ws_handler(request_rec *r, int cc, const char *base, const mi_ap_dir_c
     ws->bb_out = apr_brigade_create(r->pool, c->bucket_alloc);
     ws->stash = apr_palloc(r->pool, (apr_size_t)lim->max_body + 1);
     ws->more = 1; /* the client may have sent frames right behind its request */
-    mi_ws_decoder_create(&ws->dec, (apr_size_t)lim->max_body, r->pool);
+    mi_push_ws_decoder_create(&ws->dec, (apr_size_t)lim->max_body, r->pool);
     ws->pfd.p = r->pool;
     ws->pfd.reqevents = APR_POLLIN;
     rv = ap_get_pollfd_from_conn(c, &ws->pfd, &timeout);
@@ -477,7 +477,7 @@ int mi_ap_ws_handler(request_rec *r, int cc, const char *base, const mi_ap_dir_c
     apr_table_clear(r->headers_out);
     apr_table_setn(r->headers_out, "Upgrade", "websocket");
     apr_table_setn(r->headers_out, "Connection", "Upgrade");
-    apr_table_setn(r->headers_out, "Sec-WebSocket-Accept", mi_ws_accept(key, r->pool));
+    apr_table_setn(r->headers_out, "Sec-WebSocket-Accept", mi_push_ws_accept(key, r->pool));
     ap_send_interim_response(r, 1);
     mi_ap_status_count(r, HTTP_SWITCHING_PROTOCOLS, MI_SC_OK);
     /* From here on only the connection's filters (mod_ssl's among them) see the bytes: no
@@ -509,11 +509,11 @@ int mi_ap_ws_handler(request_rec *r, int cc, const char *base, const mi_ap_dir_c
         }
         if (ev == EV_TIMEUP) {
             /* a client neither holding a connect nor saying anything for Timeout */
-            close_with(ws, MI_WS_CLOSE_NORMAL, "idle");
+            close_with(ws, MI_PUSH_WS_CLOSE_NORMAL, "idle");
             break;
         }
         if (mi_push_waiters_is_closed(mi_ap_proc->waiters)) {
-            close_with(ws, MI_WS_CLOSE_GOING_AWAY, "the server is restarting; reconnect");
+            close_with(ws, MI_PUSH_WS_CLOSE_GOING_AWAY, "the server is restarting; reconnect");
             break;
         }
     }

@@ -1,4 +1,4 @@
-/* mi_ws.c — see mi_ws.h */
+/* mi_push_ws.c — see mi_push_ws.h */
 #include <string.h>
 #include <strings.h>
 
@@ -7,7 +7,7 @@
 #include <apr_strings.h>
 
 #include "mi_json.h"
-#include "mi_ws.h"
+#include "mi_push_ws.h"
 
 /* the GUID of RFC 6455, 1.3 */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -19,7 +19,7 @@
 
 /* ------------------------------------------------------------------ the opening handshake */
 
-int mi_ws_has_token(const char *value, const char *token)
+int mi_push_ws_has_token(const char *value, const char *token)
 {
     apr_size_t tlen = strlen(token);
     const char *s = value, *e;
@@ -60,7 +60,7 @@ static int b64_value(char c)
     return -1;
 }
 
-int mi_ws_key_valid(const char *key)
+int mi_push_ws_key_valid(const char *key)
 {
     int i, v;
 
@@ -76,7 +76,7 @@ int mi_ws_key_valid(const char *key)
     return (v & 0x0F) == 0;
 }
 
-const char *mi_ws_accept(const char *key, apr_pool_t *p)
+const char *mi_push_ws_accept(const char *key, apr_pool_t *p)
 {
     unsigned char digest[APR_SHA1_DIGESTSIZE];
     apr_sha1_ctx_t sha1;
@@ -92,12 +92,12 @@ const char *mi_ws_accept(const char *key, apr_pool_t *p)
 
 /* ------------------------------------------------------------------ decoding */
 
-struct mi_ws_decoder_t {
+struct mi_push_ws_decoder_t {
     char *in;               /* bytes read, [in_start, in_end) not decoded yet */
     apr_size_t in_start, in_end;
     char *msg;              /* the data message being put together (NUL-terminated) */
     apr_size_t msg_len, msg_max;
-    char ctl[MI_WS_CONTROL_MAX + 1];
+    char ctl[MI_PUSH_WS_CONTROL_MAX + 1];
     apr_size_t ctl_len;
     int in_message;         /* a fragmented message has begun */
     int msg_given;          /* the last event was MESSAGE: start a new one */
@@ -109,12 +109,12 @@ struct mi_ws_decoder_t {
     unsigned mask_pos;
     /* CLOSE or FAIL: the end */
     int done;
-    mi_ws_frame_t last;
+    mi_push_ws_frame_t last;
 };
 
-apr_status_t mi_ws_decoder_create(mi_ws_decoder_t **pd, apr_size_t max_message, apr_pool_t *p)
+apr_status_t mi_push_ws_decoder_create(mi_push_ws_decoder_t **pd, apr_size_t max_message, apr_pool_t *p)
 {
-    mi_ws_decoder_t *d = apr_pcalloc(p, sizeof(*d));
+    mi_push_ws_decoder_t *d = apr_pcalloc(p, sizeof(*d));
 
     d->in = apr_palloc(p, WS_IN_MAX);
     d->msg_max = max_message;
@@ -123,7 +123,7 @@ apr_status_t mi_ws_decoder_create(mi_ws_decoder_t **pd, apr_size_t max_message, 
     return APR_SUCCESS;
 }
 
-void mi_ws_space(mi_ws_decoder_t *d, char **pbuf, apr_size_t *plen)
+void mi_push_ws_space(mi_push_ws_decoder_t *d, char **pbuf, apr_size_t *plen)
 {
     if (d->in_start > 0) {
         memmove(d->in, d->in + d->in_start, d->in_end - d->in_start);
@@ -134,17 +134,17 @@ void mi_ws_space(mi_ws_decoder_t *d, char **pbuf, apr_size_t *plen)
     *plen = WS_IN_MAX - d->in_end;
 }
 
-void mi_ws_filled(mi_ws_decoder_t *d, apr_size_t n)
+void mi_push_ws_filled(mi_push_ws_decoder_t *d, apr_size_t n)
 {
     d->in_end += n;
 }
 
-apr_size_t mi_ws_pending(const mi_ws_decoder_t *d)
+apr_size_t mi_push_ws_pending(const mi_push_ws_decoder_t *d)
 {
     return d->in_end - d->in_start + (d->have_header || d->in_message ? 1 : 0);
 }
 
-static void finish(mi_ws_decoder_t *d, mi_ws_frame_t *f, mi_ws_event_e ev, int code,
+static void finish(mi_push_ws_decoder_t *d, mi_push_ws_frame_t *f, mi_push_ws_event_e ev, int code,
                    const char *reason)
 {
     memset(&d->last, 0, sizeof(d->last));
@@ -164,7 +164,7 @@ static int close_code_ok(int code)
 
 /* Read a frame header at d->in + in_start if complete: 1 read, 0 more bytes needed, -1
  * refused (*f filled). */
-static int read_header(mi_ws_decoder_t *d, mi_ws_frame_t *f)
+static int read_header(mi_push_ws_decoder_t *d, mi_push_ws_frame_t *f)
 {
     const unsigned char *b = (const unsigned char *)d->in + d->in_start;
     apr_size_t avail = d->in_end - d->in_start, need;
@@ -179,44 +179,44 @@ static int read_header(mi_ws_decoder_t *d, mi_ws_frame_t *f)
     len7 = b[1] & 0x7F;
     /* everything that a header's first two bytes already refuse, before waiting for more */
     if (b[0] & 0x70) {
-        finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_PROTOCOL, "reserved bits set (no extension)");
+        finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_PROTOCOL, "reserved bits set (no extension)");
         return -1;
     }
     if (!(b[1] & 0x80)) {
-        finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_PROTOCOL, "a client frame must be masked");
+        finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_PROTOCOL, "a client frame must be masked");
         return -1;
     }
     switch (op) {
-    case MI_WS_OP_CONT:
+    case MI_PUSH_WS_OP_CONT:
         if (!d->in_message) {
-            finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_PROTOCOL, "continuation without a message");
+            finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_PROTOCOL, "continuation without a message");
             return -1;
         }
         break;
-    case MI_WS_OP_TEXT:
+    case MI_PUSH_WS_OP_TEXT:
         if (d->in_message) {
-            finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_PROTOCOL, "a new message inside a fragmented one");
+            finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_PROTOCOL, "a new message inside a fragmented one");
             return -1;
         }
         break;
-    case MI_WS_OP_BINARY:
+    case MI_PUSH_WS_OP_BINARY:
         if (d->in_message) {
-            finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_PROTOCOL, "a new message inside a fragmented one");
+            finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_PROTOCOL, "a new message inside a fragmented one");
             return -1;
         }
-        finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_UNSUPPORTED, "Bayeux messages are text");
+        finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_UNSUPPORTED, "Bayeux messages are text");
         return -1;
-    case MI_WS_OP_CLOSE:
-    case MI_WS_OP_PING:
-    case MI_WS_OP_PONG:
-        if (!fin || len7 > MI_WS_CONTROL_MAX) {
-            finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_PROTOCOL,
+    case MI_PUSH_WS_OP_CLOSE:
+    case MI_PUSH_WS_OP_PING:
+    case MI_PUSH_WS_OP_PONG:
+        if (!fin || len7 > MI_PUSH_WS_CONTROL_MAX) {
+            finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_PROTOCOL,
                    "a control frame must be whole and at most 125 bytes");
             return -1;
         }
         break;
     default:
-        finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_PROTOCOL, "reserved opcode");
+        finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_PROTOCOL, "reserved opcode");
         return -1;
     }
     need = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + 4;
@@ -226,13 +226,13 @@ static int read_header(mi_ws_decoder_t *d, mi_ws_frame_t *f)
     if (len7 == 126) {
         len = ((apr_uint64_t)b[2] << 8) | b[3];
         if (len < 126) {
-            finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_PROTOCOL, "length not in its shortest form");
+            finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_PROTOCOL, "length not in its shortest form");
             return -1;
         }
     }
     else if (len7 == 127) {
         if (b[2] & 0x80) {
-            finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_PROTOCOL, "length with its top bit set");
+            finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_PROTOCOL, "length with its top bit set");
             return -1;
         }
         len = 0;
@@ -240,15 +240,15 @@ static int read_header(mi_ws_decoder_t *d, mi_ws_frame_t *f)
             len = (len << 8) | b[i];
         }
         if (len <= 0xFFFF) {
-            finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_PROTOCOL, "length not in its shortest form");
+            finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_PROTOCOL, "length not in its shortest form");
             return -1;
         }
     }
     else {
         len = (apr_uint64_t)len7;
     }
-    if (op < MI_WS_OP_CLOSE && len > (apr_uint64_t)(d->msg_max - d->msg_len)) {
-        finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_TOO_BIG, "message too large");
+    if (op < MI_PUSH_WS_OP_CLOSE && len > (apr_uint64_t)(d->msg_max - d->msg_len)) {
+        finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_TOO_BIG, "message too large");
         return -1;
     }
     memcpy(d->mask, b + need - 4, 4);
@@ -258,49 +258,49 @@ static int read_header(mi_ws_decoder_t *d, mi_ws_frame_t *f)
     d->opcode = op;
     d->remaining = len;
     d->mask_pos = 0;
-    if (op >= MI_WS_OP_CLOSE) {
+    if (op >= MI_PUSH_WS_OP_CLOSE) {
         d->ctl_len = 0;
     }
-    else if (op == MI_WS_OP_TEXT) {
+    else if (op == MI_PUSH_WS_OP_TEXT) {
         d->in_message = 1;
     }
     return 1;
 }
 
 /* The frame just read whole was a control frame: its event. */
-static void control(mi_ws_decoder_t *d, mi_ws_frame_t *f)
+static void control(mi_push_ws_decoder_t *d, mi_push_ws_frame_t *f)
 {
     int code;
 
     d->ctl[d->ctl_len] = '\0';
-    if (d->opcode == MI_WS_OP_PING || d->opcode == MI_WS_OP_PONG) {
+    if (d->opcode == MI_PUSH_WS_OP_PING || d->opcode == MI_PUSH_WS_OP_PONG) {
         memset(f, 0, sizeof(*f));
-        f->event = d->opcode == MI_WS_OP_PING ? MI_WS_PING : MI_WS_PONG;
+        f->event = d->opcode == MI_PUSH_WS_OP_PING ? MI_PUSH_WS_PING : MI_PUSH_WS_PONG;
         f->data = d->ctl;
         f->len = d->ctl_len;
         return;
     }
     if (d->ctl_len == 0) {
-        finish(d, f, MI_WS_CLOSE, MI_WS_CLOSE_NO_STATUS, NULL);
+        finish(d, f, MI_PUSH_WS_CLOSE, MI_PUSH_WS_CLOSE_NO_STATUS, NULL);
         return;
     }
     if (d->ctl_len == 1) {
-        finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_PROTOCOL, "a close payload of one byte");
+        finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_PROTOCOL, "a close payload of one byte");
         return;
     }
     code = ((unsigned char)d->ctl[0] << 8) | (unsigned char)d->ctl[1];
     if (!close_code_ok(code)) {
-        finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_PROTOCOL, "a close code a client may not send");
+        finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_PROTOCOL, "a close code a client may not send");
         return;
     }
     if (d->ctl_len > 2 && mi_utf8_check(d->ctl + 2, d->ctl_len - 2) < d->ctl_len - 2) {
-        finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_INVALID, "a close reason that is not UTF-8");
+        finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_INVALID, "a close reason that is not UTF-8");
         return;
     }
-    finish(d, f, MI_WS_CLOSE, code, NULL);
+    finish(d, f, MI_PUSH_WS_CLOSE, code, NULL);
 }
 
-void mi_ws_next(mi_ws_decoder_t *d, mi_ws_frame_t *f)
+void mi_push_ws_next(mi_push_ws_decoder_t *d, mi_push_ws_frame_t *f)
 {
     apr_size_t avail, n, i;
     char *dst;
@@ -320,7 +320,7 @@ void mi_ws_next(mi_ws_decoder_t *d, mi_ws_frame_t *f)
             r = read_header(d, f);
             if (r <= 0) {
                 if (r == 0) {
-                    f->event = MI_WS_MORE;
+                    f->event = MI_PUSH_WS_MORE;
                 }
                 return;
             }
@@ -328,13 +328,13 @@ void mi_ws_next(mi_ws_decoder_t *d, mi_ws_frame_t *f)
         avail = d->in_end - d->in_start;
         n = d->remaining < (apr_uint64_t)avail ? (apr_size_t)d->remaining : avail;
         if (n > 0) {
-            dst = d->opcode >= MI_WS_OP_CLOSE ? d->ctl + d->ctl_len : d->msg + d->msg_len;
+            dst = d->opcode >= MI_PUSH_WS_OP_CLOSE ? d->ctl + d->ctl_len : d->msg + d->msg_len;
             for (i = 0; i < n; i++) {
                 dst[i] = (char)(d->in[d->in_start + i] ^ d->mask[d->mask_pos++ & 3]);
             }
             d->in_start += n;
             d->remaining -= n;
-            if (d->opcode >= MI_WS_OP_CLOSE) {
+            if (d->opcode >= MI_PUSH_WS_OP_CLOSE) {
                 d->ctl_len += n;
             }
             else {
@@ -342,12 +342,12 @@ void mi_ws_next(mi_ws_decoder_t *d, mi_ws_frame_t *f)
             }
         }
         if (d->remaining > 0) {
-            f->event = MI_WS_MORE;
+            f->event = MI_PUSH_WS_MORE;
             return;
         }
         /* the frame is whole */
         d->have_header = 0;
-        if (d->opcode >= MI_WS_OP_CLOSE) {
+        if (d->opcode >= MI_PUSH_WS_OP_CLOSE) {
             control(d, f);
             return;
         }
@@ -357,11 +357,11 @@ void mi_ws_next(mi_ws_decoder_t *d, mi_ws_frame_t *f)
         d->in_message = 0;
         d->msg[d->msg_len] = '\0';
         if (mi_utf8_check(d->msg, d->msg_len) < d->msg_len) {
-            finish(d, f, MI_WS_FAIL, MI_WS_CLOSE_INVALID, "a text message that is not UTF-8");
+            finish(d, f, MI_PUSH_WS_FAIL, MI_PUSH_WS_CLOSE_INVALID, "a text message that is not UTF-8");
             return;
         }
         d->msg_given = 1;
-        f->event = MI_WS_MESSAGE;
+        f->event = MI_PUSH_WS_MESSAGE;
         f->data = d->msg;
         f->len = d->msg_len;
         return;
@@ -370,7 +370,7 @@ void mi_ws_next(mi_ws_decoder_t *d, mi_ws_frame_t *f)
 
 /* ------------------------------------------------------------------ encoding */
 
-apr_size_t mi_ws_header(unsigned char *hdr, int opcode, apr_uint64_t len)
+apr_size_t mi_push_ws_header(unsigned char *hdr, int opcode, apr_uint64_t len)
 {
     int i;
 
@@ -392,13 +392,13 @@ apr_size_t mi_ws_header(unsigned char *hdr, int opcode, apr_uint64_t len)
     return 10;
 }
 
-const char *mi_ws_close_payload(int code, const char *reason, apr_pool_t *p, apr_size_t *plen)
+const char *mi_push_ws_close_payload(int code, const char *reason, apr_pool_t *p, apr_size_t *plen)
 {
     apr_size_t rlen = reason != NULL ? strlen(reason) : 0;
     char *out;
 
-    if (rlen > MI_WS_CONTROL_MAX - 2) {
-        rlen = MI_WS_CONTROL_MAX - 2;
+    if (rlen > MI_PUSH_WS_CONTROL_MAX - 2) {
+        rlen = MI_PUSH_WS_CONTROL_MAX - 2;
         /* not in the middle of a character */
         while (rlen > 0 && ((unsigned char)reason[rlen] & 0xC0) == 0x80) {
             rlen--;
