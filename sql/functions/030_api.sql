@@ -313,6 +313,7 @@ BEGIN
             WHEN 'channel'   THEN interactions.api_channel(c, p_args)
             WHEN 'workbins'  THEN interactions.api_workbins(c)
             WHEN 'workbin'   THEN interactions.api_workbin(c, p_args)
+            WHEN 'events'    THEN interactions.api_events(c, p_args)
             ELSE interactions.err(interactions.sc_not_found(), 'no such operation')
         END;
         IF (v_res->>'statusCode')::integer <> interactions.sc_ok() THEN
