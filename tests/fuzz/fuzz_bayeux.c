@@ -393,7 +393,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const mi_limits_t lim = {
         MI_DEFAULT_MAX_BODY, MI_DEFAULT_MAX_DEPTH, MI_DEFAULT_MAX_STRING,
-        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE, MI_DEFAULT_MAX_PAGE_BYTES
+        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE, MI_DEFAULT_MAX_PAGE_BYTES,
+        MI_DEFAULT_MAX_CHANNELS
     };
     const char *in = (const char *)data, *end = in + size, *line, *nl;
     headers_t h;

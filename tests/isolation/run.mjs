@@ -257,7 +257,12 @@ class Runner {
     await q(`UPDATE interactions.interactions SET parent_id = NULL WHERE cc_id = $1`);
     await q(`DELETE FROM interactions.interactions WHERE cc_id = $1`);
     await q(`DELETE FROM interactions.agent_channels WHERE cc_id = $1 AND media <> 'email'`);
-    await q(`UPDATE interactions.agent_channels SET state = 'NotReady', capacity = 1, last_offer_at = NULL WHERE cc_id = $1`);
+    // and for the agent's day: the same idle time for all, no reason, wrap-up, Do Not Disturb
+    // or missed offers; queues without wrap-up
+    await q(`UPDATE interactions.agent_channels SET state = 'NotReady', capacity = 1, last_offer_at = NULL,
+               reason = NULL, wrap_up_until = NULL, dnd_state = NULL, dnd_reason = NULL, missed_offers = 0,
+               idle_since = '2000-01-01' WHERE cc_id = $1`);
+    await q(`UPDATE interactions.queues SET wrap_up = '0', max_no_answer = 3 WHERE cc_id = $1`);
     await this.su.query('COMMIT');
   }
 
