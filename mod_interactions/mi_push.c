@@ -336,6 +336,88 @@ static apr_status_t deliver(ctx_t *x, const mi_push_delivery_t *d)
     return APR_SUCCESS;
 }
 
+/* The JSON text of a row's snapshot as an object bound to the request's pool; NULL if unreadable. */
+static json_object *parse_snapshot(ctx_t *x, const char *text)
+{
+    json_object *o = NULL;
+    mi_json_error_t jerr;
+
+    if (text == NULL
+        || mi_json_parse(&o, text, strlen(text), MI_PUSH_RESULT_DEPTH_LARGE, x->req->pool, &jerr)
+               != APR_SUCCESS) {
+        return NULL;
+    }
+    return o;
+}
+
+/* The rows the listener handed the held connect @w (DELIVER), as the events push_connect
+ * would have returned: d->events, d->batch, and the user's roles when the cursor was
+ * written.  A row for the session only through /v2/interactions goes into the process's
+ * cache (from the listener's copy: no push_snapshots call) and out as a lean event. */
+static void from_memory(ctx_t *x, mi_push_waiter_t *w, mi_push_delivery_t *d)
+{
+    mi_push_waiter_delivery_t got;
+    int i, k;
+
+    mi_push_waiter_take(x->push->waiters, w, x->req->pool, &got);
+    d->outcome = MI_PUSH_DELIVER;
+    d->multiple_clients = 0;
+    d->batch = d->session.ack ? got.batch : -1;
+    d->session.caller.is_agent = got.agent;
+    d->session.caller.is_supervisor = got.supervisor;
+    d->session.caller.is_admin = got.admin;
+    d->session.caller.is_apiuser = got.apiuser;
+    d->events = mi_json_bind(x->req->pool, json_object_new_array());
+    for (i = 0; i < got.n; i++) {
+        const mi_push_row_t *r = got.rows[i];
+        int me = (got.how[i] & MI_PUSH_ME) != 0, all = (got.how[i] & MI_PUSH_ALL) != 0;
+        int revoked = 0;
+        json_object *e = json_object_new_object(), *snap = NULL;
+
+        for (k = 0; me && k < r->n_revoked && !revoked; k++) {
+            revoked = strcmp(r->revoked[k], x->req->login) == 0;
+        }
+        json_object_object_add(e, "seq", json_object_new_int64(r->seq));
+        json_object_object_add(e, "notification", json_object_new_string(r->notification));
+        json_object_object_add(e, "referenceId",
+                               r->reference_id >= 0 ? json_object_new_int64(r->reference_id)
+                                                    : NULL);
+        if (me || !mi_push_cache_has(x->push->cache, x->req->cc, r->seq)) {
+            snap = parse_snapshot(x, r->snapshot);
+            if (snap == NULL) {
+                json_object_put(e);
+                continue; /* a row whose snapshot is unreadable: nothing to send */
+            }
+            json_object_object_add(e, "snapshot", json_object_get(snap));
+            if (!me && mi_push_cache_put(x->push->cache, x->req->cc, r->seq, e)) {
+                /* cached: the message comes from there, rendered once per variant */
+                json_object_object_add(e, "snapshot", NULL);
+            }
+        }
+        json_object_object_add(e, "me", json_object_new_boolean(me));
+        json_object_object_add(e, "revoked", json_object_new_boolean(revoked));
+        json_object_object_add(e, "all", json_object_new_boolean(all));
+        json_object_array_add(d->events, e);
+    }
+}
+
+/* Does @d hold a message the session may receive on its channels now? */
+static int deliverable(const mi_push_delivery_t *d)
+{
+    size_t i, n = d->events != NULL ? json_object_array_length(d->events) : 0;
+
+    for (i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(d->events, i);
+
+        if (((d->session.channels & MI_PUSH_ME) && json_object_get_boolean(mi_json_get(e, "me")))
+            || ((d->session.channels & MI_PUSH_ALL)
+                && json_object_get_boolean(mi_json_get(e, "all")))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
 {
     const mi_push_conf_t *conf = &x->push->conf;
@@ -347,7 +429,7 @@ static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
     apr_time_t deadline;
     json_object *r = NULL;
     apr_status_t rv;
-    int busy = 0, share = 0;
+    int busy = 0, share = 0, handed = 0;
 
     if (m->client_id == NULL) {
         add(x, mi_push_bx_unknown_client(m));
@@ -404,11 +486,13 @@ static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
     deadline = apr_time_now() + apr_time_from_msec(c.hold_ms);
 
     for (;;) {
-        memset(&d, 0, sizeof(d));
-        rv = x->push->backend.connect(x->push->backend.baton, &c, x->req->pool, &d);
-        if (rv != APR_SUCCESS) {
-            r = unavailable(x, m, "retry");
-            break;
+        if (!handed) {
+            memset(&d, 0, sizeof(d));
+            rv = x->push->backend.connect(x->push->backend.baton, &c, x->req->pool, &d);
+            if (rv != APR_SUCCESS) {
+                r = unavailable(x, m, "retry");
+                break;
+            }
         }
         if (d.outcome == MI_PUSH_UNKNOWN) {
             r = mi_push_bx_unknown_client(m);
@@ -424,10 +508,37 @@ static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
         if (!mi_push_bx_may_follow_all(&d.session.caller)) {
             d.session.channels &= ~MI_PUSH_ALL;
         }
+        if (handed && !deliverable(&d) && w != NULL
+            && deadline - apr_time_now() >= apr_time_from_msec(MI_PUSH_MIN_HOLD_MS)) {
+            /* every row handed over was for rights the user no longer has: nothing to say,
+             * hold on (its cursor passed them, as push_connect would have) */
+            handed = 0;
+            c.first = 0;
+            c.gen = d.gen;
+            c.ack = -1;
+            c.per_browser = 0;
+            c.hold_ms = (long long)apr_time_as_msec(deadline - apr_time_now());
+            continue;
+        }
+        handed = 0;
         if (d.outcome == MI_PUSH_HELD && w != NULL) {
             apr_interval_time_t left;
 
             mi_push_waiter_narrow(x->push->waiters, w, (d.session.channels & MI_PUSH_ALL) != 0);
+            if (d.have_pos) {
+                /* from here on the listener hands it its rows from memory */
+                mi_push_waiter_track_t t;
+
+                memset(&t, 0, sizeof(t));
+                t.xid = d.xid;
+                t.seq = d.seq;
+                t.channels = d.session.channels;
+                t.ack = d.session.ack;
+                t.gen = d.gen;
+                t.max_interval_ms = conf->max_interval_ms;
+                t.limit = conf->batch_limit;
+                mi_push_waiter_track(x->push->waiters, w, &t);
+            }
             /* Wake-ups travel through NOTIFY, which is not durable: one sent while a listener
              * was reconnecting is gone.  A held connect therefore looks at its session again
              * every MI_PUSH_RECHECK_MS of its own accord, so a lost wake-up costs seconds, not the
@@ -435,6 +546,16 @@ static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
             st = mi_push_waiter_wait(x->push->waiters, w,
                                      deadline - apr_time_now() > apr_time_from_msec(MI_PUSH_RECHECK_MS)
                                      ? apr_time_now() + apr_time_from_msec(MI_PUSH_RECHECK_MS) : deadline);
+            if (st == MI_PUSH_WAITER_DELIVER) {
+                /* its cursor is written: answer with the rows, whatever else came meanwhile
+                 * (a process stopping still sends them, and says to reconnect elsewhere) */
+                from_memory(x, w, &d);
+                if (mi_push_waiter_reason(x->push->waiters, w) == MI_PUSH_WAITER_STOPPING) {
+                    x->stopping = 1;
+                }
+                handed = 1;
+                continue;
+            }
             if (st == MI_PUSH_WAITER_TIMED_OUT
                 && deadline - apr_time_now() >= apr_time_from_msec(MI_PUSH_MIN_HOLD_MS)
                 && mi_push_waiter_rearm(x->push->waiters, w)) {

@@ -55,6 +55,10 @@ typedef struct {
     long long gen;             /* DELIVER and HELD: this connect's hold generation */
     long long batch;           /* DELIVER with the ack extension: this reply's batch id; else -1 */
     int multiple_clients;      /* DELIVER instead of HELD: the browser holds enough connects */
+    int have_pos;              /* HELD: the session's cursor is known (xid, seq), so the
+                                  listener may hand it rows from memory (mi_push_waiters.h) */
+    apr_uint64_t xid;
+    long long seq;
     json_object *events;       /* DELIVER: [{"seq","notification","referenceId","snapshot",
                                   "me","revoked","all"}], owned by the call's pool; an event
                                   only for /v2/interactions ("all" without "me") may come

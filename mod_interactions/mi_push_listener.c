@@ -2,7 +2,9 @@
  *
  * Top to bottom: the listener's statements (on its own connection, so its SQL is here
  * beside the loop that runs it; each calls a function of sql/functions/060_push.sql, or
- * LISTEN/NOTIFY), the connection, reading the stream, the session announcements, and the
+ * LISTEN/NOTIFY), the connection, reading the stream and handing its rows to the held
+ * connects of the process (the sessions they reach have their cursors written in one call
+ * per read, push_advance, before they answer), the session announcements, and the
  * thread: a loop whose every pass runs these steps in order, each a function below
  *
  *   connect   no connection, and its backoff is over: open one, LISTEN, take the cursor
@@ -22,6 +24,7 @@
 #include <string.h>
 
 #include <apr_atomic.h>
+#include <apr_hash.h>
 #include <apr_poll.h>
 #include <apr_portable.h>
 #include <apr_strings.h>
@@ -65,6 +68,7 @@ struct mi_push_listener_t {
     volatile apr_uint32_t poked;
     volatile apr_uint32_t stopping;
     volatile apr_uint32_t n_reads, n_doorbells, n_connects, n_woken, n_cancelled;
+    volatile apr_uint32_t n_delivered, n_advances;
     volatile apr_uint32_t connected;      /* for the statistics: is conn open? */
     volatile apr_uint32_t last_read_s;    /* for the statistics: when a read last succeeded */
     apr_thread_mutex_t *qlock;      /* guards the announcements below */
@@ -129,10 +133,10 @@ static apr_status_t db_stream_head(PGconn *conn, apr_pool_t *p, const char **pxi
     return scalar(conn, "SELECT interactions.push_stream_head()", 0, NULL, p, pxid);
 }
 
-/* Who has news after (@xid, @seq), at most @limit rows:
- * {"xid","seq","more","unstable","wake":[{"cc","all","logins":[..]}]}, bound to @p. */
-static apr_status_t db_wakeups(PGconn *conn, const char *xid, long long seq, int limit,
-                               apr_pool_t *p, json_object **presult)
+/* The rows after (@xid, @seq), at most @limit, as push_stream returns them:
+ * {"xid","seq","more","unstable","rows":[..]}, bound to @p. */
+static apr_status_t db_stream(PGconn *conn, const char *xid, long long seq, int limit,
+                              apr_pool_t *p, json_object **presult)
 {
     const char *params[3];
     const char *text = NULL;
@@ -143,18 +147,60 @@ static apr_status_t db_wakeups(PGconn *conn, const char *xid, long long seq, int
     params[0] = xid;
     params[1] = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)seq);
     params[2] = apr_itoa(p, limit);
-    rv = scalar(conn, "SELECT interactions.push_wakeups($1::xid8, $2::bigint, $3::int)::text",
-                3, params, p, &text);
+    rv = scalar(conn, "SELECT interactions.push_stream($1::xid8, $2::bigint, $3::int)::text", 3,
+                params, p, &text);
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    /* snapshots come as JSON text (strings), so the page nests only a few levels */
     if (mi_json_parse(presult, text, strlen(text), MI_PUSH_RESULT_DEPTH, p, &jerr) != APR_SUCCESS
         || !json_object_is_type(*presult, json_type_object)) {
         *presult = NULL;
-        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL, MI_LOGNO(00503)
-                      "push listener: push_wakeups returned no usable document");
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL,
+                      MI_LOGNO(00560) "push listener: push_stream returned no usable document");
         return APR_EGENERAL;
     }
+    return APR_SUCCESS;
+}
+
+/* Write the cursors of the sessions handed rows (@todo, of mi_push_advance_t), one call:
+ * *presult [{"cc","c","ok","roles"}], bound to @p. */
+static apr_status_t db_advance(PGconn *conn, const apr_array_header_t *todo, apr_pool_t *p,
+                               json_object **presult)
+{
+    const char *params[1];
+    const char *text = NULL;
+    json_object *res;
+    mi_json_error_t jerr;
+    apr_array_header_t *parts = apr_array_make(p, todo->nelts, sizeof(const char *));
+    apr_status_t rv;
+    int i;
+
+    *presult = NULL;
+    for (i = 0; i < todo->nelts; i++) {
+        const mi_push_advance_t *a = &APR_ARRAY_IDX(todo, i, mi_push_advance_t);
+
+        /* a tracked session's clientId was found by push_connect: 32 hex digits */
+        APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(
+            p,
+            "%s{\"cc\":%d,\"client\":\"%s\",\"gen\":%" APR_INT64_T_FMT
+            ",\"xid\":\"%" APR_UINT64_T_FMT "\",\"seq\":%" APR_INT64_T_FMT
+            ",\"batch\":%" APR_INT64_T_FMT ",\"maxMs\":%" APR_INT64_T_FMT "}",
+            i > 0 ? "," : "[", a->cc, a->client_id, (apr_int64_t)a->gen, (apr_uint64_t)a->xid,
+            (apr_int64_t)a->seq, (apr_int64_t)a->batch, (apr_int64_t)a->max_interval_ms);
+    }
+    params[0] = apr_pstrcat(p, apr_array_pstrcat(p, parts, 0), "]", NULL);
+    rv = scalar(conn, "SELECT interactions.push_advance($1::json)::text", 1, params, p, &text);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (mi_json_parse(&res, text, strlen(text), MI_PUSH_RESULT_DEPTH, p, &jerr) != APR_SUCCESS
+        || !json_object_is_type(mi_json_get(res, "sessions"), json_type_array)) {
+        mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, 0, NULL,
+                      MI_LOGNO(00561) "push listener: push_advance returned no usable document");
+        return APR_EGENERAL;
+    }
+    *presult = mi_json_get(res, "sessions");
     return APR_SUCCESS;
 }
 
@@ -278,29 +324,156 @@ leave:
 
 /* ------------------------------------------------------------------ reading the stream */
 
-static void wake_from(mi_push_listener_t *l, json_object *wake)
+/* The logins of @arr as C strings at @slots, their text after @text; returns where the
+ * text ends (or the size needed when @slots is NULL). */
+static apr_size_t copy_logins(json_object *arr, const char **slots, char *text)
 {
-    size_t i, j, n = wake != NULL && json_object_is_type(wake, json_type_array)
-                     ? json_object_array_length(wake) : 0;
+    size_t i, n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    apr_size_t used = 0;
 
     for (i = 0; i < n; i++) {
-        json_object *w = json_object_array_get_idx(wake, i);
-        json_object *logins = mi_json_get(w, "logins");
-        size_t nl = logins != NULL && json_object_is_type(logins, json_type_array)
-                    ? json_object_array_length(logins) : 0;
-        const char **names = apr_palloc(l->read_pool, (nl + 1) * sizeof(*names));
-        int k = 0, woken;
+        const char *s = json_object_get_string(json_object_array_get_idx(arr, i));
+        apr_size_t len = s != NULL ? strlen(s) + 1 : 1;
 
-        for (j = 0; j < nl; j++) {
-            const char *s = json_object_get_string(json_object_array_get_idx(logins, j));
-            if (s != NULL) {
-                names[k++] = s;
-            }
+        if (slots != NULL) {
+            memcpy(text + used, s != NULL ? s : "", len);
+            slots[i] = text + used;
         }
-        woken = mi_push_waiters_notify(l->conf.waiters, (int)mi_json_get_int(w, "cc", 0), names, k,
-                                       json_object_get_boolean(mi_json_get(w, "all")));
-        apr_atomic_add32(&l->n_woken, (apr_uint32_t)woken);
+        used += len;
     }
+    return used;
+}
+
+/* A row of push_stream as a shared row (one allocation, one reference: the reader's), or
+ * NULL when malformed or out of memory. */
+static mi_push_row_t *row_from(json_object *j)
+{
+    json_object *aud = mi_json_get(j, "audience"), *rev = mi_json_get(j, "revoked");
+    json_object *ref = mi_json_get(j, "referenceId");
+    const char *notification = mi_json_get_str(j, "notification");
+    const char *snapshot = mi_json_get_str(j, "snapshot");
+    const char *xid = mi_json_get_str(j, "xid");
+    int na = json_object_is_type(aud, json_type_array) ? (int)json_object_array_length(aud) : 0;
+    int nr = json_object_is_type(rev, json_type_array) ? (int)json_object_array_length(rev) : 0;
+    apr_size_t size, text;
+    mi_push_row_t *r;
+    char *w;
+
+    if (notification == NULL || xid == NULL) {
+        return NULL;
+    }
+    text = copy_logins(aud, NULL, NULL) + copy_logins(rev, NULL, NULL) + strlen(notification) + 1
+           + (snapshot != NULL ? strlen(snapshot) + 1 : 0);
+    size = sizeof(*r) + (apr_size_t)(na + nr) * sizeof(const char *) + text;
+    r = calloc(1, size);
+    if (r == NULL) {
+        return NULL;
+    }
+    r->refs = 1;
+    r->cc = (int)mi_json_get_int(j, "cc", 0);
+    r->xid = (apr_uint64_t)apr_strtoi64(xid, NULL, 10);
+    r->seq = mi_json_get_int(j, "seq", 0);
+    r->all = strcmp(notification, "StatusChange") == 0
+             || strcmp(notification, "PropertiesUpdated") == 0;
+    r->from_memory = r->all && snapshot != NULL;
+    r->reference_id = ref != NULL && json_object_is_type(ref, json_type_int)
+                          ? (long long)json_object_get_int64(ref)
+                          : -1;
+    r->n_audience = na;
+    r->n_revoked = nr;
+    r->audience = (const char **)(r + 1);
+    r->revoked = r->audience + na;
+    w = (char *)(r->revoked + nr);
+    w += copy_logins(aud, r->audience, w);
+    w += copy_logins(rev, r->revoked, w);
+    memcpy(w, notification, strlen(notification) + 1);
+    r->notification = w;
+    w += strlen(notification) + 1;
+    if (snapshot != NULL) {
+        memcpy(w, snapshot, strlen(snapshot) + 1);
+        r->snapshot = w;
+    }
+    return r;
+}
+
+/* Hand the rows of one read to the waiters of this process, then write the cursors of the
+ * sessions that received any, in one call, and let them answer (or, when that fails, read
+ * the database themselves). */
+static apr_status_t fan_out(mi_push_listener_t *l, json_object *res, const char *xid, long long seq)
+{
+    json_object *jrows = mi_json_get(res, "rows"), *done = NULL;
+    size_t i, n = json_object_is_type(jrows, json_type_array) ? json_object_array_length(jrows) : 0;
+    mi_push_row_t **rows = apr_pcalloc(l->read_pool, (n + 1) * sizeof(*rows));
+    apr_array_header_t *todo = apr_array_make(l->read_pool, 16, sizeof(mi_push_advance_t));
+    apr_hash_t *outcome = apr_hash_make(l->read_pool);
+    apr_status_t rv = APR_SUCCESS;
+    int k = 0, woken, j;
+
+    for (i = 0; i < n; i++) {
+        mi_push_row_t *r = row_from(json_object_array_get_idx(jrows, i));
+
+        if (r == NULL) {
+            /* a row we cannot hold: everybody its contact center concerns reads the
+             * database (the rows after it still come from here) */
+            int cc = (int)mi_json_get_int(json_object_array_get_idx(jrows, i), "cc", 0);
+            apr_atomic_add32(&l->n_woken,
+                             (apr_uint32_t)mi_push_waiters_notify(l->conf.waiters, cc, NULL, 0, 1));
+            continue;
+        }
+        rows[k++] = r;
+    }
+    woken = mi_push_waiters_offer(l->conf.waiters, rows, k,
+                                  (apr_uint64_t)apr_strtoi64(xid, NULL, 10), seq, todo);
+    apr_atomic_add32(&l->n_woken, (apr_uint32_t)woken);
+    for (j = 0; j < k; j++) {
+        mi_push_row_release(rows[j]); /* the waiters hold their own references */
+    }
+    if (todo->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    rv = db_advance(l->conn, todo, l->read_pool, &done);
+    for (i = 0; rv == APR_SUCCESS && i < json_object_array_length(done); i++) {
+        json_object *o = json_object_array_get_idx(done, i);
+        const char *c = mi_json_get_str(o, "c");
+
+        if (c != NULL) {
+            apr_hash_set(outcome,
+                         apr_psprintf(l->read_pool, "%d %s", (int)mi_json_get_int(o, "cc", 0), c),
+                         APR_HASH_KEY_STRING, o);
+        }
+    }
+    for (j = 0; j < todo->nelts; j++) {
+        const mi_push_advance_t *a = &APR_ARRAY_IDX(todo, j, mi_push_advance_t);
+        json_object *o = rv == APR_SUCCESS ? apr_hash_get(outcome,
+                                                          apr_psprintf(l->read_pool, "%d %s", a->cc,
+                                                                       a->client_id),
+                                                          APR_HASH_KEY_STRING)
+                                           : NULL;
+        json_object *roles = mi_json_get(o, "roles");
+        unsigned bits = 0;
+        size_t m, nroles = json_object_is_type(roles, json_type_array)
+                               ? json_object_array_length(roles)
+                               : 0;
+
+        for (m = 0; m < nroles; m++) {
+            const char *role = json_object_get_string(json_object_array_get_idx(roles, m));
+            bits |= role == NULL                      ? 0u
+                    : strcmp(role, "agent") == 0      ? MI_PUSH_ROLE_AGENT
+                    : strcmp(role, "supervisor") == 0 ? MI_PUSH_ROLE_SUPERVISOR
+                    : strcmp(role, "admin") == 0      ? MI_PUSH_ROLE_ADMIN
+                    : strcmp(role, "apiuser") == 0    ? MI_PUSH_ROLE_APIUSER
+                                                      : 0u;
+        }
+        /* Not written (no answer, superseded, gone): its thread reads the database, so the
+         * rights of the moment decide there too.  Written: it answers with the rows. */
+        mi_push_waiter_advanced(l->conf.waiters, a->w,
+                                o != NULL && json_object_get_boolean(mi_json_get(o, "ok")), bits);
+        if (o != NULL && json_object_get_boolean(mi_json_get(o, "ok"))) {
+            apr_atomic_inc32(&l->n_delivered);
+        }
+    }
+    apr_atomic_inc32(&l->n_advances);
+    return rv;
 }
 
 /* Read everything new below the stable cut; *punstable: rows wait above it. */
@@ -314,22 +487,26 @@ static apr_status_t read_stream(mi_push_listener_t *l, int *punstable)
     *punstable = 0;
     for (page = 0; page < MI_PUSH_LISTENER_READ_PAGES; page++) {
         apr_pool_clear(l->read_pool);
-        rv = db_wakeups(l->conn, l->xid, l->seq, MI_PUSH_LISTENER_READ_LIMIT, l->read_pool,
-                        &res);
+        rv = db_stream(l->conn, l->xid, l->seq, MI_PUSH_LISTENER_READ_LIMIT, l->read_pool, &res);
         if (rv != APR_SUCCESS) {
             break;
         }
         apr_atomic_inc32(&l->n_reads);
         apr_atomic_set32(&l->last_read_s, (apr_uint32_t)apr_time_sec(apr_time_now()));
-        wake_from(l, mi_json_get(res, "wake"));
         xid = mi_json_get_str(res, "xid");
         if (xid == NULL || strlen(xid) >= sizeof(l->xid)) {
             rv = APR_EGENERAL;
             break;
         }
+        /* the cursor moves first: rows handed out are never read again, whatever the
+         * cursor writes' outcome (a session not written reads them from the database) */
         apr_cpystrn(l->xid, xid, sizeof(l->xid));
         l->seq = mi_json_get_int(res, "seq", 0);
         *punstable = json_object_get_boolean(mi_json_get(res, "unstable"));
+        rv = fan_out(l, res, xid, l->seq);
+        if (rv != APR_SUCCESS) {
+            break;
+        }
         if (!json_object_get_boolean(mi_json_get(res, "more"))) {
             break;
         }
@@ -723,4 +900,6 @@ void mi_push_listener_stats(mi_push_listener_t *l, mi_push_listener_stats_t *st)
     st->cancelled = apr_atomic_read32(&l->n_cancelled);
     st->connected = apr_atomic_read32(&l->connected);
     st->last_read_s = apr_atomic_read32(&l->last_read_s);
+    st->delivered = apr_atomic_read32(&l->n_delivered);
+    st->advances = apr_atomic_read32(&l->n_advances);
 }

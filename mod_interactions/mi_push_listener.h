@@ -3,8 +3,11 @@
  *
  * It owns a dedicated PostgreSQL connection (never a pooled one: LISTEN is session state),
  * with its statements beside its loop in mi_push_listener.c, and LISTENs on the doorbell
- * channel.  It reads the stream from its own cursor — which users of which contact centers
- * have news, never row data — and wakes those users' waiters.  While connects are held in
+ * channel.  It reads the stream from its own cursor, once for the whole process, and hands
+ * each row to the held connects it is meant for (mi_push_waiters_offer()): their sessions'
+ * cursors are written in one call per read, and they answer with the rows from memory;
+ * held connects that cannot take rows from memory are woken to read the database
+ * themselves.  While connects are held in
  * this process it reads when
  *   - this process poked it (mi_push_listener_poke(): a local API write committed); it then
  *     also rings the doorbell once, on its own connection and in its own transaction, so
@@ -43,6 +46,9 @@ typedef struct {
     apr_uint32_t cancelled;       /* waiters cancelled by other processes' disconnects */
     apr_uint32_t connected;       /* the dedicated connection is open */
     apr_uint32_t last_read_s;     /* epoch seconds of the last successful read; 0: none yet */
+    apr_uint32_t delivered;       /* held connects answered from the listener's read */
+    apr_uint32_t advances;        /* calls writing their cursors (one per read that
+                                     delivered) */
 } mi_push_listener_stats_t;
 
 /** Start the thread (in a child process; never in the parent).  Its resources live in a

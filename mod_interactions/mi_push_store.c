@@ -310,7 +310,15 @@ static apr_status_t be_connect(void *baton, const mi_push_connect_t *c, apr_pool
     }
     d->gen = mi_json_get_int(res, "gen", 0);
     if (json_object_get_boolean(mi_json_get(res, "held"))) {
+        const char *xid = mi_json_get_str(res, "xid");
+
         d->outcome = MI_PUSH_HELD;
+        d->session.ack = json_object_get_boolean(mi_json_get(res, "ack"));
+        if (xid != NULL && mi_json_get(res, "seq") != NULL) {
+            d->have_pos = 1;
+            d->xid = (apr_uint64_t)apr_strtoi64(xid, NULL, 10);
+            d->seq = mi_json_get_int(res, "seq", 0);
+        }
         return APR_SUCCESS;
     }
     d->outcome = MI_PUSH_DELIVER;

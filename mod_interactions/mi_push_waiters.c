@@ -3,12 +3,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_ring.h>
 #include <apr_strings.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 
+#include "mi_push_bayeux.h"
 #include "mi_push_waiters.h"
 
 /* "cc\x1flogin": logins are at most 255 bytes (the REST handler refuses longer ones). */
@@ -31,6 +35,18 @@ struct mi_push_waiter_t {
     int registered;
     apr_thread_cond_t *cond;
     mi_push_waiters_t *reg;
+    /* delivery from memory (see mi_push_waiters.h); all under the registry's mutex */
+    int tracked;    /* t says where its session stands */
+    int pending;    /* its cursor is being written */
+    int ready;      /* written: DELIVER */
+    int full;       /* the inbox holds t.limit rows */
+    int touched;    /* handed rows by the current offer */
+    unsigned roles; /* MI_PUSH_ROLE_* when written */
+    mi_push_waiter_track_t t;
+    mi_push_row_t **inbox; /* malloc'd while it holds rows */
+    unsigned char *how;
+    int n_in;
+    mi_push_waiter_t *next_touched;
 };
 
 /* The waiters sharing one key.  The key lives in the bucket, so a bucket outlives none of
@@ -83,6 +99,45 @@ void mi_push_waiters_limit(mi_push_waiters_t *reg, int per_user, int per_cc)
     reg->per_user = per_user > 0 ? per_user : 0;
     reg->per_cc = per_cc > 0 ? per_cc : 0;
     apr_thread_mutex_unlock(reg->mutex);
+}
+
+/* ------------------------------------------------------------------ rows */
+
+void mi_push_row_release(mi_push_row_t *row)
+{
+    if (row != NULL && apr_atomic_dec32(&row->refs) == 0) {
+        free(row);
+    }
+}
+
+/* Give back the rows a waiter holds (mutex held). */
+static void drop_inbox(mi_push_waiter_t *w)
+{
+    int i;
+
+    for (i = 0; i < w->n_in; i++) {
+        mi_push_row_release(w->inbox[i]);
+    }
+    free(w->inbox);
+    free(w->how);
+    w->inbox = NULL;
+    w->how = NULL;
+    w->n_in = 0;
+    w->full = 0;
+}
+
+/* The waiter's thread reads the database itself from now on (mutex held). */
+static void untrack(mi_push_waiter_t *w)
+{
+    w->tracked = 0;
+    if (!w->pending && !w->ready) {
+        drop_inbox(w);
+    }
+}
+
+static int row_after(const mi_push_row_t *r, apr_uint64_t xid, long long seq)
+{
+    return r->xid > xid || (r->xid == xid && r->seq > seq);
 }
 
 /* ------------------------------------------------------------------ buckets (mutex held) */
@@ -198,6 +253,14 @@ static int cancel(mi_push_waiter_t *w, mi_push_waiter_reason_e reason)
 
 static void unregister_locked(mi_push_waiters_t *reg, mi_push_waiter_t *w)
 {
+    /* the listener is writing its cursor and will tell it the outcome: wait for that (one
+     * statement, bounded by the listener's statement timeout) */
+    while (w->pending) {
+        apr_thread_cond_wait(w->cond, reg->mutex);
+    }
+    w->ready = 0;
+    w->tracked = 0;
+    drop_inbox(w);
     if (!w->registered) {
         return;
     }
@@ -327,7 +390,19 @@ mi_push_waiter_state_e mi_push_waiter_wait(mi_push_waiters_t *reg, mi_push_waite
     apr_time_t now;
 
     apr_thread_mutex_lock(reg->mutex);
-    while (w->state == MI_PUSH_WAITER_WAITING) {
+    for (;;) {
+        if (w->ready) {
+            break;
+        }
+        if (w->pending) {
+            /* its cursor is being written: it is answered with those rows whatever else
+             * happens, so it outlasts the deadline and a cancellation until then */
+            apr_thread_cond_wait(w->cond, reg->mutex);
+            continue;
+        }
+        if (w->state != MI_PUSH_WAITER_WAITING) {
+            break;
+        }
         now = apr_time_now();
         if (now >= deadline) {
             w->state = MI_PUSH_WAITER_TIMED_OUT;
@@ -336,9 +411,13 @@ mi_push_waiter_state_e mi_push_waiter_wait(mi_push_waiters_t *reg, mi_push_waite
         /* spurious wake-ups and signals both just re-check the state */
         apr_thread_cond_timedwait(w->cond, reg->mutex, deadline - now);
     }
-    st = w->state;
+    st = w->ready ? MI_PUSH_WAITER_DELIVER : w->state;
     if (st == MI_PUSH_WAITER_NOTIFIED) {
         w->state = MI_PUSH_WAITER_WAITING;
+    }
+    if (st == MI_PUSH_WAITER_NOTIFIED || st == MI_PUSH_WAITER_TIMED_OUT) {
+        /* its thread looks at the database now, and tracks again from what it finds */
+        untrack(w);
     }
     apr_thread_mutex_unlock(reg->mutex);
     return st;
@@ -365,6 +444,195 @@ int mi_push_waiter_rearm(mi_push_waiters_t *reg, mi_push_waiter_t *w)
     }
     apr_thread_mutex_unlock(reg->mutex);
     return again;
+}
+
+int mi_push_waiter_track(mi_push_waiters_t *reg, mi_push_waiter_t *w,
+                         const mi_push_waiter_track_t *t)
+{
+    int ok = 0;
+
+    apr_thread_mutex_lock(reg->mutex);
+    if (w->registered && !reg->closed && w->state == MI_PUSH_WAITER_WAITING && !w->pending
+        && !w->ready && t->limit > 0) {
+        w->t = *t;
+        w->tracked = 1;
+        ok = 1;
+    }
+    apr_thread_mutex_unlock(reg->mutex);
+    return ok;
+}
+
+static apr_status_t rows_cleanup(void *data)
+{
+    mi_push_waiter_delivery_t *d = data;
+    int i;
+
+    for (i = 0; i < d->n; i++) {
+        mi_push_row_release(d->rows[i]);
+    }
+    d->n = 0;
+    return APR_SUCCESS;
+}
+
+void mi_push_waiter_take(mi_push_waiters_t *reg, mi_push_waiter_t *w, apr_pool_t *p,
+                         mi_push_waiter_delivery_t *pd)
+{
+    mi_push_waiter_delivery_t *d = apr_pcalloc(p, sizeof(*d));
+
+    apr_thread_mutex_lock(reg->mutex);
+    if (w->ready && w->n_in > 0) {
+        d->n = w->n_in;
+        d->rows = apr_pmemdup(p, w->inbox, (apr_size_t)w->n_in * sizeof(*d->rows));
+        d->how = apr_pmemdup(p, w->how, (apr_size_t)w->n_in);
+        d->batch = w->inbox[w->n_in - 1]->seq;
+        d->agent = (w->roles & MI_PUSH_ROLE_AGENT) != 0;
+        d->supervisor = (w->roles & MI_PUSH_ROLE_SUPERVISOR) != 0;
+        d->admin = (w->roles & MI_PUSH_ROLE_ADMIN) != 0;
+        d->apiuser = (w->roles & MI_PUSH_ROLE_APIUSER) != 0;
+        /* the references move to the delivery */
+        w->n_in = 0;
+    }
+    w->ready = 0;
+    w->tracked = 0;
+    drop_inbox(w);
+    apr_thread_mutex_unlock(reg->mutex);
+    apr_pool_cleanup_register(p, d, rows_cleanup, apr_pool_cleanup_null);
+    *pd = *d;
+}
+
+void mi_push_waiter_advanced(mi_push_waiters_t *reg, mi_push_waiter_t *w, int ok, unsigned roles)
+{
+    apr_thread_mutex_lock(reg->mutex);
+    w->pending = 0;
+    if (ok && w->n_in > 0) {
+        w->ready = 1;
+        w->roles = roles;
+    }
+    else {
+        /* not written: its thread reads the database */
+        w->tracked = 0;
+        drop_inbox(w);
+        wake(w);
+    }
+    /* its thread, or an unregister waiting for the outcome */
+    apr_thread_cond_broadcast(w->cond);
+    apr_thread_mutex_unlock(reg->mutex);
+}
+
+/* Hand row @r to waiter @w, which it concerns @how (mutex held).  *ptouched lists the
+ * waiters handed rows in this offer. */
+static int give(mi_push_waiter_t *w, mi_push_row_t *r, unsigned how, mi_push_waiter_t **ptouched)
+{
+    if (!w->tracked) {
+        /* not tracked: its thread reads the database (as mi_push_waiters_notify()) */
+        return wake(w);
+    }
+    if (w->pending || w->ready || w->state != MI_PUSH_WAITER_WAITING
+        || !row_after(r, w->t.xid, w->t.seq) || !(w->t.channels & how)) {
+        /* answered soon (its next connect reads on from the database), ending, or not for it */
+        return 0;
+    }
+    if (!r->from_memory) {
+        /* rendered per recipient in the database */
+        untrack(w);
+        return wake(w);
+    }
+    if (w->n_in > 0 && w->inbox[w->n_in - 1] == r) {
+        w->how[w->n_in - 1] |= (unsigned char)how; /* named twice, or on both channels */
+        return 0;
+    }
+    if (w->full) {
+        return 0;
+    }
+    if (w->inbox == NULL) {
+        w->inbox = malloc((size_t)w->t.limit * sizeof(*w->inbox));
+        w->how = malloc((size_t)w->t.limit);
+        if (w->inbox == NULL || w->how == NULL) {
+            untrack(w);
+            return wake(w);
+        }
+    }
+    apr_atomic_inc32(&r->refs);
+    w->inbox[w->n_in] = r;
+    w->how[w->n_in] = (unsigned char)how;
+    w->n_in++;
+    w->full = (w->n_in >= w->t.limit);
+    if (!w->touched) {
+        w->touched = 1;
+        w->next_touched = *ptouched;
+        *ptouched = w;
+    }
+    return 0;
+}
+
+int mi_push_waiters_offer(mi_push_waiters_t *reg, mi_push_row_t *const *rows, int n,
+                          apr_uint64_t xid, long long seq, apr_array_header_t *out)
+{
+    char key[KEY_MAX];
+    mi_push_waiter_t *touched = NULL, *w, *next;
+    bucket_t *b;
+    int i, j, k, woken = 0;
+
+    apr_thread_mutex_lock(reg->mutex);
+    for (i = 0; i < n; i++) {
+        mi_push_row_t *r = rows[i];
+
+        for (k = 0; k < 2; k++) {
+            const char **logins = k == 0 ? r->audience : r->revoked;
+            int nl = k == 0 ? r->n_audience : r->n_revoked;
+
+            for (j = 0; j < nl; j++) {
+                if (strlen(logins[j]) > 255) {
+                    continue;
+                }
+                user_key(key, r->cc, logins[j]);
+                b = bucket_get(reg, reg->users, key, 0, 0);
+                for (w = b != NULL ? APR_RING_FIRST(&b->ring) : NULL;
+                     b != NULL && w != APR_RING_SENTINEL(&b->ring, mi_push_waiter_t, user_link);
+                     w = APR_RING_NEXT(w, user_link)) {
+                    woken += give(w, r, MI_PUSH_ME, &touched);
+                }
+            }
+        }
+        if (r->all) {
+            cc_key(key, r->cc);
+            b = bucket_get(reg, reg->ccs, key, 0, 1);
+            for (w = b != NULL ? APR_RING_FIRST(&b->ring) : NULL;
+                 b != NULL && w != APR_RING_SENTINEL(&b->ring, mi_push_waiter_t, cc_link);
+                 w = APR_RING_NEXT(w, cc_link)) {
+                woken += give(w, r, MI_PUSH_ALL, &touched);
+            }
+        }
+    }
+    /* Every waiter handed rows has its cursor written before they go out: the rows reach
+     * the end of this read, or the last row taken when it holds as many as one reply may. */
+    for (w = touched; w != NULL; w = next) {
+        next = w->next_touched;
+        w->touched = 0;
+        w->next_touched = NULL;
+        if (w->tracked && w->n_in > 0 && !w->pending && !w->ready) {
+            mi_push_advance_t *a = apr_array_push(out);
+            mi_push_row_t *last = w->inbox[w->n_in - 1];
+
+            w->pending = 1;
+            a->w = w;
+            a->cc = w->cc;
+            a->client_id = apr_pstrdup(out->pool, w->client_id);
+            a->gen = w->t.gen;
+            a->batch = last->seq;
+            a->max_interval_ms = w->t.max_interval_ms;
+            if (w->full || !(xid > last->xid || (xid == last->xid && seq > last->seq))) {
+                a->xid = last->xid;
+                a->seq = last->seq;
+            }
+            else {
+                a->xid = xid;
+                a->seq = seq;
+            }
+        }
+    }
+    apr_thread_mutex_unlock(reg->mutex);
+    return woken;
 }
 
 void mi_push_waiter_unregister(mi_push_waiters_t *reg, mi_push_waiter_t *w)

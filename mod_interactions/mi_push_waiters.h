@@ -23,6 +23,7 @@
 #define MI_PUSH_WAITERS_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 
 typedef struct mi_push_waiters_t mi_push_waiters_t;
@@ -32,7 +33,8 @@ typedef enum {
     MI_PUSH_WAITER_WAITING = 1,
     MI_PUSH_WAITER_NOTIFIED,
     MI_PUSH_WAITER_TIMED_OUT,
-    MI_PUSH_WAITER_CANCELLED
+    MI_PUSH_WAITER_CANCELLED,
+    MI_PUSH_WAITER_DELIVER /* rows handed over from memory: mi_push_waiter_take() */
 } mi_push_waiter_state_e;
 
 typedef enum {
@@ -41,6 +43,75 @@ typedef enum {
     MI_PUSH_WAITER_DISCONNECTED,   /* the session was disconnected */
     MI_PUSH_WAITER_STOPPING        /* the process is stopping: answer now */
 } mi_push_waiter_reason_e;
+
+/* ------------------------------------------------------------------ delivery from memory
+ *
+ * The listener reads each history row once (push_stream) and hands it to every waiter of
+ * the process that push_connect would give it to, instead of waking them all to read the
+ * database themselves.  A waiter takes part once its thread has told where its session
+ * stands in the stream (mi_push_waiter_track(), after push_connect held it): the rows after
+ * that position are then exactly the rows the listener reads from there on, so none can be
+ * missed or given twice.  Rows it cannot judge alone (WorkbinContent: rendered per recipient
+ * in the database) send it back to the database, like every waiter not tracked.
+ *
+ *   tracked WAITING --rows for it--> PENDING (its cursor is being written, in one call for
+ *                                    every session the read reached: push_advance)
+ *   PENDING --written--> DELIVER (mi_push_waiter_wait() returns it; mi_push_waiter_take())
+ *   PENDING --not written (superseded, gone, no database)--> NOTIFIED, untracked
+ *
+ * A PENDING waiter is answered whatever else happens meanwhile (its cursor has moved): its
+ * wait outlasts the deadline and a cancellation until the write's outcome is known. */
+
+/** A history row as the listener read it, shared by the waiters it is handed to: immutable
+ *  once made; the last mi_push_row_release() frees it (from any thread). */
+typedef struct mi_push_row_t {
+    volatile apr_uint32_t refs;
+    int cc;
+    apr_uint64_t xid;
+    long long seq;
+    int all;                /* StatusChange or PropertiesUpdated: /v2/interactions too */
+    int from_memory;        /* may be delivered from here (not WorkbinContent) */
+    long long reference_id; /* -1: none */
+    const char *notification;
+    int n_audience, n_revoked;
+    const char **audience; /* logins told on /v2/me/interactions */
+    const char **revoked;  /* logins told it is no longer theirs */
+    const char *snapshot;  /* JSON text */
+} mi_push_row_t;
+
+void mi_push_row_release(mi_push_row_t *row);
+
+/** Where a held connect's session stands, from its push_connect. */
+typedef struct {
+    apr_uint64_t xid; /* its cursor */
+    long long seq;
+    unsigned channels; /* MI_PUSH_ME | MI_PUSH_ALL (mi_push_bayeux.h) */
+    int ack;           /* the ack extension */
+    long long gen;     /* the hold generation of this connect */
+    long long max_interval_ms;
+    int limit; /* most rows in one reply */
+} mi_push_waiter_track_t;
+
+/** What a waiter is handed (DELIVER). */
+typedef struct {
+    mi_push_row_t **rows; /* in stream order; the caller releases each */
+    unsigned char *how;   /* per row: MI_PUSH_ME and/or MI_PUSH_ALL */
+    int n;
+    long long batch; /* the seq of the last row (the ack extension's batch id) */
+    int agent, supervisor, admin, apiuser; /* the user's roles when the cursor was written */
+} mi_push_waiter_delivery_t;
+
+/** A cursor the listener must write before the rows go out (push_advance). */
+typedef struct {
+    mi_push_waiter_t *w;
+    int cc;
+    const char *client_id;
+    long long gen;
+    apr_uint64_t xid; /* the position the rows reach */
+    long long seq;
+    long long batch;
+    long long max_interval_ms;
+} mi_push_advance_t;
 
 /** A registry for at most @max waiters (0: none may wait). */
 apr_status_t mi_push_waiters_create(mi_push_waiters_t **preg, int max, apr_pool_t *p);
@@ -86,7 +157,33 @@ mi_push_waiter_reason_e mi_push_waiter_reason(mi_push_waiters_t *reg, mi_push_wa
  *  this call is not kept: the caller looks anyway. */
 int mi_push_waiter_rearm(mi_push_waiters_t *reg, mi_push_waiter_t *w);
 
-/** Remove the waiter (idempotent). */
+/** The waiter's session stands at @t (its thread holds the connect from there): the
+ *  listener hands it the rows that follow.  Returns 0 (nothing changes) when the waiter was
+ *  notified or cancelled since it registered: its thread reads the database again first. */
+int mi_push_waiter_track(mi_push_waiters_t *reg, mi_push_waiter_t *w,
+                         const mi_push_waiter_track_t *t);
+
+/** After DELIVER: hand the rows over (*pd, allocated in @p; the caller releases the rows)
+ *  and stop tracking. */
+void mi_push_waiter_take(mi_push_waiters_t *reg, mi_push_waiter_t *w, apr_pool_t *p,
+                         mi_push_waiter_delivery_t *pd);
+
+/** The listener read @rows[0..n) (in stream order), which bring the stream to (@xid, @seq):
+ *  hand them to the tracked waiters, wake the others they concern (as
+ *  mi_push_waiters_notify()).  Waiters handed rows become PENDING and are listed in @out
+ *  (of mi_push_advance_t, allocated in its pool).  Returns how many were woken. */
+int mi_push_waiters_offer(mi_push_waiters_t *reg, mi_push_row_t *const *rows, int n,
+                          apr_uint64_t xid, long long seq, apr_array_header_t *out);
+
+/** The outcome of a PENDING waiter's cursor write: @ok with the user's roles then
+ *  (MI_PUSH_ROLE_* bits), or not written (it reads the database again). */
+#define MI_PUSH_ROLE_AGENT      1u
+#define MI_PUSH_ROLE_SUPERVISOR 2u
+#define MI_PUSH_ROLE_ADMIN      4u
+#define MI_PUSH_ROLE_APIUSER    8u
+void mi_push_waiter_advanced(mi_push_waiters_t *reg, mi_push_waiter_t *w, int ok, unsigned roles);
+
+/** Remove the waiter (idempotent; waits for a PENDING cursor write to end). */
 void mi_push_waiter_unregister(mi_push_waiters_t *reg, mi_push_waiter_t *w);
 
 /** Wake the waiters of @logins[0..n) in contact center @cc and, when @all, every waiter

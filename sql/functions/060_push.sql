@@ -422,6 +422,9 @@ BEGIN
          WHERE cc_id = p_cc AND client_id = p_client;
         RETURN json_build_object('statusCode', interactions.sc_ok(), 'outcome', 'ok', 'held', true,
                                  'gen', s.hold_gen, 'channels', to_json(v_channels),
+                                 -- where the held connect stands in the stream: the listener
+                                 -- hands it what follows from memory (push_stream)
+                                 'xid', s.cursor_xid::text, 'seq', s.cursor_seq, 'ack', s.ack,
                                  'user', json_build_object('id', c.id, 'roles', to_json(c.roles)));
     END IF;
 
@@ -532,6 +535,114 @@ END $$;
 COMMENT ON FUNCTION interactions.push_wakeups(xid8, bigint, integer) IS
   'The push listener''s read of the history stream after (p_xid, p_seq), below the stable cut, at most p_limit rows: {"xid","seq" (the new position),"more","unstable" (visible rows wait above the cut),"wake":[{"cc","all","logins":[..]}]}. Returns who to wake, never row data.';
 
+-- The listener's read when it delivers from memory: the rows after (p_xid, p_seq) below the
+-- stable cut, at most p_limit, with what each recipient needs (push_connect's choice of rows,
+-- done in the module for every session held in the process at once).  Crosses contact
+-- centers (SECURITY DEFINER): it returns row data of every tenant to the module's listener,
+-- which hands each row only to the sessions push_connect would give it to, and checks the
+-- recipients' rights of the moment when their cursors are written (push_advance).
+-- Rows without a notification are passed over (the position still moves past them).
+-- Audience and revoked are given as logins: held connects are found by login.
+CREATE OR REPLACE FUNCTION interactions.push_stream(p_xid xid8, p_seq bigint, p_limit integer)
+RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    v_cut      xid8 := pg_snapshot_xmin(pg_current_snapshot());
+    v_n        integer;
+    v_last_xid xid8;
+    v_last_seq bigint;
+    v_rows     json;
+    v_unstable boolean;
+BEGIN
+    WITH r AS (
+        SELECT h.cc_id, h.xid, h.seq, h.notification, h.reference_id, h.audience, h.revoked,
+               h.snapshot
+          FROM interactions.history h
+         WHERE (h.xid, h.seq) > (p_xid, p_seq) AND h.xid < v_cut
+         ORDER BY h.xid, h.seq
+         LIMIT greatest(p_limit, 1))
+    SELECT count(*)::integer,
+           (array_agg(r.xid ORDER BY r.xid DESC, r.seq DESC))[1],
+           (array_agg(r.seq ORDER BY r.xid DESC, r.seq DESC))[1],
+           coalesce(json_agg(json_build_object(
+               'cc', r.cc_id, 'xid', r.xid::text, 'seq', r.seq,
+               'notification', r.notification, 'referenceId', r.reference_id,
+               'audience', (SELECT coalesce(json_agg(u.login), '[]'::json)
+                              FROM interactions.users u
+                             WHERE u.cc_id = r.cc_id AND u.id = ANY (r.audience)),
+               'revoked', (SELECT coalesce(json_agg(u.login), '[]'::json)
+                             FROM interactions.users u
+                            WHERE u.cc_id = r.cc_id AND u.id = ANY (r.revoked)),
+               'snapshot', r.snapshot::text) ORDER BY r.xid, r.seq)
+               FILTER (WHERE r.notification IS NOT NULL), '[]'::json)
+      INTO v_n, v_last_xid, v_last_seq, v_rows
+      FROM r;
+    IF v_n >= greatest(p_limit, 1) THEN
+        RETURN json_build_object('xid', v_last_xid::text, 'seq', v_last_seq, 'more', true,
+                                 'unstable', false, 'rows', v_rows);
+    END IF;
+    -- as push_wakeups: rows visible above the cut mean an older transaction still runs
+    v_unstable := coalesce((SELECT max(h.xid) FROM interactions.history h) >= v_cut, false);
+    IF v_cut < p_xid OR (v_cut = p_xid AND p_seq > 0) THEN
+        RETURN json_build_object('xid', p_xid::text, 'seq', p_seq, 'more', false,
+                                 'unstable', v_unstable, 'rows', v_rows);
+    END IF;
+    RETURN json_build_object('xid', v_cut::text, 'seq', 0, 'more', false,
+                             'unstable', v_unstable, 'rows', v_rows);
+END $$;
+COMMENT ON FUNCTION interactions.push_stream(xid8, bigint, integer) IS
+  'The push listener''s read when it delivers from memory: the history rows after (p_xid, p_seq) below the stable cut, at most p_limit: {"xid","seq" (the new position),"more","unstable","rows":[{"cc","xid","seq","notification","referenceId","audience":[logins],"revoked":[logins],"snapshot"}]} (rows without a notification left out). The module hands each row to the sessions held in its process that push_connect would give it to.';
+
+-- The cursors of the sessions a listener delivered to from memory, written in one call for
+-- all of them (p_sessions: [{"cc","client","gen","xid","seq","batch","maxMs"}]), as
+-- push_connect's "answer now" writes one: without the ack extension the cursor moves to
+-- (xid, seq); with it the batch (the seq of its last row) and the position it leads to are
+-- remembered, and the client's acknowledgement moves the cursor.  Only a session still held
+-- by that connect (hold_gen = gen) moves; the answer says for each whether it did, and the
+-- user's rights now ({"cc","c","ok","roles"}, "ok":false: superseded, gone, or the user disabled,
+-- whose session ends here): the module delivers only what those rights allow.
+-- Crosses contact centers (SECURITY DEFINER); commits without waiting for the WAL flush,
+-- like every session function (060's header says what a crash can cost).
+CREATE OR REPLACE FUNCTION interactions.push_advance(p_sessions json)
+RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    v_out json;
+BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
+    WITH want AS (
+        SELECT (e->>'cc')::integer AS cc_id, e->>'client' AS client_id, (e->>'gen')::bigint AS gen,
+               (e->>'xid')::xid8 AS xid, (e->>'seq')::bigint AS seq, (e->>'batch')::bigint AS batch,
+               (e->>'maxMs')::integer AS max_ms
+          FROM json_array_elements(p_sessions) e),
+    gone AS (
+        -- a disabled user's sessions end at their next delivery, as at push_connect
+        DELETE FROM interactions.push_sessions s
+         USING want w, interactions.users u
+         WHERE s.cc_id = w.cc_id AND s.client_id = w.client_id
+           AND u.cc_id = s.cc_id AND u.id = s.user_id AND u.disabled
+        RETURNING s.client_id),
+    moved AS (
+        UPDATE interactions.push_sessions s
+           SET cursor_xid = CASE WHEN s.ack THEN s.cursor_xid ELSE w.xid END,
+               cursor_seq = CASE WHEN s.ack THEN s.cursor_seq ELSE w.seq END,
+               sent_batch = CASE WHEN s.ack THEN w.batch ELSE s.sent_batch END,
+               sent_xid = CASE WHEN s.ack THEN w.xid ELSE s.sent_xid END,
+               sent_seq = CASE WHEN s.ack THEN w.seq ELSE s.sent_seq END,
+               held_until = NULL,
+               expires_at = now() + w.max_ms * interval '1 millisecond'
+          FROM want w, interactions.users u
+         WHERE s.cc_id = w.cc_id AND s.client_id = w.client_id AND s.hold_gen = w.gen
+           AND s.expires_at > interactions.push_now()
+           AND (w.xid, w.seq) >= (s.cursor_xid, s.cursor_seq)
+           AND u.cc_id = s.cc_id AND u.id = s.user_id AND NOT u.disabled
+        RETURNING s.cc_id, s.client_id, u.roles)
+    SELECT coalesce(json_agg(json_build_object('cc', w.cc_id, 'c', w.client_id, 'ok', m.client_id IS NOT NULL,
+                                               'roles', to_json(m.roles))), '[]'::json)
+      INTO v_out
+      FROM want w LEFT JOIN moved m ON m.cc_id = w.cc_id AND m.client_id = w.client_id;
+    RETURN json_build_object('statusCode', interactions.sc_ok(), 'sessions', v_out);
+END $$;
+COMMENT ON FUNCTION interactions.push_advance(json) IS
+  'The push listener delivered to held sessions from memory: writes their cursors in one call (p_sessions [{"cc","client","gen","xid","seq","batch","maxMs"}], as push_connect does for a reply it answers: the cursor without the ack extension, the batch and its position with it) where the same connect still holds the session, and returns {"statusCode":0,"sessions":[{"cc","c","ok","roles"}]}: the user''s roles now, "ok":false when the session was superseded, expired or its user disabled (the session is then removed).';
 -- Every maintenance tick (p_tick_ms apart): removes the sessions whose clients stopped
 -- polling.  When the previous sweep is longer ago than four ticks (at least two seconds),
 -- nobody could sweep — the database was unreachable, and so could no client reach its

@@ -109,6 +109,11 @@ GRANT EXECUTE ON FUNCTION
     interactions.contact_center_id(text),
     interactions.maintenance(integer, integer),
     interactions.push_wakeups(xid8, bigint, integer),
+    --   push_stream, push_advance: the listener delivering to every session held in its
+    --     process from one read (row data of the rows it reads; the rights of each recipient
+    --     are read again when its cursor is written);
+    interactions.push_stream(xid8, bigint, integer),
+    interactions.push_advance(json),
     interactions.credential(integer, text),
     interactions.credential_version(integer, text),
     -- Called by the functions above, SECURITY INVOKER, so with the module's rights: they

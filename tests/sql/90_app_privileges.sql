@@ -25,6 +25,8 @@ DECLARE
         'interactions.push_stream_head()',
         'interactions.push_subscribe(integer,text,text,text[],text[])',
         'interactions.push_wakeups(xid8,bigint,integer)',
+        'interactions.push_stream(xid8,bigint,integer)',
+        'interactions.push_advance(json)',
         -- called by those, with the module's rights
         'interactions.agent_load(integer,uuid,text)',
         'interactions.api_channel(interactions.caller,jsonb)',
@@ -90,6 +92,8 @@ DECLARE
         'interactions.credential(integer,text)',
         'interactions.credential_version(integer,text)',
         'interactions.maintenance(integer,integer)',
+        'interactions.push_advance(json)',
+        'interactions.push_stream(xid8,bigint,integer)',
         'interactions.push_wakeups(xid8,bigint,integer)'
     ];
     actual text[];

@@ -2,8 +2,13 @@
  * wake-up across threads.  No assertion depends on timing: waits that must end early use
  * deadlines far in the future (a failure would show as a hang of that length plus a wrong
  * state), waits that must time out use deadlines in the past. */
+#include <stdlib.h>
+#include <string.h>
+
 #include <apr_thread_proc.h>
 #include <apr_time.h>
+
+#include "mi_push_bayeux.h"
 
 #include "mi_push_waiters.h"
 #include "unit.h"
@@ -304,6 +309,214 @@ static void a_blocked_thread_is_woken_by_shutdown(void)
     CU_ASSERT_EQUAL(x.got, MI_PUSH_WAITER_CANCELLED);
 }
 
+/* ------------------------------------------------------------------ delivery from memory */
+
+/* A row of contact center @cc at (@xid, @seq) for @login (NULL: nobody by name); @all: a
+ * StatusChange (also for /v2/interactions), else WorkbinContent. */
+static mi_push_row_t *row(int cc, apr_uint64_t xid, long long seq, const char *login, int all)
+{
+    mi_push_row_t *r = calloc(1, sizeof(*r) + sizeof(const char *));
+
+    r->refs = 1;
+    r->cc = cc;
+    r->xid = xid;
+    r->seq = seq;
+    r->all = all;
+    r->from_memory = all;
+    r->reference_id = -1;
+    r->notification = all ? "StatusChange" : "WorkbinContent";
+    r->snapshot = "{}";
+    r->audience = (const char **)(r + 1);
+    r->audience[0] = login;
+    r->n_audience = login != NULL;
+    r->revoked = r->audience;
+    return r;
+}
+
+static void track(mi_push_waiters_t *reg, mi_push_waiter_t *w, apr_uint64_t xid, long long seq,
+                  unsigned channels, int limit)
+{
+    mi_push_waiter_track_t t;
+
+    memset(&t, 0, sizeof(t));
+    t.xid = xid;
+    t.seq = seq;
+    t.channels = channels;
+    t.gen = 7;
+    t.max_interval_ms = 10000;
+    t.limit = limit;
+    CU_ASSERT_EQUAL_FATAL(mi_push_waiter_track(reg, w, &t), 1);
+}
+
+static void rows_after_the_sessions_position_are_handed_over_once_its_cursor_is_written(void)
+{
+    mi_push_waiters_t *reg = registry(10);
+    mi_push_waiter_t *w = reg_ok(reg, 1, "agent1", "c1");
+    mi_push_row_t *rows[3];
+    apr_array_header_t *out = apr_array_make(tp, 4, sizeof(mi_push_advance_t));
+    mi_push_advance_t *a;
+    mi_push_waiter_delivery_t d;
+
+    track(reg, w, 100, 5, MI_PUSH_ME, 200);
+    rows[0] = row(1, 100, 4, "agent1", 1); /* before its position: it has it */
+    rows[1] = row(1, 100, 6, "agent1", 1);
+    rows[2] = row(1, 101, 2, "agent2", 1); /* someone else's */
+    CU_ASSERT_EQUAL(mi_push_waiters_offer(reg, rows, 3, 102, 0, out), 0);
+    CU_ASSERT_EQUAL_FATAL(out->nelts, 1);
+    a = &APR_ARRAY_IDX(out, 0, mi_push_advance_t);
+    CU_ASSERT_PTR_EQUAL(a->w, w);
+    CU_ASSERT_STRING_EQUAL(a->client_id, "c1");
+    CU_ASSERT_EQUAL(a->gen, 7);
+    CU_ASSERT_EQUAL(a->batch, 6);
+    /* the cursor reaches the end of the read: the rows for others are passed over too */
+    CU_ASSERT_EQUAL(a->xid, 102);
+    CU_ASSERT_EQUAL(a->seq, 0);
+    /* written: it answers with the rows, though its deadline has passed */
+    mi_push_waiter_advanced(reg, w, 1, MI_PUSH_ROLE_AGENT);
+    CU_ASSERT_EQUAL(mi_push_waiter_wait(reg, w, PAST), MI_PUSH_WAITER_DELIVER);
+    mi_push_waiter_take(reg, w, tp, &d);
+    CU_ASSERT_EQUAL_FATAL(d.n, 1);
+    CU_ASSERT_EQUAL(d.rows[0]->seq, 6);
+    CU_ASSERT_EQUAL(d.how[0], MI_PUSH_ME);
+    CU_ASSERT_EQUAL(d.batch, 6);
+    CU_ASSERT(d.agent && !d.supervisor);
+    /* the reader's references go; the delivery's go with its pool */
+    mi_push_row_release(rows[0]);
+    mi_push_row_release(rows[1]);
+    mi_push_row_release(rows[2]);
+    mi_push_waiter_unregister(reg, w);
+}
+
+static void a_waiter_not_yet_tracked_is_woken_to_read_the_database(void)
+{
+    mi_push_waiters_t *reg = registry(10);
+    mi_push_waiter_t *w = reg_ok(reg, 1, "agent1", "c1");
+    mi_push_row_t *r = row(1, 100, 6, "agent1", 1);
+    apr_array_header_t *out = apr_array_make(tp, 4, sizeof(mi_push_advance_t));
+    mi_push_waiter_track_t t;
+
+    CU_ASSERT_EQUAL(mi_push_waiters_offer(reg, &r, 1, 101, 0, out), 1);
+    CU_ASSERT_EQUAL(out->nelts, 0);
+    /* notified meanwhile: tracking refuses, the thread reads the database first */
+    memset(&t, 0, sizeof(t));
+    t.limit = 200;
+    t.channels = MI_PUSH_ME;
+    CU_ASSERT_EQUAL(mi_push_waiter_track(reg, w, &t), 0);
+    CU_ASSERT_EQUAL(mi_push_waiter_wait(reg, w, FAR), MI_PUSH_WAITER_NOTIFIED);
+    mi_push_row_release(r);
+    mi_push_waiter_unregister(reg, w);
+}
+
+static void a_row_rendered_in_the_database_sends_the_waiter_there(void)
+{
+    mi_push_waiters_t *reg = registry(10);
+    mi_push_waiter_t *w = reg_ok(reg, 1, "agent1", "c1");
+    mi_push_row_t *r[2];
+    apr_array_header_t *out = apr_array_make(tp, 4, sizeof(mi_push_advance_t));
+
+    track(reg, w, 100, 0, MI_PUSH_ME, 200);
+    r[0] = row(1, 100, 6, "agent1", 1);
+    r[1] = row(1, 100, 7, "agent1", 0); /* WorkbinContent */
+    CU_ASSERT_EQUAL(mi_push_waiters_offer(reg, r, 2, 101, 0, out), 1);
+    CU_ASSERT_EQUAL(out->nelts, 0);
+    CU_ASSERT_EQUAL(mi_push_waiter_wait(reg, w, FAR), MI_PUSH_WAITER_NOTIFIED);
+    mi_push_row_release(r[0]);
+    mi_push_row_release(r[1]);
+    mi_push_waiter_unregister(reg, w);
+}
+
+static void contact_center_rows_reach_its_followers_and_a_full_reply_stops_at_its_last_row(void)
+{
+    mi_push_waiters_t *reg = registry(10);
+    mi_push_waiter_t *sup = reg_ok(reg, 2, "sup1", "c1");
+    mi_push_waiter_t *other = reg_ok(reg, 3, "sup2", "c2");
+    mi_push_row_t *r[3];
+    apr_array_header_t *out = apr_array_make(tp, 4, sizeof(mi_push_advance_t));
+    mi_push_advance_t *a;
+    mi_push_waiter_delivery_t d;
+
+    track(reg, sup, 50, 0, MI_PUSH_ALL, 2);
+    track(reg, other, 50, 0, MI_PUSH_ALL, 2);
+    r[0] = row(2, 60, 1, NULL, 1);
+    r[1] = row(2, 60, 2, NULL, 1);
+    r[2] = row(2, 61, 3, NULL, 1);
+    CU_ASSERT_EQUAL(mi_push_waiters_offer(reg, r, 3, 70, 0, out), 0);
+    CU_ASSERT_EQUAL_FATAL(out->nelts, 1); /* contact center 3 has no news */
+    a = &APR_ARRAY_IDX(out, 0, mi_push_advance_t);
+    CU_ASSERT_PTR_EQUAL(a->w, sup);
+    CU_ASSERT_EQUAL(a->xid, 60); /* two rows make a reply: it ends there */
+    CU_ASSERT_EQUAL(a->seq, 2);
+    /* superseded (not written): it reads the database itself */
+    mi_push_waiter_advanced(reg, sup, 0, 0);
+    CU_ASSERT_EQUAL(mi_push_waiter_wait(reg, sup, FAR), MI_PUSH_WAITER_NOTIFIED);
+    mi_push_waiter_take(reg, sup, tp, &d);
+    CU_ASSERT_EQUAL(d.n, 0);
+    mi_push_row_release(r[0]);
+    mi_push_row_release(r[1]);
+    mi_push_row_release(r[2]);
+    mi_push_waiter_unregister(reg, sup);
+    mi_push_waiter_unregister(reg, other);
+}
+
+typedef struct {
+    mi_push_waiters_t *reg;
+    mi_push_waiter_t *w;
+    volatile int done;
+} unregistering_t;
+
+static void *APR_THREAD_FUNC unregister_it(apr_thread_t *t, void *data)
+{
+    unregistering_t *u = data;
+
+    mi_push_waiter_unregister(u->reg, u->w);
+    u->done = 1;
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+static void a_cancelled_waiter_whose_cursor_is_written_still_delivers(void)
+{
+    mi_push_waiters_t *reg = registry(10);
+    mi_push_waiter_t *w = reg_ok(reg, 1, "agent1", "c1");
+    mi_push_row_t *r = row(1, 100, 6, "agent1", 1);
+    apr_array_header_t *out = apr_array_make(tp, 4, sizeof(mi_push_advance_t));
+
+    track(reg, w, 100, 0, MI_PUSH_ME, 200);
+    mi_push_waiters_offer(reg, &r, 1, 101, 0, out);
+    CU_ASSERT_EQUAL_FATAL(out->nelts, 1);
+    mi_push_waiters_shutdown(reg);
+    mi_push_waiter_advanced(reg, w, 1, MI_PUSH_ROLE_AGENT);
+    CU_ASSERT_EQUAL(mi_push_waiter_wait(reg, w, FAR), MI_PUSH_WAITER_DELIVER);
+    CU_ASSERT_EQUAL(mi_push_waiter_reason(reg, w), MI_PUSH_WAITER_STOPPING);
+    mi_push_row_release(r);
+    mi_push_waiter_unregister(reg, w);
+}
+
+static void unregistering_waits_for_the_cursor_write(void)
+{
+    unregistering_t u;
+    apr_thread_t *t;
+    apr_status_t trv;
+    mi_push_row_t *r = row(1, 100, 6, "agent1", 1);
+    apr_array_header_t *out = apr_array_make(tp, 4, sizeof(mi_push_advance_t));
+
+    u.reg = registry(10);
+    u.w = reg_ok(u.reg, 1, "agent1", "c1");
+    u.done = 0;
+    track(u.reg, u.w, 100, 0, MI_PUSH_ME, 200);
+    mi_push_waiters_offer(u.reg, &r, 1, 101, 0, out);
+    CU_ASSERT_EQUAL_FATAL(out->nelts, 1);
+    CU_ASSERT_EQUAL_FATAL(apr_thread_create(&t, NULL, unregister_it, &u, tp), APR_SUCCESS);
+    apr_sleep(apr_time_from_msec(50));
+    /* a property, not a timing: until the outcome comes, the waiter cannot go */
+    CU_ASSERT_EQUAL(u.done, 0);
+    mi_push_waiter_advanced(u.reg, u.w, 1, MI_PUSH_ROLE_AGENT);
+    apr_thread_join(&trv, t);
+    CU_ASSERT_EQUAL(u.done, 1);
+    CU_ASSERT_EQUAL(mi_push_waiters_count(u.reg), 0);
+    mi_push_row_release(r);
+}
+
 void add_push_waiters_suite(void)
 {
     static CU_TestInfo tests[] = {
@@ -322,6 +535,12 @@ void add_push_waiters_suite(void)
         UNIT_TEST(a_pool_cleanup_unregisters_a_forgotten_waiter),
         UNIT_TEST(a_blocked_thread_is_woken_by_a_notification),
         UNIT_TEST(a_blocked_thread_is_woken_by_shutdown),
+        UNIT_TEST(rows_after_the_sessions_position_are_handed_over_once_its_cursor_is_written),
+        UNIT_TEST(a_waiter_not_yet_tracked_is_woken_to_read_the_database),
+        UNIT_TEST(a_row_rendered_in_the_database_sends_the_waiter_there),
+        UNIT_TEST(contact_center_rows_reach_its_followers_and_a_full_reply_stops_at_its_last_row),
+        UNIT_TEST(a_cancelled_waiter_whose_cursor_is_written_still_delivers),
+        UNIT_TEST(unregistering_waits_for_the_cursor_write),
         CU_TEST_INFO_NULL
     };
     unit_add_suite("waiters", tests);
