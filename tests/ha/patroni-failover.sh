@@ -226,10 +226,11 @@ backends_on() {   # PORT -> number of the module's connections there
     DB=interactions psql_on "$1" -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mod_interactions'" 2>/dev/null || echo down
 }
 listeners_on() {   # PORT -> the push listeners' connections there (LISTEN, push_wakeups)
-    # what a listener last ran: LISTEN, its reads, its doorbells, or (while its process holds
-    # no connect) push_stream_head, the once-a-second move to the stable cut
+    # what a listener last ran: LISTEN, a read of the stream (push_stream, push_stream_head),
+    # the cursors written back (push_advance), the old wakeup read, or a doorbell; a pattern
+    # that misses one of them counts a listener that is there as missing
     DB=interactions psql_on "$1" -tAc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mod_interactions'
-        AND query ~ '(push_wakeups|push_stream_head|pg_notify|^LISTEN)'" 2>/dev/null || echo down
+        AND query ~ '(interactions\.push_(stream|advance|wakeups)|pg_notify|^LISTEN)'" 2>/dev/null || echo down
 }
 failures=0
 
