@@ -13,7 +13,7 @@
  *   mi_route_match (or mi_route_match_any_base); the UTF-8 check of the path parameter;
  *   for writes mi_request_parse_body (size and depth limits, strict JSON); then
  *   mi_request_decode (mi_validate_list_query / _create / _operation / _update / _channel,
- *   path ids, workbin names);
+ *   path ids, workbin names); then mi_request_resolve against a fixed base (GWS queue uris);
  *
  * and checks what must hold for every input, whatever the verdict:
  *
@@ -196,6 +196,23 @@ static void decode(const char *method, const char *path, const char *query, cons
         return;
     }
     CHECK(d.op > MI_OP_NONE && d.op < MI_OP__COUNT && mi_op(d.op)->entry != NULL);
+    ok = mi_request_resolve(&d, "http://cc.example:8080/api/v2", p, &err);
+    if (!ok) {
+        CHECK(err.sc == MI_SC_INVALID && err.message != NULL);
+        CHECK(mi_utf8_valid(err.message, strlen(err.message)));
+        return;
+    }
+    /* a queue uri reaches the store only as the name it resolved to */
+    CHECK(mi_json_get(d.args, "_queueUri") == NULL
+          && mi_json_get(d.args, "_queueUriField") == NULL);
+    if (mi_op_is(d.op, MI_OPF_NAMED)) {
+        /* the GWS fields accepted and ignored go no further than validation */
+        int i, n;
+        const mi_gws_field_t *g = mi_validate_gws_fields(&n);
+        for (i = 0; i < n; i++) {
+            CHECK(g[i].used || mi_json_get(d.args, g[i].name) == NULL);
+        }
+    }
     if (d.args != NULL) {
         check_args(d.args, lim, p);
     }

@@ -114,7 +114,7 @@ fi
 make -C "$bdir" -j"$(nproc)" libmi.la >"$bdir/make.out" 2>&1 || { tail -40 "$bdir/make.out" >&2; exit 1; }
 libs=$(make -s -C "$bdir" --no-print-directory -f Makefile -f - print-libs <<'EOF' 2>/dev/null || true
 print-libs:
-	@echo $(APR_LIBS) $(LIBPQ_LIBS) $(JSONC_LIBS) $(LIBCRYPT_LIBS) $(LIBCRYPTO_LIBS)
+	@echo $(APR_LIBS) $(LIBPQ_LIBS) $(JSONC_LIBS) $(LIBCRYPT_LIBS) $(LIBCRYPTO_LIBS) $(LIBCURL_LIBS)
 EOF
 )
 [ -n "$libs" ] || { echo "fuzz: cannot read the link flags from $bdir/Makefile" >&2; exit 1; }

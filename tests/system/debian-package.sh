@@ -106,7 +106,7 @@ migrations=("$top"/sql/migrations/V*.sql)
     || die "the package lacks migrations"
 depends=$(dpkg-deb -f "$deb" Depends)
 [[ "$depends" == *apache2-api-* ]] || die "Depends lacks apache2-api-NNNN: $depends"
-[[ "$depends" == *libpq5* && "$depends" == *libjson-c* ]] || die "Depends lacks the shared libraries: $depends"
+[[ "$depends" == *libpq5* && "$depends" == *libjson-c* && "$depends" == *libcurl4* ]] || die "Depends lacks the shared libraries: $depends"
 say "Depends: $depends"
 
 say "apt-get install ./$(basename "$deb")"
