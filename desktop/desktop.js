@@ -258,7 +258,8 @@ function renderChannels() {
     media.className = 'media';
     media.textContent = c.channel;
     const state = document.createElement('span');
-    state.textContent = c.userState.state === 'Ready' ? 'Ready' : 'Not ready';
+    // the server's plain words for the state ("Not ready", "Lunch", "After call work"...)
+    state.textContent = c.userState.displayName || (c.userState.state === 'Ready' ? 'Ready' : 'Not ready');
     state.className = `state ${c.userState.state === 'Ready' ? 'state-Processing' : 'state-Completed'}`;
     const mk = (label, op) => {
       const b = document.createElement('button');

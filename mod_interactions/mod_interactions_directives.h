@@ -151,6 +151,9 @@
     X("InteractionsMaxPageBytes", DIR, LONG, max_page_bytes, MI_DEFAULT_MAX_PAGE_BYTES, 1, \
       INNER, -, \
       "bytes of interactions in one collection page; a page stops early and says where to " \
-      "continue")
+      "continue") \
+    X("InteractionsMaxAgentChannels", DIR, INT, max_channels, MI_DEFAULT_MAX_CHANNELS, 1, \
+      INNER, -, "channels (media types) one agent may have; a state for a further one is " \
+      "refused")
 
 #endif
