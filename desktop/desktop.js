@@ -140,8 +140,8 @@ function setPush(state, text) {
 
 function startPush() {
   const cometd = new CometD();
-  // The server offers long-polling only to authenticated JSON POSTs: a WebSocket attempt is
-  // refused anyway, and JSONP (<script src>) cannot carry the Authorization header.
+  // This page authenticates with its own Authorization header, which neither a browser's
+  // WebSocket nor JSONP (<script src>) can carry: their requests would be refused (401).
   cometd.unregisterTransport('websocket');
   cometd.unregisterTransport('callback-polling');
   cometd.registerExtension('ack', new AckExtension());
@@ -258,7 +258,8 @@ function renderChannels() {
     media.className = 'media';
     media.textContent = c.channel;
     const state = document.createElement('span');
-    state.textContent = c.userState.state === 'Ready' ? 'Ready' : 'Not ready';
+    // the server's plain words for the state ("Not ready", "Lunch", "After call work"...)
+    state.textContent = c.userState.displayName || (c.userState.state === 'Ready' ? 'Ready' : 'Not ready');
     state.className = `state ${c.userState.state === 'Ready' ? 'state-Processing' : 'state-Completed'}`;
     const mk = (label, op) => {
       const b = document.createElement('button');

@@ -12,6 +12,7 @@ typedef struct {
     int max_page;              /* largest `limit` of a collection GET */
     int default_page;          /* `limit` when none is given */
     apr_size_t max_page_bytes; /* bytes of the interactions of one collection page */
+    int max_channels;          /* channels (media types) one agent may have */
 } mi_limits_t;
 
 /* The defaults of the directives that set them (mod_interactions_directives.h names these
@@ -23,6 +24,7 @@ typedef struct {
 #define MI_DEFAULT_MAX_PAGE       500
 #define MI_DEFAULT_PAGE           100
 #define MI_DEFAULT_MAX_PAGE_BYTES 1048576    /* 1 MiB */
+#define MI_DEFAULT_MAX_CHANNELS   16
 
 /* Fixed by the contract, not configurable. */
 #define MI_MAX_KEY_CHARS          255

@@ -41,6 +41,7 @@
     X(NONE,                "other",             NULL,        0,                     MI_ROLE_ANYONE) \
     X(ME,                  "me",                "me",        0,                     MI_ROLE_ANYONE) \
     X(CHANNEL,             "channel",           "channel",   MI_OPF_WRITE,          MI_ROLE_AGENT) \
+    X(ME_STATE,            "me_state",          "me_state",  MI_OPF_WRITE,          MI_ROLE_AGENT) \
     X(LIST,                "list",              "list",      MI_OPF_PAGED,          MI_ROLES_ALL) \
     X(CREATE,              "create",            "create",    MI_OPF_WRITE,          MI_ROLE_ADMIN | MI_ROLE_APIUSER) \
     X(GET,                 "get",               "get",       0,                     MI_ROLES_ALL) \

@@ -40,7 +40,7 @@ mi_op_e mi_request_route_op(const mi_route_t *rt)
     int get = rt->method == MI_M_GET;
 
     switch (rt->route) {
-    case MI_R_ME:              return MI_OP_ME;
+    case MI_R_ME:              return get ? MI_OP_ME : MI_OP_ME_STATE;
     case MI_R_ME_CHANNEL:      return MI_OP_CHANNEL;
     case MI_R_INTERACTIONS:    return get ? MI_OP_LIST : MI_OP_CREATE;
     case MI_R_INTERACTION:     return get ? MI_OP_GET : MI_OP_UPDATE;
@@ -71,6 +71,12 @@ static void add_limits(json_object *args, const mi_limits_t *lim)
     json_object_object_add(args, "_maxUserData", json_object_new_int64((int64_t)lim->max_user_data));
 }
 
+/* So do the channels an agent may have: the store counts them before it adds one. */
+static void add_channel_limit(json_object *args, const mi_limits_t *lim)
+{
+    json_object_object_add(args, "_maxChannels", json_object_new_int(lim->max_channels));
+}
+
 /* A page stops at this many bytes of interactions (the store measures them as it builds the
  * page), so one request cannot make the process hold a page of any size. */
 static void add_page_bytes(json_object *args, const mi_limits_t *lim)
@@ -93,6 +99,11 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
         break;
     case MI_OP_CHANNEL:
         ok = mi_validate_channel(&args, rt->param, body, lim, p, err);
+        if (ok) add_channel_limit(args, lim);
+        break;
+    case MI_OP_ME_STATE:
+        ok = mi_validate_me_state(&args, body, lim, p, err);
+        if (ok) add_channel_limit(args, lim);
         break;
     case MI_OP_LIST:
     case MI_OP_MY_LIST:

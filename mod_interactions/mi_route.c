@@ -64,7 +64,7 @@ int mi_route_match(mi_route_t *out, const char *method, const char *path, apr_po
     }
     n = split(copy, seg, 3);
     if (n == 1 && strcmp(seg[0], "me") == 0) {
-        found(out, MI_R_ME, NULL, "GET", m == MI_M_GET);
+        found(out, MI_R_ME, NULL, "GET, POST", m == MI_M_GET || m == MI_M_POST);
     }
     else if (n == 3 && strcmp(seg[0], "me") == 0 && strcmp(seg[1], "channels") == 0) {
         found(out, MI_R_ME_CHANNEL, seg[2], "POST", m == MI_M_POST);

@@ -11,7 +11,7 @@
 
 typedef enum {
     MI_R_NONE = 0,
-    MI_R_ME,               /* GET  /me */
+    MI_R_ME,               /* GET, POST /me */
     MI_R_ME_CHANNEL,       /* POST /me/channels/{media} */
     MI_R_INTERACTIONS,     /* GET, POST /interactions */
     MI_R_INTERACTION,      /* GET, PUT /interactions/{id} */

@@ -878,7 +878,7 @@ int mi_validate_update(json_object **pargs, json_object *body, const mi_limits_t
 int mi_validate_channel(json_object **pargs, const char *media, json_object *body,
                         const mi_limits_t *lim, apr_pool_t *p, mi_error_t *err)
 {
-    static const char *const fields[] = { "operationName", NULL };
+    static const char *const fields[] = { "operationName", "reason", NULL };
     json_object *args = mi_json_bind(p, json_object_new_object());
     const char *name;
 
@@ -889,14 +889,91 @@ int mi_validate_channel(json_object **pargs, const char *media, json_object *bod
                     "'_', '-' or '.'");
     }
     if (!need_object(body, p, err) || !only_fields(body, fields, p, err)
-        || !take_string(args, body, "operationName", 1, 64, p, err)) {
+        || !take_string(args, body, "operationName", 1, 64, p, err)
+        || !take_string(args, body, "reason", 0, MI_MAX_NAME_CHARS, p, err)) {
         return 0;
     }
     name = mi_json_get_str(args, "operationName");
-    if (strcmp(name, "Ready") != 0 && strcmp(name, "NotReady") != 0) {
-        return fail(err, MI_SC_INVALID, p, "unknown operation '%s' (Ready or NotReady)", name);
+    if (strcmp(name, "Ready") != 0 && strcmp(name, "NotReady") != 0
+        && strcmp(name, "AfterCallWork") != 0) {
+        return fail(err, MI_SC_INVALID, p,
+                    "unknown operation '%s' (Ready, NotReady or AfterCallWork)", name);
+    }
+    if (mi_json_get(args, "reason") != NULL) {
+        /* the store knows the contact center's reasons; here only that it is one's form */
+        if (strcmp(name, "NotReady") != 0) {
+            return fail(err, MI_SC_INVALID, p, "only NotReady takes a reason");
+        }
+        if (json_object_get_string_len(mi_json_get(args, "reason")) == 0) {
+            return fail(err, MI_SC_INVALID, p, "'reason' must not be empty");
+        }
     }
     json_object_object_add(args, "media", json_object_new_string(media));
+    *pargs = args;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ POST /me */
+
+int mi_validate_me_state(json_object **pargs, json_object *body, const mi_limits_t *lim,
+                         apr_pool_t *p, mi_error_t *err)
+{
+    static const char *const f_none[] = { "operationName", NULL };
+    static const char *const f_start[] = { "operationName", "channels", NULL };
+    static const char *const names[] = { "StartContactCenterSession", "EndContactCenterSession",
+                                         "DoNotDisturbOn", "DoNotDisturbOff", NULL };
+    json_object *args = mi_json_bind(p, json_object_new_object()), *v, *list;
+    const char *const *n;
+    const char *name;
+    size_t i, len;
+
+    *pargs = NULL;
+    if (!need_object(body, p, err) || !take_string(args, body, "operationName", 1, 64, p, err)) {
+        return 0;
+    }
+    name = mi_json_get_str(args, "operationName");
+    for (n = names; *n != NULL && strcmp(*n, name) != 0; n++)
+        ;
+    if (*n == NULL) {
+        return fail(err, MI_SC_INVALID, p,
+                    "unknown operation '%s' (StartContactCenterSession, "
+                    "EndContactCenterSession, DoNotDisturbOn or DoNotDisturbOff)",
+                    clip(name, 64, p));
+    }
+    if (strcmp(name, "StartContactCenterSession") != 0) {
+        if (!only_fields(body, f_none, p, err)) {
+            return 0;
+        }
+        *pargs = args;
+        return 1;
+    }
+    if (!only_fields(body, f_start, p, err)) {
+        return 0;
+    }
+    v = mi_json_get(body, "channels");
+    if (v == NULL) {
+        return fail(err, MI_SC_MISSING, p, "'channels' is required");
+    }
+    if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0) {
+        return fail(err, MI_SC_INVALID, p, "'channels' must be a non-empty array of media types");
+    }
+    len = json_object_array_length(v);
+    if (len > (size_t)lim->max_channels) {
+        return fail(err, MI_SC_INVALID, p, "'channels' names more than %d channels",
+                    lim->max_channels);
+    }
+    list = json_object_new_array();
+    json_object_object_add(args, "channels", list);
+    for (i = 0; i < len; i++) {
+        json_object *e = json_object_array_get_idx(v, i);
+        if (!json_object_is_type(e, json_type_string) || mi_json_string_has_nul(e)
+            || !mi_validate_token(json_object_get_string(e))) {
+            return fail(err, MI_SC_INVALID, p,
+                        "each of 'channels' must be a media type: 1 to 64 "
+                        "letters, digits, '_', '-' or '.'");
+        }
+        json_object_array_add(list, json_object_get(e));
+    }
     *pargs = args;
     return 1;
 }

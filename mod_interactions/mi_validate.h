@@ -61,9 +61,17 @@ int mi_validate_operation(mi_op_e *pop, json_object **pargs, json_object *body, 
 int mi_validate_update(json_object **pargs, json_object *body, const mi_limits_t *lim,
                        apr_pool_t *p, mi_error_t *err);
 
-/** Validate POST /me/channels/{media}: the media token and {"operationName":"Ready"|"NotReady"}. */
+/** Validate POST /me/channels/{media}: the media token and
+ *  {"operationName":"Ready"|"NotReady"|"AfterCallWork","reason"?} (a reason only with
+ *  NotReady; whether the contact center has it is the store's to say). */
 int mi_validate_channel(json_object **pargs, const char *media, json_object *body,
                         const mi_limits_t *lim, apr_pool_t *p, mi_error_t *err);
+
+/** Validate POST /me: {"operationName":"StartContactCenterSession","channels":[media..]}
+ *  (1 to lim->max_channels media tokens), EndContactCenterSession, DoNotDisturbOn or
+ *  DoNotDisturbOff (no other field). */
+int mi_validate_me_state(json_object **pargs, json_object *body, const mi_limits_t *lim,
+                         apr_pool_t *p, mi_error_t *err);
 
 /** Is @s a well-formed id (the canonical 36-character UUID text)?  Anything else is
  *  answered like an unknown id, without a database round trip. */

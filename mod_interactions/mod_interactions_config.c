@@ -277,6 +277,7 @@ void mi_ap_config_limits(const mi_ap_dir_conf_t *dc, mi_limits_t *lim)
     lim->max_page = c->max_page;
     lim->default_page = c->default_page > c->max_page ? c->max_page : c->default_page;
     lim->max_page_bytes = (apr_size_t)c->max_page_bytes;
+    lim->max_channels = c->max_channels;
 }
 
 /* ------------------------------------------------------------------ setters */

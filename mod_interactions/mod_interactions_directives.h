@@ -90,6 +90,9 @@
       INNER, -, "CometD handshakes of one user per minute (as many at once); 0 for no limit") \
     X("InteractionsPushJSONP", SRV, FLAG, push_jsonp, On, -, INNER, -, \
       "allow the callback-polling (JSONP) transport") \
+    X("InteractionsPushWebSocket", SRV, FLAG, push_websocket, On, -, INNER, -, \
+      "offer CometD's websocket transport; Off answers upgrades 400 at once and clients " \
+      "use long-polling") \
     X("InteractionsAuthnCacheEntries", SRV, INT, authn_cache_entries, 65536, 0, INNER, -, \
       "users whose verified password the authn provider remembers, all contact centers " \
       "together; 0 for none") \
@@ -152,6 +155,9 @@
     X("InteractionsMaxPageBytes", DIR, LONG, max_page_bytes, MI_DEFAULT_MAX_PAGE_BYTES, 1, \
       INNER, -, \
       "bytes of interactions in one collection page; a page stops early and says where to " \
-      "continue")
+      "continue") \
+    X("InteractionsMaxAgentChannels", DIR, INT, max_channels, MI_DEFAULT_MAX_CHANNELS, 1, \
+      INNER, -, "channels (media types) one agent may have; a state for a further one is " \
+      "refused")
 
 #endif

@@ -21,6 +21,10 @@ void mi_ap_status_op(request_rec *r, mi_op_e op);
 /** Count a response of this request: its HTTP status and statusCode. */
 void mi_ap_status_count(request_rec *r, int status, int sc);
 
+/** A push WebSocket connection opened (@open 1) or closed (-1); text frames received (@in)
+ *  and sent (@out). */
+void mi_ap_status_ws(int open, apr_uint64_t in, apr_uint64_t out);
+
 /** Publish this child's figures (pools, push channel; each database's and their sums) and
  *  a maintenance run of @proc's database (if @ran) to the statistics. */
 void mi_ap_status_publish(mi_ap_process_t *proc, int ran, int changes);

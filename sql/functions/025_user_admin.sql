@@ -94,10 +94,16 @@ BEGIN
          WHERE u.cc_id = v.cc_id AND u.id = v.id
         RETURNING u.credential_version INTO v.credential_version;
     END IF;
+    -- an agent who can no longer act is offered nothing: every channel LoggedOut (recorded
+    -- in the agent-state history, no actor), their offers withdrawn and routed to others
+    PERFORM set_config('interactions.cc', v.cc_id::text, true);
+    PERFORM set_config('interactions.actor', '', true);
+    PERFORM set_config('interactions.ref', '', true);
+    PERFORM interactions.log_out_agent(v.cc_id, v.id, 'Disabled');
     RETURN v.credential_version;
 END $$;
 COMMENT ON FUNCTION interactions.disable_user(text, text) IS
-  'Disable a user: refused by authentication and by every API call from the next request on (the row stays for the history). Idempotent. Audited; returns the new credential_version.';
+  'Disable a user: refused by authentication and by every API call from the next request on (the row stays for the history); an agent''s channels go LoggedOut and their offers are withdrawn. Idempotent. Audited; returns the new credential_version.';
 
 CREATE OR REPLACE FUNCTION interactions.enable_user(contact_center text, login text)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$

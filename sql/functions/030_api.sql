@@ -9,18 +9,29 @@ COMMENT ON FUNCTION interactions.has_role(interactions.caller, text[]) IS 'Does 
 
 CREATE OR REPLACE FUNCTION interactions.api_me(c interactions.caller) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_user jsonb;
 BEGIN
-    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'user', jsonb_build_object(
+    v_user := jsonb_build_object(
         'id', c.id,
         'userName', c.login,
         'roles', to_jsonb(c.roles),
         'channels', coalesce((
             SELECT jsonb_agg(jsonb_build_object('channel', ch.media,
-                                                'userState', jsonb_build_object('state', ch.state),
+                                                'userState', interactions.user_state_of(ch),
                                                 'capacity', ch.capacity)
                              ORDER BY ch.media)
               FROM interactions.agent_channels ch
-             WHERE ch.cc_id = c.cc_id AND ch.user_id = c.id), '[]'::jsonb)));
+             WHERE ch.cc_id = c.cc_id AND ch.user_id = c.id), '[]'::jsonb));
+    IF interactions.has_role(c, 'agent') THEN
+        -- what a desktop offers in its NotReady menu
+        v_user := v_user || jsonb_build_object('notReadyReasons', coalesce((
+            SELECT jsonb_agg(jsonb_build_object('name', r.name, 'displayName', r.display_name)
+                             ORDER BY r.display_name, r.name)
+              FROM interactions.not_ready_reasons r
+             WHERE r.cc_id = c.cc_id AND r.name <> 'MissedOffers'), '[]'::jsonb));
+    END IF;
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'user', v_user);
 END $$;
 
 COMMENT ON FUNCTION interactions.api_me(interactions.caller) IS 'GET /me.';
@@ -311,6 +322,7 @@ BEGIN
             WHEN 'operation' THEN interactions.api_operation(c, p_args)
             WHEN 'update'    THEN interactions.api_update(c, p_args)
             WHEN 'channel'   THEN interactions.api_channel(c, p_args)
+            WHEN 'me_state'  THEN interactions.api_me_state(c, p_args)
             WHEN 'workbins'  THEN interactions.api_workbins(c)
             WHEN 'workbin'   THEN interactions.api_workbin(c, p_args)
             WHEN 'events'    THEN interactions.api_events(c, p_args)

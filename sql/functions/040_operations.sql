@@ -157,6 +157,7 @@ BEGIN
                offer_expires_at = NULL, updated_at = now()
          WHERE cc_id = c.cc_id AND id = v.id;
         PERFORM interactions.record(v_op, v, v.id);
+        PERFORM interactions.offer_answered(c.cc_id, c.id, v.media_type);
 
     WHEN 'Reject' THEN
         v_err := interactions.refuse(c, v, v_op, ARRAY['Invited']);
@@ -168,6 +169,7 @@ BEGIN
                updated_at = now()
          WHERE i.cc_id = c.cc_id AND i.id = v.id;
         PERFORM interactions.record(v_op, v, v.id);
+        PERFORM interactions.offer_answered(c.cc_id, c.id, v.media_type);
         PERFORM interactions.route_interaction(c.cc_id, v.id);
         PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
 
@@ -183,6 +185,8 @@ BEGIN
              WHERE cc_id = c.cc_id AND id = v.id;
             PERFORM interactions.record(v_op, v, v.id);
         END IF;
+        -- the agent's work on it ended: idle time, and the queue's wrap-up, start now
+        PERFORM interactions.work_ended(c.cc_id, c.id, v.media_type, v.queue_id);
         PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
 
     WHEN 'PlaceInQueue' THEN
@@ -191,6 +195,7 @@ BEGIN
         v_q := interactions.find_queue(c.cc_id, a->>'queueName');
         IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
         PERFORM interactions.requeue(v, v_q, v_op);
+        PERFORM interactions.work_ended(c.cc_id, c.id, v.media_type, v.queue_id);
         PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
 
     WHEN 'PlaceInWorkbin' THEN
@@ -202,6 +207,7 @@ BEGIN
                updated_at = now()
          WHERE cc_id = c.cc_id AND id = v.id;
         PERFORM interactions.record(v_op, v, v.id);
+        PERFORM interactions.work_ended(c.cc_id, c.id, v.media_type, v.queue_id);
         PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
 
     WHEN 'Pull' THEN
@@ -245,6 +251,7 @@ BEGIN
              WHERE i.cc_id = c.cc_id AND i.id = v.id;
             PERFORM interactions.record(v_op, v, v.id);
         END IF;
+        PERFORM interactions.work_ended(c.cc_id, c.id, v.media_type, v.queue_id);
         PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
 
     WHEN 'AttachUserData', 'UpdateUserData' THEN
@@ -440,30 +447,47 @@ COMMENT ON FUNCTION interactions.api_update(interactions.caller, jsonb) IS
 
 -- ------------------------------------------------------------------ channels and workbins
 
+-- POST /me/channels/{media}: the state the agent chooses for one channel (CONTRACT 8.2).
+-- Ready (routing offers at once), NotReady with an optional provisioned reason, or
+-- AfterCallWork (no end: until the agent chooses another state).  Choosing ends a wrap-up
+-- and a run of missed offers; a LoggedOut channel is logged in by it.  While Do Not Disturb
+-- is on the channel keeps it: statusCode 2, DoNotDisturbOff first.
 CREATE OR REPLACE FUNCTION interactions.api_channel(c interactions.caller, a jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     v_media  text := a->>'media';
     v_state  text := a->>'operationName';
-    v_old    text;
+    v_reason text := a->>'reason';
+    ch       interactions.agent_channels;
+    v_new    interactions.agent_channels;
 BEGIN
     IF NOT interactions.has_role(c, 'agent') THEN
         RETURN interactions.err(interactions.sc_permission(), 'channels are for agents');
     END IF;
-    SELECT state INTO v_old FROM interactions.agent_channels
-     WHERE cc_id = c.cc_id AND user_id = c.id AND media = v_media FOR UPDATE;
-    IF NOT FOUND THEN
-        INSERT INTO interactions.agent_channels (cc_id, user_id, media, state)
-        VALUES (c.cc_id, c.id, v_media, v_state);
-    ELSIF v_old <> v_state THEN
-        UPDATE interactions.agent_channels SET state = v_state, state_since = now()
-         WHERE cc_id = c.cc_id AND user_id = c.id AND media = v_media;
+    IF v_state NOT IN ('Ready', 'NotReady', 'AfterCallWork') THEN
+        RETURN interactions.err(interactions.sc_invalid(), 'unknown operation (Ready, NotReady or AfterCallWork)');
     END IF;
-    IF v_old IS DISTINCT FROM v_state THEN
-        INSERT INTO interactions.agent_events (cc_id, user_id, media, event, reference_id)
-        VALUES (c.cc_id, c.id, v_media, v_state,
-                nullif(current_setting('interactions.ref', true), '')::bigint);
+    IF v_reason IS NOT NULL AND (v_state <> 'NotReady' OR NOT EXISTS (
+            SELECT 1 FROM interactions.not_ready_reasons r
+             WHERE r.cc_id = c.cc_id AND r.name = v_reason AND r.name <> 'MissedOffers')) THEN
+        RETURN interactions.err(interactions.sc_invalid(),
+            CASE WHEN v_state <> 'NotReady' THEN 'only NotReady takes a reason'
+                 ELSE format('unknown reason %s', left(v_reason, 64)) END);
     END IF;
+    ch := interactions.channel_for_update(c, v_media, (a->>'_maxChannels')::integer);
+    IF ch.user_id IS NULL THEN
+        RETURN interactions.err(interactions.sc_invalid(),
+            format('an agent may have at most %s channels', a->>'_maxChannels'));
+    END IF;
+    IF ch.state = 'DoNotDisturb' THEN
+        RETURN interactions.err(interactions.sc_state(), 'Do Not Disturb is on: DoNotDisturbOff first');
+    END IF;
+    v_new := ch;
+    v_new.state := v_state;
+    v_new.reason := v_reason;
+    v_new.wrap_up_until := NULL;
+    v_new.missed_offers := 0;
+    PERFORM interactions.channel_write(ch, v_new, 'Agent', false);
     IF v_state = 'Ready' THEN
         PERFORM interactions.route_agent(c.cc_id, c.id, v_media);
     END IF;
@@ -471,7 +495,103 @@ BEGIN
         'referenceId', nullif(current_setting('interactions.ref', true), '')::bigint);
 END $$;
 COMMENT ON FUNCTION interactions.api_channel(interactions.caller, jsonb) IS
-  'POST /me/channels/{media}: Ready (routing may offer work of this media, and does at once) or NotReady (keeps current work, gets nothing new).';
+  'POST /me/channels/{media}: Ready (routing may offer work of this media, and does at once), NotReady with an optional reason (keeps current work, gets nothing new) or AfterCallWork; refused (2) while Do Not Disturb is on.';
+
+-- POST /me: the agent's session and Do Not Disturb, over all their channels (CONTRACT 8.2).
+--   StartContactCenterSession {"channels":[..]}: the named channels NotReady (created if
+--     new, a NotReady one keeps its reason), every other channel LoggedOut; Do Not Disturb
+--     ends.
+--   EndContactCenterSession: every channel LoggedOut.
+--   A channel going LoggedOut must hold no Processing interaction of its media (statusCode
+--   2, nothing changed); its offers are withdrawn and routed to others.
+--   DoNotDisturbOn: every logged-in channel DoNotDisturb, its state kept; DoNotDisturbOff:
+--     back to the kept state (a timed wrap-up that ended meanwhile: Ready).
+-- Channels are locked in media order, after the interactions whose offers are withdrawn
+-- (see the lock order at the top of 045_agent_states.sql).
+CREATE OR REPLACE FUNCTION interactions.api_me_state(c interactions.caller, a jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_op     text := a->>'operationName';
+    v_named  text[];
+    v_busy   text;
+    ch       interactions.agent_channels;
+    v_new    interactions.agent_channels;
+BEGIN
+    IF NOT interactions.has_role(c, 'agent') THEN
+        RETURN interactions.err(interactions.sc_permission(), 'the contact-center session is for agents');
+    END IF;
+    IF v_op NOT IN ('StartContactCenterSession', 'EndContactCenterSession', 'DoNotDisturbOn', 'DoNotDisturbOff') THEN
+        RETURN interactions.err(interactions.sc_invalid(), 'unknown operation');
+    END IF;
+    IF v_op IN ('StartContactCenterSession', 'EndContactCenterSession') THEN
+        v_named := CASE WHEN v_op = 'StartContactCenterSession'
+                        THEN ARRAY(SELECT DISTINCT m FROM jsonb_array_elements_text(a->'channels') m ORDER BY m)
+                        ELSE '{}' END;
+        -- offers first (their interactions are locked before any channel), then the work
+        -- that may not be logged out: the caller's Processing interactions of the channels
+        -- going LoggedOut, read after the offers are withdrawn so that an Accept that won
+        -- the race for one is seen
+        PERFORM interactions.withdraw_offers(c.cc_id, c.id, v_named);
+        SELECT min(i.media_type) INTO v_busy FROM interactions.interactions i
+         WHERE i.cc_id = c.cc_id AND i.owner_id = c.id AND i.state = 'Processing'
+           AND NOT (i.media_type = ANY (v_named));
+        IF v_busy IS NOT NULL THEN
+            RETURN interactions.err(interactions.sc_state(),
+                format('you are working on %s interactions: complete them, or place them elsewhere, before logging the channel out', v_busy));
+        END IF;
+        -- every channel of the agent in media order, then the new ones: two requests of
+        -- one agent take them in the same order
+        PERFORM 1 FROM interactions.agent_channels x
+          WHERE x.cc_id = c.cc_id AND x.user_id = c.id ORDER BY x.media FOR UPDATE;
+        FOREACH v_busy IN ARRAY v_named LOOP
+            IF interactions.channel_for_update(c, v_busy, (a->>'_maxChannels')::integer) IS NULL THEN
+                RETURN interactions.err(interactions.sc_invalid(),
+                    format('an agent may have at most %s channels', a->>'_maxChannels'));
+            END IF;
+        END LOOP;
+    END IF;
+    FOR ch IN SELECT * FROM interactions.agent_channels x
+               WHERE x.cc_id = c.cc_id AND x.user_id = c.id
+               ORDER BY x.media
+                 FOR UPDATE
+    LOOP
+        v_new := ch;
+        IF v_op = 'DoNotDisturbOn' THEN
+            CONTINUE WHEN ch.state IN ('LoggedOut', 'DoNotDisturb');
+            v_new.dnd_state := ch.state;
+            v_new.dnd_reason := ch.reason;
+            v_new.state := 'DoNotDisturb';
+            v_new.reason := NULL;
+        ELSIF v_op = 'DoNotDisturbOff' THEN
+            CONTINUE WHEN ch.state <> 'DoNotDisturb';
+            v_new := interactions.dnd_return(ch);
+        ELSIF ch.media = ANY (v_named) THEN
+            CONTINUE WHEN ch.state = 'NotReady';
+            v_new := CASE WHEN ch.state = 'DoNotDisturb' THEN interactions.dnd_return(ch) ELSE ch END;
+            v_new.state := 'NotReady';
+            v_new.reason := NULL;
+            v_new.wrap_up_until := NULL;
+            v_new.missed_offers := 0;
+        ELSE
+            CONTINUE WHEN ch.state = 'LoggedOut';
+            v_new.state := 'LoggedOut';
+            v_new.reason := NULL;
+            v_new.wrap_up_until := NULL;
+            v_new.dnd_state := NULL;
+            v_new.dnd_reason := NULL;
+            v_new.missed_offers := 0;
+        END IF;
+        v_new := interactions.channel_write(ch, v_new,
+            CASE WHEN v_op LIKE 'DoNotDisturb%' THEN 'DoNotDisturb' ELSE 'Session' END, false);
+        IF v_new.state = 'Ready' THEN
+            PERFORM interactions.route_agent(c.cc_id, c.id, v_new.media);
+        END IF;
+    END LOOP;
+    RETURN interactions.api_me(c) || jsonb_build_object(
+        'referenceId', nullif(current_setting('interactions.ref', true), '')::bigint);
+END $$;
+COMMENT ON FUNCTION interactions.api_me_state(interactions.caller, jsonb) IS
+  'POST /me: StartContactCenterSession (named channels NotReady, others LoggedOut), EndContactCenterSession (all LoggedOut; refused with 2 while the agent has Processing interactions), DoNotDisturbOn/Off.';
 
 CREATE OR REPLACE FUNCTION interactions.api_workbins(c interactions.caller)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$

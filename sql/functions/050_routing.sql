@@ -27,13 +27,19 @@ COMMENT ON FUNCTION interactions.offer(interactions.interactions, uuid) IS
   'Makes a queued interaction Invited to one agent, with the queue''s offer timeout, and records the offer.';
 
 -- Offer one queued interaction to the best agent who can take it now: a Ready member of its
--- queue with free capacity for its media type who has not just declined it, the one offered
--- work least recently first.  Returns whether an offer was made.
+-- queue with free capacity for its media type who has not just declined it, the longest
+-- idle first (CONTRACT 8.2: whose last interaction on the channel ended, or who became
+-- Ready, longest ago: agent_channels.idle_since).  An agent who holds nothing comes before
+-- one who is working with capacity to spare; with the default capacity of 1 that is
+-- everyone who may be offered anything, and the first free candidate wins as before.
+-- Returns whether an offer was made.
 CREATE OR REPLACE FUNCTION interactions.route_interaction(p_cc integer, p_id uuid)
 RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
-    v     interactions.interactions;
-    cand  record;
+    v       interactions.interactions;
+    cand    record;
+    v_load  integer;
+    v_spare uuid;
 BEGIN
     SELECT * INTO v FROM interactions.interactions
      WHERE cc_id = p_cc AND id = p_id AND state = 'Queued' FOR UPDATE SKIP LOCKED;
@@ -48,7 +54,7 @@ BEGIN
          WHERE m.cc_id = p_cc AND m.queue_id = v.queue_id AND ch.state = 'Ready'
            AND ch.capacity > 0
            AND NOT (ch.user_id = ANY (v.declined_by) AND v.declined_until > now())
-         ORDER BY ch.last_offer_at NULLS FIRST, ch.user_id
+         ORDER BY ch.idle_since, ch.user_id
     LOOP
         -- lock the agent, then count their load with a fresh snapshot: every transaction
         -- that offered them work before us held this lock and has ended
@@ -57,17 +63,26 @@ BEGIN
            AND ch.state = 'Ready'
            FOR UPDATE SKIP LOCKED;
         CONTINUE WHEN NOT FOUND;
-        IF interactions.agent_load(p_cc, cand.user_id, v.media_type)
-           < (SELECT capacity FROM interactions.agent_channels ch
-               WHERE ch.cc_id = p_cc AND ch.user_id = cand.user_id AND ch.media = v.media_type) THEN
+        v_load := interactions.agent_load(p_cc, cand.user_id, v.media_type);
+        IF v_load = 0 THEN
             PERFORM interactions.offer(v, cand.user_id);
             RETURN true;
         END IF;
+        IF v_spare IS NULL AND v_load < (SELECT capacity FROM interactions.agent_channels ch
+                                          WHERE ch.cc_id = p_cc AND ch.user_id = cand.user_id
+                                            AND ch.media = v.media_type) THEN
+            v_spare := cand.user_id;
+        END IF;
     END LOOP;
+    IF v_spare IS NOT NULL THEN
+        -- still locked by us: nobody has offered them anything since it was counted
+        PERFORM interactions.offer(v, v_spare);
+        RETURN true;
+    END IF;
     RETURN false;
 END $$;
 COMMENT ON FUNCTION interactions.route_interaction(integer, uuid) IS
-  'Offers a Queued interaction to the longest-idle Ready member of its queue with free capacity (never blocks; skips locked rows).';
+  'Offers a Queued interaction to the longest-idle Ready member of its queue (agent_channels.idle_since) with free capacity, one holding nothing before one working with capacity to spare (never blocks; skips locked rows).';
 
 -- Offer an agent who may have free capacity the highest-priority, oldest queued interactions
 -- of their queues, as many as the capacity allows.  Returns the number of offers made.
@@ -125,8 +140,9 @@ COMMENT ON FUNCTION interactions.revoke_offer(interactions.interactions) IS
   'Withdraws an unanswered offer: Queued again, the agent told Revoked and skipped for one offer timeout.';
 
 -- The background work of every httpd child, run one at a time cluster-wide (advisory lock):
--- withdraw expired offers and route them again, offer queued work to free agents that two
--- racing transactions skipped, and expire silent push sessions.  Cheap when there is nothing
+-- withdraw expired offers (counting them as missed) and route them again, end timed
+-- wrap-ups, offer queued work to free agents that two racing transactions skipped, and
+-- expire silent push sessions.  Cheap when there is nothing
 -- to do: every step starts from a partial index.  Returns the number of changes made.
 CREATE OR REPLACE FUNCTION interactions.maintenance(p_batch integer DEFAULT 200, p_tick_ms integer DEFAULT 500)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
@@ -150,15 +166,20 @@ BEGIN
     LOOP
         PERFORM set_config('interactions.cc', v.cc_id::text, true);
         PERFORM interactions.revoke_offer(v);
+        -- counted against the agent (at the queue's max_no_answer: NotReady) before the
+        -- interaction is routed again
+        PERFORM interactions.offer_missed(v);
         PERFORM interactions.route_interaction(v.cc_id, v.id);
         v_n := v_n + 1;
     END LOOP;
+    -- 1b. timed wrap-ups that have ended: Ready again, and offered work
+    v_n := v_n + interactions.end_wrap_ups(p_batch);
     -- 2. Ready agents with free capacity while work they could take waits in their queues.
     -- Agents with waiting work first, then their load: left to itself the planner counts
     -- every Ready agent's load (a function is cheap to its estimate) on every tick.
     FOR a IN
         WITH waiting AS MATERIALIZED (
-            SELECT ch.cc_id, ch.user_id, ch.media, ch.capacity FROM interactions.agent_channels ch
+            SELECT ch.cc_id, ch.user_id, ch.media, ch.capacity, ch.idle_since FROM interactions.agent_channels ch
              WHERE ch.state = 'Ready' AND ch.capacity > 0
                AND EXISTS (SELECT 1 FROM interactions.queue_members m
                              JOIN interactions.interactions i
@@ -168,6 +189,7 @@ BEGIN
                               AND NOT (ch.user_id = ANY (i.declined_by) AND i.declined_until > now())))
         SELECT w.cc_id, w.user_id, w.media FROM waiting w
          WHERE interactions.agent_load(w.cc_id, w.user_id, w.media) < w.capacity
+         ORDER BY w.idle_since
          LIMIT p_batch
     LOOP
         PERFORM set_config('interactions.cc', a.cc_id::text, true);
@@ -194,4 +216,4 @@ BEGIN
     RETURN v_n;
 END $$;
 COMMENT ON FUNCTION interactions.maintenance(integer, integer) IS
-  'Background work run by every httpd child each InteractionsMaintenanceInterval (p_tick_ms), one at a time (advisory lock): expires offers, routes skipped work, sweeps push sessions, and once a minute keeps the history''s partitions and retention. Returns the number of interactions changed.';
+  'Background work run by every httpd child each InteractionsMaintenanceInterval (p_tick_ms), one at a time (advisory lock): expires offers (missed offers counted), ends timed wrap-ups, routes skipped work, sweeps push sessions, and once a minute keeps the history''s partitions and retention. Returns the number of interactions and channels changed.';

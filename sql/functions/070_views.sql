@@ -54,6 +54,7 @@ SELECT cc.name AS contact_center, u.login AS agent, h.at, 'interaction' AS kind,
   FROM interactions.history h
   JOIN interactions.contact_centers cc ON cc.id = h.cc_id
   JOIN interactions.users u ON u.cc_id = h.cc_id AND u.id = h.actor_id
+ WHERE h.operation <> 'ChannelState'
 UNION ALL
 SELECT cc.name, u.login, h.at, 'offer', CASE h.operation WHEN 'Route' THEN 'Offered' ELSE 'OfferTimedOut' END,
        h.interaction_id, NULL, h.reference_id
@@ -63,17 +64,19 @@ SELECT cc.name, u.login, h.at, 'offer', CASE h.operation WHEN 'Route' THEN 'Offe
    AND u.id = CASE h.operation WHEN 'Route' THEN h.to_invitee ELSE h.from_invitee END
  WHERE h.operation IN ('Route', 'Revoke')
 UNION ALL
-SELECT cc.name, u.login, e.at, 'channel', e.event, NULL, e.media, e.reference_id
-  FROM interactions.agent_events e
-  JOIN interactions.contact_centers cc ON cc.id = e.cc_id
-  JOIN interactions.users u ON u.cc_id = e.cc_id AND u.id = e.user_id;
+SELECT cc.name, u.login, h.at, 'channel', h.to_state, NULL, h.snapshot->'channels'->0->>'channel',
+       h.reference_id
+  FROM interactions.history h
+  JOIN interactions.contact_centers cc ON cc.id = h.cc_id
+  JOIN interactions.users u ON u.cc_id = h.cc_id AND u.id = h.audience[1]
+ WHERE h.operation = 'ChannelState';
 COMMENT ON VIEW interactions.agent_activity IS
-  'What each agent did and was offered, over time: their operations on interactions, offers made to them and offers that timed out, and their Ready/NotReady changes per media.';
+  'What each agent did and was offered, over time: their operations on interactions, offers made to them and offers that timed out, and the changes of their channels'' states (interactions.agent_state_history has the details).';
 COMMENT ON COLUMN interactions.agent_activity.contact_center IS 'Contact center name.';
 COMMENT ON COLUMN interactions.agent_activity.agent IS 'Agent login.';
 COMMENT ON COLUMN interactions.agent_activity.at IS 'When.';
-COMMENT ON COLUMN interactions.agent_activity.kind IS 'interaction (the agent acted), offer (routing offered or withdrew), channel (Ready/NotReady).';
-COMMENT ON COLUMN interactions.agent_activity.event IS 'The operation, Offered / OfferTimedOut, or Ready / NotReady.';
+COMMENT ON COLUMN interactions.agent_activity.kind IS 'interaction (the agent acted), offer (routing offered or withdrew), channel (a channel''s state changed).';
+COMMENT ON COLUMN interactions.agent_activity.event IS 'The operation, Offered / OfferTimedOut, or the channel''s new state (Ready, NotReady, AfterCallWork, DoNotDisturb, LoggedOut).';
 COMMENT ON COLUMN interactions.agent_activity.interaction_id IS 'The interaction, if any.';
 COMMENT ON COLUMN interactions.agent_activity.media IS 'The channel''s media for channel events.';
 COMMENT ON COLUMN interactions.agent_activity.reference_id IS 'referenceId of the API request, if any.';
@@ -128,6 +131,83 @@ COMMENT ON COLUMN interactions.queue_statistics.accepted_24h IS 'Offers accepted
 COMMENT ON COLUMN interactions.queue_statistics.rejected_24h IS 'Offers rejected in the last 24 hours.';
 COMMENT ON COLUMN interactions.queue_statistics.timed_out_24h IS 'Offers withdrawn unanswered in the last 24 hours.';
 COMMENT ON COLUMN interactions.queue_statistics.avg_seconds_to_accept_24h IS 'Average seconds from entering the queue to Accept, last 24 hours.';
+
+-- The agent-state history: every change of an agent's channel state, from the history
+-- stream (ChannelState rows, sql/functions/045_agent_states.sql).
+CREATE OR REPLACE VIEW interactions.agent_state_history WITH (security_invoker = true) AS
+SELECT cc.name                                                AS contact_center,
+       u.login                                                AS agent,
+       h.snapshot->'channels'->0->>'channel'                  AS channel,
+       h.seq,
+       h.at,
+       h.from_state,
+       h.snapshot->'previous'->>'reason'                      AS from_reason,
+       h.to_state,
+       h.snapshot->'channels'->0->'userState'->>'reason'      AS reason,
+       h.snapshot->'channels'->0->'userState'->>'displayName' AS display_name,
+       h.snapshot->>'cause'                                   AS cause,
+       h.actor_login                                          AS actor,
+       h.to_queue                                             AS queue,
+       h.reference_id
+  FROM interactions.history h
+  JOIN interactions.contact_centers cc ON cc.id = h.cc_id
+  JOIN interactions.users u ON u.cc_id = h.cc_id AND u.id = h.audience[1]
+ WHERE h.operation = 'ChannelState';
+COMMENT ON VIEW interactions.agent_state_history IS
+  'Every change of an agent''s channel state, in order (seq), append-only like the history it reads: from and to which state and reason, why (cause), who (actor; NULL when the server did it) and the API request''s referenceId.';
+COMMENT ON COLUMN interactions.agent_state_history.contact_center IS 'Contact center name.';
+COMMENT ON COLUMN interactions.agent_state_history.agent IS 'The agent whose channel changed.';
+COMMENT ON COLUMN interactions.agent_state_history.channel IS 'The channel''s media type (email, chat, ...).';
+COMMENT ON COLUMN interactions.agent_state_history.seq IS 'Order of the changes (the history''s seq).';
+COMMENT ON COLUMN interactions.agent_state_history.at IS 'When.';
+COMMENT ON COLUMN interactions.agent_state_history.from_state IS 'State before (NULL for changes recorded before V012, which knew only the new state).';
+COMMENT ON COLUMN interactions.agent_state_history.from_reason IS 'NotReady reason before, if any.';
+COMMENT ON COLUMN interactions.agent_state_history.to_state IS 'State after: Ready, NotReady, AfterCallWork, DoNotDisturb, LoggedOut.';
+COMMENT ON COLUMN interactions.agent_state_history.reason IS 'NotReady reason after: a provisioned reason''s name, or MissedOffers.';
+COMMENT ON COLUMN interactions.agent_state_history.display_name IS 'The state as the agent''s desktop showed it (the reason''s display name for NotReady).';
+COMMENT ON COLUMN interactions.agent_state_history.cause IS 'Agent (the agent chose it), Session (Start/EndContactCenterSession), DoNotDisturb (on/off), WrapUp (an interaction of a queue with wrap_up ended), WrapUpEnd (the wrap-up ran out), MissedOffers (max_no_answer offers expired in a row), Disabled (the user was disabled).';
+COMMENT ON COLUMN interactions.agent_state_history.actor IS 'Login of the user whose request made the change; NULL when the server did (wrap-up end, missed offers, disablement).';
+COMMENT ON COLUMN interactions.agent_state_history.queue IS 'The queue whose wrap_up or max_no_answer caused the change, if any.';
+COMMENT ON COLUMN interactions.agent_state_history.reference_id IS 'referenceId of the API request that caused the change, if any.';
+
+-- Time in each state per agent, channel and day (UTC): each change of state lasts until
+-- the next one of the same channel (the last one until now), cut at midnight.  Time before
+-- the first recorded change of a channel is not known and not counted.
+CREATE OR REPLACE VIEW interactions.agent_time_in_state WITH (security_invoker = true) AS
+WITH spans AS (
+    SELECT h.cc_id, h.audience[1] AS user_id, h.snapshot->'channels'->0->>'channel' AS channel,
+           h.to_state AS state, h.snapshot->'channels'->0->'userState'->>'reason' AS reason,
+           h.at AS from_at,
+           coalesce(lead(h.at) OVER (PARTITION BY h.cc_id, h.audience[1], h.snapshot->'channels'->0->>'channel'
+                                     ORDER BY h.at, h.seq), now()) AS to_at
+      FROM interactions.history h
+     WHERE h.operation = 'ChannelState')
+SELECT cc.name                                   AS contact_center,
+       u.login                                   AS agent,
+       s.channel,
+       (d.day_start AT TIME ZONE 'UTC')::date    AS day,
+       s.state,
+       s.reason,
+       sum(extract(epoch FROM least(s.to_at, d.day_start + interval '1 day')
+                              - greatest(s.from_at, d.day_start)))::numeric(12, 3) AS seconds
+  FROM spans s
+  JOIN interactions.contact_centers cc ON cc.id = s.cc_id
+  JOIN interactions.users u ON u.cc_id = s.cc_id AND u.id = s.user_id
+  CROSS JOIN LATERAL (
+      SELECT g AT TIME ZONE 'UTC' AS day_start
+        FROM generate_series(date_trunc('day', s.from_at AT TIME ZONE 'UTC'),
+                             date_trunc('day', s.to_at AT TIME ZONE 'UTC'), interval '1 day') g) d
+ WHERE least(s.to_at, d.day_start + interval '1 day') > greatest(s.from_at, d.day_start)
+ GROUP BY cc.name, u.login, s.channel, d.day_start, s.state, s.reason;
+COMMENT ON VIEW interactions.agent_time_in_state IS
+  'Seconds each agent spent in each channel state (and NotReady reason) per day (UTC), from the agent-state history; the current state counts up to now. Filter by contact_center and day: the view reads the ChannelState rows of the history.';
+COMMENT ON COLUMN interactions.agent_time_in_state.contact_center IS 'Contact center name.';
+COMMENT ON COLUMN interactions.agent_time_in_state.agent IS 'Agent login.';
+COMMENT ON COLUMN interactions.agent_time_in_state.channel IS 'Media type of the channel.';
+COMMENT ON COLUMN interactions.agent_time_in_state.day IS 'The day (UTC).';
+COMMENT ON COLUMN interactions.agent_time_in_state.state IS 'Ready, NotReady, AfterCallWork, DoNotDisturb or LoggedOut.';
+COMMENT ON COLUMN interactions.agent_time_in_state.reason IS 'The NotReady reason (NULL for other states or none given).';
+COMMENT ON COLUMN interactions.agent_time_in_state.seconds IS 'Seconds in that state and reason on that day.';
 
 -- Retention: the history is append-only; only this function removes old rows, and only of
 -- interactions that reached a final state before the cutoff.

@@ -9,6 +9,9 @@ DECLARE
     v_ud   jsonb;
     v_cur  jsonb;
     k      text;
+    v_seq    bigint;
+    v_state  text;
+    v_reason text;
     v_cut  boolean;
     v_kept timestamptz := (SELECT history_kept_from FROM interactions.contact_centers WHERE id = p_cc);
 BEGIN
@@ -74,6 +77,32 @@ BEGIN
             RETURN NEXT format('%s: replaying user data gives %s, the table says %s', i.id, v_ud, v_cur);
         END IF;
     END LOOP;
+    -- the agent-state history replays to every channel's state: each ChannelState row
+    -- continues from the one before it, and the last names the state the channel is in
+    FOR i IN SELECT ch.user_id, ch.media, ch.state, ch.reason
+               FROM interactions.agent_channels ch WHERE ch.cc_id = p_cc
+    LOOP
+        v_seq := NULL;
+        FOR h IN SELECT x.seq, x.from_state, x.to_state,
+                        x.snapshot->'channels'->0->'userState'->>'reason' AS reason
+                   FROM interactions.history x
+                  WHERE x.cc_id = p_cc AND x.operation = 'ChannelState' AND x.audience[1] = i.user_id
+                    AND x.snapshot->'channels'->0->>'channel' = i.media
+                  ORDER BY x.seq
+        LOOP
+            IF v_seq IS NOT NULL AND h.from_state IS NOT NULL AND h.from_state IS DISTINCT FROM v_state THEN
+                RETURN NEXT format('agent %s %s: state history row %s does not continue from row %s',
+                                   i.user_id, i.media, h.seq, v_seq);
+            END IF;
+            v_seq := h.seq;
+            v_state := h.to_state;
+            v_reason := h.reason;
+        END LOOP;
+        IF v_seq IS NOT NULL AND (v_state, v_reason) IS DISTINCT FROM (i.state, i.reason) THEN
+            RETURN NEXT format('agent %s %s: the state history ends in %s/%s, the channel is %s/%s', i.user_id,
+                               i.media, v_state, v_reason, i.state, i.reason);
+        END IF;
+    END LOOP;
     IF p_check_capacity THEN
         FOR i IN SELECT ch.user_id, ch.media, ch.capacity,
                         interactions.agent_load(ch.cc_id, ch.user_id, ch.media) AS load
@@ -87,4 +116,4 @@ BEGIN
     END IF;
 END $$;
 COMMENT ON FUNCTION interactions.invariant_violations(integer, boolean) IS
-  'Checks a contact center: every interaction''s history is a gapless chain ending in its current row (state, owner, invitee, queue, workbin, user data), nothing changed after a final state; optionally that no agent holds more than their capacity. Returns one line per violation.';
+  'Checks a contact center: every interaction''s history is a gapless chain ending in its current row (state, owner, invitee, queue, workbin, user data), nothing changed after a final state; every channel''s state history likewise ends in its state and reason; optionally that no agent holds more than their capacity. Returns one line per violation.';

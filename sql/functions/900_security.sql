@@ -69,6 +69,7 @@ GRANT SELECT ON interactions.contact_centers TO interactions_app;
 GRANT SELECT (cc_id, id, login, roles, created_at, disabled, credential_version) ON interactions.users TO interactions_app;
 GRANT SELECT, INSERT, UPDATE ON interactions.agent_channels TO interactions_app;
 GRANT SELECT ON interactions.queues, interactions.queue_members, interactions.workbins TO interactions_app;
+GRANT SELECT ON interactions.not_ready_reasons TO interactions_app;
 GRANT SELECT, INSERT, UPDATE ON interactions.interactions TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.user_data TO interactions_app;
 GRANT SELECT, INSERT ON interactions.history, interactions.agent_events TO interactions_app;
@@ -168,6 +169,16 @@ GRANT EXECUTE ON FUNCTION
     interactions.revoke_offer(interactions.interactions),
     interactions.push_last_sweep(),
     interactions.push_now(),
+    -- the agent's channel states (045_agent_states.sql)
+    interactions.api_me_state(interactions.caller, jsonb),
+    interactions.state_display_name(integer, text, text),
+    interactions.user_state_of(interactions.agent_channels),
+    interactions.channel_write(interactions.agent_channels, interactions.agent_channels, text, boolean, text),
+    interactions.channel_for_update(interactions.caller, text, integer),
+    interactions.dnd_return(interactions.agent_channels),
+    interactions.withdraw_offers(integer, uuid, text[]),
+    interactions.work_ended(integer, uuid, text, uuid),
+    interactions.offer_answered(integer, uuid, text),
     interactions.history_floor(integer, xid8),       -- push_connect skips final months
     interactions.history_floor_seq(integer, bigint), -- GET /events finds its cursor
     interactions.api_events(interactions.caller, jsonb),

@@ -362,7 +362,8 @@ int fuzz_one(const uint8_t *data, size_t size, apr_pool_t *p)
 {
     static const mi_limits_t lim = {
         MI_DEFAULT_MAX_BODY, MI_DEFAULT_MAX_DEPTH, MI_DEFAULT_MAX_STRING,
-        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE, MI_DEFAULT_MAX_PAGE_BYTES
+        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE, MI_DEFAULT_MAX_PAGE_BYTES,
+        MI_DEFAULT_MAX_CHANNELS
     };
     const char *in = (const char *)data, *end = in + size, *line, *nl;
     headers_t h;

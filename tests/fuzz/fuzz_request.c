@@ -224,6 +224,15 @@ static void decode(const char *method, const char *path, const char *query, cons
     if (mi_json_get(d.args, "id") != NULL) {
         CHECK(mi_validate_id(mi_json_get_str(d.args, "id")));
     }
+    if (d.op == MI_OP_ME_STATE && mi_json_get(d.args, "channels") != NULL) {
+        /* a session names no more channels than an agent may have, each a media token */
+        json_object *chs = mi_json_get(d.args, "channels");
+        size_t i, n = json_object_array_length(chs);
+        CHECK(n >= 1 && n <= (size_t)lim->max_channels);
+        for (i = 0; i < n; i++) {
+            CHECK(mi_validate_token(json_object_get_string(json_object_array_get_idx(chs, i))));
+        }
+    }
     if (mi_op_is(d.op, MI_OPF_NAMED)) {
         mi_op_e op = mi_op_parse(mi_json_get_str(d.args, "operationName"));
         CHECK(op > MI_OP_NONE && op < MI_OP__COUNT);
@@ -236,9 +245,10 @@ int fuzz_one(const uint8_t *data, size_t size, apr_pool_t *p)
 {
     static const mi_limits_t defaults = {
         MI_DEFAULT_MAX_BODY, MI_DEFAULT_MAX_DEPTH, MI_DEFAULT_MAX_STRING,
-        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE, MI_DEFAULT_MAX_PAGE_BYTES
+        MI_DEFAULT_MAX_USER_DATA, MI_DEFAULT_MAX_PAGE, MI_DEFAULT_PAGE, MI_DEFAULT_MAX_PAGE_BYTES,
+        MI_DEFAULT_MAX_CHANNELS
     };
-    static const mi_limits_t tight = { 256, 4, 20, 64, 50, 10, 1024 };
+    static const mi_limits_t tight = { 256, 4, 20, 64, 50, 10, 1024, 2 };
     const char *in = (const char *)data, *nl, *sp, *qm;
     apr_size_t llen, blen;
     char *method, *path, *query = NULL, *body;

@@ -296,9 +296,10 @@ test('channels: Ready/NotReady per media, shown by /me; NotReady keeps current w
   await fails('agent4', 'POST', '/me/channels/chat', 400, 10, { cc, body: { operationName: 'Busy' } });
   await fails('agent4', 'POST', '/me/channels/c%20h', 400, 10, { cc, body: { operationName: 'Ready' } });
   await fails('admin', 'POST', '/me/channels/email', 403, 5, { cc, body: { operationName: 'Ready' } });
-  const events = await db.query(`SELECT e.event FROM interactions.agent_events e JOIN interactions.users u
-      ON u.cc_id = e.cc_id AND u.id = e.user_id WHERE e.cc_id = $1 AND u.login = 'agent4' AND e.media = 'chat'
-      ORDER BY e.seq`, [ccId]);
+  // recorded in the agent-state history (the history stream's ChannelState rows)
+  const events = await db.query(`SELECT s.to_state AS event FROM interactions.agent_state_history s
+      JOIN interactions.contact_centers c ON c.name = s.contact_center
+      WHERE c.id = $1 AND s.agent = 'agent4' AND s.channel = 'chat' ORDER BY s.seq`, [ccId]);
   assert.deepEqual(events.map((e) => e.event), ['Ready', 'NotReady']);
   const id = await ownedBy(cc, ccId, 'agent1');
   assert.equal((await row(ccId, id)).owner, 'agent1');   // ownedBy left agent1 NotReady

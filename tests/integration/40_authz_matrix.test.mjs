@@ -34,6 +34,7 @@ before(async () => {
   await freshContactCenter(other);
   await db.query(`SELECT interactions.create_user($1, 'outsider', 'password', ARRAY['agent'])`, [other]);
   await db.query(`SELECT interactions.create_user($1, 'guesser', 'password', ARRAY['agent'])`, [cc]);
+  await db.query(`SELECT interactions.create_not_ready_reason($1, 'Lunch', 'Out to lunch')`, [cc]);
   for (const a of ['agent1', 'agent2']) await db.query(`SELECT interactions.set_agent_capacity($1, $2, 'email', 1000)`, [cc, a]);
 });
 
@@ -83,6 +84,15 @@ function cases(ctx) {
     ['ReplyAll', 'POST', `/me/interactions/${ctx.owned6}`, { operationName: 'ReplyAll' }, only(['owner'])],
     ['Cancel', 'POST', `/me/interactions/${ctx.draft}`, { operationName: 'Cancel' }, only(['owner'])],
     ['Send', 'POST', `/me/interactions/${ctx.draft2}`, { operationName: 'Send' }, only(['owner'])],
+    // the agent's own channel states (CONTRACT 8.2): any agent, for themselves
+    ['NotReady with a reason', 'POST', '/me/channels/email', { operationName: 'NotReady', reason: 'Lunch' }, only(['owner', 'otherAgent'])],
+    ['AfterCallWork', 'POST', '/me/channels/email', { operationName: 'AfterCallWork' }, only(['owner', 'otherAgent'])],
+    ['DoNotDisturbOn', 'POST', '/me', { operationName: 'DoNotDisturbOn' }, only(['owner', 'otherAgent'])],
+    ['DoNotDisturbOff', 'POST', '/me', { operationName: 'DoNotDisturbOff' }, only(['owner', 'otherAgent'])],
+    ['StartContactCenterSession', 'POST', '/me', { operationName: 'StartContactCenterSession', channels: ['email'] }, only(['owner', 'otherAgent'])],
+    // the owner is working on interactions: not while they are Processing (statusCode 2)
+    ['EndContactCenterSession', 'POST', '/me', { operationName: 'EndContactCenterSession' },
+      { ...only(['otherAgent']), owner: [409, 2] }],
   ];
 }
 

@@ -22,13 +22,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  api, env, freshContactCenter, watchErrorLog, httpdInstance, stack, basePath, userId,
+  api, db, env, freshContactCenter, watchErrorLog, httpdInstance, stack, basePath, userId,
 } from '../lib/harness.mjs';
 import { invitedTo, ownedBy, opOk, channel, row, create } from '../lib/flows.mjs';
 import * as oas from '../lib/openapi.mjs';
 
 // the wrong passwords and unknown users this file sends on purpose
-watchErrorLog([/AH01617: user agent1: authentication failure for "\/t15\/api\/v2\/[^"]*": Password Mismatch/,
+watchErrorLog([/AH01617: user agent[13]: authentication failure for "\/t15\/api\/v2\/[^"]*": Password Mismatch/,
   /AH01618: user nobody not found: \/t15\/api\/v2\/me$/]);
 const cc = 't15';
 const specFile = path.join(env.top, 'docs/openapi.yaml');
@@ -378,6 +378,39 @@ test('POST /me/channels/{media}', async () => {
   await call('agent4', 'POST', t, 400, { params: { media: 'e mail' }, body: { operationName: 'Ready' } });
   await call('supervisor', 'POST', t, 403, { params: { media: 'email' }, body: { operationName: 'Ready' }, requestValid: true });
   await commonWriteErrors('POST', t, { media: 'email' }, { operationName: 'Ready' });
+  // the agent's day: a reason, wrap-up chosen, and Do Not Disturb holding the channel
+  await db.query(`SELECT interactions.create_not_ready_reason($1, 'Lunch', 'Out to lunch')`, [cc]);
+  const lunch = await call('agent4', 'POST', t, 200, { params: { media: 'email' }, body: { operationName: 'NotReady', reason: 'Lunch' }, requestValid: true });
+  assert.equal(lunch.json.user.channels.find((c) => c.channel === 'email').userState.displayName, 'Out to lunch');
+  await call('agent4', 'POST', t, 200, { params: { media: 'email' }, body: { operationName: 'AfterCallWork' }, requestValid: true });
+  await call('agent4', 'POST', t, 400, { params: { media: 'email' }, body: { operationName: 'NotReady', reason: 'Nap' }, requestValid: true });
+  await call('agent4', 'POST', '/me', 200, { body: { operationName: 'DoNotDisturbOn' }, requestValid: true });
+  await call('agent4', 'POST', t, 409, { params: { media: 'email' }, body: { operationName: 'Ready' }, requestValid: true });
+  await call('agent4', 'POST', '/me', 200, { body: { operationName: 'DoNotDisturbOff' }, requestValid: true });
+});
+
+test('POST /me', async () => {
+  const t = '/me';
+  const start = await call('agent3', 'POST', t, 200, { body: { operationName: 'StartContactCenterSession', channels: ['email', 'chat'] }, requestValid: true });
+  assert.deepEqual(start.json.user.channels.map((c) => c.userState.state), ['NotReady', 'NotReady']);
+  await call('agent3', 'POST', t, 200, { body: { operationName: 'DoNotDisturbOn' }, requestValid: true });
+  await call('agent3', 'POST', t, 200, { body: { operationName: 'DoNotDisturbOff' }, requestValid: true });
+  await call('agent3', 'POST', t, 200, { body: { operationName: 'EndContactCenterSession' }, requestValid: true });
+  // channels is required with StartContactCenterSession only: the schema cannot say so alone
+  await call('agent3', 'POST', t, 400, { body: { operationName: 'StartContactCenterSession' }, requestValid: true });
+  await call('agent3', 'POST', t, 400, { body: { operationName: 'Ready' }, requestValid: false });
+  await call('admin', 'POST', t, 403, { body: { operationName: 'DoNotDisturbOn' }, requestValid: true });
+  // ending the session while working on an interaction
+  await freshContactCenter(cc);
+  await call('agent3', 'POST', '/me/channels/{media}', 200, { params: { media: 'email' }, body: { operationName: 'Ready' } });
+  const id = (await call('feeder', 'POST', '/interactions', 200, { body: { mediaType: 'email', queueName: 'sales', subject: 'x' } })).json.id;
+  await call('agent3', 'POST', '/me/interactions/{id}', 200, { params: { id }, body: { operationName: 'Accept' } });
+  await call('agent3', 'POST', t, 409, { body: { operationName: 'EndContactCenterSession' }, requestValid: true });
+  // as commonWriteErrors, with agent3's password wrong (agent1's failures are counted there)
+  await call(null, 'POST', t, 401, { body: { operationName: 'DoNotDisturbOn' } });
+  await call('agent3', 'POST', t, 401, { body: { operationName: 'DoNotDisturbOn' }, password: 'wrong' });
+  await call('agent3', 'POST', t, 413, { body: big });
+  await call('agent3', 'POST', t, 415, { body: 'operationName=DoNotDisturbOn', headers: form });
 });
 
 test('GET and POST /interactions', async () => {

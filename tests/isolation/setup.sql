@@ -80,8 +80,8 @@ SET search_path = pg_catalog AS $$
       FROM (SELECT r->'interaction' AS i) x
 $$;
 
--- Contact center "iso" without interactions, every agent NotReady with capacity 1 and the
--- same (null) last offer, so that routing's choice depends only on the spec: the first
+-- Contact center "iso" without interactions, every agent NotReady with capacity 1, the
+-- same (null) last offer and the same idle time, queues without wrap-up, so that routing's choice depends only on the spec: the first
 -- setup of every spec.
 CREATE PROCEDURE isolation.reset() LANGUAGE plpgsql SET search_path = pg_catalog AS $$
 DECLARE
@@ -94,8 +94,13 @@ BEGIN
     UPDATE interactions.interactions SET parent_id = NULL WHERE cc_id = cc;
     DELETE FROM interactions.interactions WHERE cc_id = cc;
     DELETE FROM interactions.agent_channels WHERE cc_id = cc AND media <> 'email';
-    UPDATE interactions.agent_channels SET state = 'NotReady', capacity = 1, last_offer_at = NULL
+    -- and for the agent's day: the same idle time for all, no reason, wrap-up, Do Not
+    -- Disturb or missed offers; queues without wrap-up
+    UPDATE interactions.agent_channels SET state = 'NotReady', capacity = 1, last_offer_at = NULL,
+           reason = NULL, wrap_up_until = NULL, dnd_state = NULL, dnd_reason = NULL, missed_offers = 0,
+           idle_since = '2000-01-01'
      WHERE cc_id = cc;
+    UPDATE interactions.queues SET wrap_up = '0', max_no_answer = 3 WHERE cc_id = cc;
     DELETE FROM isolation.vars;
     PERFORM set_config('interactions.purging', 'off', true);
 END $$;

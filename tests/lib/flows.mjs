@@ -65,7 +65,14 @@ export async function assertInvariants(ccId, checkCapacity = false) {
   assert.deepEqual(v.map((x) => x.v), [], 'invariant violations');
 }
 
-/** Every agent of the contact center NotReady on every media. */
+/** Every agent of the contact center NotReady on every media (through the API, so that the
+ *  agent-state history records it like any change). */
 export async function allNotReady(ccId) {
-  await db.query(`UPDATE interactions.agent_channels SET state = 'NotReady' WHERE cc_id = $1`, [ccId]);
+  const rows = await db.query(`SELECT c.name AS cc, u.login, ch.media FROM interactions.agent_channels ch
+      JOIN interactions.users u ON u.cc_id = ch.cc_id AND u.id = ch.user_id
+      JOIN interactions.contact_centers c ON c.id = ch.cc_id
+     WHERE ch.cc_id = $1 AND ch.state <> 'NotReady'`, [ccId]);
+  for (const r of rows) {
+    await ok(r.login, 'POST', `/me/channels/${r.media}`, { cc: r.cc, body: { operationName: 'NotReady' } });
+  }
 }

@@ -162,8 +162,18 @@ export async function freshContactCenter(cc, on = { db, pool }) {
     await client.query(`UPDATE interactions.interactions SET parent_id = NULL WHERE cc_id = $1`, [id]);
     await client.query(`DELETE FROM interactions.interactions WHERE cc_id = $1`, [id]);
     await client.query(`DELETE FROM interactions.agent_channels WHERE cc_id = $1 AND media <> 'email'`, [id]);
-    await client.query(`UPDATE interactions.agent_channels SET state = 'NotReady', capacity = 1,
-                          last_offer_at = NULL WHERE cc_id = $1`, [id]);
+    // the agent's day (V012): no reason, wrap-up, Do Not Disturb or missed offers left over;
+    // queues without wrap-up, max_no_answer at its default
+    const hasStates = (await client.query(`SELECT to_regclass('interactions.not_ready_reasons') AS t`)).rows[0].t;
+    if (hasStates) {
+      await client.query(`UPDATE interactions.agent_channels SET state = 'NotReady', capacity = 1,
+                            last_offer_at = NULL, reason = NULL, wrap_up_until = NULL, dnd_state = NULL,
+                            dnd_reason = NULL, missed_offers = 0, idle_since = now() WHERE cc_id = $1`, [id]);
+      await client.query(`UPDATE interactions.queues SET wrap_up = '0', max_no_answer = 3 WHERE cc_id = $1`, [id]);
+    } else {
+      await client.query(`UPDATE interactions.agent_channels SET state = 'NotReady', capacity = 1,
+                            last_offer_at = NULL WHERE cc_id = $1`, [id]);
+    }
     await client.query('COMMIT');
   } catch (e) {
     await client.query('ROLLBACK');

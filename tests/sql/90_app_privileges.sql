@@ -83,7 +83,17 @@ DECLARE
         'interactions.next_reference_id(integer)',
         'interactions.reader_of(interactions.caller)',
         'interactions.may_read(interactions.reader,interactions.interactions)',
-        'interactions.page_of(integer,uuid[],boolean,bigint,integer,bigint)'
+        'interactions.page_of(integer,uuid[],boolean,bigint,integer,bigint)',
+        -- the agent's channel states
+        'interactions.api_me_state(interactions.caller,jsonb)',
+        'interactions.state_display_name(integer,text,text)',
+        'interactions.user_state_of(interactions.agent_channels)',
+        'interactions.channel_write(interactions.agent_channels,interactions.agent_channels,text,boolean,text)',
+        'interactions.channel_for_update(interactions.caller,text,integer)',
+        'interactions.dnd_return(interactions.agent_channels)',
+        'interactions.withdraw_offers(integer,uuid,text[])',
+        'interactions.work_ended(integer,uuid,text,uuid)',
+        'interactions.offer_answered(integer,uuid,text)'
     ];
     definers text[] := ARRAY[
         'interactions.contact_center_id(text)',
@@ -140,6 +150,9 @@ DECLARE
         $q$SELECT interactions.set_user_roles('demo', 'agent1', ARRAY['admin'])$q$,
         $q$SELECT interactions.disable_user('demo', 'admin')$q$,
         $q$SELECT interactions.push_sweep(500)$q$,
+        $q$SELECT interactions.create_not_ready_reason('demo', 'x', 'x')$q$,
+        $q$SELECT interactions.set_queue_policy('demo', 'support', '{"wrap_up": 0}')$q$,
+        $q$SELECT interactions.end_wrap_ups(10)$q$,
         $q$SELECT interactions.history_retention(10)$q$,
         $q$SELECT interactions.history_partition_drop('interactions.history'::regclass)$q$,
         $q$SELECT interactions.set_history_retention('demo', '1 day')$q$,

@@ -9,7 +9,7 @@
 
 #define ID "0b7e3a7c-8a4e-4c1e-9f3e-1d2c3b4a5f60"
 
-static mi_limits_t lim = { 65536, 32, 1024, 32768, 500, 100, 1048576 };
+static mi_limits_t lim = { 65536, 32, 1024, 32768, 500, 100, 1048576, 16 };
 
 static int decode(mi_decoded_t *d, const char *method, const char *path, const char *query,
                   const char *body, mi_error_t *err)

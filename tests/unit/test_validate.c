@@ -8,7 +8,7 @@
 #include "mi_validate.h"
 #include "unit.h"
 
-static mi_limits_t lim = { 65536, 32, 20, 64, 50, 10, 4096 };
+static mi_limits_t lim = { 65536, 32, 20, 64, 50, 10, 4096, 4 };
 
 static int op(const char *body, mi_op_e *pop, json_object **pargs, mi_error_t *err)
 {
@@ -514,6 +514,44 @@ static void channel_operations(void)
     CU_ASSERT_FALSE(mi_validate_channel(&args, "chat", unit_json("{}"), &lim, tp, &err));
     CU_ASSERT_EQUAL(err.sc, MI_SC_MISSING);
     CU_ASSERT_FALSE(mi_validate_channel(&args, "c h", unit_json("{\"operationName\":\"Ready\"}"), &lim, tp, &err));
+    /* the agent's day: wrap-up chosen, and NotReady with a reason (the store checks it is
+     * one of the contact center's) */
+    CU_ASSERT_TRUE(mi_validate_channel(&args, "email", unit_json("{\"operationName\":\"AfterCallWork\"}"), &lim, tp, &err));
+    CU_ASSERT_TRUE(mi_validate_channel(&args, "email", unit_json("{\"operationName\":\"NotReady\",\"reason\":\"Lunch\"}"), &lim, tp, &err));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(args, "reason"), "Lunch");
+    CU_ASSERT_FALSE(mi_validate_channel(&args, "email", unit_json("{\"operationName\":\"Ready\",\"reason\":\"Lunch\"}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(mi_validate_channel(&args, "email", unit_json("{\"operationName\":\"NotReady\",\"reason\":\"\"}"), &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_channel(&args, "email", unit_json("{\"operationName\":\"NotReady\",\"reason\":7}"), &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_channel(&args, "email", unit_json("{\"operationName\":\"NotReady\",\"mood\":\"x\"}"), &lim, tp, &err));
+}
+
+static void session_and_do_not_disturb(void)
+{
+    json_object *args;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE(mi_validate_me_state(&args, unit_json("{\"operationName\":\"DoNotDisturbOn\"}"), &lim, tp, &err));
+    CU_ASSERT_TRUE(mi_validate_me_state(&args, unit_json("{\"operationName\":\"DoNotDisturbOff\"}"), &lim, tp, &err));
+    CU_ASSERT_TRUE(mi_validate_me_state(&args, unit_json("{\"operationName\":\"EndContactCenterSession\"}"), &lim, tp, &err));
+    CU_ASSERT_TRUE(mi_validate_me_state(&args, unit_json("{\"operationName\":\"StartContactCenterSession\",\"channels\":[\"email\",\"chat\"]}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(json_object_array_length(mi_json_get(args, "channels")), 2);
+    /* channels: required, an array of 1 to max_channels (4 here) media tokens */
+    CU_ASSERT_FALSE(mi_validate_me_state(&args, unit_json("{\"operationName\":\"StartContactCenterSession\"}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_MISSING);
+    CU_ASSERT_FALSE(mi_validate_me_state(&args, unit_json("{\"operationName\":\"StartContactCenterSession\",\"channels\":[]}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(mi_validate_me_state(&args, unit_json("{\"operationName\":\"StartContactCenterSession\",\"channels\":\"email\"}"), &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_me_state(&args, unit_json("{\"operationName\":\"StartContactCenterSession\",\"channels\":[\"e mail\"]}"), &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_me_state(&args, unit_json("{\"operationName\":\"StartContactCenterSession\",\"channels\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    /* nothing else: unknown names and fields */
+    CU_ASSERT_FALSE(mi_validate_me_state(&args, unit_json("{\"operationName\":\"Ready\"}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(mi_validate_me_state(&args, unit_json("{\"operationName\":\"DoNotDisturbOn\",\"channels\":[\"email\"]}"), &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_me_state(&args, unit_json("{}"), &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_MISSING);
+    CU_ASSERT_FALSE(mi_validate_me_state(&args, unit_json("[]"), &lim, tp, &err));
 }
 
 void add_validate_suite(void)
@@ -539,6 +577,7 @@ void add_validate_suite(void)
         UNIT_TEST(utf8_validation),
         UNIT_TEST(ids_and_tokens),
         UNIT_TEST(channel_operations),
+        UNIT_TEST(session_and_do_not_disturb),
         CU_TEST_INFO_NULL
     };
     unit_add_suite("validate", tests);
