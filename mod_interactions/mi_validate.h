@@ -31,6 +31,11 @@ int mi_validate_list_query(json_object **pargs, const char *query, const mi_limi
                            apr_pool_t *p, mi_error_t *err);
 
 /** Validate a POST /interactions body into create arguments. */
+/** GET /agents: the query's filters media=, state= (a channel state of CONTRACT 8.2), queue=
+ *  and paging limit=/offset=, as arguments for the store. */
+int mi_validate_agents_query(json_object **pargs, const char *query, const mi_limits_t *lim,
+                             apr_pool_t *p, mi_error_t *err);
+
 int mi_validate_create(json_object **pargs, json_object *body, const mi_limits_t *lim,
                        apr_pool_t *p, mi_error_t *err);
 

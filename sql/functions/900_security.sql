@@ -170,7 +170,12 @@ GRANT EXECUTE ON FUNCTION
     interactions.dnd_return(interactions.agent_channels),
     interactions.withdraw_offers(integer, uuid, text[]),
     interactions.work_ended(integer, uuid, text, uuid),
-    interactions.offer_answered(integer, uuid, text)
+    interactions.offer_answered(integer, uuid, text),
+    -- supervisors (040_operations.sql)
+    interactions.agent_json(integer, uuid, text, text, text),
+    interactions.api_agents(interactions.caller, jsonb),
+    interactions.api_agent_channel(interactions.caller, jsonb),
+    interactions.api_supervise(interactions.caller, jsonb)
   TO interactions_app;
 -- Not the module's: provisioning and account changes (025_user_admin.sql) and the
 -- contact-center and user lookups by name that raise (DBAs), history

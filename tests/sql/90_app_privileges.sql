@@ -85,7 +85,12 @@ DECLARE
         'interactions.dnd_return(interactions.agent_channels)',
         'interactions.withdraw_offers(integer,uuid,text[])',
         'interactions.work_ended(integer,uuid,text,uuid)',
-        'interactions.offer_answered(integer,uuid,text)'
+        'interactions.offer_answered(integer,uuid,text)',
+        -- supervisors
+        'interactions.agent_json(integer,uuid,text,text,text)',
+        'interactions.api_agents(interactions.caller,jsonb)',
+        'interactions.api_agent_channel(interactions.caller,jsonb)',
+        'interactions.api_supervise(interactions.caller,jsonb)'
     ];
     definers text[] := ARRAY[
         'interactions.contact_center_id(text)',
