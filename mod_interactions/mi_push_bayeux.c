@@ -285,15 +285,20 @@ mi_push_bx_sub_e mi_push_bx_authorize(const char *channel, const mi_caller_t *ca
     if (strcmp(channel, MI_PUSH_BX_CH_ME) == 0) {
         return MI_PUSH_BX_SUB_ME;
     }
-    if (strcmp(channel, MI_PUSH_BX_CH_ALL) == 0) {
+    if (strcmp(channel, MI_PUSH_BX_CH_MY_CHANNELS) == 0) {
+        return MI_PUSH_BX_SUB_MYCH;
+    }
+    if (strcmp(channel, MI_PUSH_BX_CH_ALL) == 0 || strcmp(channel, MI_PUSH_BX_CH_AGENTS) == 0) {
         if (mi_push_bx_may_follow_all(caller)) {
-            return MI_PUSH_BX_SUB_ALL;
+            return strcmp(channel, MI_PUSH_BX_CH_ALL) == 0 ? MI_PUSH_BX_SUB_ALL
+                                                          : MI_PUSH_BX_SUB_AGENTS;
         }
         *perr = apr_psprintf(p, "403:%s:Only supervisors and admins may subscribe", channel);
         return MI_PUSH_BX_SUB_DENIED;
     }
     *perr = apr_psprintf(p, "403:%s:Subscription denied (channels: " MI_PUSH_BX_CH_ME ", "
-                         MI_PUSH_BX_CH_ALL ")", channel);
+                         MI_PUSH_BX_CH_MY_CHANNELS ", " MI_PUSH_BX_CH_ALL ", "
+                         MI_PUSH_BX_CH_AGENTS ")", channel);
     return MI_PUSH_BX_SUB_DENIED;
 }
 
@@ -478,6 +483,32 @@ json_object *mi_push_bx_event(const char *channel, json_object *event, const mi_
         json_object_object_add(data, "interaction",
                                mi_render_interaction(snap, caller, base,
                                                      revoked ? "Revoked" : NULL, p));
+    }
+    json_object_object_add(msg, "channel", json_object_new_string(channel));
+    json_object_object_add(msg, "data", data);
+    return msg;
+}
+
+json_object *mi_push_bx_channel_event(const char *channel, json_object *event)
+{
+    json_object *msg = json_object_new_object();
+    json_object *data = json_object_new_object();
+    json_object *snap = mi_json_get(event, "snapshot");
+    json_object *ref = mi_json_get(event, "referenceId");
+    json_object *v;
+
+    json_object_object_add(data, "messageType", json_object_new_string("ChannelStateChangeMessage"));
+    if (ref != NULL && !json_object_is_type(ref, json_type_null)) {
+        json_object_object_add(data, "referenceId", json_object_get(ref));
+    }
+    /* the row's snapshot is the message (CONTRACT 8.2); its cause and previous state are
+     * for the DBA's history, not the desktop */
+    v = snap != NULL ? mi_json_get(snap, "channels") : NULL;
+    json_object_object_add(data, "channels", v != NULL && json_object_is_type(v, json_type_array)
+                                             ? json_object_get(v) : json_object_new_array());
+    if (strcmp(channel, MI_PUSH_BX_CH_AGENTS) == 0 && snap != NULL
+        && (v = mi_json_get(snap, "user")) != NULL) {
+        json_object_object_add(data, "user", json_object_get(v));
     }
     json_object_object_add(msg, "channel", json_object_new_string(channel));
     json_object_object_add(msg, "data", data);

@@ -23,6 +23,13 @@
 /* Subscription bits. */
 #define MI_PUSH_ME  1u
 #define MI_PUSH_ALL 2u
+/* Channel states (CONTRACT 8.2): the user's own, and every agent's for supervisors/admins. */
+#define MI_PUSH_BX_CH_MY_CHANNELS "/v2/me/channels"
+#define MI_PUSH_BX_CH_AGENTS      "/v2/agents"
+#define MI_PUSH_MYCH   4u
+#define MI_PUSH_AGENTS 8u
+/* The channels that carry the contact center's news (supervisors and admins only). */
+#define MI_PUSH_CC_WIDE (MI_PUSH_ALL | MI_PUSH_AGENTS)
 
 typedef enum {
     MI_PUSH_BX_HANDSHAKE,
@@ -81,12 +88,15 @@ int mi_push_bx_subscriptions(const mi_push_bx_msg_t *m, apr_pool_t *p, const cha
 typedef enum {
     MI_PUSH_BX_SUB_ME,          /* /v2/me/interactions */
     MI_PUSH_BX_SUB_ALL,         /* /v2/interactions */
+    MI_PUSH_BX_SUB_MYCH,        /* /v2/me/channels */
+    MI_PUSH_BX_SUB_AGENTS,      /* /v2/agents */
     MI_PUSH_BX_SUB_SERVICE,     /* /service/...: acknowledged, nothing recorded */
     MI_PUSH_BX_SUB_DENIED       /* *perr says why */
 } mi_push_bx_sub_e;
 
-/** May @caller subscribe to @channel?  /v2/me/interactions: anyone (an agent's own news;
- *  harmless for others); /v2/interactions: supervisors and admins; meta channels, wildcards and
+/** May @caller subscribe to @channel?  /v2/me/interactions and /v2/me/channels: anyone (an
+ *  agent's own news; harmless for others); /v2/interactions and /v2/agents: supervisors and
+ *  admins; meta channels, wildcards and
  *  anything else: denied (403), malformed names 405. */
 mi_push_bx_sub_e mi_push_bx_authorize(const char *channel, const mi_caller_t *caller, apr_pool_t *p,
                                       const char **perr);
@@ -94,6 +104,12 @@ mi_push_bx_sub_e mi_push_bx_authorize(const char *channel, const mi_caller_t *ca
 /** May @caller follow /v2/interactions (the whole contact center)?  Asked at subscribe time
  *  and again, with the roles read then, on every delivery. */
 int mi_push_bx_may_follow_all(const mi_caller_t *caller);
+
+/** The push message of a ChannelState history row on @channel: {"messageType":
+ *  "ChannelStateChangeMessage","referenceId"?,"channels":[{"channel","userState"}]}, and on
+ *  /v2/agents also "user":{"id","userName"}.  @event is {"referenceId","snapshot"} as the
+ *  store returns it.  A new reference. */
+json_object *mi_push_bx_channel_event(const char *channel, json_object *event);
 
 /** Is @channel a well-formed Bayeux channel name (wildcards only as the last segment)? */
 int mi_push_bx_channel_valid(const char *channel);

@@ -93,19 +93,28 @@ static unsigned channel_bits(json_object *channels)
         if (c == NULL) continue;
         if (strcmp(c, MI_PUSH_BX_CH_ME) == 0) bits |= MI_PUSH_ME;
         else if (strcmp(c, MI_PUSH_BX_CH_ALL) == 0) bits |= MI_PUSH_ALL;
+        else if (strcmp(c, MI_PUSH_BX_CH_MY_CHANNELS) == 0) bits |= MI_PUSH_MYCH;
+        else if (strcmp(c, MI_PUSH_BX_CH_AGENTS) == 0) bits |= MI_PUSH_AGENTS;
     }
     return bits;
 }
 
 /* A PostgreSQL text[] literal of the channels in @bits (names need no quoting). */
-static const char *channel_array(unsigned bits)
+static const char *channel_array(unsigned bits, apr_pool_t *p)
 {
-    switch (bits & (MI_PUSH_ME | MI_PUSH_ALL)) {
-    case MI_PUSH_ME:  return "{" MI_PUSH_BX_CH_ME "}";
-    case MI_PUSH_ALL: return "{" MI_PUSH_BX_CH_ALL "}";
-    case MI_PUSH_ME | MI_PUSH_ALL: return "{" MI_PUSH_BX_CH_ME "," MI_PUSH_BX_CH_ALL "}";
-    default:          return "{}";
+    static const struct { unsigned bit; const char *name; } chans[] = {
+        { MI_PUSH_ME, MI_PUSH_BX_CH_ME }, { MI_PUSH_ALL, MI_PUSH_BX_CH_ALL },
+        { MI_PUSH_MYCH, MI_PUSH_BX_CH_MY_CHANNELS }, { MI_PUSH_AGENTS, MI_PUSH_BX_CH_AGENTS },
+    };
+    const char *out = NULL;
+    size_t i;
+
+    for (i = 0; i < sizeof(chans) / sizeof(chans[0]); i++) {
+        if (bits & chans[i].bit) {
+            out = out == NULL ? chans[i].name : apr_pstrcat(p, out, ",", chans[i].name, NULL);
+        }
     }
+    return apr_pstrcat(p, "{", out != NULL ? out : "", "}", NULL);
 }
 
 static int session_from(mi_push_session_t *s, json_object *user, json_object *channels,
@@ -255,8 +264,8 @@ static apr_status_t be_subscribe(void *baton, int cc, const char *login, const c
     params[0] = apr_itoa(p, cc);
     params[1] = login;
     params[2] = client_id;
-    params[3] = channel_array(add);
-    params[4] = channel_array(remove);
+    params[3] = channel_array(add, p);
+    params[4] = channel_array(remove, p);
     rv = call(baton, &st_subscribe, params, p, &res);
     if (rv != APR_SUCCESS) {
         return rv;
