@@ -113,6 +113,14 @@ async function commonWriteErrors(method, template, params, body) {
   await call('agent1', method, template, 415, { params, body: 'operationName=Accept', headers: form });
 }
 
+/** The same with @user's password wrong: a user is locked out after ten failed logins. */
+async function writeErrorsAs(user, method, template, params, body) {
+  await call(null, method, template, 401, { params, body });
+  await call(user, method, template, 401, { params, body, password: 'wrong' });
+  await call(user, method, template, 413, { params, body: big });
+  await call(user, method, template, 415, { params, body: 'operationName=Accept', headers: form });
+}
+
 // ------------------------------------------------------------------ the document itself
 
 test('the document is OpenAPI 3.1 by its meta-schema', async () => {
@@ -482,7 +490,8 @@ test('POST /interactions/{id}: a supervisor moves an interaction', async () => {
   await call('agent1', 'POST', t, 403, { params: { id }, body: { operationName: 'PlaceInQueue', queueName: 'sales' }, requestValid: true });
   await call('supervisor', 'POST', t, 404, { params: { id: '00000000-0000-4000-8000-000000000000' }, body: { operationName: 'PlaceInQueue', queueName: 'sales' }, requestValid: true });
   await call('supervisor', 'POST', t, 409, { params: { id: done }, body: { operationName: 'PlaceInQueue', queueName: 'sales' }, requestValid: true });
-  await commonWriteErrors('POST', t, { id }, { operationName: 'PlaceInQueue', queueName: 'sales' });
+  // as commonWriteErrors, with agent3's password wrong (agent1's failures are counted there)
+  await writeErrorsAs('agent3', 'POST', t, { id }, { operationName: 'PlaceInQueue', queueName: 'sales' });
 });
 
 test('GET /agents and POST /agents/{userName}/channels/{media}', async () => {
@@ -504,7 +513,7 @@ test('GET /agents and POST /agents/{userName}/channels/{media}', async () => {
   await call('agent2', 'POST', t, 403, { params: { userName: 'agent1', media: 'email' }, body: { operationName: 'Ready' }, requestValid: true });
   await call('supervisor', 'POST', t, 404, { params: { userName: 'nobody', media: 'email' }, body: { operationName: 'Ready' }, requestValid: true });
   await call('supervisor', 'POST', t, 409, { params: { userName: 'agent1', media: 'chat' }, body: { operationName: 'Ready' }, requestValid: true });
-  await commonWriteErrors('POST', t, { userName: 'agent1', media: 'email' }, { operationName: 'Ready' });
+  await writeErrorsAs('agent3', 'POST', t, { userName: 'agent1', media: 'email' }, { operationName: 'Ready' });
 });
 
 test('GET and POST /me/interactions', async () => {
