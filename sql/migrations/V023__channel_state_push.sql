@@ -8,7 +8,20 @@
 -- as the interactions' messages (sql/functions/060_push.sql).  Rows written before this
 -- migration keep no notification: they precede every session's cursor.
 
-ALTER TABLE interactions.history DROP CONSTRAINT history_notification_check;
+-- The check's name depends on the history's past (V013 recreated the table while the old
+-- one still held the name): found by what it checks.
+DO $$
+DECLARE
+    v_name name;
+BEGIN
+    FOR v_name IN
+        SELECT c.conname FROM pg_constraint c
+         WHERE c.conrelid = 'interactions.history'::regclass AND c.contype = 'c'
+           AND pg_get_constraintdef(c.oid) LIKE '%notification%'
+    LOOP
+        EXECUTE format('ALTER TABLE interactions.history DROP CONSTRAINT %I', v_name);
+    END LOOP;
+END $$;
 ALTER TABLE interactions.history
     ADD CONSTRAINT history_notification_check
         CHECK (notification IN ('StatusChange', 'PropertiesUpdated', 'WorkbinContent', 'ChannelState'));
