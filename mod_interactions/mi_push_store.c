@@ -90,11 +90,9 @@ static unsigned channel_bits(json_object *channels)
 
     for (i = 0; i < n; i++) {
         const char *c = json_object_get_string(json_object_array_get_idx(channels, i));
-        if (c == NULL) continue;
-        if (strcmp(c, MI_PUSH_BX_CH_ME) == 0) bits |= MI_PUSH_ME;
-        else if (strcmp(c, MI_PUSH_BX_CH_ALL) == 0) bits |= MI_PUSH_ALL;
-        else if (strcmp(c, MI_PUSH_BX_CH_MY_CHANNELS) == 0) bits |= MI_PUSH_MYCH;
-        else if (strcmp(c, MI_PUSH_BX_CH_AGENTS) == 0) bits |= MI_PUSH_AGENTS;
+        if (c != NULL && strchr(c, '*') == NULL) {
+            bits |= mi_push_bx_channel_bits(c);
+        }
     }
     return bits;
 }
@@ -102,19 +100,17 @@ static unsigned channel_bits(json_object *channels)
 /* A PostgreSQL text[] literal of the channels in @bits (names need no quoting). */
 static const char *channel_array(unsigned bits, apr_pool_t *p)
 {
-    static const struct { unsigned bit; const char *name; } chans[] = {
-        { MI_PUSH_ME, MI_PUSH_BX_CH_ME }, { MI_PUSH_ALL, MI_PUSH_BX_CH_ALL },
-        { MI_PUSH_MYCH, MI_PUSH_BX_CH_MY_CHANNELS }, { MI_PUSH_AGENTS, MI_PUSH_BX_CH_AGENTS },
-    };
-    const char *out = NULL;
-    size_t i;
+    const mi_push_bx_channel_t *ch;
+    const char *out = "";
+    int i, n;
 
-    for (i = 0; i < sizeof(chans) / sizeof(chans[0]); i++) {
-        if (bits & chans[i].bit) {
-            out = out == NULL ? chans[i].name : apr_pstrcat(p, out, ",", chans[i].name, NULL);
+    ch = mi_push_bx_channels(&n);
+    for (i = 0; i < n; i++) {
+        if (bits & ch[i].bit) {
+            out = apr_pstrcat(p, out, *out != '\0' ? "," : "", ch[i].name, NULL);
         }
     }
-    return apr_pstrcat(p, "{", out != NULL ? out : "", "}", NULL);
+    return apr_pstrcat(p, "{", out, "}", NULL);
 }
 
 static int session_from(mi_push_session_t *s, json_object *user, json_object *channels,

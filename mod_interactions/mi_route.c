@@ -96,6 +96,9 @@ int mi_route_match(mi_route_t *out, const char *method, const char *path, apr_po
         found(out, MI_R_AGENT_CHANNEL, seg[1], "POST", m == MI_M_POST);
         out->param2 = seg[3];
     }
+    else if (n == 1 && strcmp(seg[0], "events") == 0) {
+        found(out, MI_R_EVENTS, NULL, "GET", m == MI_M_GET);
+    }
     else {
         return 0;
     }

@@ -328,6 +328,7 @@ BEGIN
             WHEN 'agents'    THEN interactions.api_agents(c, p_args)
             WHEN 'agent_channel' THEN interactions.api_agent_channel(c, p_args)
             WHEN 'supervise' THEN interactions.api_supervise(c, p_args)
+            WHEN 'events'    THEN interactions.api_events(c, p_args)
             ELSE interactions.err(interactions.sc_not_found(), 'no such operation')
         END;
         IF (v_res->>'statusCode')::integer <> interactions.sc_ok() THEN
