@@ -183,7 +183,7 @@ BEGIN
     INSERT INTO interactions.history (cc_id, interaction_id, operation, actor_id, actor_login,
         reference_id, from_state, to_state, from_queue, to_queue, from_workbin, to_workbin,
         from_owner, to_owner, from_invitee, to_invitee, user_data_change, notification,
-        audience, revoked, snapshot)
+        audience, revoked, snapshot, routing)
     VALUES (v_cc, p_id, p_op, v_actor,
         (SELECT login FROM interactions.users WHERE cc_id = v_cc AND id = v_actor),
         v_ref, p_before.state, v_after.state,
@@ -193,7 +193,9 @@ BEGIN
         (SELECT name FROM interactions.workbins WHERE cc_id = v_cc AND id = v_after.workbin_id),
         p_before.owner_id, v_after.owner_id, p_before.invitee_id, v_after.invitee_id,
         p_user_data_change, p_notification, v_aud, p_revoked,
-        interactions.snapshot_of(v_after));
+        interactions.snapshot_of(v_after),
+        -- why routing chose (interactions.offer() sets it for its row only)
+        nullif(current_setting('interactions.routing', true), '')::jsonb);
 END $$;
 COMMENT ON FUNCTION interactions.record(text, interactions.interactions, uuid, jsonb, text, uuid[], boolean) IS
   'Appends the history row of a change (actor and referenceId from the transaction settings interactions.actor / interactions.ref; no actor when p_system).';

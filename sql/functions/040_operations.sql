@@ -158,6 +158,7 @@ BEGIN
          WHERE cc_id = c.cc_id AND id = v.id;
         PERFORM interactions.record(v_op, v, v.id);
         PERFORM interactions.offer_answered(c.cc_id, c.id, v.media_type);
+        PERFORM interactions.count_handled(c.cc_id, c.id, v.media_type);
 
     WHEN 'Reject' THEN
         v_err := interactions.refuse(c, v, v_op, ARRAY['Invited']);
@@ -179,7 +180,9 @@ BEGIN
         IF a ? 'queueName' THEN
             v_q := interactions.find_queue(c.cc_id, a->>'queueName');
             IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
-            PERFORM interactions.requeue(v, v_q, v_op);
+            IF NOT interactions.place_in_queue(v, v_q, v_op) THEN
+                RETURN interactions.err(interactions.sc_state(), 'the queue is full (max_size)');
+            END IF;
         ELSE
             UPDATE interactions.interactions SET state = 'Completed', owner_id = NULL, updated_at = now()
              WHERE cc_id = c.cc_id AND id = v.id;
@@ -194,7 +197,9 @@ BEGIN
         IF v_err IS NOT NULL THEN RETURN v_err; END IF;
         v_q := interactions.find_queue(c.cc_id, a->>'queueName');
         IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
-        PERFORM interactions.requeue(v, v_q, v_op);
+        IF NOT interactions.place_in_queue(v, v_q, v_op) THEN
+            RETURN interactions.err(interactions.sc_state(), 'the queue is full (max_size)');
+        END IF;
         PERFORM interactions.work_ended(c.cc_id, c.id, v.media_type, v.queue_id);
         PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
 
@@ -226,7 +231,9 @@ BEGIN
         IF a ? 'queueName' THEN
             v_q := interactions.find_queue(c.cc_id, a->>'queueName');
             IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
-            PERFORM interactions.requeue(v, v_q, v_op);
+            IF NOT interactions.place_in_queue(v, v_q, v_op) THEN
+                RETURN interactions.err(interactions.sc_state(), 'the queue is full (max_size)');
+            END IF;
         ELSE
             SELECT u.cc_id, u.id, u.login, u.roles INTO v_target FROM interactions.users u
              WHERE u.cc_id = c.cc_id
