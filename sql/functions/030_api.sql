@@ -191,7 +191,11 @@ BEGIN
     -- the filter once, as in interactions.api_list()
     WITH matching AS NOT MATERIALIZED (
         SELECT i.id, i.received_at FROM interactions.interactions i
-         WHERE i.cc_id = c.cc_id AND (i.invitee_id = c.id OR i.owner_id = c.id)
+         WHERE i.cc_id = c.cc_id
+           AND (i.invitee_id = c.id OR i.owner_id = c.id
+                OR (i.state = 'Invited' AND EXISTS (SELECT 1 FROM interactions.ring_offers r   -- ring-all
+                                                     WHERE r.cc_id = i.cc_id AND r.interaction_id = i.id
+                                                       AND r.user_id = c.id)))
            AND (NOT a ? 'state' OR i.state = a->>'state'))
     SELECT (SELECT count(*) FROM matching),
            (SELECT array_agg(p.id ORDER BY p.received_at, p.id)

@@ -168,11 +168,14 @@ DECLARE
 BEGIN
     FOR v IN
         SELECT * FROM interactions.interactions i
-         WHERE i.cc_id = p_cc AND i.invitee_id = p_user AND i.state = 'Invited'
-           AND NOT (i.media_type = ANY (p_keep))
+         WHERE i.cc_id = p_cc AND i.state = 'Invited' AND NOT (i.media_type = ANY (p_keep))
+           AND (i.invitee_id = p_user
+                OR EXISTS (SELECT 1 FROM interactions.ring_offers r        -- ring-all (050_routing.sql)
+                            WHERE r.cc_id = i.cc_id AND r.interaction_id = i.id AND r.user_id = p_user))
          ORDER BY i.id
            FOR UPDATE
     LOOP
+        CONTINUE WHEN interactions.ring_drop(v, p_user, 'Revoke');
         PERFORM interactions.revoke_offer(v);
         PERFORM interactions.route_interaction(p_cc, v.id);
         v_n := v_n + 1;

@@ -102,7 +102,9 @@ COMMENT ON FUNCTION interactions.nobody_can_serve(integer, uuid, jsonb) IS
 -- just declined it, in the queue's strategy's order (CONTRACT 8.3): longest-idle (8.2:
 -- agent_channels.idle_since), round-robin (the member offered this queue's work least
 -- recently), least-handled (fewest accepted today), random; ties of the strategy go to the
--- highest total level in the required skills, then to the longest idle.  An agent who holds nothing comes before one
+-- highest total level in the required skills, then to the longest idle.  ring-all offers it
+-- to every such agent with room at once (the first of them is the invitee, the others rows
+-- of interactions.ring_offers; the first Accept wins).  Otherwise an agent who holds nothing comes before one
 -- who is working with capacity to spare.  When nobody can be offered it now, whether
 -- anybody ever could is written on the row (unservable).  Returns whether an offer was made.
 CREATE OR REPLACE FUNCTION interactions.route_interaction(p_cc integer, p_id uuid)
@@ -120,6 +122,7 @@ DECLARE
     v_win   record;
     v_wrank integer;
     v_unsrv boolean;
+    v_ring  uuid[] := '{}';
 BEGIN
     SELECT * INTO v FROM interactions.interactions
      WHERE cc_id = p_cc AND id = p_id AND state = 'Queued' FOR UPDATE SKIP LOCKED;
@@ -141,7 +144,9 @@ BEGIN
            AND NOT (ch.user_id = ANY (v.declined_by) AND v.declined_until > now())
            AND interactions.meets(p_cc, ch.user_id, v_req)
          ORDER BY CASE WHEN q.strategy = 'least-handled'
-                       THEN CASE WHEN ch.handled_on = current_date THEN ch.handled_count ELSE 0 END END,
+                       THEN (SELECT h.handled FROM interactions.agent_handled h
+                              WHERE h.cc_id = p_cc AND h.user_id = ch.user_id AND h.media = v.media_type
+                                AND h.day = current_date) END NULLS FIRST,
                   CASE WHEN q.strategy = 'round-robin' THEN coalesce(m.last_offer_at, '-infinity') END,
                   CASE WHEN q.strategy = 'longest-idle' THEN ch.idle_since END,
                   CASE WHEN q.strategy = 'random' THEN random() END,
@@ -157,6 +162,18 @@ BEGIN
            FOR UPDATE SKIP LOCKED;
         CONTINUE WHEN NOT FOUND;
         v_load := interactions.agent_load(p_cc, cand.user_id, v.media_type);
+        IF q.strategy = 'ring-all' THEN
+            -- every free one rings (each stays locked by us); the first is the invitee
+            IF v_load < (SELECT capacity FROM interactions.agent_channels ch
+                          WHERE ch.cc_id = p_cc AND ch.user_id = cand.user_id AND ch.media = v.media_type) THEN
+                v_ring := v_ring || cand.user_id;
+                IF v_win IS NULL THEN
+                    v_win := cand;
+                    v_wrank := v_rank;
+                END IF;
+            END IF;
+            CONTINUE;
+        END IF;
         IF v_load = 0 THEN
             v_win := cand;
             v_wrank := v_rank;
@@ -175,13 +192,25 @@ BEGIN
         v_wrank := v_srank;
     END IF;
     IF v_win IS NOT NULL THEN
+        IF cardinality(v_ring) > 1 THEN
+            INSERT INTO interactions.ring_offers (cc_id, interaction_id, user_id, media)
+            SELECT p_cc, v.id, u, v.media_type FROM unnest(v_ring[2:]) u;
+            UPDATE interactions.interactions i
+               SET participants = i.participants || ARRAY(SELECT u FROM unnest(v_ring[2:]) u
+                                                           WHERE NOT (u = ANY (i.participants)))
+             WHERE i.cc_id = p_cc AND i.id = v.id;
+            UPDATE interactions.queue_members m SET last_offer_at = clock_timestamp()
+             WHERE m.cc_id = p_cc AND m.queue_id = v.queue_id AND m.user_id = ANY (v_ring[2:]);
+        END IF;
         PERFORM interactions.offer(v, v_win.user_id, jsonb_build_object(
             'strategy', q.strategy, 'by', 'interaction', 'candidates', v_n, 'rank', v_wrank,
             'requirements', v_req, 'skills', interactions.skills_for(p_cc, v_win.user_id, v_req),
             'skillTotal', v_win.skill_total,
             'effectivePriority', interactions.effective_priority(v.priority, q.priority_per_minute, v.queued_at),
             'agedBy', interactions.effective_priority(v.priority, q.priority_per_minute, v.queued_at) - v.priority,
-            'waitedSeconds', round(extract(epoch FROM now() - v.queued_at)::numeric, 3)));
+            'waitedSeconds', round(extract(epoch FROM now() - v.queued_at)::numeric, 3))
+            || CASE WHEN q.strategy = 'ring-all' THEN jsonb_build_object('ringing', cardinality(v_ring))
+                    ELSE '{}'::jsonb END);
         RETURN true;
     END IF;
     v_unsrv := interactions.nobody_can_serve(p_cc, v.queue_id, v_req);
@@ -191,7 +220,7 @@ BEGIN
     RETURN false;
 END $$;
 COMMENT ON FUNCTION interactions.route_interaction(integer, uuid) IS
-  'Offers a Queued interaction to the Ready member of its queue with free capacity and the skills it requires whom the queue''s strategy puts first (ties: highest skill total, then longest idle); one holding nothing before one working with capacity to spare. Never blocks (skips locked rows). Marks it unservable when no member has the skills.';
+  'Offers a Queued interaction to the Ready member of its queue with free capacity and the skills it requires whom the queue''s strategy puts first (ties: highest skill total, then longest idle); one holding nothing before one working with capacity to spare; ring-all offers to all of them at once. Never blocks (skips locked rows). Marks it unservable when no member has the skills.';
 
 -- Offer an agent who may have free capacity the queued interactions of their queues whose
 -- skills they have, highest effective priority (priority aged by the queue's
@@ -230,6 +259,14 @@ BEGIN
            AND interactions.meets(p_cc, p_user, req.r)
          ORDER BY eff DESC, i.queued_at, i.id
     LOOP
+        IF w.strategy = 'ring-all' THEN
+            -- it rings for every free member, this agent (locked by us, free) among them
+            IF interactions.route_interaction(p_cc, w.id) THEN
+                v_n := v_n + 1;
+                EXIT WHEN v_n >= v_free;
+            END IF;
+            CONTINUE;
+        END IF;
         SELECT * INTO v FROM interactions.interactions i
          WHERE i.cc_id = p_cc AND i.id = w.id AND i.state = 'Queued' FOR UPDATE SKIP LOCKED;
         CONTINUE WHEN NOT FOUND;
@@ -248,22 +285,76 @@ END $$;
 COMMENT ON FUNCTION interactions.route_agent(integer, uuid, text) IS
   'Offers a Ready agent with free capacity the queued interactions of their queues whose skills they have, highest effective priority (aged) first, then oldest (never blocks).';
 
--- Withdraw an offer: the interaction goes back to its queue, the agent is told Revoked and
--- is not offered it again for one offer timeout.  Used by offer expiry.
+-- Withdraw an offer: the interaction goes back to its queue, the agents it was offered to
+-- (its invitee and, for ring-all, every other agent it rang for) are told Revoked and are
+-- not offered it again for one offer timeout.  Used by offer expiry and when agents leave.
+-- Returns the agents told.
 CREATE OR REPLACE FUNCTION interactions.revoke_offer(v interactions.interactions)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS uuid[] LANGUAGE plpgsql AS $$
+DECLARE
+    v_told uuid[] := ARRAY[v.invitee_id] || interactions.ring_end(v.cc_id, v.id);
 BEGIN
     UPDATE interactions.interactions i
        SET state = 'Queued', invitee_id = NULL, offer_expires_at = NULL,
            declined_by = CASE WHEN i.declined_until > now() THEN i.declined_by ELSE '{}' END
-                         || v.invitee_id,
+                         || v_told,
            declined_until = now() + interactions.offer_timeout(v.cc_id, v.queue_id),
            updated_at = now()
      WHERE i.cc_id = v.cc_id AND i.id = v.id;
-    PERFORM interactions.record('Revoke', v, v.id, NULL, 'StatusChange', ARRAY[v.invitee_id], true);
+    PERFORM interactions.record('Revoke', v, v.id, NULL, 'StatusChange', v_told, true);
+    RETURN v_told;
 END $$;
 COMMENT ON FUNCTION interactions.revoke_offer(interactions.interactions) IS
-  'Withdraws an unanswered offer: Queued again, the agent told Revoked and skipped for one offer timeout.';
+  'Withdraws an unanswered offer (a ring-all one from everyone it rang for): Queued again, the agents told Revoked and skipped for one offer timeout. Returns the agents told.';
+
+-- A ring-all offer ends (accepted, or withdrawn): its other agents' rows go.  Returns them.
+CREATE OR REPLACE FUNCTION interactions.ring_end(p_cc integer, p_id uuid)
+RETURNS uuid[] LANGUAGE plpgsql AS $$
+DECLARE
+    v_users uuid[];
+BEGIN
+    WITH gone AS (DELETE FROM interactions.ring_offers r
+                   WHERE r.cc_id = p_cc AND r.interaction_id = p_id RETURNING r.user_id)
+    SELECT coalesce(array_agg(user_id ORDER BY user_id), '{}') INTO v_users FROM gone;
+    RETURN v_users;
+END $$;
+COMMENT ON FUNCTION interactions.ring_end(integer, uuid) IS
+  'Deletes a ring-all offer''s rows of interactions.ring_offers; returns the agents they named.';
+
+-- Agent p_user drops out of ring-all offer v (locked, Invited) that still rings for someone
+-- else: Reject, or the agent leaving (LoggedOut, disabled, out of the queue).  When they
+-- were its invitee, the next agent it rings for becomes it.  The agent is told Revoked; on
+-- Reject they are skipped for one offer timeout.  Returns false, changing nothing, when
+-- nobody else is rung (the caller withdraws the offer as for any other).
+CREATE OR REPLACE FUNCTION interactions.ring_drop(v interactions.interactions, p_user uuid, p_op text)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    v_next uuid;
+BEGIN
+    IF p_user = v.invitee_id THEN
+        SELECT r.user_id INTO v_next FROM interactions.ring_offers r
+         WHERE r.cc_id = v.cc_id AND r.interaction_id = v.id ORDER BY r.user_id LIMIT 1;
+    ELSE
+        v_next := v.invitee_id;
+    END IF;
+    DELETE FROM interactions.ring_offers r
+     WHERE r.cc_id = v.cc_id AND r.interaction_id = v.id AND r.user_id IN (p_user, v_next);
+    IF NOT FOUND OR v_next IS NULL THEN
+        RETURN false;
+    END IF;
+    UPDATE interactions.interactions i
+       SET invitee_id = v_next, updated_at = now(),
+           declined_by = CASE WHEN p_op <> 'Reject' THEN i.declined_by
+                              WHEN i.declined_until > now() THEN i.declined_by || p_user
+                              ELSE ARRAY[p_user] END,
+           declined_until = CASE WHEN p_op <> 'Reject' THEN i.declined_until
+                                 ELSE now() + interactions.offer_timeout(i.cc_id, i.queue_id) END
+     WHERE i.cc_id = v.cc_id AND i.id = v.id;
+    PERFORM interactions.record(p_op, v, v.id, NULL, 'StatusChange', ARRAY[p_user], p_op <> 'Reject');
+    RETURN true;
+END $$;
+COMMENT ON FUNCTION interactions.ring_drop(interactions.interactions, uuid, text) IS
+  'Takes one agent out of a ring-all offer that still rings for others (the next becomes the invitee if it was them), telling them Revoked; false when nobody else is rung.';
 
 -- The background work of every httpd child, run one at a time cluster-wide (advisory lock):
 -- withdraw expired offers (counting them as missed) and route them again, end timed
@@ -276,6 +367,7 @@ DECLARE
     v      interactions.interactions;
     a      record;
     v_n    integer := 0;
+    v_u    uuid;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('interactions-maintenance')) THEN
         RETURN 0;
@@ -291,10 +383,12 @@ BEGIN
            FOR UPDATE SKIP LOCKED
     LOOP
         PERFORM set_config('interactions.cc', v.cc_id::text, true);
-        PERFORM interactions.revoke_offer(v);
-        -- counted against the agent (at the queue's max_no_answer: NotReady) before the
-        -- interaction is routed again
-        PERFORM interactions.offer_missed(v);
+        -- counted against the agents (at the queue's max_no_answer: NotReady) before the
+        -- interaction is routed again: ring-all's every agent it rang for
+        FOREACH v_u IN ARRAY interactions.revoke_offer(v) LOOP
+            v.invitee_id := v_u;
+            PERFORM interactions.offer_missed(v);
+        END LOOP;
         PERFORM interactions.route_interaction(v.cc_id, v.id);
         v_n := v_n + 1;
     END LOOP;

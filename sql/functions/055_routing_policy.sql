@@ -9,17 +9,17 @@
 -- ------------------------------------------------------------------ kept by routing
 
 -- An Accept: one more interaction handled today on the channel (least-handled routing).
--- The row is already locked by the Accept's offer bookkeeping or cheap to lock: one agent.
+-- Only the agent's own Accepts write this row.
 CREATE OR REPLACE FUNCTION interactions.count_handled(p_cc integer, p_user uuid, p_media text)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE interactions.agent_channels ch
-       SET handled_count = CASE WHEN ch.handled_on = current_date THEN ch.handled_count + 1 ELSE 1 END,
-           handled_on = current_date
-     WHERE ch.cc_id = p_cc AND ch.user_id = p_user AND ch.media = p_media;
+    INSERT INTO interactions.agent_handled AS h (cc_id, user_id, media, day, handled)
+    VALUES (p_cc, p_user, p_media, current_date, 1)
+    ON CONFLICT ON CONSTRAINT agent_handled_pkey DO UPDATE
+       SET handled = CASE WHEN h.day = current_date THEN h.handled + 1 ELSE 1 END, day = current_date;
 END $$;
 COMMENT ON FUNCTION interactions.count_handled(integer, uuid, text) IS
-  'Counts an accepted interaction against the agent''s day on that channel (least-handled routing).';
+  'Counts an accepted interaction against the agent''s day on that media (interactions.agent_handled, least-handled routing).';
 
 -- ------------------------------------------------------------------ provisioning (DBAs)
 
@@ -111,8 +111,8 @@ BEGIN
         END IF;
     END LOOP;
     IF policy ? 'strategy'
-       AND policy->>'strategy' NOT IN ('longest-idle', 'round-robin', 'least-handled', 'random') THEN
-        RAISE EXCEPTION 'unknown strategy "%" (longest-idle, round-robin, least-handled, random)', policy->>'strategy'
+       AND policy->>'strategy' NOT IN ('longest-idle', 'round-robin', 'least-handled', 'random', 'ring-all') THEN
+        RAISE EXCEPTION 'unknown strategy "%" (longest-idle, round-robin, least-handled, random, ring-all)', policy->>'strategy'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF jsonb_typeof(policy->'overflow_queue') = 'string' THEN
@@ -152,7 +152,7 @@ BEGIN
     RETURN v_after;
 END $$;
 COMMENT ON FUNCTION interactions.set_queue_policy(text, text, jsonb) IS
-  'Set a queue''s settings from a JSON object: offer_timeout, wrap_up, max_wait (interval text or seconds; max_wait null: none), max_no_answer (integer, 0: never), strategy (longest-idle, round-robin, least-handled, random), priority_per_minute (number >= 0), overflow_queue (queue name or null), max_size (integer or null). Keys not given are kept; unknown keys and invalid values raise. Audited (config_history); returns the settings after.';
+  'Set a queue''s settings from a JSON object: offer_timeout, wrap_up, max_wait (interval text or seconds; max_wait null: none), max_no_answer (integer, 0: never), strategy (longest-idle, round-robin, least-handled, random, ring-all), priority_per_minute (number >= 0), overflow_queue (queue name or null), max_size (integer or null). Keys not given are kept; unknown keys and invalid values raise. Audited (config_history); returns the settings after.';
 
 -- An agent's skill: level 0 to 10, or NULL to remove it.
 CREATE OR REPLACE FUNCTION interactions.set_agent_skill(contact_center text, login text, skill text,
@@ -275,10 +275,14 @@ BEGIN
     PERFORM set_config('interactions.ref', '', true);
     FOR v IN
         SELECT * FROM interactions.interactions i
-         WHERE i.cc_id = v_cc AND i.invitee_id = v_u AND i.state = 'Invited' AND i.queue_id = v_q
+         WHERE i.cc_id = v_cc AND i.state = 'Invited' AND i.queue_id = v_q
+           AND (i.invitee_id = v_u OR EXISTS (SELECT 1 FROM interactions.ring_offers r
+                                               WHERE r.cc_id = i.cc_id AND r.interaction_id = i.id
+                                                 AND r.user_id = v_u))
          ORDER BY i.id
            FOR UPDATE
     LOOP
+        CONTINUE WHEN interactions.ring_drop(v, v_u, 'Revoke');
         PERFORM interactions.revoke_offer(v);
         PERFORM interactions.route_interaction(v_cc, v.id);
     END LOOP;

@@ -68,6 +68,8 @@ GRANT SELECT ON interactions.queues, interactions.queue_members, interactions.wo
 GRANT SELECT ON interactions.not_ready_reasons TO interactions_app;
 -- routing reads skills and requirements, and keeps round-robin's turn per member
 GRANT SELECT ON interactions.agent_skills, interactions.queue_requirements TO interactions_app;
+GRANT SELECT, INSERT, DELETE ON interactions.ring_offers TO interactions_app;
+GRANT SELECT, INSERT, UPDATE ON interactions.agent_handled TO interactions_app;
 GRANT UPDATE (last_offer_at) ON interactions.queue_members TO interactions_app;
 GRANT SELECT, INSERT, UPDATE ON interactions.interactions TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.user_data TO interactions_app;
@@ -184,7 +186,9 @@ GRANT EXECUTE ON FUNCTION
     interactions.queue_has_room(integer, uuid),
     interactions.queue_admit(integer, uuid),
     interactions.overflow_note(integer, text, uuid, uuid),
-    interactions.place_in_queue(interactions.interactions, uuid, text)
+    interactions.place_in_queue(interactions.interactions, uuid, text),
+    interactions.ring_end(integer, uuid),
+    interactions.ring_drop(interactions.interactions, uuid, text)
   TO interactions_app;
 -- Not the module's: provisioning and account changes (025_user_admin.sql) and the
 -- contact-center and user lookups by name that raise (DBAs), history

@@ -40,14 +40,25 @@ ALTER TABLE interactions.queue_members ADD COLUMN last_offer_at timestamptz;
 COMMENT ON COLUMN interactions.queue_members.last_offer_at IS
   'When routing last offered this member work of this queue (round-robin: the least recent, never first).';
 
--- least-handled: accepted today, counted where the Accept happens
-ALTER TABLE interactions.agent_channels
-    ADD COLUMN handled_on date,
-    ADD COLUMN handled_count integer NOT NULL DEFAULT 0 CHECK (handled_count >= 0);
-COMMENT ON COLUMN interactions.agent_channels.handled_on IS
-  'The day (database time zone) handled_count counts; an older day counts as 0.';
-COMMENT ON COLUMN interactions.agent_channels.handled_count IS
-  'Interactions of this media the agent accepted on handled_on (least-handled routing).';
+-- least-handled: accepted today, counted where the Accept happens.  A table of its own, not
+-- columns of agent_channels: an Accept then locks no channel row, so it never waits for a
+-- router or the maintenance tick working on the agent's channel.
+CREATE TABLE interactions.agent_handled (
+    cc_id       integer NOT NULL,
+    user_id     uuid NOT NULL,
+    media       text NOT NULL,
+    day         date NOT NULL,
+    handled     integer NOT NULL DEFAULT 0 CHECK (handled >= 0),
+    PRIMARY KEY (cc_id, user_id, media),
+    FOREIGN KEY (cc_id, user_id) REFERENCES interactions.users(cc_id, id) ON DELETE CASCADE
+);
+COMMENT ON TABLE interactions.agent_handled IS
+  'How many interactions of a media each agent accepted on their latest working day (least-handled routing).';
+COMMENT ON COLUMN interactions.agent_handled.cc_id IS 'Contact center.';
+COMMENT ON COLUMN interactions.agent_handled.user_id IS 'The agent.';
+COMMENT ON COLUMN interactions.agent_handled.media IS 'Media type.';
+COMMENT ON COLUMN interactions.agent_handled.day IS 'The day counted (database time zone); an older day counts as 0 today.';
+COMMENT ON COLUMN interactions.agent_handled.handled IS 'Interactions accepted on that day.';
 
 ALTER TABLE interactions.interactions ADD COLUMN unservable boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN interactions.interactions.unservable IS
@@ -128,5 +139,28 @@ CREATE TRIGGER config_history_no_truncate BEFORE TRUNCATE ON interactions.config
 COMMENT ON TRIGGER config_history_append_only ON interactions.config_history IS 'The configuration history is append-only.';
 COMMENT ON TRIGGER config_history_no_truncate ON interactions.config_history IS 'TRUNCATE would erase the configuration history.';
 
--- offer() takes the reason of the choice now (V011: old signatures go here, once)
+-- ring-all: an offer rings every free member at once.  interactions.invitee_id holds the
+-- first of them (the strategy's choice, as for any offer); the others are rows here, for
+-- as long as the interaction is Invited.  The first Accept wins and the rows go.
+CREATE TABLE interactions.ring_offers (
+    cc_id           integer NOT NULL,
+    interaction_id  uuid NOT NULL,
+    user_id         uuid NOT NULL,
+    media           text NOT NULL,
+    PRIMARY KEY (cc_id, interaction_id, user_id),
+    FOREIGN KEY (cc_id, interaction_id) REFERENCES interactions.interactions(cc_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (cc_id, user_id) REFERENCES interactions.users(cc_id, id) ON DELETE CASCADE
+);
+CREATE INDEX ring_offers_user ON interactions.ring_offers (cc_id, user_id, media);
+COMMENT ON TABLE interactions.ring_offers IS
+  'A ring-all offer''s other agents: the interaction (Invited) is offered to its invitee_id and to every agent here at once; the first Accept wins, the others are revoked.';
+COMMENT ON COLUMN interactions.ring_offers.cc_id IS 'Contact center.';
+COMMENT ON COLUMN interactions.ring_offers.interaction_id IS 'The interaction offered.';
+COMMENT ON COLUMN interactions.ring_offers.user_id IS 'An agent it is offered to besides invitee_id.';
+COMMENT ON COLUMN interactions.ring_offers.media IS 'The interaction''s media type (counted in the agent''s load).';
+COMMENT ON INDEX interactions.ring_offers_user IS 'An agent''s ringing offers (their load).';
+
+-- offer() takes the reason of the choice now, revoke_offer() returns whom it told
+-- (V011: old signatures go here, once)
 DROP FUNCTION IF EXISTS interactions.offer(interactions.interactions, uuid);
+DROP FUNCTION IF EXISTS interactions.revoke_offer(interactions.interactions);

@@ -70,15 +70,15 @@ test('least-handled: the agent who handled fewest today first; counts balance wi
   const next = [];
   for (let i = 0; i < 9; i++) next.push(await handleOne());
   assert.ok(!next.slice(0, 6).includes('agent1'), `agent1 waits until the others caught up: ${next}`);
-  const counts = await db.query(`SELECT u.login, ch.handled_count AS n FROM interactions.agent_channels ch
-      JOIN interactions.users u ON u.cc_id = ch.cc_id AND u.id = ch.user_id
-     WHERE ch.cc_id = $1 AND ch.media = 'email' AND u.login LIKE 'agent%' ORDER BY 1`, [ccId]);
+  const counts = await db.query(`SELECT u.login, coalesce(h.handled, 0) AS n FROM interactions.users u
+      LEFT JOIN interactions.agent_handled h ON h.cc_id = u.cc_id AND h.user_id = u.id AND h.media = 'email'
+     WHERE u.cc_id = $1 AND u.login LIKE 'agent%' ORDER BY 1`, [ccId]);
   const n = counts.map((c) => c.n);
   assert.deepEqual(n, [3, 3, 3, 3], JSON.stringify(counts));
   for (let i = 0; i < 5; i++) await handleOne();
-  const m = (await db.query(`SELECT ch.handled_count AS n FROM interactions.agent_channels ch
-      JOIN interactions.users u ON u.cc_id = ch.cc_id AND u.id = ch.user_id
-     WHERE ch.cc_id = $1 AND ch.media = 'email' AND u.login LIKE 'agent%'`, [ccId])).map((c) => c.n);
+  const m = (await db.query(`SELECT coalesce(h.handled, 0) AS n FROM interactions.users u
+      LEFT JOIN interactions.agent_handled h ON h.cc_id = u.cc_id AND h.user_id = u.id AND h.media = 'email'
+     WHERE u.cc_id = $1 AND u.login LIKE 'agent%'`, [ccId])).map((c) => c.n);
   assert.ok(Math.max(...m) - Math.min(...m) <= 1, `balanced within 1: ${m}`);
 });
 

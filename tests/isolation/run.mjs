@@ -244,6 +244,12 @@ class Runner {
     }
     for (const a of ['agent1', 'agent2', 'agent3', 'agent4']) await q(`SELECT interactions.create_workbin($1, 'drafts', $2)`, [CC, a]);
     await q(`SELECT interactions.create_workbin($1, 'team')`, [CC]);
+    // The specs run the maintenance tick, which is cluster-wide: an offer that the SQL tests
+    // left in another contact center would expire during some spec (when depends on how
+    // long the specs before it took) and be counted in its output.  Those offers never
+    // expire while the specs run.
+    await q(`UPDATE interactions.interactions SET offer_expires_at = 'infinity'
+              WHERE state = 'Invited' AND cc_id <> $1`, [this.ccId]);
   }
 
   /** Contact center "iso" without interactions, every agent NotReady with capacity 1 and
@@ -263,6 +269,13 @@ class Runner {
                reason = NULL, wrap_up_until = NULL, dnd_state = NULL, dnd_reason = NULL, missed_offers = 0,
                idle_since = '2000-01-01' WHERE cc_id = $1`);
     await q(`UPDATE interactions.queues SET wrap_up = '0', max_no_answer = 3 WHERE cc_id = $1`);
+    // and for routing policy (V021): longest-idle queues without limits, nobody's turn taken
+    if ((await this.su.query(`SELECT to_regclass('interactions.agent_skills') AS t`)).rows[0].t) {
+      await q(`UPDATE interactions.queues SET strategy = 'longest-idle', priority_per_minute = 0, max_wait = NULL,
+                 overflow_queue_id = NULL, max_size = NULL WHERE cc_id = $1`);
+      await q(`UPDATE interactions.queue_members SET last_offer_at = NULL WHERE cc_id = $1`);
+      await q(`DELETE FROM interactions.agent_handled WHERE cc_id = $1`);
+    }
     await this.su.query('COMMIT');
   }
 

@@ -162,7 +162,7 @@ export async function freshContactCenter(cc) {
       await client.query(`DELETE FROM interactions.agent_skills WHERE cc_id = $1`, [id]);
       await client.query(`DELETE FROM interactions.queue_requirements WHERE cc_id = $1`, [id]);
       await client.query(`UPDATE interactions.queue_members SET last_offer_at = NULL WHERE cc_id = $1`, [id]);
-      await client.query(`UPDATE interactions.agent_channels SET handled_on = NULL, handled_count = 0 WHERE cc_id = $1`, [id]);
+      await client.query(`DELETE FROM interactions.agent_handled WHERE cc_id = $1`, [id]);
     }
     await client.query('COMMIT');
   } catch (e) {

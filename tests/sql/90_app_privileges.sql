@@ -95,7 +95,9 @@ DECLARE
         'interactions.queue_has_room(integer,uuid)',
         'interactions.queue_admit(integer,uuid)',
         'interactions.overflow_note(integer,text,uuid,uuid)',
-        'interactions.place_in_queue(interactions.interactions,uuid,text)'
+        'interactions.place_in_queue(interactions.interactions,uuid,text)',
+        'interactions.ring_end(integer,uuid)',
+        'interactions.ring_drop(interactions.interactions,uuid,text)'
     ];
     definers text[] := ARRAY[
         'interactions.contact_center_id(text)',
