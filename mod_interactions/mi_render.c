@@ -115,6 +115,11 @@ json_object *mi_render_interaction(json_object *snap, const mi_caller_t *caller,
     for (k = tail; *k != NULL; k++) {
         copy(o, snap, *k);
     }
+    /* waiting work nobody has the skills for says so (the store sends "_unservable" only
+     * then); shown to whoever may read it, so every recipient's message stays the same */
+    if (json_object_get_boolean(mi_json_get(snap, "_unservable"))) {
+        json_object_object_add(o, "unservable", json_object_new_boolean(1));
+    }
     return o;
 }
 

@@ -130,6 +130,9 @@ BEGIN
         '_owner', i.owner_id,
         '_invitee', i.invitee_id,
         '_workbinOwner', v_wb_owner);
+    IF i.unservable AND i.state = 'Queued' THEN
+        v := v || jsonb_build_object('_unservable', true);     -- rendered as "unservable": true
+    END IF;
     IF i.state = 'Invited' THEN
         -- ring-all: the other agents it is offered to, who may Accept it as the invitee may
         v := v || coalesce((SELECT jsonb_build_object('_ringing', jsonb_agg(r.user_id ORDER BY r.user_id))

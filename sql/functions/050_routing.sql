@@ -132,25 +132,30 @@ BEGIN
     SELECT * INTO STRICT q FROM interactions.queues x WHERE x.cc_id = p_cc AND x.id = v.queue_id;
     v_req := interactions.requirements(p_cc, v.queue_id, v.id);
     FOR cand IN
-        SELECT ch.user_id, ch.capacity, count(*) OVER () AS n,
+        -- the queue's Ready members first (a few dozen rows), and only then their skills:
+        -- left to itself the planner checks the skills of every Ready agent of the media
+        WITH ready AS MATERIALIZED (
+            SELECT ch.user_id, ch.capacity, ch.idle_since, m.last_offer_at
+              FROM interactions.queue_members m
+              JOIN interactions.agent_channels ch
+                ON ch.cc_id = m.cc_id AND ch.user_id = m.user_id AND ch.media = v.media_type
+             WHERE m.cc_id = p_cc AND m.queue_id = v.queue_id AND ch.state = 'Ready'
+               AND ch.capacity > 0
+               AND NOT (ch.user_id = ANY (v.declined_by) AND v.declined_until > now()))
+        SELECT r.user_id, r.capacity, count(*) OVER () AS n,
                (SELECT coalesce(sum(s.level), 0) FROM interactions.agent_skills s
-                 WHERE v_req <> '{}'::jsonb AND s.cc_id = p_cc AND s.user_id = ch.user_id
+                 WHERE v_req <> '{}'::jsonb AND s.cc_id = p_cc AND s.user_id = r.user_id
                    AND v_req ? s.skill) AS skill_total
-          FROM interactions.queue_members m
-          JOIN interactions.agent_channels ch
-            ON ch.cc_id = m.cc_id AND ch.user_id = m.user_id AND ch.media = v.media_type
-         WHERE m.cc_id = p_cc AND m.queue_id = v.queue_id AND ch.state = 'Ready'
-           AND ch.capacity > 0
-           AND NOT (ch.user_id = ANY (v.declined_by) AND v.declined_until > now())
-           AND interactions.meets(p_cc, ch.user_id, v_req)
+          FROM ready r
+         WHERE v_req = '{}'::jsonb OR interactions.meets(p_cc, r.user_id, v_req)
          ORDER BY CASE WHEN q.strategy = 'least-handled'
                        THEN (SELECT h.handled FROM interactions.agent_handled h
-                              WHERE h.cc_id = p_cc AND h.user_id = ch.user_id AND h.media = v.media_type
+                              WHERE h.cc_id = p_cc AND h.user_id = r.user_id AND h.media = v.media_type
                                 AND h.day = current_date) END NULLS FIRST,
-                  CASE WHEN q.strategy = 'round-robin' THEN coalesce(m.last_offer_at, '-infinity') END,
-                  CASE WHEN q.strategy = 'longest-idle' THEN ch.idle_since END,
+                  CASE WHEN q.strategy = 'round-robin' THEN coalesce(r.last_offer_at, '-infinity') END,
+                  CASE WHEN q.strategy = 'longest-idle' THEN r.idle_since END,
                   CASE WHEN q.strategy = 'random' THEN random() END,
-                  skill_total DESC, ch.idle_since, ch.user_id
+                  skill_total DESC, r.idle_since, r.user_id
     LOOP
         v_rank := v_rank + 1;
         v_n := cand.n;
@@ -246,18 +251,23 @@ BEGIN
         RETURN 0;
     END IF;
     FOR w IN
-        SELECT i.id, q.strategy, q.priority_per_minute, req.r,
-               interactions.effective_priority(i.priority, q.priority_per_minute, i.queued_at) AS eff
-          FROM interactions.queue_members m
-          JOIN interactions.queues q ON q.cc_id = m.cc_id AND q.id = m.queue_id
-          JOIN interactions.interactions i
-            ON i.cc_id = m.cc_id AND i.queue_id = m.queue_id AND i.state = 'Queued'
-           AND i.media_type = p_media
-          CROSS JOIN LATERAL (SELECT interactions.requirements(p_cc, i.queue_id, i.id) AS r) req
-         WHERE m.cc_id = p_cc AND m.user_id = p_user
-           AND NOT (p_user = ANY (i.declined_by) AND i.declined_until > now())
-           AND interactions.meets(p_cc, p_user, req.r)
-         ORDER BY eff DESC, i.queued_at, i.id
+        -- the waiting work of the agent's queues first, and only then its skills (as in the
+        -- maintenance tick: else the planner checks the skills of every queued row)
+        WITH mine AS MATERIALIZED (
+            SELECT i.id, i.queue_id, i.priority, i.queued_at, q.strategy, q.priority_per_minute
+              FROM interactions.queue_members m
+              JOIN interactions.queues q ON q.cc_id = m.cc_id AND q.id = m.queue_id
+              JOIN interactions.interactions i
+                ON i.cc_id = m.cc_id AND i.queue_id = m.queue_id AND i.state = 'Queued'
+               AND i.media_type = p_media
+             WHERE m.cc_id = p_cc AND m.user_id = p_user
+               AND NOT (p_user = ANY (i.declined_by) AND i.declined_until > now()))
+        SELECT x.id, x.strategy, x.priority_per_minute, req.r,
+               interactions.effective_priority(x.priority, x.priority_per_minute, x.queued_at) AS eff
+          FROM mine x
+          CROSS JOIN LATERAL (SELECT interactions.requirements(p_cc, x.queue_id, x.id) AS r) req
+         WHERE interactions.meets(p_cc, p_user, req.r)
+         ORDER BY eff DESC, x.queued_at, x.id
     LOOP
         IF w.strategy = 'ring-all' THEN
             -- it rings for every free member, this agent (locked by us, free) among them
@@ -403,14 +413,18 @@ BEGIN
         WITH waiting AS MATERIALIZED (
             SELECT ch.cc_id, ch.user_id, ch.media, ch.capacity, ch.idle_since FROM interactions.agent_channels ch
              WHERE ch.state = 'Ready' AND ch.capacity > 0
-               AND EXISTS (SELECT 1 FROM interactions.queue_members m
-                             JOIN interactions.interactions i
-                               ON i.cc_id = m.cc_id AND i.queue_id = m.queue_id
-                              AND i.state = 'Queued' AND i.media_type = ch.media
-                            WHERE m.cc_id = ch.cc_id AND m.user_id = ch.user_id AND NOT i.unservable
-                              AND NOT (ch.user_id = ANY (i.declined_by) AND i.declined_until > now())
-                              AND interactions.meets(ch.cc_id, ch.user_id,
-                                                     interactions.requirements(i.cc_id, i.queue_id, i.id))))
+               AND EXISTS (SELECT 1 FROM (
+                               SELECT i.cc_id, i.queue_id, i.id FROM interactions.queue_members m
+                                 JOIN interactions.interactions i
+                                   ON i.cc_id = m.cc_id AND i.queue_id = m.queue_id
+                                  AND i.state = 'Queued' AND i.media_type = ch.media
+                                WHERE m.cc_id = ch.cc_id AND m.user_id = ch.user_id AND NOT i.unservable
+                                  AND NOT (ch.user_id = ANY (i.declined_by) AND i.declined_until > now())
+                               -- OFFSET 0: the skills of the agent's own queues' work only; else
+                               -- the planner checks them for every queued row of the contact center
+                               OFFSET 0) x
+                            WHERE interactions.meets(ch.cc_id, ch.user_id,
+                                                     interactions.requirements(x.cc_id, x.queue_id, x.id))))
         SELECT w.cc_id, w.user_id, w.media FROM waiting w
          WHERE interactions.agent_load(w.cc_id, w.user_id, w.media) < w.capacity
          ORDER BY w.idle_since

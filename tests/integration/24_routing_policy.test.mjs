@@ -155,6 +155,9 @@ test('skills: queue requirements and userData.requiredSkills; ties to the highes
   const c = await create(cc, { queueName: 'pool', userData: { requiredSkills: { french: 1 } } });
   let r = await db.one(`SELECT state, unservable FROM interactions.interactions WHERE cc_id = $1 AND id = $2`, [ccId, c]);
   assert.deepEqual(r, { state: 'Queued', unservable: true });
+  // a supervisor sees it flagged in the API
+  const seen = await ok('supervisor', 'GET', `/interactions/${c}`, { cc });
+  assert.equal(seen.interaction.unservable, true);
   const stat = await db.one(`SELECT waiting, unservable FROM interactions.queue_routing WHERE contact_center = $1 AND queue = 'pool'`, [cc]);
   assert.deepEqual([Number(stat.waiting), Number(stat.unservable)], [1, 1]);
   await tick();
@@ -169,6 +172,7 @@ test('skills: queue requirements and userData.requiredSkills; ties to the highes
   assert.equal(r.unservable, false);
   await tick();
   assert.equal((await row(ccId, c)).invitee, 'agent4');
+  assert.equal((await ok('supervisor', 'GET', `/interactions/${c}`, { cc })).interaction.unservable, undefined);
   // an agent becoming free is offered only work they qualify for (agent2: spanish 3)
   await channel(cc, 'agent2', 'NotReady');
   const d = await create(cc, { queueName: 'pool' });
