@@ -49,6 +49,7 @@ for (const c of [16, 64]) {
 }
 const lat = by.latency_half?.result;
 const push = rows.find((r) => r.name === 'push');
+const events = rows.find((r) => r.name === 'events');
 const routing = rows.find((r) => r.name === 'routing');
 const headline = {
   cycle_ratio_vs_pgbench_16: h[16].ratio_vs_pgbench, cycle_ratio_vs_pgbench_64: h[64].ratio_vs_pgbench,
@@ -60,6 +61,7 @@ const headline = {
   latency_half_rate_rps: r1(lat?.rate), latency_half_p50_ms: r1(lat ? lat.p50_us / 1000 : null),
   latency_half_p99_ms: r1(lat ? lat.p99_us / 1000 : null),
   ...(push ? push.headline : {}),
+  events_lag_p99_ms: events ? events.headline.events_lag_p99_ms : null,
   routing_create_p99_ratio: routing ? routing.headline.routing_create_p99_ratio : null,
   routing_tick_ms_1000: routing ? routing.headline.routing_tick_ms_1000 : null,
 };
@@ -119,9 +121,13 @@ ${lat ? '\n| request | p50 ms | p99 ms |\n|---|---|---|\n' + Object.entries(lat.
 
 Not measured in this run (${by.push_failed ? 'the measurement failed; scripts/bench printed why' : 'the module does not answer on the push channel'}).
 `;
-  if (routing) md += routing.markdown;
-  else md += `
-## 5. Routing policy at 1,000 agents
+  md += events ? events.markdown : `
+## 5. Event feed lag
+
+Not measured in this run (${by.events_failed ? 'the measurement failed; scripts/bench printed why' : 'the stage did not run'}).
+`;
+  md += routing ? routing.markdown : `
+## 6. Routing policy at 1,000 agents
 
 Not measured in this run (${by.routing_failed ? 'the measurement failed; scripts/bench printed why' : 'no routing measurement'}).
 `;

@@ -92,7 +92,7 @@ const h = {
   routing_tick_ms_1000_plain: r2(Number(tickPlain)),
 };
 const markdown = `
-## 5. Routing policy at 1,000 agents
+## 6. Routing policy at 1,000 agents
 
 Two contact centers of 1,000 agents (capacity 5, all Ready), 100 queues of 30 members
 (\`bench/routing-setup.sql\`): one routing as before (longest-idle, no skills), one with the

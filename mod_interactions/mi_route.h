@@ -19,7 +19,8 @@ typedef enum {
     MI_R_MY_INTERACTION,   /* POST /me/interactions/{id} */
     MI_R_MY_WORKBINS,      /* GET  /me/workbins */
     MI_R_MY_WORKBIN,       /* GET  /me/workbins/{name} */
-    MI_R_NOTIFICATIONS     /* POST, GET, OPTIONS /notifications[/...] (Bayeux) */
+    MI_R_NOTIFICATIONS,    /* POST, GET, OPTIONS /notifications[/...] (Bayeux) */
+    MI_R_EVENTS            /* GET  /events (the event feed) */
 } mi_route_e;
 
 typedef enum { MI_M_GET, MI_M_POST, MI_M_PUT, MI_M_OTHER } mi_method_e;

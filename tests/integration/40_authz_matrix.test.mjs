@@ -67,6 +67,7 @@ function cases(ctx) {
     ['GET /me/interactions', 'GET', '/me/interactions', undefined, only(['owner', 'otherAgent'])],
     ['POST /me/channels/email', 'POST', '/me/channels/email', { operationName: 'NotReady' }, only(['owner', 'otherAgent'])],
     ['GET /me/workbins', 'GET', '/me/workbins', undefined, only(['owner', 'otherAgent'])],
+    ['GET /events', 'GET', '/events?limit=5', undefined, only(['admin', 'apiuser'])],
     ['GET /me/workbins/team', 'GET', '/me/workbins/team', undefined, only(['owner', 'otherAgent'])],
     ['GetWorkbinContent', 'POST', '/me/interactions', { operationName: 'GetWorkbinContent', workbin: 'team' }, only(['owner', 'otherAgent'])],
     ['Accept', 'POST', `/me/interactions/${ctx.invited}`, { operationName: 'Accept' }, only(['owner'])],
