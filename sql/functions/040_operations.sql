@@ -802,6 +802,7 @@ DECLARE
     v_w       interactions.workbins;
     v_target  interactions.caller;
     v_revoked uuid[] := '{}';
+    v_admit   uuid;
 BEGIN
     IF NOT interactions.has_role(c, 'supervisor', 'admin') THEN
         RETURN interactions.err(interactions.sc_permission(), 'moving interactions needs the supervisor or admin role');
@@ -820,6 +821,16 @@ BEGIN
     IF v_op = 'PlaceInQueue' OR (v_op = 'Transfer' AND a ? 'queueName') THEN
         v_q := interactions.find_queue(c.cc_id, a->>'queueName');
         IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
+        -- the queue's max_size holds for supervisors too: its overflow queue, or refused
+        v_admit := interactions.queue_admit(c.cc_id, v_q);
+        IF v_admit IS NULL THEN
+            RETURN interactions.err(interactions.sc_state(), 'the queue is full (max_size)');
+        END IF;
+        IF v_admit <> v_q THEN
+            PERFORM set_config('interactions.routing',
+                interactions.overflow_note(c.cc_id, 'max_size', v_q, v_admit)::text, true);
+            v_q := v_admit;
+        END IF;
     ELSIF v_op = 'PlaceInWorkbin' THEN
         v_w := interactions.find_workbin(c, a->>'workbin');
         IF v_w.id IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown workbin'); END IF;
@@ -869,6 +880,7 @@ BEGIN
          WHERE i.cc_id = c.cc_id AND i.id = v.id;
     END IF;
     PERFORM interactions.record(v_op, v, v.id, NULL, 'StatusChange', v_revoked);
+    PERFORM set_config('interactions.routing', '', true);
     -- the owner's work on it ended before it is routed again: their wrap-up starts and their
     -- idle time restarts, so routing does not hand it straight back to them
     IF v.state = 'Processing' THEN

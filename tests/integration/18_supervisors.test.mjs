@@ -216,6 +216,17 @@ test('moving: refusals change nothing (roles, states, targets, agent-only operat
   assert.deepEqual([a.status, a.json.statusCode], [404, 6]);
   assert.equal(await countRows(), n);
   assert.deepEqual(await row(ccId, id), before);
+  // a full queue (max_size) is full for supervisors too
+  await db.query(`SELECT interactions.set_queue_policy($1, 'sales', '{"max_size": 1}')`, [cc]);
+  try {
+    await create(cc, { queueName: 'sales' });
+    const before2 = await countRows();
+    await fails('supervisor', 'POST', `/interactions/${id}`, 409, 2, { cc, body: { operationName: 'PlaceInQueue', queueName: 'sales' } });
+    assert.equal(await countRows(), before2);
+    assert.equal((await row(ccId, id)).state, 'Processing');
+  } finally {
+    await db.query(`SELECT interactions.set_queue_policy($1, 'sales', '{"max_size": null}')`, [cc]);
+  }
   // a finished one
   await opOk(cc, 'agent1', id, 'Complete');
   await fails('supervisor', 'POST', `/interactions/${id}`, 409, 2, { cc, body: { operationName: 'PlaceInQueue', queueName: 'sales' } });
