@@ -339,6 +339,9 @@ BEGIN
             WHEN 'me_state'  THEN interactions.api_me_state(c, p_args)
             WHEN 'workbins'  THEN interactions.api_workbins(c)
             WHEN 'workbin'   THEN interactions.api_workbin(c, p_args)
+            WHEN 'agents'    THEN interactions.api_agents(c, p_args)
+            WHEN 'agent_channel' THEN interactions.api_agent_channel(c, p_args)
+            WHEN 'supervise' THEN interactions.api_supervise(c, p_args)
             WHEN 'events'    THEN interactions.api_events(c, p_args)
             ELSE interactions.err(interactions.sc_not_found(), 'no such operation')
         END;
