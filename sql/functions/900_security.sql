@@ -70,6 +70,11 @@ GRANT SELECT (cc_id, id, login, roles, created_at, disabled, credential_version)
 GRANT SELECT, INSERT, UPDATE ON interactions.agent_channels TO interactions_app;
 GRANT SELECT ON interactions.queues, interactions.queue_members, interactions.workbins TO interactions_app;
 GRANT SELECT ON interactions.not_ready_reasons TO interactions_app;
+-- routing reads skills and requirements, and keeps round-robin's turn per member
+GRANT SELECT ON interactions.agent_skills, interactions.queue_requirements TO interactions_app;
+GRANT SELECT, INSERT, DELETE ON interactions.ring_offers TO interactions_app;
+GRANT SELECT, INSERT, UPDATE ON interactions.agent_handled TO interactions_app;
+GRANT UPDATE (last_offer_at) ON interactions.queue_members TO interactions_app;
 GRANT SELECT, INSERT, UPDATE ON interactions.interactions TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.user_data TO interactions_app;
 GRANT SELECT, INSERT ON interactions.history, interactions.agent_events TO interactions_app;
@@ -163,7 +168,7 @@ GRANT EXECUTE ON FUNCTION
     interactions.page_of(integer, uuid[], boolean, bigint, integer, bigint),
     interactions.done(interactions.caller, uuid, boolean),
     interactions.requeue(interactions.interactions, uuid, text),
-    interactions.offer(interactions.interactions, uuid),
+    interactions.offer(interactions.interactions, uuid, jsonb),
     interactions.route_interaction(integer, uuid),
     interactions.route_agent(integer, uuid, text),
     interactions.revoke_offer(interactions.interactions),
@@ -179,6 +184,11 @@ GRANT EXECUTE ON FUNCTION
     interactions.withdraw_offers(integer, uuid, text[]),
     interactions.work_ended(integer, uuid, text, uuid),
     interactions.offer_answered(integer, uuid, text),
+    -- supervisors (040_operations.sql)
+    interactions.agent_json(integer, uuid, text, text, text),
+    interactions.api_agents(interactions.caller, jsonb),
+    interactions.api_agent_channel(interactions.caller, jsonb),
+    interactions.api_supervise(interactions.caller, jsonb),
     interactions.history_floor(integer, xid8),       -- push_connect skips final months
     interactions.history_floor_seq(integer, bigint), -- GET /events finds its cursor
     interactions.api_events(interactions.caller, jsonb),
@@ -189,7 +199,20 @@ GRANT EXECUTE ON FUNCTION
     -- the stream into deliveries and hands out bodies and their signatures (never a secret),
     -- and records each answer.
     interactions.webhook_claim(integer, integer, integer),
-    interactions.webhook_result(integer, bigint, integer, integer, text, integer, integer, integer)
+    interactions.webhook_result(integer, bigint, integer, integer, text, integer, integer, integer),
+    -- routing policy per queue (050_routing.sql, 055_routing_policy.sql)
+    interactions.requirements(integer, uuid, uuid),
+    interactions.meets(integer, uuid, jsonb),
+    interactions.skills_for(integer, uuid, jsonb),
+    interactions.effective_priority(integer, numeric, timestamptz),
+    interactions.nobody_can_serve(integer, uuid, jsonb),
+    interactions.count_handled(integer, uuid, text),
+    interactions.queue_has_room(integer, uuid),
+    interactions.queue_admit(integer, uuid),
+    interactions.overflow_note(integer, text, uuid, uuid),
+    interactions.place_in_queue(interactions.interactions, uuid, text),
+    interactions.ring_end(integer, uuid),
+    interactions.ring_drop(interactions.interactions, uuid, text)
   TO interactions_app;
 -- Not the module's: provisioning and account changes (025_user_admin.sql) and the
 -- contact-center and user lookups by name that raise (DBAs), history

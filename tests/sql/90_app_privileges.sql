@@ -57,7 +57,7 @@ DECLARE
         'interactions.find_workbin(interactions.caller,text)',
         'interactions.has_role(interactions.caller,text[])',
         'interactions.iso(timestamp with time zone)',
-        'interactions.offer(interactions.interactions,uuid)',
+        'interactions.offer(interactions.interactions,uuid,jsonb)',
         'interactions.op_get_workbin_content(interactions.caller,text,bigint)',
         'interactions.push_last_sweep()',
         'interactions.push_now()',
@@ -93,7 +93,24 @@ DECLARE
         'interactions.dnd_return(interactions.agent_channels)',
         'interactions.withdraw_offers(integer,uuid,text[])',
         'interactions.work_ended(integer,uuid,text,uuid)',
-        'interactions.offer_answered(integer,uuid,text)'
+        'interactions.offer_answered(integer,uuid,text)',
+        -- supervisors
+        'interactions.agent_json(integer,uuid,text,text,text)',
+        'interactions.api_agents(interactions.caller,jsonb)',
+        'interactions.api_agent_channel(interactions.caller,jsonb)',
+        'interactions.api_supervise(interactions.caller,jsonb)',
+        'interactions.requirements(integer,uuid,uuid)',
+        'interactions.meets(integer,uuid,jsonb)',
+        'interactions.skills_for(integer,uuid,jsonb)',
+        'interactions.effective_priority(integer,numeric,timestamp with time zone)',
+        'interactions.nobody_can_serve(integer,uuid,jsonb)',
+        'interactions.count_handled(integer,uuid,text)',
+        'interactions.queue_has_room(integer,uuid)',
+        'interactions.queue_admit(integer,uuid)',
+        'interactions.overflow_note(integer,text,uuid,uuid)',
+        'interactions.place_in_queue(interactions.interactions,uuid,text)',
+        'interactions.ring_end(integer,uuid)',
+        'interactions.ring_drop(interactions.interactions,uuid,text)'
     ];
     definers text[] := ARRAY[
         'interactions.contact_center_id(text)',
@@ -158,6 +175,11 @@ DECLARE
         $q$SELECT interactions.set_history_retention('demo', '1 day')$q$,
         $q$SELECT interactions.erase_customer('demo', 'customer@example.com')$q$,
         $q$SELECT interactions.create_webhook('demo', 'http://127.0.0.1/', ARRAY['*'])$q$,
+        $q$SELECT interactions.set_agent_skill('demo', 'agent1', 'x', 10)$q$,
+        $q$SELECT interactions.set_queue_requirement('demo', 'support', 'x', 1)$q$,
+        $q$SELECT interactions.recheck_unservable(1, NULL)$q$,
+        $q$SELECT interactions.remove_queue_member('demo', 'support', 'agent1')$q$,
+        $q$SELECT interactions.config_changed(1, 'x', 'x', '{}')$q$,
         $q$SELECT interactions.invariant_violations(1, false)$q$,
         $q$SELECT interactions_ext.crypt('x', interactions_ext.gen_salt('bf'))$q$
     ];
