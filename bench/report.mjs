@@ -49,6 +49,7 @@ for (const c of [16, 64]) {
 }
 const lat = by.latency_half?.result;
 const push = rows.find((r) => r.name === 'push');
+const statsCost = rows.find((r) => r.name === 'stats_cost');
 const headline = {
   cycle_ratio_vs_pgbench_16: h[16].ratio_vs_pgbench, cycle_ratio_vs_pgbench_64: h[64].ratio_vs_pgbench,
   cycle_ratio_vs_pgbench_superuser_16: h[16].ratio_vs_pgbench_su,
@@ -59,6 +60,7 @@ const headline = {
   latency_half_rate_rps: r1(lat?.rate), latency_half_p50_ms: r1(lat ? lat.p50_us / 1000 : null),
   latency_half_p99_ms: r1(lat ? lat.p99_us / 1000 : null),
   ...(push ? push.headline : {}),
+  ...(statsCost ? statsCost.headline : {}),
 };
 
 if (writeDoc === '1') {
@@ -116,6 +118,7 @@ ${lat ? '\n| request | p50 ms | p99 ms |\n|---|---|---|\n' + Object.entries(lat.
 
 Not measured in this run (${by.push_failed ? 'the measurement failed; scripts/bench printed why' : 'the module does not answer on the push channel'}).
 `;
+  if (statsCost) md += statsCost.markdown;
   md += `
 ## Where the time goes
 

@@ -49,6 +49,8 @@
     X(MY_LIST,             "my_list",           "my_list",   MI_OPF_PAGED,          MI_ROLE_AGENT) \
     X(WORKBINS,            "workbins",          "workbins",  0,                     MI_ROLE_AGENT) \
     X(WORKBIN,             "workbin",           "workbin",   MI_OPF_PAGED,          MI_ROLE_AGENT) \
+    X(QUEUES,              "queues",            "queues",    0,                     MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
+    X(QUEUE_STATISTICS,    "queue_statistics",  "queue_statistics", 0,              MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
     X(ACCEPT,              "Accept",            "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \
     X(REJECT,              "Reject",            "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \
     X(COMPLETE,            "Complete",          "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \

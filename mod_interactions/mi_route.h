@@ -19,6 +19,8 @@ typedef enum {
     MI_R_MY_INTERACTION,   /* POST /me/interactions/{id} */
     MI_R_MY_WORKBINS,      /* GET  /me/workbins */
     MI_R_MY_WORKBIN,       /* GET  /me/workbins/{name} */
+    MI_R_QUEUES,           /* GET  /queues */
+    MI_R_QUEUE_STATISTICS, /* GET  /queues/{name}/statistics */
     MI_R_NOTIFICATIONS     /* POST, GET, OPTIONS /notifications[/...] (Bayeux) */
 } mi_route_e;
 

@@ -353,8 +353,8 @@ BEGIN
         RAISE EXCEPTION 'the policy must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     FOR v_key IN SELECT jsonb_object_keys(policy) LOOP
-        IF v_key NOT IN ('offer_timeout', 'wrap_up', 'max_no_answer') THEN
-            RAISE EXCEPTION 'unknown queue setting "%" (offer_timeout, wrap_up, max_no_answer)', v_key
+        IF v_key NOT IN ('offer_timeout', 'wrap_up', 'max_no_answer', 'service_level_threshold') THEN
+            RAISE EXCEPTION 'unknown queue setting "%" (offer_timeout, wrap_up, max_no_answer, service_level_threshold)', v_key
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
     END LOOP;
@@ -364,14 +364,18 @@ BEGIN
            wrap_up = CASE WHEN policy ? 'wrap_up' THEN interactions.policy_interval(policy->'wrap_up')
                           ELSE q.wrap_up END,
            max_no_answer = CASE WHEN policy ? 'max_no_answer' THEN (policy->>'max_no_answer')::integer
-                                ELSE q.max_no_answer END
+                                ELSE q.max_no_answer END,
+           service_level_threshold = CASE WHEN policy ? 'service_level_threshold'
+                                          THEN interactions.policy_interval(policy->'service_level_threshold')
+                                          ELSE q.service_level_threshold END
      WHERE q.cc_id = v_cc AND q.id = v_q
     RETURNING jsonb_build_object('offer_timeout', q.offer_timeout::text, 'wrap_up', q.wrap_up::text,
-                                 'max_no_answer', q.max_no_answer) INTO v_res;
+                                 'max_no_answer', q.max_no_answer,
+                                 'service_level_threshold', q.service_level_threshold::text) INTO v_res;
     RETURN v_res;
 END $$;
 COMMENT ON FUNCTION interactions.set_queue_policy(text, text, jsonb) IS
-  'Set a queue''s settings from a JSON object: offer_timeout and wrap_up (interval text or seconds), max_no_answer (integer, 0: never). Keys not given are kept; unknown keys raise. Returns the settings after.';
+  'Set a queue''s settings from a JSON object: offer_timeout and wrap_up (interval text or seconds), max_no_answer (integer, 0: never), service_level_threshold (interval text or seconds). Keys not given are kept; unknown keys raise. Returns the settings after.';
 
 CREATE OR REPLACE FUNCTION interactions.policy_interval(p jsonb) RETURNS interval
 LANGUAGE plpgsql IMMUTABLE AS $$

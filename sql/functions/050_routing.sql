@@ -199,7 +199,10 @@ BEGIN
     IF to_regprocedure('interactions.push_sweep(integer)') IS NOT NULL THEN
         EXECUTE 'SELECT interactions.push_sweep($1)' INTO a USING p_tick_ms;
     END IF;
+    -- 4. the queue statistics' rollups catch up with the history (075_queue_statistics.sql);
+    --    from the cursor of each contact center, so cheap when nothing was written
+    PERFORM interactions.queue_rollup(p_batch * 25);
     RETURN v_n;
 END $$;
 COMMENT ON FUNCTION interactions.maintenance(integer, integer) IS
-  'Background work run by every httpd child each InteractionsMaintenanceInterval (p_tick_ms), one at a time (advisory lock): expires offers (missed offers counted), ends timed wrap-ups, routes skipped work, sweeps push sessions. Returns the number of interactions and channels changed.';
+  'Background work run by every httpd child each InteractionsMaintenanceInterval (p_tick_ms), one at a time (advisory lock): expires offers (missed offers counted), ends timed wrap-ups, routes skipped work, sweeps push sessions, folds new history into the queue statistics'' rollups. Returns the number of interactions and channels changed.';

@@ -170,7 +170,13 @@ GRANT EXECUTE ON FUNCTION
     interactions.dnd_return(interactions.agent_channels),
     interactions.withdraw_offers(integer, uuid, text[]),
     interactions.work_ended(integer, uuid, text, uuid),
-    interactions.offer_answered(integer, uuid, text)
+    interactions.offer_answered(integer, uuid, text),
+    -- queue statistics (075_queue_statistics.sql)
+    interactions.api_queues(interactions.caller, jsonb),
+    interactions.api_queue_statistics(interactions.caller, jsonb),
+    interactions.queue_now(interactions.queues, timestamptz),
+    interactions.queue_period(integer, text, interval, timestamptz),
+    interactions.queue_statistics_of(interactions.queues, timestamptz)
   TO interactions_app;
 -- Not the module's: provisioning and account changes (025_user_admin.sql) and the
 -- contact-center and user lookups by name that raise (DBAs), history
@@ -188,6 +194,9 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions_ext TO interactions_system
 GRANT SELECT ON ALL TABLES IN SCHEMA interactions TO interactions_dba;
 GRANT SELECT ON interactions.interaction_history, interactions.agent_activity,
                 interactions.queue_statistics TO interactions_app;
+-- the queue statistics read the queue events (security_invoker: row-level security holds)
+GRANT SELECT ON interactions.queue_events TO interactions_app;
+GRANT SELECT ON interactions.queue_rollups, interactions.queue_rollup_cursors TO interactions_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_dba;
 
 -- interactions.create_contact_center() creates the contact center's referenceId sequence

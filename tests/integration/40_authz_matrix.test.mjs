@@ -68,6 +68,8 @@ function cases(ctx) {
     ['POST /me/channels/email', 'POST', '/me/channels/email', { operationName: 'NotReady' }, only(['owner', 'otherAgent'])],
     ['GET /me/workbins', 'GET', '/me/workbins', undefined, only(['owner', 'otherAgent'])],
     ['GET /me/workbins/team', 'GET', '/me/workbins/team', undefined, only(['owner', 'otherAgent'])],
+    ['GET /queues', 'GET', '/queues', undefined, only(['supervisor', 'admin'])],
+    ['GET /queues/{name}/statistics', 'GET', '/queues/sales/statistics', undefined, only(['supervisor', 'admin'])],
     ['GetWorkbinContent', 'POST', '/me/interactions', { operationName: 'GetWorkbinContent', workbin: 'team' }, only(['owner', 'otherAgent'])],
     ['Accept', 'POST', `/me/interactions/${ctx.invited}`, { operationName: 'Accept' }, only(['owner'])],
     ['Reject', 'POST', `/me/interactions/${ctx.invited2}`, { operationName: 'Reject' }, only(['owner'])],

@@ -85,7 +85,13 @@ DECLARE
         'interactions.dnd_return(interactions.agent_channels)',
         'interactions.withdraw_offers(integer,uuid,text[])',
         'interactions.work_ended(integer,uuid,text,uuid)',
-        'interactions.offer_answered(integer,uuid,text)'
+        'interactions.offer_answered(integer,uuid,text)',
+        -- queue statistics
+        'interactions.api_queues(interactions.caller,jsonb)',
+        'interactions.api_queue_statistics(interactions.caller,jsonb)',
+        'interactions.queue_now(interactions.queues,timestamp with time zone)',
+        'interactions.queue_period(integer,text,interval,timestamp with time zone)',
+        'interactions.queue_statistics_of(interactions.queues,timestamp with time zone)'
     ];
     definers text[] := ARRAY[
         'interactions.contact_center_id(text)',
