@@ -197,6 +197,9 @@ GRANT SELECT ON interactions.interaction_history, interactions.agent_activity,
 -- the queue statistics read the queue events (security_invoker: row-level security holds)
 GRANT SELECT ON interactions.queue_events TO interactions_app;
 GRANT SELECT ON interactions.queue_rollups, interactions.queue_rollup_cursors TO interactions_app;
+-- the reporting views (076_reporting.sql), like the views above
+GRANT SELECT ON interactions.interaction_facts, interactions.queue_intervals, interactions.agent_intervals
+   TO interactions_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_dba;
 
 -- interactions.create_contact_center() creates the contact center's referenceId sequence
