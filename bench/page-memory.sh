@@ -38,7 +38,7 @@ kids=$(pgrep -P "$(cat "$DIR/httpd/run/httpd.pid")" | tr '\n' ' ')
 mem() { for k in $kids; do awk -v k="$k" '/VmHWM|VmRSS/{printf "child %s %s %s kB  ", k, $1, $2}' "/proc/$k/status"; done; echo; }
 echo "before: $(mem)"
 for round in 1 2; do
-    for i in 1 2 3 4 5 6 7 8; do
+    for _ in 1 2 3 4 5 6 7 8; do
         curl -s -u admin:password -o /dev/null -w "%{http_code} %{size_download} bytes\n" "$url" &
     done
     wait

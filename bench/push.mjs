@@ -176,7 +176,7 @@ async function runLoadgen(args) {
 async function clients(kind, target, sessions, per = 500) {
   const procs = [];
   for (let i = 0; i < sessions.length; i += per) {
-    const child = track(fork(path.join(here, 'push-clients.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const child = track(fork(path.join(here, '../tests/lib/load.mjs'), ['push-sessions'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     const waiting = [];
     child.on('message', (m) => { const w = waiting.findIndex((x) => x.ev === m.ev); if (w >= 0) waiting.splice(w, 1)[0].resolve(m); });
     const ask = (msg, ev) => new Promise((resolve) => { waiting.push({ ev, resolve }); child.send(msg); });
@@ -538,7 +538,7 @@ count.
 ### Commit-to-client latency
 
 Each agent \`agentN\` has one session on \`/v2/me/interactions\` (a plain long-polling Bayeux
-client, \`bench/push-clients.mjs\`, ≤ 500 sessions per Node process) while \`bench/loadgen\`
+client, \`tests/lib/load.mjs push-sessions\`, ≤ 500 sessions per Node process) while \`bench/loadgen\`
 runs the agent cycle for agents 1…N at ${rate} requests/s (open loop, the agents in turn,
 ${secs} s after a 2 s warm-up); every request changes one interaction of that agent, so each
 answered request means exactly one message to one session. **Latency** is measured from

@@ -49,6 +49,7 @@ for (const c of [16, 64]) {
 }
 const lat = by.latency_half?.result;
 const push = rows.find((r) => r.name === 'push');
+const events = rows.find((r) => r.name === 'events');
 const statsCost = rows.find((r) => r.name === 'stats_cost');
 const headline = {
   cycle_ratio_vs_pgbench_16: h[16].ratio_vs_pgbench, cycle_ratio_vs_pgbench_64: h[64].ratio_vs_pgbench,
@@ -60,6 +61,7 @@ const headline = {
   latency_half_rate_rps: r1(lat?.rate), latency_half_p50_ms: r1(lat ? lat.p50_us / 1000 : null),
   latency_half_p99_ms: r1(lat ? lat.p99_us / 1000 : null),
   ...(push ? push.headline : {}),
+  events_lag_p99_ms: events ? events.headline.events_lag_p99_ms : null,
   ...(statsCost ? statsCost.headline : {}),
 };
 
@@ -117,6 +119,11 @@ ${lat ? '\n| request | p50 ms | p99 ms |\n|---|---|---|\n' + Object.entries(lat.
 ## 3–4. Push channel
 
 Not measured in this run (${by.push_failed ? 'the measurement failed; scripts/bench printed why' : 'the module does not answer on the push channel'}).
+`;
+  md += events ? events.markdown : `
+## 5. Event feed lag
+
+Not measured in this run (${by.events_failed ? 'the measurement failed; scripts/bench printed why' : 'the stage did not run'}).
 `;
   if (statsCost) md += statsCost.markdown;
   md += `

@@ -4,6 +4,9 @@
 SELECT interactions.create_contact_center('bench');
 SELECT interactions.create_user('bench', 'feeder', 'password', ARRAY['apiuser']);
 SELECT interactions.create_user('bench', 'supervisor', 'password', ARRAY['supervisor']);
+-- the event feed's follower (bench/events-lag.mjs) and the queue of its probes (no members)
+SELECT interactions.create_user('bench', 'follower', 'password', ARRAY['apiuser']);
+SELECT interactions.create_queue('bench', 'probe');
 SELECT interactions.create_user('bench', 'agent' || i, 'password', ARRAY['agent']),
        interactions.create_queue('bench', 'q' || i),
        interactions.add_queue_member('bench', 'q' || i, 'agent' || i)

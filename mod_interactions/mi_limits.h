@@ -30,5 +30,8 @@ typedef struct {
 #define MI_MAX_KEY_CHARS          255
 #define MI_MAX_NAME_CHARS         255
 #define MI_MAX_ADDRESSES          100
+#define MI_MAX_URI_CHARS          2048       /* a resource uri in a body (queueUri) */
+/* The longest a GET /events may be held for news (wait=, in seconds; CONTRACT 8.5). */
+#define MI_EVENTS_MAX_WAIT_S      30
 
 #endif

@@ -22,13 +22,28 @@ const char *mi_op_name(mi_op_e op)
     return ((int)op >= 0 && op < MI_OP__COUNT) ? ops[op].name : NULL;
 }
 
+static const struct {
+    const char *name;
+    mi_op_e op;
+} aliases[] = {
+#define MI_OP_ALIAS_ROW(alias, id) { alias, MI_OP_##id },
+    MI_OP_ALIASES(MI_OP_ALIAS_ROW)
+#undef MI_OP_ALIAS_ROW
+};
+
 mi_op_e mi_op_parse(const char *name)
 {
+    size_t j;
     int i;
 
     for (i = 0; name != NULL && i < MI_OP__COUNT; i++) {
         if ((ops[i].flags & MI_OPF_NAMED) && strcmp(name, ops[i].name) == 0) {
             return (mi_op_e)i;
+        }
+    }
+    for (j = 0; name != NULL && j < sizeof(aliases) / sizeof(aliases[0]); j++) {
+        if (strcmp(name, aliases[j].name) == 0) {
+            return aliases[j].op;
         }
     }
     return MI_OP_NONE;

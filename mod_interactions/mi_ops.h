@@ -67,7 +67,15 @@
     X(REPLY_ALL,           "ReplyAll",          "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \
     X(CANCEL,              "Cancel",            "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \
     X(SEND,                "Send",              "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \
-    X(NOTIFICATIONS,       "notifications",     NULL,        0,                     MI_ROLE_ANYONE)
+    X(NOTIFICATIONS,       "notifications",     NULL,        0,                     MI_ROLE_ANYONE) \
+    X(EVENTS,              "events",            "events",    MI_OPF_PAGED,          MI_ROLE_ADMIN | MI_ROLE_APIUSER)
+
+/* Other names clients send for an operation of the table: operationName, the row it means.
+ * Validation passes the row's own name on, so statistics, capabilities and SQL know only
+ * that one.  SingleStepTransfer is the seed's (GWS 8.5.1 chat and e-mail pages) name of
+ * Transfer, which Genesys samples and desktops send. */
+#define MI_OP_ALIASES(X) \
+    X("SingleStepTransfer", TRANSFER)
 
 typedef enum {
 #define MI_OP_ENUM(id, name, entry, flags, roles) MI_OP_##id,
@@ -90,7 +98,7 @@ const mi_op_t *mi_op(mi_op_e op);
 const char *mi_op_name(mi_op_e op);
 
 /** The operation with operationName @name (case-sensitive, as in the contract; only
- *  MI_OPF_NAMED rows), or MI_OP_NONE. */
+ *  MI_OPF_NAMED rows, or a name of MI_OP_ALIASES), or MI_OP_NONE. */
 mi_op_e mi_op_parse(const char *name);
 
 /** Does @op have flag @flag? */

@@ -505,9 +505,7 @@ static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
         /* Rights are checked where data leaves, with the roles this very call read: a
          * subscription to /v2/interactions outlives a demotion, its deliveries do not (the
          * store leaves those events out too; this keeps cached messages from going out). */
-        if (!mi_push_bx_may_follow_all(&d.session.caller)) {
-            d.session.channels &= ~MI_PUSH_ALL;
-        }
+        d.session.channels &= mi_push_bx_allowed(&d.session.caller);
         if (handed && !deliverable(&d) && w != NULL
             && deadline - apr_time_now() >= apr_time_from_msec(MI_PUSH_MIN_HOLD_MS)) {
             /* every row handed over was for rights the user no longer has: nothing to say,
@@ -643,20 +641,20 @@ static void sub_check(ctx_t *x, const mi_push_bx_msg_t *m, const known_t *k, uns
     }
     for (i = 0; i < n && err == NULL; i++) {
         if (on) {
-            switch (mi_push_bx_authorize(chans[i], &k->s.caller, x->req->pool, &err)) {
-            case MI_PUSH_BX_SUB_ME:  bits |= MI_PUSH_ME; break;
-            case MI_PUSH_BX_SUB_ALL: bits |= MI_PUSH_ALL; break;
-            default:            break;   /* service channels: nothing to record */
+            unsigned these = 0;
+
+            /* service channels: nothing to record */
+            if (mi_push_bx_authorize(chans[i], &k->s.caller, x->req->pool, &these, &err)
+                == MI_PUSH_BX_SUB_CHANNELS) {
+                bits |= these;
             }
         }
         else if (!mi_push_bx_channel_valid(chans[i])) {
             err = apr_psprintf(x->req->pool, "405:%s:Invalid channel", chans[i]);
         }
-        else if (strcmp(chans[i], MI_PUSH_BX_CH_ME) == 0) {
-            bits |= MI_PUSH_ME;
-        }
-        else if (strcmp(chans[i], MI_PUSH_BX_CH_ALL) == 0) {
-            bits |= MI_PUSH_ALL;
+        else {
+            /* a wildcard ends what it named */
+            bits |= mi_push_bx_channel_bits(chans[i]);
         }
     }
     *pbits = err == NULL ? bits : 0;

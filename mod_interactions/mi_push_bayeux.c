@@ -267,10 +267,79 @@ int mi_push_bx_may_follow_all(const mi_caller_t *caller)
     return caller->is_supervisor || caller->is_admin;
 }
 
-mi_push_bx_sub_e mi_push_bx_authorize(const char *channel, const mi_caller_t *caller, apr_pool_t *p,
-                                      const char **perr)
+static const mi_push_bx_channel_t channels[] = {
+#define MI_PUSH_BX_CHANNEL_ROW(name, bit, roles) { name, bit, roles },
+    MI_PUSH_BX_CHANNELS(MI_PUSH_BX_CHANNEL_ROW)
+#undef MI_PUSH_BX_CHANNEL_ROW
+};
+#define NCHANNELS ((int)(sizeof(channels) / sizeof(channels[0])))
+
+const mi_push_bx_channel_t *mi_push_bx_channels(int *pn)
 {
+    *pn = NCHANNELS;
+    return channels;
+}
+
+/* Does the wildcard or channel @pattern name @channel (Bayeux: "*" one segment, "**" any)? */
+static int channel_matches(const char *pattern, const char *channel)
+{
+    apr_size_t n = strlen(pattern);
+
+    if (n >= 3 && strcmp(pattern + n - 3, "/**") == 0) {
+        return strncmp(channel, pattern, n - 2) == 0 && channel[n - 2] != '\0';
+    }
+    if (n >= 2 && strcmp(pattern + n - 2, "/*") == 0) {
+        return strncmp(channel, pattern, n - 1) == 0 && channel[n - 1] != '\0'
+               && strchr(channel + n - 1, '/') == NULL;
+    }
+    return strcmp(pattern, channel) == 0;
+}
+
+unsigned mi_push_bx_channel_bits(const char *pattern)
+{
+    unsigned bits = 0;
+    int i;
+
+    for (i = 0; pattern != NULL && i < NCHANNELS; i++) {
+        if (channel_matches(pattern, channels[i].name)) {
+            bits |= channels[i].bit;
+        }
+    }
+    return bits;
+}
+
+unsigned mi_push_bx_allowed(const mi_caller_t *caller)
+{
+    unsigned bits = 0, roles = mi_caller_roles(caller);
+    int i;
+
+    for (i = 0; i < NCHANNELS; i++) {
+        if (channels[i].roles == MI_ROLE_ANYONE || (channels[i].roles & roles) != 0) {
+            bits |= channels[i].bit;
+        }
+    }
+    return bits;
+}
+
+/* "a, b, c": the channels of the table, for refusals. */
+static const char *channel_list(apr_pool_t *p)
+{
+    const char *out = NULL;
+    int i;
+
+    for (i = 0; i < NCHANNELS; i++) {
+        out = out == NULL ? channels[i].name : apr_pstrcat(p, out, ", ", channels[i].name, NULL);
+    }
+    return out;
+}
+
+mi_push_bx_sub_e mi_push_bx_authorize(const char *channel, const mi_caller_t *caller, apr_pool_t *p,
+                                      unsigned *pbits, const char **perr)
+{
+    unsigned named;
+
     *perr = NULL;
+    *pbits = 0;
     if (!mi_push_bx_channel_valid(channel)) {
         *perr = apr_psprintf(p, "405:%s:Invalid channel", channel);
         return MI_PUSH_BX_SUB_DENIED;
@@ -282,19 +351,32 @@ mi_push_bx_sub_e mi_push_bx_authorize(const char *channel, const mi_caller_t *ca
     if (strncmp(channel, "/service/", 9) == 0) {
         return MI_PUSH_BX_SUB_SERVICE;
     }
-    if (strcmp(channel, MI_PUSH_BX_CH_ME) == 0) {
-        return MI_PUSH_BX_SUB_ME;
-    }
-    if (strcmp(channel, MI_PUSH_BX_CH_ALL) == 0) {
-        if (mi_push_bx_may_follow_all(caller)) {
-            return MI_PUSH_BX_SUB_ALL;
+    named = mi_push_bx_channel_bits(channel);
+    if (strchr(channel, '*') != NULL) {
+        /* a wildcard: only below /v2/me/, and it means what of it the user may have */
+        if (strncmp(channel, MI_PUSH_BX_WILDCARD_ROOT, sizeof(MI_PUSH_BX_WILDCARD_ROOT) - 1) != 0
+            || strchr(channel + sizeof(MI_PUSH_BX_WILDCARD_ROOT) - 1, '/') != NULL
+            || (named & mi_push_bx_allowed(caller)) == 0) {
+            *perr = apr_psprintf(p,
+                                 "403:%s:Subscription denied (wildcards: " MI_PUSH_BX_WILDCARD_ROOT
+                                 "* and " MI_PUSH_BX_WILDCARD_ROOT "**)",
+                                 channel);
+            return MI_PUSH_BX_SUB_DENIED;
         }
+        *pbits = named & mi_push_bx_allowed(caller);
+        return MI_PUSH_BX_SUB_CHANNELS;
+    }
+    if (named == 0) {
+        *perr = apr_psprintf(p, "403:%s:Subscription denied (channels: %s)", channel,
+                             channel_list(p));
+        return MI_PUSH_BX_SUB_DENIED;
+    }
+    if ((named & mi_push_bx_allowed(caller)) == 0) {
         *perr = apr_psprintf(p, "403:%s:Only supervisors and admins may subscribe", channel);
         return MI_PUSH_BX_SUB_DENIED;
     }
-    *perr = apr_psprintf(p, "403:%s:Subscription denied (channels: " MI_PUSH_BX_CH_ME ", "
-                         MI_PUSH_BX_CH_ALL ")", channel);
-    return MI_PUSH_BX_SUB_DENIED;
+    *pbits = named;
+    return MI_PUSH_BX_SUB_CHANNELS;
 }
 
 /* ------------------------------------------------------------------ transport details */
@@ -438,6 +520,12 @@ apr_status_t mi_push_bx_random_id(apr_pool_t *p, const char **pid)
 
 /* ------------------------------------------------------------------ push messages */
 
+void mi_push_bx_set_message_type(json_object *data, const char *type)
+{
+    json_object_object_add(data, "messageType", json_object_new_string(type));
+    json_object_object_add(data, "messageTypeName", json_object_new_string(type));
+}
+
 json_object *mi_push_bx_event(const char *channel, json_object *event, const mi_caller_t *caller,
                               const char *base, int revoked, apr_pool_t *p)
 {
@@ -452,7 +540,7 @@ json_object *mi_push_bx_event(const char *channel, json_object *event, const mi_
     }
     if (strcmp(notification, "WorkbinContent") == 0) {
         json_object *wb = json_object_new_object();
-        json_object_object_add(data, "messageType", json_object_new_string("WorkbinContentMessage"));
+        mi_push_bx_set_message_type(data, "WorkbinContentMessage");
         json_object_object_add(data, "notificationType", json_object_new_string(notification));
         if (ref != NULL && !json_object_is_type(ref, json_type_null)) {
             json_object_object_add(data, "referenceId", json_object_get(ref));
@@ -470,7 +558,7 @@ json_object *mi_push_bx_event(const char *channel, json_object *event, const mi_
         json_object_object_add(data, "workbin", wb);
     }
     else {
-        json_object_object_add(data, "messageType", json_object_new_string("InteractionStateMessage"));
+        mi_push_bx_set_message_type(data, "InteractionStateMessage");
         json_object_object_add(data, "notificationType", json_object_new_string(notification));
         if (ref != NULL && !json_object_is_type(ref, json_type_null)) {
             json_object_object_add(data, "referenceId", json_object_get(ref));

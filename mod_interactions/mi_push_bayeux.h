@@ -14,6 +14,7 @@
 #include <apr_pools.h>
 #include <json-c/json.h>
 
+#include "mi_ops.h"
 #include "mi_render.h"
 
 /* The channels this server delivers on. */
@@ -23,6 +24,40 @@
 /* Subscription bits. */
 #define MI_PUSH_ME  1u
 #define MI_PUSH_ALL 2u
+
+/* Every channel a session may subscribe to, one row each: its name, its subscription bit and
+ * the roles that may have it (MI_ROLE_ANYONE: every user).  Subscribing and unsubscribing,
+ * the wildcards below /v2/me/, the channels a session row records and the rights checked
+ * on every delivery all read this table: a new channel is a row (and its bit). */
+#define MI_PUSH_BX_CHANNELS(X) \
+    X(MI_PUSH_BX_CH_ME,  MI_PUSH_ME,  MI_ROLE_ANYONE) \
+    X(MI_PUSH_BX_CH_ALL, MI_PUSH_ALL, MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN)
+
+/* The only wildcards a client may subscribe are this root followed by "*" or "**": GWS
+ * clients follow them (CONTRACT 8.1), and they mean every channel below it that the user
+ * may have. */
+#define MI_PUSH_BX_WILDCARD_ROOT "/v2/me/"
+
+typedef struct {
+    const char *name;
+    unsigned bit;
+    unsigned roles;        /* MI_ROLE_*: any of them may subscribe (MI_ROLE_ANYONE: anyone) */
+} mi_push_bx_channel_t;
+
+/** The rows of MI_PUSH_BX_CHANNELS (*pn of them). */
+const mi_push_bx_channel_t *mi_push_bx_channels(int *pn);
+
+/** The bits of the channels that @pattern names: a channel of the table, or a wildcard
+ *  (a last segment "*": the channels one segment below, "**": any depth below).  No
+ *  rights. */
+unsigned mi_push_bx_channel_bits(const char *pattern);
+
+/** The bits of every channel @caller may have now (rights read for this very call). */
+unsigned mi_push_bx_allowed(const mi_caller_t *caller);
+
+/** Set a push message's type: "messageType" (GWS 8.5.2) and "messageTypeName" (the GWS
+ *  8.5.0 name of the same member), so clients of either find it. */
+void mi_push_bx_set_message_type(json_object *data, const char *type);
 
 typedef enum {
     MI_PUSH_BX_HANDSHAKE,
@@ -79,17 +114,18 @@ long long mi_push_bx_connect_timeout(const mi_push_bx_msg_t *m);
 int mi_push_bx_subscriptions(const mi_push_bx_msg_t *m, apr_pool_t *p, const char ***pchannels);
 
 typedef enum {
-    MI_PUSH_BX_SUB_ME,          /* /v2/me/interactions */
-    MI_PUSH_BX_SUB_ALL,         /* /v2/interactions */
+    MI_PUSH_BX_SUB_CHANNELS,    /* channels of the table: *pbits */
     MI_PUSH_BX_SUB_SERVICE,     /* /service/...: acknowledged, nothing recorded */
     MI_PUSH_BX_SUB_DENIED       /* *perr says why */
 } mi_push_bx_sub_e;
 
-/** May @caller subscribe to @channel?  /v2/me/interactions: anyone (an agent's own news;
- *  harmless for others); /v2/interactions: supervisors and admins; meta channels, wildcards and
- *  anything else: denied (403), malformed names 405. */
+/** May @caller subscribe to @channel, and to which channels (*pbits)?  A channel of the
+ *  table for the roles of its row (/v2/me/interactions: anyone, an agent's own news and
+ *  harmless for others; /v2/interactions: supervisors and admins); MI_PUSH_BX_WILDCARD_ROOT
+ *  with "*" or "**": every channel below it that @caller may have; meta channels, other
+ *  wildcards and anything else: denied (403), malformed names 405. */
 mi_push_bx_sub_e mi_push_bx_authorize(const char *channel, const mi_caller_t *caller, apr_pool_t *p,
-                                      const char **perr);
+                                      unsigned *pbits, const char **perr);
 
 /** May @caller follow /v2/interactions (the whole contact center)?  Asked at subscribe time
  *  and again, with the roles read then, on every delivery. */
@@ -131,7 +167,7 @@ int mi_push_bx_browser_valid(const char *value);
 apr_status_t mi_push_bx_random_id(apr_pool_t *p, const char **pid);
 
 /** The push message for one history event, rendered for @caller: on @channel,
- *  {"messageType","notificationType","referenceId"?, "interaction" | "workbin"}.  @event is
+ *  {"messageType","messageTypeName","notificationType","referenceId"?, "interaction" | "workbin"}.  @event is
  *  {"notification","referenceId","snapshot",...} as the store returns it; @revoked renders
  *  the interaction with state "Revoked" and no capabilities.  A new reference. */
 json_object *mi_push_bx_event(const char *channel, json_object *event, const mi_caller_t *caller,

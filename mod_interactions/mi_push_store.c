@@ -90,22 +90,27 @@ static unsigned channel_bits(json_object *channels)
 
     for (i = 0; i < n; i++) {
         const char *c = json_object_get_string(json_object_array_get_idx(channels, i));
-        if (c == NULL) continue;
-        if (strcmp(c, MI_PUSH_BX_CH_ME) == 0) bits |= MI_PUSH_ME;
-        else if (strcmp(c, MI_PUSH_BX_CH_ALL) == 0) bits |= MI_PUSH_ALL;
+        if (c != NULL && strchr(c, '*') == NULL) {
+            bits |= mi_push_bx_channel_bits(c);
+        }
     }
     return bits;
 }
 
 /* A PostgreSQL text[] literal of the channels in @bits (names need no quoting). */
-static const char *channel_array(unsigned bits)
+static const char *channel_array(unsigned bits, apr_pool_t *p)
 {
-    switch (bits & (MI_PUSH_ME | MI_PUSH_ALL)) {
-    case MI_PUSH_ME:  return "{" MI_PUSH_BX_CH_ME "}";
-    case MI_PUSH_ALL: return "{" MI_PUSH_BX_CH_ALL "}";
-    case MI_PUSH_ME | MI_PUSH_ALL: return "{" MI_PUSH_BX_CH_ME "," MI_PUSH_BX_CH_ALL "}";
-    default:          return "{}";
+    const mi_push_bx_channel_t *ch;
+    const char *out = "";
+    int i, n;
+
+    ch = mi_push_bx_channels(&n);
+    for (i = 0; i < n; i++) {
+        if (bits & ch[i].bit) {
+            out = apr_pstrcat(p, out, *out != '\0' ? "," : "", ch[i].name, NULL);
+        }
     }
+    return apr_pstrcat(p, "{", out, "}", NULL);
 }
 
 static int session_from(mi_push_session_t *s, json_object *user, json_object *channels,
@@ -255,8 +260,8 @@ static apr_status_t be_subscribe(void *baton, int cc, const char *login, const c
     params[0] = apr_itoa(p, cc);
     params[1] = login;
     params[2] = client_id;
-    params[3] = channel_array(add);
-    params[4] = channel_array(remove);
+    params[3] = channel_array(add, p);
+    params[4] = channel_array(remove, p);
     rv = call(baton, &st_subscribe, params, p, &res);
     if (rv != APR_SUCCESS) {
         return rv;

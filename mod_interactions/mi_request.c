@@ -1,5 +1,6 @@
 /* mi_request.c — see mi_request.h */
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
 
@@ -49,6 +50,7 @@ mi_op_e mi_request_route_op(const mi_route_t *rt)
     case MI_R_QUEUES:          return MI_OP_QUEUES;
     case MI_R_QUEUE_STATISTICS: return MI_OP_QUEUE_STATISTICS;
     case MI_R_NOTIFICATIONS:   return MI_OP_NOTIFICATIONS;
+    case MI_R_EVENTS:          return MI_OP_EVENTS;
     default:                   return MI_OP_NONE;
     }
 }
@@ -125,6 +127,9 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
     case MI_OP_CREATE:
         ok = mi_validate_create(&args, body, lim, p, err);
         break;
+    case MI_OP_EVENTS:
+        ok = mi_validate_events_query(&args, query, lim, p, err);
+        break;
     case MI_OP_GET:
         args = mi_json_bind(p, json_object_new_object());
         ok = path_id(args, rt->param, err);
@@ -169,5 +174,108 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
         add_page_bytes(args, lim);
     }
     out->args = args;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ uris of this location */
+
+static int hex_digit(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* A path segment percent-decoded ("+" is itself in a path), or NULL when it holds a bad
+ * escape, %00, or decodes to invalid UTF-8. */
+static char *segment_decode(const char *s, apr_pool_t *p)
+{
+    apr_size_t len = strlen(s);
+    char *out = apr_palloc(p, len + 1), *o = out;
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '%') {
+            int hi = i + 2 < len ? hex_digit(s[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_digit(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                return NULL;
+            }
+            *o++ = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return mi_utf8_valid(out, (apr_size_t)(o - out)) ? out : NULL;
+}
+
+/* The part of uri @u below @base, or NULL when @u is not under it: an absolute uri must
+ * start with the whole base (scheme and host compared without case), a path with the
+ * base's path; "/queues/..." alone is relative to the base, as GWS's paths are. */
+static const char *below_base(const char *u, const char *base)
+{
+    const char *scheme_end = strstr(base, "://");
+    const char *base_path = scheme_end != NULL ? strchr(scheme_end + 3, '/') : NULL;
+    apr_size_t origin_len, path_len;
+
+    origin_len = base_path != NULL ? (apr_size_t)(base_path - base) : strlen(base);
+    base_path = base_path != NULL ? base_path : "";
+    path_len = strlen(base_path);
+    if (strstr(u, "://") != NULL) {
+        if (strncasecmp(u, base, origin_len) != 0) {
+            return NULL;
+        }
+        u += origin_len;
+    }
+    else if (*u != '/') {
+        return NULL;
+    }
+    else if (strncmp(u, "/queues/", 8) == 0) {
+        return u;
+    }
+    if (strncmp(u, base_path, path_len) != 0 || u[path_len] != '/') {
+        return NULL;
+    }
+    return u + path_len;
+}
+
+int mi_request_resolve(mi_decoded_t *d, const char *base, apr_pool_t *p, mi_error_t *err)
+{
+    const char *uri = d->args != NULL ? mi_json_get_str(d->args, "_queueUri") : NULL;
+    const char *field, *rest;
+    char *name;
+
+    if (uri == NULL) {
+        return 1;
+    }
+    /* copies: the members go now, the store never sees them */
+    uri = apr_pstrdup(p, uri);
+    field = mi_json_get_str(d->args, "_queueUriField");
+    field = apr_pstrdup(p, field != NULL ? field : "queueUri");
+    json_object_object_del(d->args, "_queueUri");
+    json_object_object_del(d->args, "_queueUriField");
+    rest = strstr(uri, "://") != NULL || *uri == '/' ? below_base(uri, base != NULL ? base : "")
+                                                     : "";
+    if (rest == NULL) {
+        /* another location's: for all this one knows another contact center's, which
+         * must look exactly like a queue that does not exist */
+        mi_error_set(err, MI_SC_INVALID, 0, "unknown queue");
+        return 0;
+    }
+    if (strncmp(rest, "/queues/", 8) != 0 || rest[8] == '\0' || strpbrk(rest + 8, "/?#") != NULL) {
+        mi_error_set(err, MI_SC_INVALID, 0,
+                     apr_psprintf(p, "'%s' must name a queue: {base}/queues/{name}", field));
+        return 0;
+    }
+    name = segment_decode(rest + 8, p);
+    if (name == NULL || *name == '\0' || mi_utf8_chars(name, strlen(name)) > MI_MAX_NAME_CHARS) {
+        mi_error_set(err, MI_SC_INVALID, 0, apr_psprintf(p, "'%s' does not name a queue", field));
+        return 0;
+    }
+    json_object_object_add(d->args, "queueName", json_object_new_string(name));
     return 1;
 }

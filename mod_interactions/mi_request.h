@@ -43,4 +43,12 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
                       json_object *body, const mi_limits_t *lim, apr_pool_t *p,
                       mi_error_t *err);
 
+/** Resolve what needs the location's absolute API base @base ("http://host:port/api/v2", as
+ *  the server writes its uris): a queue named by uri (GWS "queueUri", or a Transfer's
+ *  "targetPath" /queues/{name}) becomes "queueName".  The uri must be {base}/queues/{name},
+ *  {base path}/queues/{name} or /queues/{name} (relative to the base, as GWS paths are); one
+ *  of another location or contact center is answered like an unknown queue (statusCode 10).
+ *  Returns 1, or 0 and fills @err. */
+int mi_request_resolve(mi_decoded_t *d, const char *base, apr_pool_t *p, mi_error_t *err);
+
 #endif

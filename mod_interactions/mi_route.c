@@ -87,6 +87,9 @@ int mi_route_match(mi_route_t *out, const char *method, const char *path, apr_po
     else if (n == 3 && strcmp(seg[0], "me") == 0 && strcmp(seg[1], "workbins") == 0) {
         found(out, MI_R_MY_WORKBIN, seg[2], "GET", m == MI_M_GET);
     }
+    else if (n == 1 && strcmp(seg[0], "events") == 0) {
+        found(out, MI_R_EVENTS, NULL, "GET", m == MI_M_GET);
+    }
     else if (n == 1 && strcmp(seg[0], "queues") == 0) {
         found(out, MI_R_QUEUES, NULL, "GET", m == MI_M_GET);
     }

@@ -1,6 +1,6 @@
 /* mi_tunables.h — the fixed numbers of the background machinery: the push channel (the
  * Bayeux server, its message cache, the listener thread, the room a child keeps for other
- * requests) and the maintenance thread.
+ * requests), the maintenance thread and the webhook worker.
  *
  * Each is a choice no deployment has needed to change; what an operator may change is a
  * directive (mod_interactions_directives.h), and where a directive's default is one of the
@@ -128,5 +128,42 @@
 
 /* Stack of the maintenance thread in bytes: it only calls one SQL function. */
 #define MI_MAINT_STACK_SIZE 262144
+
+/* ------------------------------------------------------------------ the webhook worker */
+
+/* A process that is not its server's webhook worker looks this often whether the worker's
+ * advisory lock is free (one pooled query), and takes over when it is. */
+#define MI_WEBHOOK_ELECT_MS 2000
+
+/* The worker asks for work again after this long when there was none; after a round with
+ * deliveries it asks again at once. */
+#define MI_WEBHOOK_POLL_MS 250
+
+/* Deliveries claimed per round, all POSTed at once (a slow receiver holds up one of
+ * them, not the others). */
+#define MI_WEBHOOK_CLAIM 16
+
+/* History rows read into one delivery at most (events of one POST). */
+#define MI_WEBHOOK_BATCH 100
+
+/* After a failed attempt the next waits this long, doubling per attempt up to the
+ * maximum: with InteractionsWebhookAttempts' default of 10, a delivery is tried for about
+ * 17 minutes before it is dead. */
+#define MI_WEBHOOK_BACKOFF_MS 1000
+#define MI_WEBHOOK_BACKOFF_MAX_MS 600000
+
+/* Defaults of InteractionsWebhookAttempts and InteractionsWebhookTimeout. */
+#define MI_WEBHOOK_ATTEMPTS 10
+#define MI_WEBHOOK_TIMEOUT_MS 10000
+
+/* A claimed delivery is tried again this long after its request's timeout should the
+ * worker vanish meanwhile (its lease). */
+#define MI_WEBHOOK_LEASE_MARGIN_MS 5000
+
+/* statement_timeout of the worker's connection. */
+#define MI_WEBHOOK_STATEMENT_TIMEOUT_MS 30000
+
+/* Stack of the worker thread in bytes: libcurl, OpenSSL and the resolver run on it. */
+#define MI_WEBHOOK_STACK_SIZE 1048576
 
 #endif

@@ -383,6 +383,55 @@ int mi_validate_list_query(json_object **pargs, const char *query, const mi_limi
     return 1;
 }
 
+/* ------------------------------------------------------------------ the event feed */
+
+int mi_validate_events_query(json_object **pargs, const char *query, const mi_limits_t *lim,
+                             apr_pool_t *p, mi_error_t *err)
+{
+    apr_table_t *t = apr_table_make(p, 4);
+    json_object *args = mi_json_bind(p, json_object_new_object());
+    const apr_array_header_t *all;
+    const char *v;
+    char *end;
+    long long after = 0;
+    long n;
+    int i;
+
+    *pargs = NULL;
+    if (!mi_form_parse(t, query, p)) {
+        return fail(err, MI_SC_INVALID, p, "malformed query string");
+    }
+    all = apr_table_elts(t);
+    for (i = 0; i < all->nelts; i++) {
+        const char *k = APR_ARRAY_IDX(all, i, apr_table_entry_t).key;
+        if (strcmp(k, "after") != 0 && strcmp(k, "limit") != 0 && strcmp(k, "wait") != 0) {
+            return fail(err, MI_SC_INVALID, p, "unknown parameter '%s' (after, limit, wait)", k);
+        }
+    }
+    if ((v = apr_table_get(t, "after")) != NULL) {
+        /* a seq: digits only, at most 18 of them (always within a bigint) */
+        if (*v == '\0' || strspn(v, "0123456789") != strlen(v) || strlen(v) > 18) {
+            return fail(err, MI_SC_INVALID, p, "'after' must be a non-negative integer (the seq of an event)");
+        }
+        after = strtoll(v, &end, 10);
+    }
+    json_object_object_add(args, "after", json_object_new_int64(after));
+    n = lim->default_page;
+    if ((v = apr_table_get(t, "limit")) != NULL && !parse_count(v, 1, lim->max_page, &n)) {
+        return fail(err, MI_SC_INVALID, p, "'limit' must be an integer from 1 to %d",
+                    lim->max_page);
+    }
+    json_object_object_add(args, "limit", json_object_new_int((int)n));
+    n = 0;
+    if ((v = apr_table_get(t, "wait")) != NULL && !parse_count(v, 0, MI_EVENTS_MAX_WAIT_S, &n)) {
+        return fail(err, MI_SC_INVALID, p, "'wait' must be an integer from 0 to %d (seconds)",
+                    MI_EVENTS_MAX_WAIT_S);
+    }
+    json_object_object_add(args, "wait", json_object_new_int((int)n));
+    *pargs = args;
+    return 1;
+}
+
 /* ------------------------------------------------------------------ create */
 
 int mi_validate_create(json_object **pargs, json_object *body, const mi_limits_t *lim,
@@ -431,6 +480,102 @@ int mi_validate_create(json_object **pargs, json_object *body, const mi_limits_t
 
 /* ------------------------------------------------------------------ operations */
 
+/* The fields GWS clients send in operation bodies besides this server's own: GWS 8.5.x
+ * operation pages and the Genesys sample clients (docs/api.md lists them with their sources;
+ * tests/unit/test_validate.c holds that list and this one in step).  A field of its operation
+ * (MI_OP_NONE: of every operationName) is accepted: those marked used are read by the
+ * operation's case in mi_validate_operation(); the others only have their type checked and
+ * go no further.  A field that is neither the operation's own nor here is still refused
+ * (statusCode 10): a typo must not pass silently. */
+static const mi_gws_field_t gws_fields[] = {
+    /* any operation: GWS desktops send a reason or a disposition code with their actions
+     * (iOS sample: SetDisposition {disposition, dispositionKey}; UCS StopInteraction: Reason) */
+    { MI_OP_NONE,             "reason",           json_type_string,  0 },
+    { MI_OP_NONE,             "disposition",      json_type_string,  0 },
+    { MI_OP_NONE,             "dispositionKey",   json_type_string,  0 },
+    /* EmailComplete: last-agent routing in the contact profile (no contact profiles here) */
+    { MI_OP_COMPLETE,         "saveLAR",          json_type_boolean, 0 },
+    /* the queue by uri (EmailReply, WorkitemCreate): {base}/queues/{name} of this location */
+    { MI_OP_COMPLETE,         "queueUri",         json_type_string,  1 },
+    { MI_OP_PLACE_IN_QUEUE,   "queueUri",         json_type_string,  1 },
+    /* WorkbinAddInteractionToWorkbin */
+    { MI_OP_PLACE_IN_WORKBIN, "saveLAR",          json_type_boolean, 0 },
+    /* WorkbinPullInteractionFromWorkbin: a chat nickname */
+    { MI_OP_PULL,             "nickname",         json_type_string,  0 },
+    /* EmailTransfer, FacebookPMTransfer: the target as a path, /users/{id} or /queues/{name} */
+    { MI_OP_TRANSFER,         "queueUri",         json_type_string,  1 },
+    { MI_OP_TRANSFER,         "targetPath",       json_type_string,  1 },
+    /* EmailReply, EmailReplyAll: the draft's queue, body and user data are used; how GWS
+     * would quote the original is not (the draft starts from this server's rules) */
+    { MI_OP_REPLY,            "queueName",        json_type_string,  1 },
+    { MI_OP_REPLY,            "queueUri",         json_type_string,  1 },
+    { MI_OP_REPLY,            "body",             json_type_string,  1 },
+    { MI_OP_REPLY,            "userData",         json_type_object,  1 },
+    { MI_OP_REPLY,            "bodyAsPlainText",  json_type_string,  0 },
+    { MI_OP_REPLY,            "mime",             json_type_string,  0 },
+    { MI_OP_REPLY,            "subjectPrefix",    json_type_string,  0 },
+    { MI_OP_REPLY,            "replyToStartLine", json_type_string,  0 },
+    { MI_OP_REPLY,            "quoteOriginal",    json_type_boolean, 0 },
+    { MI_OP_REPLY,            "indentCharacter",  json_type_string,  0 },
+    { MI_OP_REPLY_ALL,        "queueName",        json_type_string,  1 },
+    { MI_OP_REPLY_ALL,        "queueUri",         json_type_string,  1 },
+    { MI_OP_REPLY_ALL,        "body",             json_type_string,  1 },
+    { MI_OP_REPLY_ALL,        "userData",         json_type_object,  1 },
+    { MI_OP_REPLY_ALL,        "bodyAsPlainText",  json_type_string,  0 },
+    { MI_OP_REPLY_ALL,        "mime",             json_type_string,  0 },
+    { MI_OP_REPLY_ALL,        "subjectPrefix",    json_type_string,  0 },
+    { MI_OP_REPLY_ALL,        "replyToStartLine", json_type_string,  0 },
+    { MI_OP_REPLY_ALL,        "quoteOriginal",    json_type_boolean, 0 },
+    { MI_OP_REPLY_ALL,        "indentCharacter",  json_type_string,  0 },
+};
+
+const mi_gws_field_t *mi_validate_gws_fields(int *pn)
+{
+    *pn = (int)(sizeof(gws_fields) / sizeof(gws_fields[0]));
+    return gws_fields;
+}
+
+/* The GWS field @key of operation @op, or NULL. */
+static const mi_gws_field_t *gws_field(mi_op_e op, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(gws_fields) / sizeof(gws_fields[0]); i++) {
+        if ((gws_fields[i].op == op || gws_fields[i].op == MI_OP_NONE)
+            && strcmp(gws_fields[i].name, key) == 0) {
+            return &gws_fields[i];
+        }
+    }
+    return NULL;
+}
+
+/* only_fields() for operation @op: its own @allowed, and the GWS fields of @op with the
+ * type GWS gives them. */
+static int only_op_fields(json_object *body, mi_op_e op, const char *const *allowed, apr_pool_t *p,
+                          mi_error_t *err)
+{
+    json_object_object_foreach(body, key, val) {
+        const char *const *a;
+        const mi_gws_field_t *g;
+
+        for (a = allowed; *a != NULL && strcmp(*a, key) != 0; a++)
+            ;
+        if (*a != NULL) {
+            continue;
+        }
+        g = gws_field(op, key);
+        if (g == NULL) {
+            return fail(err, MI_SC_INVALID, p, "unknown field '%s'", clip(key, 64, p));
+        }
+        if (val != NULL && !json_object_is_type(val, g->type)) {
+            return fail(err, MI_SC_INVALID, p, "'%s' must be %s", g->name,
+                        g->type == json_type_boolean ? "true or false"
+                        : g->type == json_type_object ? "an object" : "a string");
+        }
+    }
+    return 1;
+}
+
 /* The user named by userId (id or userName), or by the last path segment of userUri or
  * targetUri ("…/users/{id}"). */
 static int take_target_user(json_object *args, json_object *body, apr_pool_t *p,
@@ -465,6 +610,84 @@ static int take_target_user(json_object *args, json_object *body, apr_pool_t *p,
         }
         json_object_object_add(args, "user", json_object_new_string(s));
     }
+    return 1;
+}
+
+/* A uri that names a resource: a non-empty string without NUL, at most MI_MAX_URI_CHARS. */
+static int uri_string(json_object *v, const char *key, apr_pool_t *p, mi_error_t *err)
+{
+    if (!json_object_is_type(v, json_type_string) || mi_json_string_has_nul(v)
+        || json_object_get_string_len(v) == 0) {
+        return fail(err, MI_SC_INVALID, p, "'%s' must be a non-empty string", key);
+    }
+    if (mi_utf8_chars(json_object_get_string(v), (apr_size_t)json_object_get_string_len(v))
+        > MI_MAX_URI_CHARS) {
+        return fail(err, MI_SC_INVALID, p, "'%s' is longer than %d characters", key,
+                    MI_MAX_URI_CHARS);
+    }
+    return 1;
+}
+
+/* The queue an operation names: "queueName", or GWS's "queueUri" (kept as "_queueUri" with
+ * the field's name in "_queueUriField" until mi_request_resolve() turns it into a name of
+ * this location).  Not both. */
+static int take_queue(json_object *args, json_object *body, int required, apr_pool_t *p,
+                      mi_error_t *err)
+{
+    json_object *uri = mi_json_get(body, "queueUri");
+
+    if (uri != NULL && mi_json_get(body, "queueName") != NULL) {
+        return fail(err, MI_SC_INVALID, p, "give either 'queueName' or 'queueUri', not both");
+    }
+    if (uri == NULL) {
+        if (!take_string(args, body, "queueName", required, MI_MAX_NAME_CHARS, p, err)) {
+            return 0;
+        }
+        if ((uri = mi_json_get(args, "queueName")) != NULL
+            && json_object_get_string_len(uri) == 0) {
+            return fail(err, MI_SC_INVALID, p, "'queueName' must not be empty");
+        }
+        return 1;
+    }
+    if (!uri_string(uri, "queueUri", p, err)) {
+        return 0;
+    }
+    json_object_object_add(args, "_queueUri", json_object_get(uri));
+    json_object_object_add(args, "_queueUriField", json_object_new_string("queueUri"));
+    return 1;
+}
+
+/* GWS's "targetPath" of Transfer, relative to the API base: "/users/{id or userName}" is the
+ * target user (as userUri), "/queues/{name}" the target queue (as queueUri). */
+static int take_target_path(json_object *args, json_object *body, apr_pool_t *p, mi_error_t *err)
+{
+    json_object *v = mi_json_get(body, "targetPath");
+    const char *s, *name;
+
+    if (v == NULL) {
+        return 1;
+    }
+    if (!uri_string(v, "targetPath", p, err)) {
+        return 0;
+    }
+    if (mi_json_get(args, "user") != NULL || mi_json_get(args, "queueName") != NULL
+        || mi_json_get(args, "_queueUri") != NULL) {
+        return fail(err, MI_SC_INVALID, p, "give one target: a user, a queue or a targetPath");
+    }
+    s = json_object_get_string(v);
+    if (strncmp(s, "/queues/", 8) == 0) {
+        json_object_object_add(args, "_queueUri", json_object_get(v));
+        json_object_object_add(args, "_queueUriField", json_object_new_string("targetPath"));
+        return 1;
+    }
+    name = s + 7;
+    if (strncmp(s, "/users/", 7) != 0 || *name == '\0' || strchr(name, '/') != NULL) {
+        return fail(err, MI_SC_INVALID, p, "'targetPath' must be /users/{id} or /queues/{name}");
+    }
+    if (mi_utf8_chars(name, strlen(name)) > MI_MAX_NAME_CHARS) {
+        return fail(err, MI_SC_INVALID, p, "'targetPath' is too long");
+    }
+    json_object_object_add(args, "user", json_object_new_string(name));
     return 1;
 }
 
@@ -557,46 +780,47 @@ int mi_validate_operation(mi_op_e *pop, json_object **pargs, json_object *body, 
     }
     switch (op) {
     case MI_OP_COMPLETE:
-        ok = only_fields(body, f_queue, p, err)
-             && take_string(args, body, "queueName", 0, MI_MAX_NAME_CHARS, p, err);
-        if (ok && (v = mi_json_get(args, "queueName")) != NULL
-            && json_object_get_string_len(v) == 0) {
-            ok = fail(err, MI_SC_INVALID, p, "'queueName' must not be empty");
-        }
+        ok = only_op_fields(body, op, f_queue, p, err) && take_queue(args, body, 0, p, err);
         break;
     case MI_OP_PLACE_IN_QUEUE:
-        ok = only_fields(body, f_queue, p, err)
-             && take_string(args, body, "queueName", 1, MI_MAX_NAME_CHARS, p, err);
+        ok = only_op_fields(body, op, f_queue, p, err) && take_queue(args, body, 1, p, err);
         break;
     case MI_OP_PLACE_IN_WORKBIN:
     case MI_OP_GET_WORKBIN_CONTENT:
-        ok = only_fields(body, f_workbin, p, err)
+        ok = only_op_fields(body, op, f_workbin, p, err)
              && take_string(args, body, "workbin", 1, MI_MAX_NAME_CHARS, p, err);
         break;
     case MI_OP_TRANSFER:
-        ok = only_fields(body, f_transfer, p, err)
+        ok = only_op_fields(body, op, f_transfer, p, err)
              && take_target_user(args, body, p, err)
-             && take_string(args, body, "queueName", 0, MI_MAX_NAME_CHARS, p, err);
-        if (ok && mi_json_get(args, "user") != NULL && mi_json_get(args, "queueName") != NULL) {
-            ok = fail(err, MI_SC_INVALID, p, "give a user or a queueName, not both");
+             && take_queue(args, body, 0, p, err);
+        if (ok && mi_json_get(args, "user") != NULL
+            && (mi_json_get(args, "queueName") != NULL || mi_json_get(args, "_queueUri") != NULL)) {
+            ok = fail(err, MI_SC_INVALID, p, "give a user or a queue, not both");
         }
-        else if (ok && mi_json_get(args, "user") == NULL && mi_json_get(args, "queueName") == NULL) {
+        ok = ok && take_target_path(args, body, p, err);
+        if (ok && mi_json_get(args, "user") == NULL && mi_json_get(args, "queueName") == NULL
+            && mi_json_get(args, "_queueUri") == NULL) {
             ok = fail(err, MI_SC_MISSING, p, "'userId' or 'queueName' is required");
-        }
-        else if (ok && (v = mi_json_get(args, "queueName")) != NULL
-                 && json_object_get_string_len(v) == 0) {
-            ok = fail(err, MI_SC_INVALID, p, "'queueName' must not be empty");
         }
         break;
     case MI_OP_ATTACH_USER_DATA:
     case MI_OP_UPDATE_USER_DATA:
-        ok = only_fields(body, f_userdata, p, err) && take_user_data(args, body, 1, lim, p, err);
+        ok = only_op_fields(body, op, f_userdata, p, err)
+             && take_user_data(args, body, 1, lim, p, err);
         break;
     case MI_OP_DELETE_USER_DATA:
-        ok = only_fields(body, f_delete, p, err) && take_keys(args, body, p, err);
+        ok = only_op_fields(body, op, f_delete, p, err) && take_keys(args, body, p, err);
+        break;
+    case MI_OP_REPLY:
+    case MI_OP_REPLY_ALL:
+        /* GWS's Reply: the draft's queue (else the original's), first body and user data */
+        ok = only_op_fields(body, op, f_none, p, err) && take_queue(args, body, 0, p, err)
+             && take_string(args, body, "body", 0, 0, p, err)
+             && take_user_data(args, body, 0, lim, p, err);
         break;
     default:
-        ok = only_fields(body, f_none, p, err);
+        ok = only_op_fields(body, op, f_none, p, err);
         break;
     }
     if (!ok) {

@@ -31,8 +31,25 @@ int mi_validate_list_query(json_object **pargs, const char *query, const mi_limi
                            apr_pool_t *p, mi_error_t *err);
 
 /** Validate a POST /interactions body into create arguments. */
+/** GET /events: after (a cursor, 0 or more; 0 when absent), limit (1 to the page maximum;
+ *  the default page size when absent), wait (seconds to hold the request when there is
+ *  nothing, 0 to MI_EVENTS_MAX_WAIT_S; 0 when absent); nothing else. */
+int mi_validate_events_query(json_object **pargs, const char *query, const mi_limits_t *lim,
+                             apr_pool_t *p, mi_error_t *err);
+
 int mi_validate_create(json_object **pargs, json_object *body, const mi_limits_t *lim,
                        apr_pool_t *p, mi_error_t *err);
+
+/** A field GWS clients send in an operation body that is not this server's own for it. */
+typedef struct {
+    mi_op_e op;             /* the operation (MI_OP_NONE: every operationName) */
+    const char *name;
+    json_type type;         /* the JSON type GWS gives it */
+    int used;               /* 1: the operation uses it; 0: accepted and ignored */
+} mi_gws_field_t;
+
+/** The GWS fields accepted beside the operations' own (*pn of them). */
+const mi_gws_field_t *mi_validate_gws_fields(int *pn);
 
 /** Validate an operation body for POST /me/interactions[/{id}].  @has_id tells whether an
  *  interaction id is in the path (only GetWorkbinContent works without one).  On success

@@ -26,6 +26,7 @@
 #include "mod_interactions_push.h"
 #include "mod_interactions_rest.h"
 #include "mod_interactions_status.h"
+#include "mod_interactions_webhook.h"
 
 mi_ap_process_t *mi_ap_proc;
 
@@ -111,16 +112,18 @@ static void mi_child_init(apr_pool_t *pchild, server_rec *s)
     mi_ap_push_child_init(pchild, s, proc);
     mi_ap_proc = proc;
     mi_ap_maint_start(proc, s, pchild);
+    mi_ap_webhook_start(proc, s, pchild);
 }
 
-/* Graceful stop (httpd 2.4.49+): let the background thread finish now rather than at the
- * end of its interval. */
+/* Graceful stop (httpd 2.4.49+): let the background threads finish now rather than at the
+ * end of their intervals. */
 static void mi_child_stopping(apr_pool_t *pchild, int graceful)
 {
     (void)pchild;
     (void)graceful;
     if (mi_ap_proc != NULL) {
         mi_ap_maint_wake_for_stop(mi_ap_proc);
+        mi_ap_webhook_wake_for_stop(mi_ap_proc);
     }
     /* held /meta/connect requests answer at once, graceful or not */
     mi_ap_push_child_stopping(pchild, graceful);

@@ -1,6 +1,7 @@
 /* mod_interactions.h — the module record and what every glue file shares: this child's
  * state.  Each glue file has its own header for what it offers the others
- * (mod_interactions_http.h, _rest.h, _push.h, _status.h, _authn.h, _maint.h, _config.h).
+ * (mod_interactions_http.h, _rest.h, _push.h, _status.h, _authn.h, _maint.h, _webhook.h,
+ * _config.h).
  */
 #ifndef MOD_INTERACTIONS_H
 #define MOD_INTERACTIONS_H
@@ -21,6 +22,7 @@ struct mi_maint_t;
 struct mi_push_waiters_t;
 struct mi_push_t;
 struct mi_push_listener_t;
+struct mi_webhook_t;
 
 /** Per child process state, built in child_init (never in the post_config dry run). */
 typedef struct mi_ap_process_t mi_ap_process_t;
@@ -31,6 +33,7 @@ struct mi_ap_process_t {
     struct mi_push_waiters_t *waiters;   /* held /meta/connect requests */
     struct mi_push_t *push;          /* the Bayeux server */
     struct mi_push_listener_t *listener; /* follows the history stream; NULL when it failed */
+    struct mi_webhook_t *webhook;    /* the webhook worker thread; NULL when it failed */
     /* Called (from any thread) after this process changed interactions: a REST write, or
      * background work such as expired offers; the push channel sets it to wake its
      * listener. */

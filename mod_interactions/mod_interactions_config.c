@@ -20,6 +20,7 @@
 #include "mi_secret.h"
 #include "mi_render.h"
 #include "mi_tunables.h"
+#include "mi_webhook_allow.h"
 #include "mod_interactions_config.h"
 #include "mod_interactions.h"
 
@@ -407,6 +408,27 @@ static const char *add_trusted_proxy(cmd_parms *cmd, void *dcv, const char *arg)
         dc->trusted_proxies = apr_array_make(cmd->pool, 2, sizeof(apr_ipsubnet_t *));
     }
     APR_ARRAY_PUSH(dc->trusted_proxies, apr_ipsubnet_t *) = sub;
+    return NULL;
+}
+
+/* One entry of the webhook allowlist, checked by the parser the worker uses. */
+static const char *add_webhook_allow(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    mi_ap_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dummy;
+    if (err != NULL) {
+        return err;
+    }
+    err = mi_webhook_allow_add(mi_webhook_allow_create(cmd->temp_pool), arg);
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, err);
+    }
+    if (c->webhook_allow == NULL) {
+        c->webhook_allow = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->webhook_allow, const char *) = arg;
     return NULL;
 }
 

@@ -111,6 +111,13 @@
       "/v2/interactions changes kept rendered per child process") \
     X("InteractionsPushCacheSize", SRV, INT, push_cache_bytes, MI_PUSH_CACHE_BYTES, 0, INNER, \
       -, "bytes those rendered changes may take per child process") \
+    X("InteractionsWebhookAllow", SRV, LIST, webhook_allow, NULL, -, INNER, add_webhook_allow, \
+      "hosts webhooks may reach: names, *.domains, addresses, networks (address/bits); " \
+      "a name must resolve to a public address unless the address is listed; none when unset") \
+    X("InteractionsWebhookAttempts", SRV, INT, webhook_attempts, MI_WEBHOOK_ATTEMPTS, 1, INNER, \
+      -, "attempts of a webhook delivery before it is dead") \
+    X("InteractionsWebhookTimeout", SRV, INT, webhook_timeout_ms, MI_WEBHOOK_TIMEOUT_MS, 100, \
+      INNER, -, "milliseconds one webhook request may take") \
     /* ---------------------------------------------------------- per location */ \
     X("InteractionsContactCenter", DIR, STR, contact_center, NULL, -, INNER, \
       set_contact_center, "the contact center served by this location or virtual host") \

@@ -11,6 +11,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 
+#include "mi_events.h"
 #include "mi_json.h"
 #include "mi_render.h"
 #include "mi_request.h"
@@ -51,7 +52,21 @@ static int call(mi_req_t *q, mi_op_e op, json_object *args, int uris_only)
     apr_status_t rv;
     int sc;
 
-    rv = mi_store_api(mi_ap_proc->store, q->cc, r->user, op, args, q->lim.max_depth, r->pool, &res);
+    if (op == MI_OP_EVENTS) {
+        /* the event feed may be held for news, like a push connect (mi_events.h) */
+        mi_events_req_t ev;
+
+        ev.store = mi_ap_proc->store;
+        ev.waiters = mi_ap_proc->waiters;
+        ev.cc = q->cc;
+        ev.login = r->user;
+        ev.args = args;
+        ev.max_depth = q->lim.max_depth;
+        rv = mi_events_get(&ev, r->pool, &res);
+    }
+    else {
+        rv = mi_store_api(mi_ap_proc->store, q->cc, r->user, op, args, q->lim.max_depth, r->pool, &res);
+    }
     if (rv != APR_SUCCESS) {
         return mi_ap_http_send_error(r, mi_ap_http_store_error(rv, &err));
     }
@@ -79,7 +94,8 @@ static int dispatch(mi_req_t *q)
         return mi_ap_push_handler(q->r, q->cc, q->base, q->dc, &q->lim);
     }
     if ((mi_request_wants_body(&q->route) && !mi_ap_http_read_json(q->r, &q->lim, &body, &err))
-        || !mi_request_decode(&d, &q->route, q->r->args, body, &q->lim, q->r->pool, &err)) {
+        || !mi_request_decode(&d, &q->route, q->r->args, body, &q->lim, q->r->pool, &err)
+        || !mi_request_resolve(&d, q->base, q->r->pool, &err)) {
         return mi_ap_http_send_error(q->r, &err);
     }
     mi_ap_status_op(q->r, d.op);

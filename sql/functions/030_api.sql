@@ -325,6 +325,7 @@ BEGIN
             WHEN 'me_state'  THEN interactions.api_me_state(c, p_args)
             WHEN 'workbins'  THEN interactions.api_workbins(c)
             WHEN 'workbin'   THEN interactions.api_workbin(c, p_args)
+            WHEN 'events'    THEN interactions.api_events(c, p_args)
             WHEN 'queues'    THEN interactions.api_queues(c, p_args)
             WHEN 'queue_statistics' THEN interactions.api_queue_statistics(c, p_args)
             ELSE interactions.err(interactions.sc_not_found(), 'no such operation')

@@ -292,9 +292,15 @@ BEGIN
         IF v.media_type <> 'email' THEN
             RETURN interactions.err(interactions.sc_state(), format('%s is only possible for email', v_op));
         END IF;
+        -- GWS clients may name the draft's queue (else the original's) and give its first body
+        -- and user data
+        IF a ? 'queueName' THEN
+            v_q := interactions.find_queue(c.cc_id, a->>'queueName');
+            IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
+        END IF;
         INSERT INTO interactions.interactions (cc_id, media_type, state, queue_id, owner_id, parent_id,
-               subject, from_address, to_addresses, cc_addresses, priority, participants, created_by)
-        VALUES (c.cc_id, 'email', 'Composing', v.queue_id, c.id, v.id,
+               subject, from_address, to_addresses, cc_addresses, priority, participants, created_by, body)
+        VALUES (c.cc_id, 'email', 'Composing', coalesce(v_q, v.queue_id), c.id, v.id,
                CASE WHEN v.subject ~* '^re:' THEN v.subject ELSE 'Re: ' || coalesce(v.subject, '') END,
                v.to_addresses[1],
                CASE WHEN v.from_address IS NULL THEN '{}' ELSE ARRAY[v.from_address] END,
@@ -303,8 +309,12 @@ BEGIN
                                 WHERE x IS DISTINCT FROM v.to_addresses[1]
                                   AND x IS DISTINCT FROM v.from_address)
                     ELSE '{}' END,
-               v.priority, ARRAY[c.id], c.id)
+               v.priority, ARRAY[c.id], c.id, a->>'body')
         RETURNING id INTO v_child;
+        IF a ? 'userData' THEN
+            INSERT INTO interactions.user_data (cc_id, interaction_id, key, value)
+            SELECT c.cc_id, v_child, e.key, e.value FROM jsonb_each(a->'userData') e;
+        END IF;
         PERFORM interactions.record(v_op, NULL, v_child);
         RETURN interactions.done(c, v_child);
 

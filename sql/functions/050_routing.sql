@@ -199,10 +199,24 @@ BEGIN
     IF to_regprocedure('interactions.push_sweep(integer)') IS NOT NULL THEN
         EXECUTE 'SELECT interactions.push_sweep($1)' INTO a USING p_tick_ms;
     END IF;
-    -- 4. the queue statistics' rollups catch up with the history (075_queue_statistics.sql);
+    -- 3b. the queue statistics' rollups catch up with the history (075_queue_statistics.sql);
     --    from the cursor of each contact center, so cheap when nothing was written
     PERFORM interactions.queue_rollup(p_batch * 25);
+    -- 4. the history's partitions and retention, once a minute (065_history.sql); last, so
+    -- that a partition it drops is locked only until this transaction ends.  Whatever goes
+    -- wrong there must not stop the work above: it is reported in PostgreSQL's log and
+    -- tried again a minute later.
+    IF to_regprocedure('interactions.history_retention(integer)') IS NOT NULL
+       AND extract(epoch FROM now()) * 1000
+           - coalesce(pg_sequence_last_value('interactions.history_retention_clock'), 0) >= 60000 THEN
+        BEGIN
+            PERFORM interactions.history_retention();
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM setval('interactions.history_retention_clock', (extract(epoch FROM now()) * 1000)::bigint);
+            RAISE WARNING 'history retention failed: % (%)', SQLERRM, SQLSTATE;
+        END;
+    END IF;
     RETURN v_n;
 END $$;
 COMMENT ON FUNCTION interactions.maintenance(integer, integer) IS
-  'Background work run by every httpd child each InteractionsMaintenanceInterval (p_tick_ms), one at a time (advisory lock): expires offers (missed offers counted), ends timed wrap-ups, routes skipped work, sweeps push sessions, folds new history into the queue statistics'' rollups. Returns the number of interactions and channels changed.';
+  'Background work run by every httpd child each InteractionsMaintenanceInterval (p_tick_ms), one at a time (advisory lock): expires offers (missed offers counted), ends timed wrap-ups, routes skipped work, sweeps push sessions, folds new history into the queue statistics'' rollups, and once a minute keeps the history''s partitions and retention. Returns the number of interactions and channels changed.';

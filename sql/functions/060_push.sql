@@ -363,6 +363,8 @@ BEGIN
          WHERE h.cc_id = p_cc
            AND (h.xid, h.seq) > (s.cursor_xid, s.cursor_seq)
            AND h.xid < v_cut
+           -- the months that cannot hold rows after the cursor are skipped (065_history.sql)
+           AND h.at >= interactions.history_floor(p_cc, s.cursor_xid)
            AND h.notification IS NOT NULL
            AND ((v_me AND (c.id = ANY (h.audience) OR c.id = ANY (h.revoked)))
                 OR (v_all AND h.notification IN ('StatusChange', 'PropertiesUpdated')))
@@ -496,6 +498,7 @@ BEGIN
         SELECT h.cc_id, h.xid, h.seq, h.notification, h.audience || h.revoked AS who
           FROM interactions.history h
          WHERE (h.xid, h.seq) > (p_xid, p_seq) AND h.xid < v_cut
+           AND h.at >= interactions.history_floor_all(p_xid)   -- months to skip (065_history.sql)
          ORDER BY h.xid, h.seq
          LIMIT greatest(p_limit, 1)),
     logins AS (
@@ -524,7 +527,9 @@ BEGIN
     -- rows already visible but not yet below the cut: an older transaction is still running.
     -- (max() reads one index entry whatever the plan; "EXISTS (... WHERE xid >= v_cut)" got a
     -- generic plan after a few calls that scanned the whole table, 100 ms at 130,000 rows.)
-    v_unstable := coalesce((SELECT max(h.xid) FROM interactions.history h) >= v_cut, false);
+    -- (Only months not yet final can hold such rows: 065_history.sql.)
+    v_unstable := coalesce((SELECT max(h.xid) FROM interactions.history h
+                             WHERE h.at >= interactions.history_final_through()) >= v_cut, false);
     IF v_cut < p_xid OR (v_cut = p_xid AND p_seq > 0) THEN
         RETURN jsonb_build_object('xid', p_xid::text, 'seq', p_seq, 'more', false,
                                   'unstable', v_unstable, 'wake', v_wake);
@@ -558,6 +563,7 @@ BEGIN
                h.snapshot
           FROM interactions.history h
          WHERE (h.xid, h.seq) > (p_xid, p_seq) AND h.xid < v_cut
+           AND h.at >= interactions.history_floor_all(p_xid)   -- months to skip (065_history.sql)
          ORDER BY h.xid, h.seq
          LIMIT greatest(p_limit, 1))
     SELECT count(*)::integer,
@@ -581,7 +587,9 @@ BEGIN
                                  'unstable', false, 'rows', v_rows);
     END IF;
     -- as push_wakeups: rows visible above the cut mean an older transaction still runs
-    v_unstable := coalesce((SELECT max(h.xid) FROM interactions.history h) >= v_cut, false);
+    -- (Only months not yet final can hold such rows: 065_history.sql.)
+    v_unstable := coalesce((SELECT max(h.xid) FROM interactions.history h
+                             WHERE h.at >= interactions.history_final_through()) >= v_cut, false);
     IF v_cut < p_xid OR (v_cut = p_xid AND p_seq > 0) THEN
         RETURN json_build_object('xid', p_xid::text, 'seq', p_seq, 'more', false,
                                  'unstable', v_unstable, 'rows', v_rows);

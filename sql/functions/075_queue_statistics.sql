@@ -85,12 +85,15 @@ BEGIN
                FROM interactions.contact_centers cc
                LEFT JOIN interactions.queue_rollup_cursors k ON k.cc_id = cc.id
     LOOP
+        -- bound to it: history_floor reads the months of this contact center
+        PERFORM set_config('interactions.cc', c.id::text, true);
         -- the batch: the next p_batch rows; a short batch ends at the cut
         SELECT count(*), (array_agg(r.xid ORDER BY r.xid DESC, r.seq DESC))[1],
                (array_agg(r.seq ORDER BY r.xid DESC, r.seq DESC))[1]
           INTO v_rows, v_xid, v_seq
           FROM (SELECT h.xid, h.seq FROM interactions.history h
                  WHERE h.cc_id = c.id AND (h.xid, h.seq) > (c.xid, c.seq) AND h.xid < v_cut
+                   AND h.at >= interactions.history_floor(c.id, c.xid)
                  ORDER BY h.xid, h.seq LIMIT p_batch) r;
         -- nothing new: the cursor stays (the next scan starts from it, as cheap)
         CONTINUE WHEN v_rows = 0;
@@ -98,7 +101,6 @@ BEGIN
             v_xid := v_cut;
             v_seq := 0;
         END IF;
-        PERFORM set_config('interactions.cc', c.id::text, true);
         INSERT INTO interactions.queue_rollups AS q
                (cc_id, queue, minute, created, answered, abandoned, waits, handled, handle_seconds)
         SELECT e.cc_id, e.queue, date_trunc('minute', e.at),
@@ -110,7 +112,7 @@ BEGIN
                coalesce(sum(e.handle_seconds) FILTER (WHERE e.kind = 'handled'), 0)
           FROM interactions.queue_events e
          WHERE e.cc_id = c.id AND (e.xid, e.seq) > (c.xid, c.seq) AND (e.xid, e.seq) <= (v_xid, v_seq)
-           AND e.xid < v_cut AND e.queue IS NOT NULL
+           AND e.xid < v_cut AND e.queue IS NOT NULL AND e.at >= interactions.history_floor(c.id, c.xid)
          GROUP BY e.cc_id, e.queue, date_trunc('minute', e.at)
         ON CONFLICT (cc_id, queue, minute) DO UPDATE
            SET created = q.created + excluded.created,
@@ -154,7 +156,9 @@ BEGIN
           FROM interactions.queue_events e
          WHERE e.cc_id = p_cc AND e.queue = p_queue
            AND (e.xid, e.seq) > (coalesce(v_xid, '0'::xid8), coalesce(v_seq, 0))
-           AND e.at >= p_from),
+           AND e.at >= p_from
+           -- the months of the history that cannot hold a row after the cursor are skipped
+           AND e.at >= interactions.history_floor(p_cc, coalesce(v_xid, '0'::xid8))),
     rolled AS MATERIALIZED (
         SELECT r.created, r.answered, r.abandoned, r.waits, r.handled, r.handle_seconds
           FROM interactions.queue_rollups r

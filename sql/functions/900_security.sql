@@ -16,18 +16,22 @@ BEGIN
     -- ownership: definer functions to interactions_system, everything else to interactions_owner
     FOR r IN SELECT c.oid::regclass AS name FROM pg_class c
               WHERE c.relnamespace = 'interactions'::regnamespace
-                AND (c.relkind IN ('r', 'v', 'm')
+                AND (c.relkind IN ('r', 'p', 'v', 'm')
                      OR (c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d
                                                           WHERE d.classid = 'pg_class'::regclass
                                                             AND d.objid = c.oid AND d.deptype IN ('a', 'i'))))
     LOOP
         EXECUTE format('ALTER TABLE %s OWNER TO interactions_owner', r.name);
     END LOOP;
+    -- ... except the two that create and drop the history's partitions, which need the
+    -- owner's rights (065_history.sql) and do nothing else
     FOR r IN SELECT p.oid::regprocedure AS name, p.prosecdef FROM pg_proc p
               WHERE p.pronamespace = 'interactions'::regnamespace
     LOOP
         EXECUTE format('ALTER FUNCTION %s OWNER TO %I', r.name,
-                       CASE WHEN r.prosecdef THEN 'interactions_system' ELSE 'interactions_owner' END);
+                       CASE WHEN r.prosecdef AND r.name::text NOT IN ('interactions.history_partition_create(timestamp with time zone)',
+                                                                       'interactions.history_partition_drop(regclass)')
+                            THEN 'interactions_system' ELSE 'interactions_owner' END);
     END LOOP;
     FOR r IN SELECT t.oid::regtype AS name FROM pg_type t
               WHERE t.typnamespace = 'interactions'::regnamespace AND t.typtype = 'c'
@@ -38,7 +42,7 @@ BEGIN
 
     -- row-level security on every tenant table, forced so that not even the owner escapes it
     FOR r IN SELECT c.oid::regclass AS name, c.relname FROM pg_class c
-              WHERE c.relnamespace = 'interactions'::regnamespace AND c.relkind = 'r'
+              WHERE c.relnamespace = 'interactions'::regnamespace AND c.relkind IN ('r', 'p')
     LOOP
         EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', r.name);
         EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', r.name);
@@ -69,6 +73,7 @@ GRANT SELECT ON interactions.not_ready_reasons TO interactions_app;
 GRANT SELECT, INSERT, UPDATE ON interactions.interactions TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.user_data TO interactions_app;
 GRANT SELECT, INSERT ON interactions.history, interactions.agent_events TO interactions_app;
+GRANT SELECT ON interactions.history_months TO interactions_app;   -- history_floor(): months to skip
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.push_sessions TO interactions_app;
 GRANT SELECT, INSERT, UPDATE ON interactions.push_handshake_budget TO interactions_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA interactions TO interactions_app;
@@ -106,6 +111,9 @@ GRANT EXECUTE ON FUNCTION
     --     and no login role but the module's (whose password only httpd's parent can read)
     --     and the DBAs' (who read every table anyway) may call it;
     --   credential_version: the cheap recheck of a remembered password (no hash leaves).
+    --   history_floor_all: for push_wakeups and push_stream, the first month of the history
+    --     that may hold rows after a stream position (a timestamp; 065_history.sql);
+    --   webhook_claim, webhook_result: the webhook worker's two calls (068_webhooks.sql).
     interactions.contact_center_id(text),
     interactions.maintenance(integer, integer),
     interactions.push_wakeups(xid8, bigint, integer),
@@ -171,6 +179,17 @@ GRANT EXECUTE ON FUNCTION
     interactions.withdraw_offers(integer, uuid, text[]),
     interactions.work_ended(integer, uuid, text, uuid),
     interactions.offer_answered(integer, uuid, text),
+    interactions.history_floor(integer, xid8),       -- push_connect skips final months
+    interactions.history_floor_seq(integer, bigint), -- GET /events finds its cursor
+    interactions.api_events(interactions.caller, jsonb),
+    interactions.event_json(interactions.history),
+    interactions.history_final_through(),
+    interactions.history_floor_all(xid8),            -- push_wakeups, push_stream (SECURITY DEFINER)
+    -- The webhook worker (mi_webhook.c), across contact centers (SECURITY DEFINER): it reads
+    -- the stream into deliveries and hands out bodies and their signatures (never a secret),
+    -- and records each answer.
+    interactions.webhook_claim(integer, integer, integer),
+    interactions.webhook_result(integer, bigint, integer, integer, text, integer, integer, integer),
     -- queue statistics (075_queue_statistics.sql)
     interactions.api_queues(interactions.caller, jsonb),
     interactions.api_queue_statistics(interactions.caller, jsonb),
@@ -187,11 +206,16 @@ GRANT EXECUTE ON FUNCTION
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA interactions TO interactions_system;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA interactions TO interactions_system;
 GRANT UPDATE ON SEQUENCE interactions.push_sweep_clock TO interactions_system;   -- push_sweep()'s setval
+GRANT UPDATE ON SEQUENCE interactions.history_retention_clock, interactions.history_final_through,
+                         interactions.history_final_horizon TO interactions_system;   -- history_retention()'s
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_system;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions_ext TO interactions_system;
 
 -- DBAs: read everything, provision through the functions
 GRANT SELECT ON ALL TABLES IN SCHEMA interactions TO interactions_dba;
+-- interactions.replication_status's heartbeat (push_last_sweep) reads the maintenance
+-- tick's clock, a sequence: without this a DBA on a standby could not see its lag
+GRANT SELECT ON SEQUENCE interactions.push_sweep_clock TO interactions_dba;
 GRANT SELECT ON interactions.interaction_history, interactions.agent_activity,
                 interactions.queue_statistics TO interactions_app;
 -- the queue statistics read the queue events (security_invoker: row-level security holds)
@@ -201,6 +225,10 @@ GRANT SELECT ON interactions.queue_rollups, interactions.queue_rollup_cursors TO
 GRANT SELECT ON interactions.interaction_facts, interactions.queue_intervals, interactions.agent_intervals
    TO interactions_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_dba;
+-- creating and dropping history partitions runs with the owner's rights: only the
+-- maintenance tick's retention (interactions_system) decides when
+REVOKE EXECUTE ON FUNCTION interactions.history_partition_create(timestamptz),
+                           interactions.history_partition_drop(regclass) FROM interactions_dba;
 
 -- interactions.create_contact_center() creates the contact center's referenceId sequence
 GRANT CREATE ON SCHEMA interactions TO interactions_system;

@@ -31,11 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "harness.h"
 #include "mi_push_bayeux.h"
 #include "mi_json.h"
 #include "mi_limits.h"
@@ -43,22 +43,9 @@
 #include "mi_validate.h"
 #include "mi_push_waiters.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "fuzz_bayeux: invariant failed at %s:%d: %s\n", __FILE__, \
-                    __LINE__, #cond);                                                 \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
-
 #define OWN_ORIGIN "http://127.0.0.1:8080"
 static const char *const allowed_origins[] = { "https://desktop.example.com", "http://localhost:3000" };
 
-static apr_pool_t *root;
 static mi_push_t *push;
 
 /* ------------------------------------------------------------------ the backend */
@@ -155,17 +142,14 @@ static apr_status_t b_disconnect(void *b, int cc, const char *login, const char 
     return session_of(client_id, &s) ? APR_SUCCESS : APR_NOTFOUND;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+const char fuzz_target[] = "fuzz_bayeux";
+
+apr_status_t fuzz_setup(apr_pool_t *root)
 {
     static mi_push_backend_t backend;
     mi_push_conf_t conf;
     mi_push_waiters_t *waiters;
 
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    atexit(apr_terminate);
-    apr_pool_create(&root, NULL);
     backend.baton = NULL;
     backend.handshake = b_handshake;
     backend.session = b_session;
@@ -184,9 +168,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     conf.batch_limit = 200;
     if (mi_push_waiters_create(&waiters, 200, root) != APR_SUCCESS
         || mi_push_create(&push, &conf, &backend, waiters, root) != APR_SUCCESS) {
-        abort();
+        return APR_EGENERAL;
     }
-    return 0;
+    return APR_SUCCESS;
 }
 
 /* ------------------------------------------------------------------ invariants */
@@ -207,21 +191,6 @@ static int callback_safe(const char *s)
         if (strcmp(s, proto[i]) == 0) return 0;
     }
     return 1;
-}
-
-static void check_strict_json(json_object *j, apr_pool_t *p)
-{
-    apr_size_t len;
-    const char *text = mi_json_dump_len(j, p, &len);
-    json_object *back = NULL;
-    mi_json_error_t jerr;
-
-    if (mi_json_parse(&back, text, len, 1000, p, &jerr) != APR_SUCCESS) {
-        fprintf(stderr, "fuzz_bayeux: the answer is not strict JSON (%s at %lu): %s\n",
-                jerr.reason, (unsigned long)jerr.offset, text);
-        abort();
-    }
-    CHECK(json_object_equal(j, back));
 }
 
 static void check_replies(json_object *doc, const mi_push_resp_t *resp, apr_pool_t *p)
@@ -285,7 +254,7 @@ static void check_replies(json_object *doc, const mi_push_resp_t *resp, apr_pool
             abort();
         }
     }
-    check_strict_json(resp->replies, p);
+    fuzz_check_strict_json(resp->replies, p);
 }
 
 /* ------------------------------------------------------------------ the request */
@@ -389,7 +358,7 @@ static void decode(const char *method_line, const headers_t *h, const char *body
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size, apr_pool_t *p)
 {
     static const mi_limits_t lim = {
         MI_DEFAULT_MAX_BODY, MI_DEFAULT_MAX_DEPTH, MI_DEFAULT_MAX_STRING,
@@ -399,13 +368,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *in = (const char *)data, *end = in + size, *line, *nl;
     headers_t h;
     char *method_line, *body;
-    apr_pool_t *p;
 
     nl = memchr(in, '\n', size);
     if (nl == NULL || memchr(in, '\0', (size_t)(nl - in)) != NULL) {
         return -1;
     }
-    apr_pool_create(&p, root);
     method_line = apr_pstrmemdup(p, in, (apr_size_t)(nl - in));
     memset(&h, 0, sizeof(h));
     /* header lines up to an empty line; httpd gives a module no NUL in a header */
@@ -421,6 +388,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (line > end) line = end;
     body = apr_pstrmemdup(p, line, (apr_size_t)(end - line));
     decode(method_line, &h, body, (apr_size_t)(end - line), &lim, p);
-    apr_pool_destroy(p);
     return 0;
 }

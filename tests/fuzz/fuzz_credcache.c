@@ -22,39 +22,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 
+#include "harness.h"
 #include "mi_credcache.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "fuzz_credcache: invariant failed at %s:%d: %s\n", __FILE__, \
-                    __LINE__, #cond);                                                    \
-            abort();                                                                     \
-        }                                                                                \
-    } while (0)
 
 #define MAX_UA 3
 
-static apr_pool_t *root;
 static mi_credcache_t *cache;
 static apr_time_t now;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+const char fuzz_target[] = "fuzz_credcache";
+
+apr_status_t fuzz_setup(apr_pool_t *root)
 {
     mi_credcache_conf_t conf;
     void *mem;
 
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
     memset(&conf, 0, sizeof(conf));
     conf.entries = 16;
     conf.failure_entries = 16;
@@ -65,22 +50,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     conf.max_address = 0;
     mem = apr_palloc(root, mi_credcache_size(&conf));
     if (mi_credcache_create(&cache, mem, mi_credcache_size(&conf), &conf, root) != APR_SUCCESS) {
-        abort();
+        return APR_EGENERAL;
     }
     now = apr_time_from_sec(1700000000);
-    return 0;
+    return APR_SUCCESS;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size, apr_pool_t *p)
 {
-    apr_pool_t *p;
     const char *text, *nl, *colon, *addr = NULL, *cred;
     char *login, *password, *other;
     mi_credcache_who_t w, again, wrong, elsewhere;
     apr_time_t until = 0;
     int version = 0, i;
 
-    apr_pool_create(&p, root);
     /* C strings, as httpd hands them over: the input ends at its first NUL */
     text = apr_pstrmemdup(p, (const char *)data, size);
     nl = strchr(text, '\n');
@@ -123,6 +106,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mi_credcache_forget(cache, &w);
     CHECK(mi_credcache_lookup(cache, &w, now, &version) == MI_CRED_MISS);
 
-    apr_pool_destroy(p);
     return 0;
 }

@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_pools.h>
 
+#include "harness.h"
 #include "mi_json.h"
 #include "mi_validate.h"
 
@@ -107,28 +107,12 @@ static int strings_without_controls(const char *s, size_t n)
     return 1;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
+const char fuzz_target[] = "fuzz_json";
 
-static apr_pool_t *root;
-
-#define CHECK(cond)                                                                 \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "fuzz_json: invariant failed at %s:%d: %s\n", __FILE__, \
-                    __LINE__, #cond);                                               \
-            abort();                                                                \
-        }                                                                           \
-    } while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+apr_status_t fuzz_setup(apr_pool_t *root)
 {
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    atexit(apr_terminate);
-    apr_pool_create(&root, NULL);
-    return 0;
+    (void)root;
+    return APR_SUCCESS;
 }
 
 /* Levels of nesting, counting the outermost container as 1 (as json-c does). */
@@ -158,11 +142,10 @@ static int depth_of(json_object *j)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size, apr_pool_t *p)
 {
     json_object *a = NULL, *b = NULL;
     mi_json_error_t err;
-    apr_pool_t *p;
     apr_size_t len, len2, dlen;
     const char *text, *text2;
     char *doc;
@@ -176,7 +159,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     doc = malloc(dlen > 0 ? dlen : 1);
     CHECK(doc != NULL);
     memcpy(doc, data + 1, dlen);
-    apr_pool_create(&p, root);
 
     if (mi_json_parse(&a, doc, dlen, max_depth, p, &err) != APR_SUCCESS) {
         CHECK(a == NULL);
@@ -214,7 +196,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(mi_json_longest_string(a) == mi_json_longest_string(b));
 
 done:
-    apr_pool_destroy(p);
     free(doc);
     return 0;
 }

@@ -13,7 +13,7 @@
  *   mi_route_match (or mi_route_match_any_base); the UTF-8 check of the path parameter;
  *   for writes mi_request_parse_body (size and depth limits, strict JSON); then
  *   mi_request_decode (mi_validate_list_query / _create / _operation / _update / _channel,
- *   path ids, workbin names);
+ *   path ids, workbin names); then mi_request_resolve against a fixed base (GWS queue uris);
  *
  * and checks what must hold for every input, whatever the verdict:
  *
@@ -33,10 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 
+#include "harness.h"
 #include "mi_json.h"
 #include "mi_limits.h"
 #include "mi_request.h"
@@ -44,28 +44,12 @@
 #include "mi_status.h"
 #include "mi_validate.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
+const char fuzz_target[] = "fuzz_request";
 
-static apr_pool_t *root;
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "fuzz_request: invariant failed at %s:%d: %s\n", __FILE__, \
-                    __LINE__, #cond);                                                  \
-            abort();                                                                   \
-        }                                                                              \
-    } while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+apr_status_t fuzz_setup(apr_pool_t *root)
 {
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    atexit(apr_terminate);
-    apr_pool_create(&root, NULL);
-    return 0;
+    (void)root;
+    return APR_SUCCESS;
 }
 
 static int known_sc(int sc)
@@ -80,29 +64,13 @@ static int known_sc(int sc)
     }
 }
 
-/* The body of every answer is JSON that a strict parser accepts. */
-static void check_strict_json(json_object *j, apr_pool_t *p)
-{
-    apr_size_t len;
-    const char *text = mi_json_dump_len(j, p, &len);
-    json_object *back = NULL;
-    mi_json_error_t jerr;
-
-    if (mi_json_parse(&back, text, len, 1000, p, &jerr) != APR_SUCCESS) {
-        fprintf(stderr, "fuzz_request: not strict JSON (%s at %lu): %s\n", jerr.reason,
-                (unsigned long)jerr.offset, text);
-        abort();
-    }
-    CHECK(json_object_equal(j, back));
-}
-
 static void check_refusal(int ok, json_object *args, const mi_error_t *err, apr_pool_t *p)
 {
     CHECK(!ok);
     CHECK(args == NULL);
     CHECK(known_sc(err->sc));
     CHECK(err->message != NULL && err->message[0] != '\0');
-    check_strict_json(mi_envelope_error(p, err), p);
+    fuzz_check_strict_json(mi_envelope_error(p, err), p);
 }
 
 static apr_size_t chars_of(json_object *obj, const char *key)
@@ -120,7 +88,7 @@ static void check_args(json_object *args, const mi_limits_t *lim, apr_pool_t *p)
 
     CHECK(args != NULL && json_object_is_type(args, json_type_object));
     CHECK(!mi_json_has_nul(args));
-    check_strict_json(args, p);
+    fuzz_check_strict_json(args, p);
     CHECK(chars_of(args, "subject") <= lim->max_string);
     CHECK(chars_of(args, "from") <= lim->max_string);
     CHECK(chars_of(args, "queueName") <= MI_MAX_NAME_CHARS);
@@ -228,6 +196,23 @@ static void decode(const char *method, const char *path, const char *query, cons
         return;
     }
     CHECK(d.op > MI_OP_NONE && d.op < MI_OP__COUNT && mi_op(d.op)->entry != NULL);
+    ok = mi_request_resolve(&d, "http://cc.example:8080/api/v2", p, &err);
+    if (!ok) {
+        CHECK(err.sc == MI_SC_INVALID && err.message != NULL);
+        CHECK(mi_utf8_valid(err.message, strlen(err.message)));
+        return;
+    }
+    /* a queue uri reaches the store only as the name it resolved to */
+    CHECK(mi_json_get(d.args, "_queueUri") == NULL
+          && mi_json_get(d.args, "_queueUriField") == NULL);
+    if (mi_op_is(d.op, MI_OPF_NAMED)) {
+        /* the GWS fields accepted and ignored go no further than validation */
+        int i, n;
+        const mi_gws_field_t *g = mi_validate_gws_fields(&n);
+        for (i = 0; i < n; i++) {
+            CHECK(g[i].used || mi_json_get(d.args, g[i].name) == NULL);
+        }
+    }
     if (d.args != NULL) {
         check_args(d.args, lim, p);
     }
@@ -256,7 +241,7 @@ static void decode(const char *method, const char *path, const char *query, cons
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_one(const uint8_t *data, size_t size, apr_pool_t *p)
 {
     static const mi_limits_t defaults = {
         MI_DEFAULT_MAX_BODY, MI_DEFAULT_MAX_DEPTH, MI_DEFAULT_MAX_STRING,
@@ -267,7 +252,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *in = (const char *)data, *nl, *sp, *qm;
     apr_size_t llen, blen;
     char *method, *path, *query = NULL, *body;
-    apr_pool_t *p;
 
     nl = memchr(in, '\n', size);
     llen = nl != NULL ? (apr_size_t)(nl - in) : size;
@@ -282,7 +266,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sp == NULL) {
         return -1;
     }
-    apr_pool_create(&p, root);
     method = apr_pstrmemdup(p, in, (apr_size_t)(sp - in));
     path = apr_pstrmemdup(p, sp + 1, llen - (apr_size_t)(sp + 1 - in));
     if ((qm = strchr(path, '?')) != NULL) {
@@ -297,6 +280,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (path[0] == '/') {   /* httpd's r->uri, a full path, starts with '/' */
         decode(method, path, query, body, blen, &tight, 1, p);
     }
-    apr_pool_destroy(p);
     return 0;
 }

@@ -67,6 +67,7 @@ function cases(ctx) {
     ['GET /me/interactions', 'GET', '/me/interactions', undefined, only(['owner', 'otherAgent'])],
     ['POST /me/channels/email', 'POST', '/me/channels/email', { operationName: 'NotReady' }, only(['owner', 'otherAgent'])],
     ['GET /me/workbins', 'GET', '/me/workbins', undefined, only(['owner', 'otherAgent'])],
+    ['GET /events', 'GET', '/events?limit=5', undefined, only(['admin', 'apiuser'])],
     ['GET /me/workbins/team', 'GET', '/me/workbins/team', undefined, only(['owner', 'otherAgent'])],
     ['GET /queues', 'GET', '/queues', undefined, only(['supervisor', 'admin'])],
     ['GET /queues/{name}/statistics', 'GET', '/queues/sales/statistics', undefined, only(['supervisor', 'admin'])],

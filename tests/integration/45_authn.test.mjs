@@ -158,8 +158,10 @@ test('a disabled user is refused from the next request on, by every call, and co
   await ok('leaver', 'GET', '/me', { cc });
   const channel = () => db.value(`SELECT ch.state FROM interactions.agent_channels ch JOIN interactions.users u
                                    ON u.cc_id = ch.cc_id AND u.id = ch.user_id WHERE u.cc_id = $1 AND u.login = 'leaver'`, [ccId]);
-  const state = await channel();
   await db.query(`SELECT interactions.disable_user($1, 'leaver')`, [cc]);
+  // disabling logs the agent's channels out; the refused requests below change nothing
+  const state = await channel();
+  assert.equal(state, 'LoggedOut');
   // the very next request, although its password is still remembered
   await fails('leaver', 'GET', '/me', 401, 20, { cc });
   await fails('leaver', 'POST', '/me/channels/email', 401, 20, { cc, body: { operationName: 'Ready' } });

@@ -99,11 +99,10 @@ test('the push channel reads its messages as strictly (statusCode 10)', async ()
     assert.equal(r.json.statusCode, 10);
     assert.match(r.json.statusMessage, reason);
   }
-  // callback-polling (JSONP) parses message= the same way (asked as a page of the API's own
-  // origin asks, with a callback name such as CometD's)
+  // callback-polling (JSONP) parses message= the same way (a callback name CometD would
+  // use, from a page of our own: what the server accepts JSONP for)
   const msg = encodeURIComponent(hs('"version":"1.0",'));
-  // (a callback name such as CometD's, from a page that says where it is: checked first)
-  const r = await api('agent1', 'GET', `/notifications?jsonp=_cb&message=${msg}`,
+  const r = await api('agent1', 'GET', `/notifications?jsonp=_cometd_jsonp_1&message=${msg}`,
     { cc, headers: { 'Sec-Fetch-Site': 'same-origin' } });
   assert.equal(r.status, 400, r.text);
   assert.equal(r.json.statusCode, 10);

@@ -13,6 +13,7 @@ watchErrorLog([
   /MI00112: database connection lost/,
   /MI00113: database call .* failed \(SQLSTATE 57P0[1-3]\)/,
   /MI00601: maintenance cannot run/,
+  /MI00801: webhook worker: the database failed/,   // so does the webhook worker
   /MI005\d\d: /,                   // the push listener reports its lost connection
 ]);
 const cc = 't14';

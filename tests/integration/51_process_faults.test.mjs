@@ -29,6 +29,7 @@ const APP = 'mi-faults';
 // maintenance tick (an unnamed "query") that races pg_terminate_backend loses its connection
 watchErrorLog([/AH10392: children are killed successively/,
   /MI00112: database connection lost during query: FATAL:  terminating connection due to administrator command/,
+  /MI00801: webhook worker: the database failed: FATAL:  terminating connection due to administrator command/,
   // a connection that the same pg_terminate_backend ends while it is being set up
   /\(104\)Connection reset by peer: MI00102: cannot connect to PostgreSQL: initializing the connection failed/], NAME);
 const AGENTS = ['agent1', 'agent2', 'agent3', 'agent4'];

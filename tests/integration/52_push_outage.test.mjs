@@ -18,6 +18,7 @@ const outage = [
   /MI00112: database connection lost/,
   /MI00113: database call .* failed \(SQLSTATE 57P0[1-3]\)/,
   /MI00601: maintenance cannot run/,
+  /MI00801: webhook worker: the database failed/,   // so does the webhook worker
   /MI005\d\d: /,
 ];
 watchErrorLog(outage);

@@ -206,10 +206,10 @@ test('every example satisfies its schema, and every request and response has one
     assertSchema({ $ref: '#/components/schemas/Interaction' }, ex.value, `#/x-example-interactions/${name}`);
     checked++;
   }
-  // every operationName has a request example of its own
+  // every operationName has a request example of its own (other names of one too)
   const opExamples = oas.examplesOf(doc, doc.paths['/me/interactions/{id}'].post.requestBody.content['application/json']);
   assert.deepEqual(new Set(opExamples.map((e) => e.value.operationName)),
-    new Set(doc.components.schemas.OperationName.enum));
+    new Set([...doc.components.schemas.OperationName.enum, ...operationAliases()]));
   assert.ok(checked > 150, `only ${checked} examples`);
 });
 
@@ -279,12 +279,25 @@ test('the operation names and states the server knows are the documented ones', 
     .filter((m) => m[2].includes('MI_OPF_NAMED')).map((m) => m[1]);
   assert.ok(ops.length >= 15, 'operationNames found in mi_ops.h');
   assert.deepEqual(new Set(ops), new Set(doc.components.schemas.OperationName.enum));
-  const consts = doc.components.schemas.OperationRequest.oneOf
-    .map((r) => oas.deref(doc, r).properties.operationName.const);
-  assert.deepEqual(new Set(consts), new Set(ops));
+  const names = doc.components.schemas.OperationRequest.oneOf
+    .map((r) => oas.deref(doc, r).properties.operationName).flatMap((n) => n.enum || [n.const]);
+  assert.deepEqual(new Set(names), new Set([...ops, ...operationAliases()]));
+  // an operation's other names (MI_OP_ALIASES) are documented with its request
+  for (const m of table.matchAll(/X\("(\w+)",\s*(\w+)\)/g)) {
+    const row = [...table.matchAll(/X\((\w+),[\s\\]*"(\w+)"/g)].find((r) => r[1] === m[2]);
+    const schema = oas.deref(doc, { $ref: doc.components.schemas.OperationRequest.discriminator.mapping[m[1]] });
+    assert.ok(schema.properties.operationName.enum.includes(row[2]), `${m[1]} is documented as ${row[2]}`);
+  }
   const states = source.match(/states\[\] = \{([^}]*)\}/)[1].match(/"(\w+)"/g).map((s) => s.slice(1, -1));
   assert.deepEqual(new Set(states), new Set(doc.components.schemas.InteractionState.enum));
 });
+
+/** The other names of operations (MI_OP_ALIASES in mi_ops.h). */
+function operationAliases() {
+  const table = fs.readFileSync(path.join(env.top, 'mod_interactions/mi_ops.h'), 'utf8');
+  const block = table.slice(table.indexOf('#define MI_OP_ALIASES(X)'));
+  return [...block.slice(0, block.indexOf('\n\n')).matchAll(/X\("(\w+)",/g)].map((m) => m[1]);
+}
 
 const sampleParams = {
   id: '00000000-0000-4000-8000-000000000000', media: 'email', name: 'drafts', messageType: 'connect',
@@ -597,6 +610,20 @@ test('GET /queues and /queues/{name}/statistics', async () => {
   await call('supervisor', 'GET', t, 404, { params: { name: 'nosuch' } });
   await call('agent1', 'GET', t, 403, { params: { name: 'support' } });
   await call(null, 'GET', t, 401, { params: { name: 'support' } });
+});
+
+// ------------------------------------------------------------------ the event feed
+
+test('GET /events', async () => {
+  await freshContactCenter(cc);
+  await create(cc, { subject: 'an event' });
+  const first = await call('feeder', 'GET', '/events', 200, { query: 'limit=1' });
+  assert.equal(first.json.events.length, 1);
+  await call('admin', 'GET', '/events', 200, { query: `after=${first.json.next}&wait=1` });
+  await call('feeder', 'GET', '/events', 400, { query: 'wait=31' });
+  await call('agent1', 'GET', '/events', 403);
+  await call(null, 'GET', '/events', 401);
+  await call('feeder', 'GET', '/events', 409, { query: 'after=999999999999' });
 });
 
 // ------------------------------------------------------------------ the push channel at the HTTP level

@@ -248,7 +248,8 @@ export async function eventually(fn, ms = 5000, step = 25) {
 export function httpdInstance(name, settings = {}) {
   const port = Number(stack('free-port').trim());
   const conf = () => stack('httpd-conf', env.varDir, name, String(port), env.module,
-    ...Object.entries({ CCS: process.env.MI_TEST_CCS || '', ...settings }).map(([k, v]) => `${k}=${v}`));
+    ...Object.entries({ CCS: process.env.MI_TEST_CCS || '', WEBHOOK_ATTEMPTS: 4, ...settings })
+      .map(([k, v]) => `${k}=${v}`));
   const inst = {
     name, port,
     start() { conf(); stack('httpd-start', env.varDir, name); return inst; },

@@ -1,6 +1,6 @@
 // slowloris.mjs — a slow-header attack and a probe that measures how other clients fare
-// meanwhile.  Used by tests/integration/43_exposure.test.mjs, by tests/serve/test-serve.sh and
-// tests/package/test-deb.sh (as a command), and to measure docs/security.md's figures:
+// meanwhile.  Used by tests/integration/43_exposure.test.mjs, by tests/system/serve.sh and
+// tests/system/debian-package.sh (as a command), and to measure docs/security.md's figures:
 //
 //   node tests/lib/slowloris.mjs --port P [--path /api/v2/me] [--user agent1:password]
 //        [--sockets 200] [--byte-ms 100] [--seconds 20] [--attacker 127.0.0.1] [--probe 127.0.0.2]

@@ -19,13 +19,13 @@ BEGIN
         RAISE EXCEPTION 'interactions_app owns % objects', n;
     END IF;
     SELECT count(*) INTO n FROM pg_class c
-     WHERE c.relnamespace = 'interactions'::regnamespace AND c.relkind = 'r'
+     WHERE c.relnamespace = 'interactions'::regnamespace AND c.relkind IN ('r', 'p')
        AND NOT (c.relrowsecurity AND c.relforcerowsecurity);
     IF n > 0 THEN
         RAISE EXCEPTION '% tables in schema interactions lack forced row-level security', n;
     END IF;
     SELECT count(*) INTO n FROM pg_class c
-     WHERE c.relnamespace = 'interactions'::regnamespace AND c.relkind = 'r'
+     WHERE c.relnamespace = 'interactions'::regnamespace AND c.relkind IN ('r', 'p')
        AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid);
     IF n > 0 THEN
         RAISE EXCEPTION '% tables have no policy', n;

@@ -32,25 +32,29 @@ DECLARE
     z   uuid := gen_random_uuid();
     m   jsonb := '{"mediaType":"email"}';
 BEGIN
-    INSERT INTO interactions.history (cc_id, at, interaction_id, operation, actor_id, from_state, to_state,
+    -- the history is partitioned by month: that month's, as a DBA loading old rows makes it;
+    -- and its rows keep the times given (the insert trigger stamps seq, xid and now otherwise)
+    PERFORM interactions.history_partition_create('2026-01-05 00:00:00+00');
+    PERFORM set_config('session_replication_role', 'replica', true);
+    INSERT INTO interactions.history (seq, xid, cc_id, at, interaction_id, operation, actor_id, from_state, to_state,
                                       from_queue, to_queue, from_owner, to_owner, from_invitee, to_invitee, snapshot)
     VALUES
-      (cc, '2026-01-05 09:00:00+00', x, 'Create', NULL, NULL, 'Queued', NULL, 'sales', NULL, NULL, NULL, NULL, m),
-      (cc, '2026-01-05 09:00:10+00', x, 'Route', NULL, 'Queued', 'Invited', 'sales', 'sales', NULL, NULL, NULL, a1, m),
-      (cc, '2026-01-05 09:00:20+00', x, 'Reject', a1, 'Invited', 'Queued', 'sales', 'sales', NULL, NULL, a1, NULL, m),
-      (cc, '2026-01-05 09:00:30+00', x, 'Route', NULL, 'Queued', 'Invited', 'sales', 'sales', NULL, NULL, NULL, a2, m),
-      (cc, '2026-01-05 09:00:40+00', x, 'Accept', a2, 'Invited', 'Processing', 'sales', 'sales', NULL, a2, a2, NULL, m),
-      (cc, '2026-01-05 09:02:00+00', y, 'Create', NULL, NULL, 'Queued', NULL, 'sales', NULL, NULL, NULL, NULL, m),
-      (cc, '2026-01-05 09:03:30+00', y, 'Route', NULL, 'Queued', 'Invited', 'sales', 'sales', NULL, NULL, NULL, a1, m),
-      (cc, '2026-01-05 09:04:00+00', y, 'Accept', a1, 'Invited', 'Processing', 'sales', 'sales', NULL, a1, a1, NULL, m),
-      (cc, '2026-01-05 09:05:40+00', x, 'Transfer', a2, 'Processing', 'Invited', 'sales', 'sales', a2, NULL, NULL, a1, m),
-      (cc, '2026-01-05 09:05:50+00', x, 'Accept', a1, 'Invited', 'Processing', 'sales', 'sales', NULL, a1, a1, NULL, m),
-      (cc, '2026-01-05 09:08:00+00', y, 'Complete', a1, 'Processing', 'Completed', 'sales', 'sales', a1, NULL, NULL, NULL, m),
-      (cc, '2026-01-05 09:10:50+00', x, 'Complete', a1, 'Processing', 'Completed', 'sales', 'sales', a1, NULL, NULL, NULL, m),
-      (cc, '2026-01-05 09:20:00+00', z, 'Create', NULL, NULL, 'Queued', NULL, 'sales', NULL, NULL, NULL, NULL, m),
-      (cc, '2026-01-05 09:21:00+00', z, 'Cancel', NULL, 'Queued', 'Canceled', 'sales', 'sales', NULL, NULL, NULL, NULL, m);
-    INSERT INTO interactions.history (cc_id, at, operation, actor_id, from_state, to_state, audience, snapshot)
-    SELECT cc, v.at, 'ChannelState', a1, v.f, v.t, ARRAY[a1],
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:00:00+00', x, 'Create', NULL, NULL, 'Queued', NULL, 'sales', NULL, NULL, NULL, NULL, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:00:10+00', x, 'Route', NULL, 'Queued', 'Invited', 'sales', 'sales', NULL, NULL, NULL, a1, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:00:20+00', x, 'Reject', a1, 'Invited', 'Queued', 'sales', 'sales', NULL, NULL, a1, NULL, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:00:30+00', x, 'Route', NULL, 'Queued', 'Invited', 'sales', 'sales', NULL, NULL, NULL, a2, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:00:40+00', x, 'Accept', a2, 'Invited', 'Processing', 'sales', 'sales', NULL, a2, a2, NULL, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:02:00+00', y, 'Create', NULL, NULL, 'Queued', NULL, 'sales', NULL, NULL, NULL, NULL, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:03:30+00', y, 'Route', NULL, 'Queued', 'Invited', 'sales', 'sales', NULL, NULL, NULL, a1, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:04:00+00', y, 'Accept', a1, 'Invited', 'Processing', 'sales', 'sales', NULL, a1, a1, NULL, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:05:40+00', x, 'Transfer', a2, 'Processing', 'Invited', 'sales', 'sales', a2, NULL, NULL, a1, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:05:50+00', x, 'Accept', a1, 'Invited', 'Processing', 'sales', 'sales', NULL, a1, a1, NULL, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:08:00+00', y, 'Complete', a1, 'Processing', 'Completed', 'sales', 'sales', a1, NULL, NULL, NULL, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:10:50+00', x, 'Complete', a1, 'Processing', 'Completed', 'sales', 'sales', a1, NULL, NULL, NULL, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:20:00+00', z, 'Create', NULL, NULL, 'Queued', NULL, 'sales', NULL, NULL, NULL, NULL, m),
+      (nextval('interactions.history_seq'), pg_current_xact_id(), cc, '2026-01-05 09:21:00+00', z, 'Cancel', NULL, 'Queued', 'Canceled', 'sales', 'sales', NULL, NULL, NULL, NULL, m);
+    INSERT INTO interactions.history (seq, xid, cc_id, at, operation, actor_id, from_state, to_state, audience, snapshot)
+    SELECT nextval('interactions.history_seq'), pg_current_xact_id(), cc, v.at, 'ChannelState', a1, v.f, v.t, ARRAY[a1],
            jsonb_build_object('channels', jsonb_build_array(jsonb_build_object('channel', 'email',
                'userState', jsonb_build_object('state', v.t))))
       FROM (VALUES (timestamptz '2026-01-05 08:55:00+00', 'NotReady', 'Ready'),
@@ -58,8 +62,8 @@ BEGIN
                    ('2026-01-05 09:14:00+00', 'AfterCallWork', 'NotReady'),
                    ('2026-01-05 09:40:00+00', 'NotReady', 'LoggedOut')) v(at, f, t);
     -- the same day in rep2, which rep1's views must never show
-    INSERT INTO interactions.history (cc_id, at, interaction_id, operation, from_state, to_state, to_queue, snapshot)
-    VALUES (interactions.contact_center_id('rep2'), '2026-01-05 09:01:00+00', gen_random_uuid(), 'Create',
+    INSERT INTO interactions.history (seq, xid, cc_id, at, interaction_id, operation, from_state, to_state, to_queue, snapshot)
+    VALUES (nextval('interactions.history_seq'), pg_current_xact_id(), interactions.contact_center_id('rep2'), '2026-01-05 09:01:00+00', gen_random_uuid(), 'Create',
             NULL, 'Queued', 'sales', m);
 END $$;
 

@@ -25,6 +25,8 @@ DECLARE
         'interactions.push_stream_head()',
         'interactions.push_subscribe(integer,text,text,text[],text[])',
         'interactions.push_wakeups(xid8,bigint,integer)',
+        'interactions.webhook_claim(integer,integer,integer)',
+        'interactions.webhook_result(integer,bigint,integer,integer,text,integer,integer,integer)',
         'interactions.push_stream(xid8,bigint,integer)',
         'interactions.push_advance(json)',
         -- called by those, with the module's rights
@@ -59,6 +61,12 @@ DECLARE
         'interactions.op_get_workbin_content(interactions.caller,text,bigint)',
         'interactions.push_last_sweep()',
         'interactions.push_now()',
+        'interactions.history_floor(integer,xid8)',
+        'interactions.history_floor_seq(integer,bigint)',
+        'interactions.api_events(interactions.caller,jsonb)',
+        'interactions.event_json(interactions.history)',
+        'interactions.history_final_through()',
+        'interactions.history_floor_all(xid8)',
         'interactions.record(text,interactions.interactions,uuid,jsonb,text,uuid[],boolean)',
         'interactions.refuse(interactions.caller,interactions.interactions,text,text[])',
         'interactions.requeue(interactions.interactions,uuid,text)',
@@ -97,10 +105,13 @@ DECLARE
         'interactions.contact_center_id(text)',
         'interactions.credential(integer,text)',
         'interactions.credential_version(integer,text)',
+        'interactions.history_floor_all(xid8)',
         'interactions.maintenance(integer,integer)',
         'interactions.push_advance(json)',
         'interactions.push_stream(xid8,bigint,integer)',
-        'interactions.push_wakeups(xid8,bigint,integer)'
+        'interactions.push_wakeups(xid8,bigint,integer)',
+        'interactions.webhook_claim(integer,integer,integer)',
+        'interactions.webhook_result(integer,bigint,integer,integer,text,integer,integer,integer)'
     ];
     actual text[];
     extra text[];
@@ -148,6 +159,11 @@ DECLARE
         $q$SELECT interactions.create_not_ready_reason('demo', 'x', 'x')$q$,
         $q$SELECT interactions.set_queue_policy('demo', 'support', '{"wrap_up": 0}')$q$,
         $q$SELECT interactions.end_wrap_ups(10)$q$,
+        $q$SELECT interactions.history_retention(10)$q$,
+        $q$SELECT interactions.history_partition_drop('interactions.history'::regclass)$q$,
+        $q$SELECT interactions.set_history_retention('demo', '1 day')$q$,
+        $q$SELECT interactions.erase_customer('demo', 'customer@example.com')$q$,
+        $q$SELECT interactions.create_webhook('demo', 'http://127.0.0.1/', ARRAY['*'])$q$,
         $q$SELECT interactions.invariant_violations(1, false)$q$,
         $q$SELECT interactions_ext.crypt('x', interactions_ext.gen_salt('bf'))$q$
     ];

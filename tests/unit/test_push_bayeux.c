@@ -204,31 +204,98 @@ static void agents_get_their_channel_and_supervisors_the_contact_centers(void)
     mi_caller_t agent = caller(A1, "agent"), sup = caller(A2, "supervisor");
     mi_caller_t admin = caller(A2, "admin"), api = caller(A2, "apiuser");
     const char *err = NULL;
+    unsigned bits = 0;
 
-    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_ME, &agent, tp, &err), MI_PUSH_BX_SUB_ME);
-    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_ME, &sup, tp, &err), MI_PUSH_BX_SUB_ME);
-    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_ALL, &sup, tp, &err), MI_PUSH_BX_SUB_ALL);
-    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_ALL, &admin, tp, &err), MI_PUSH_BX_SUB_ALL);
-    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_ALL, &agent, tp, &err), MI_PUSH_BX_SUB_DENIED);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_ME, &agent, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_CHANNELS);
+    CU_ASSERT_EQUAL(bits, MI_PUSH_ME);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_ME, &sup, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_CHANNELS);
+    CU_ASSERT_EQUAL(bits, MI_PUSH_ME);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_ALL, &sup, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_CHANNELS);
+    CU_ASSERT_EQUAL(bits, MI_PUSH_ALL);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_ALL, &admin, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_CHANNELS);
+    CU_ASSERT_EQUAL(bits, MI_PUSH_ALL);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_ALL, &agent, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_DENIED);
+    CU_ASSERT_EQUAL(bits, 0);
     CU_ASSERT_EQUAL(strncmp(err, "403:/v2/interactions:", 21), 0);
-    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_ALL, &api, tp, &err), MI_PUSH_BX_SUB_DENIED);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_ALL, &api, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_DENIED);
 }
 
 static void meta_wildcards_and_other_channels_are_denied(void)
 {
     mi_caller_t admin = caller(A2, "admin");
     const char *err = NULL;
+    unsigned bits = 0;
 
-    CU_ASSERT_EQUAL(mi_push_bx_authorize("/meta/connect", &admin, tp, &err), MI_PUSH_BX_SUB_DENIED);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/meta/connect", &admin, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_DENIED);
     CU_ASSERT_EQUAL(strncmp(err, "403:", 4), 0);
-    CU_ASSERT_EQUAL(mi_push_bx_authorize("/meta/**", &admin, tp, &err), MI_PUSH_BX_SUB_DENIED);
-    CU_ASSERT_EQUAL(mi_push_bx_authorize("/**", &admin, tp, &err), MI_PUSH_BX_SUB_DENIED);
-    CU_ASSERT_EQUAL(mi_push_bx_authorize("/v2/**", &admin, tp, &err), MI_PUSH_BX_SUB_DENIED);
-    CU_ASSERT_EQUAL(mi_push_bx_authorize("/v2/me/other", &admin, tp, &err), MI_PUSH_BX_SUB_DENIED);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/meta/**", &admin, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_DENIED);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/**", &admin, tp, &bits, &err), MI_PUSH_BX_SUB_DENIED);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/v2/**", &admin, tp, &bits, &err), MI_PUSH_BX_SUB_DENIED);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/v2/*", &admin, tp, &bits, &err), MI_PUSH_BX_SUB_DENIED);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/v2/me/other", &admin, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_DENIED);
     CU_ASSERT_EQUAL(strncmp(err, "403:/v2/me/other:", 17), 0);
-    CU_ASSERT_EQUAL(mi_push_bx_authorize("/v2//x", &admin, tp, &err), MI_PUSH_BX_SUB_DENIED);
+    /* the refusal names the channels there are */
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, MI_PUSH_BX_CH_ME ", " MI_PUSH_BX_CH_ALL));
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/v2/me/other/*", &admin, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_DENIED);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/v2//x", &admin, tp, &bits, &err), MI_PUSH_BX_SUB_DENIED);
     CU_ASSERT_EQUAL(strncmp(err, "405:", 4), 0);
-    CU_ASSERT_EQUAL(mi_push_bx_authorize("/service/echo", &admin, tp, &err), MI_PUSH_BX_SUB_SERVICE);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/service/echo", &admin, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_SERVICE);
+    CU_ASSERT_EQUAL(bits, 0);
+}
+
+/* GWS clients subscribe the wildcards below /v2/me/ ("*" or "**"): every /v2/me/ channel of
+ * the table the user may have, whatever the roles; a supervisor's /v2/interactions is not
+ * below /v2/me/. */
+static void me_wildcards_mean_every_me_channel_the_user_may_have(void)
+{
+    mi_caller_t agent = caller(A1, "agent"), sup = caller(A2, "supervisor");
+    const mi_push_bx_channel_t *ch;
+    const char *err = NULL;
+    unsigned bits = 0, me = 0;
+    int i, n;
+
+    ch = mi_push_bx_channels(&n);
+    for (i = 0; i < n; i++) {
+        if (strncmp(ch[i].name, "/v2/me/", 7) == 0) {
+            me |= ch[i].bit;
+        }
+    }
+    CU_ASSERT_TRUE(me & MI_PUSH_ME);
+    CU_ASSERT_FALSE(me & MI_PUSH_ALL);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/v2/me/*", &agent, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_CHANNELS);
+    CU_ASSERT_EQUAL(bits, me & mi_push_bx_allowed(&agent));
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/v2/me/**", &agent, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_CHANNELS);
+    CU_ASSERT_EQUAL(bits, me & mi_push_bx_allowed(&agent));
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/v2/me/*", &sup, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_CHANNELS);
+    CU_ASSERT_EQUAL(bits, me & mi_push_bx_allowed(&sup));
+    CU_ASSERT_FALSE(bits & MI_PUSH_ALL);
+    /* what a pattern names, rights aside: unsubscribing a wildcard ends what it named */
+    CU_ASSERT_EQUAL(mi_push_bx_channel_bits("/v2/me/*"), me);
+    CU_ASSERT_EQUAL(mi_push_bx_channel_bits("/v2/me/**"), me);
+    CU_ASSERT_EQUAL(mi_push_bx_channel_bits(MI_PUSH_BX_CH_ALL), MI_PUSH_ALL);
+    CU_ASSERT_EQUAL(mi_push_bx_channel_bits("/v2/me"), 0);
+    CU_ASSERT_EQUAL(mi_push_bx_channel_bits("/v2/me/interactions/*"), 0);
+    CU_ASSERT_EQUAL(mi_push_bx_channel_bits("/v2/*") & MI_PUSH_ME, 0);
+    CU_ASSERT_TRUE(mi_push_bx_channel_bits("/v2/**") & MI_PUSH_ME);
+    CU_ASSERT_EQUAL(mi_push_bx_channel_bits(NULL), 0);
+    /* rights per row: only supervisors and admins may have /v2/interactions */
+    CU_ASSERT_FALSE(mi_push_bx_allowed(&agent) & MI_PUSH_ALL);
+    CU_ASSERT_TRUE(mi_push_bx_allowed(&sup) & MI_PUSH_ALL);
+    CU_ASSERT_TRUE(mi_push_bx_allowed(&agent) & MI_PUSH_ME);
 }
 
 /* ------------------------------------------------------------------ transport details */
@@ -342,6 +409,8 @@ static void a_state_message_is_rendered_for_its_recipient(void)
 
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(m, "channel"), "/v2/me/interactions");
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(data, "messageType"), "InteractionStateMessage");
+    /* GWS 8.5.0 clients read the same under its older name */
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(data, "messageTypeName"), "InteractionStateMessage");
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(data, "notificationType"), "StatusChange");
     CU_ASSERT_EQUAL(mi_json_get_int(data, "referenceId", 0), 42);
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(it, "state"), "Invited");
@@ -376,6 +445,7 @@ static void workbin_content_renders_every_interaction(void)
     json_object *data = mi_json_get(m, "data"), *wb = mi_json_get(data, "workbin");
 
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(data, "messageType"), "WorkbinContentMessage");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(data, "messageTypeName"), "WorkbinContentMessage");
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(data, "notificationType"), "WorkbinContent");
     CU_ASSERT_EQUAL(mi_json_get_int(data, "referenceId", 0), 5);
     CU_ASSERT_PTR_NULL(mi_json_get(data, "interaction"));
@@ -402,6 +472,7 @@ void add_push_bayeux_suite(void)
         UNIT_TEST(channel_names_follow_the_bayeux_grammar),
         UNIT_TEST(agents_get_their_channel_and_supervisors_the_contact_centers),
         UNIT_TEST(meta_wildcards_and_other_channels_are_denied),
+        UNIT_TEST(me_wildcards_mean_every_me_channel_the_user_may_have),
         UNIT_TEST(jsonp_callbacks_are_javascript_names_only),
         UNIT_TEST(jsonp_is_answered_only_to_our_own_or_allowed_pages),
         UNIT_TEST(the_browser_cookie_is_found_among_others),

@@ -1,6 +1,8 @@
 /* test_request.c — a routed request decoded into its store call. */
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "mi_json.h"
 #include "mi_request.h"
 #include "unit.h"
@@ -107,6 +109,88 @@ static void bad_ids_and_names_are_unknown_resources(void)
     CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
 }
 
+/* A GWS queueUri names a queue of this location: the whole base, the base's path, or a path
+ * relative to it; any other location's is an unknown queue, like a name that is none. */
+static void queue_uris_resolve_to_names_of_this_location_only(void)
+{
+    static const char *const base = "http://Cc.Example:8080/t35/api/v2";
+    static const struct { const char *uri; int ok; const char *name; } cases[] = {
+        { "http://Cc.Example:8080/t35/api/v2/queues/support", 1, "support" },
+        { "HTTP://cc.example:8080/t35/api/v2/queues/support", 1, "support" },
+        { "/t35/api/v2/queues/support", 1, "support" },
+        { "/queues/support", 1, "support" },
+        { "/queues/post%20processing", 1, "post processing" },
+        { "/queues/a+b", 1, "a+b" },
+        { "http://cc.example:8080/t36/api/v2/queues/support", 0, NULL },
+        { "http://other.example:8080/t35/api/v2/queues/support", 0, NULL },
+        { "http://cc.example:8081/t35/api/v2/queues/support", 0, NULL },
+        { "http://cc.example:8080/t35/api/v2x/queues/support", 0, NULL },
+        { "/t36/api/v2/queues/support", 0, NULL },
+        { "/t35/API/v2/queues/support", 0, NULL },
+        { "/queues/", 0, NULL },
+        { "/queues/a/b", 0, NULL },
+        { "/queues/a?x=1", 0, NULL },
+        { "/queues/%00", 0, NULL },
+        { "/queues/%zz", 0, NULL },
+        { "/queues/%C3", 0, NULL },
+        { "/users/agent1", 0, NULL },
+        { "support", 0, NULL },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        mi_decoded_t d;
+        mi_error_t err = { 0, 0, NULL };
+        const char *body = apr_psprintf(tp,
+                                        "{\"operationName\":\"PlaceInQueue\",\"queueUri\":\"%s\"}",
+                                        cases[i].uri);
+        int ok;
+
+        CU_ASSERT_TRUE_FATAL(decode(&d, "POST", "/me/interactions/" ID, NULL, body, &err));
+        ok = mi_request_resolve(&d, base, tp, &err);
+        if (ok != cases[i].ok) {
+            fprintf(stderr, "\n  case %s: ok=%d (%s)\n", cases[i].uri, ok,
+                    err.message ? err.message : "");
+        }
+        CU_ASSERT_EQUAL(ok, cases[i].ok);
+        /* nothing of the uri goes on to the store */
+        CU_ASSERT_PTR_NULL(mi_json_get(d.args, "_queueUri"));
+        CU_ASSERT_PTR_NULL(mi_json_get(d.args, "_queueUriField"));
+        if (ok) {
+            CU_ASSERT_STRING_EQUAL(mi_json_get_str(d.args, "queueName"), cases[i].name);
+        }
+        else {
+            CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+            CU_ASSERT_PTR_NULL(mi_json_get(d.args, "queueName"));
+        }
+    }
+}
+
+/* Another location's queue uri and an unknown name of this one read the same. */
+static void another_locations_queue_is_told_as_an_unknown_queue(void)
+{
+    mi_decoded_t d;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE_FATAL(decode(&d, "POST", "/me/interactions/" ID, NULL,
+                                "{\"operationName\":\"Complete\",\"queueUri\":"
+                                "\"http://h/acme/api/v2/queues/support\"}", &err));
+    CU_ASSERT_FALSE(mi_request_resolve(&d, "http://h/api/v2", tp, &err));
+    CU_ASSERT_STRING_EQUAL(err.message, "unknown queue");
+    /* nothing to resolve: unchanged */
+    CU_ASSERT_TRUE_FATAL(decode(&d, "POST", "/me/interactions/" ID, NULL,
+                                "{\"operationName\":\"Complete\",\"queueName\":\"q\"}", &err));
+    CU_ASSERT_TRUE(mi_request_resolve(&d, "http://h/api/v2", tp, &err));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(d.args, "queueName"), "q");
+    CU_ASSERT_TRUE(decode(&d, "GET", "/me", NULL, NULL, &err));
+    CU_ASSERT_TRUE(mi_request_resolve(&d, "http://h/api/v2", tp, &err));
+    /* targetPath's queue: its field is named in what is wrong with it */
+    CU_ASSERT_TRUE_FATAL(decode(&d, "POST", "/me/interactions/" ID, NULL,
+                                "{\"operationName\":\"Transfer\",\"targetPath\":\"/queues/a/b\"}", &err));
+    CU_ASSERT_FALSE(mi_request_resolve(&d, "http://h/api/v2", tp, &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "'targetPath'"));
+}
+
 static void the_push_channel_is_not_decoded_here(void)
 {
     mi_route_t rt;
@@ -126,6 +210,8 @@ void add_request_suite(void)
         UNIT_TEST(operations_carry_the_id_and_the_user_data_limit),
         UNIT_TEST(lists_carry_the_page_byte_bound),
         UNIT_TEST(bad_ids_and_names_are_unknown_resources),
+        UNIT_TEST(queue_uris_resolve_to_names_of_this_location_only),
+        UNIT_TEST(another_locations_queue_is_told_as_an_unknown_queue),
         UNIT_TEST(the_push_channel_is_not_decoded_here),
         CU_TEST_INFO_NULL
     };

@@ -31,6 +31,7 @@ static void every_contract_path_is_routed(void)
         { "POST", "/notifications/handshake", MI_R_NOTIFICATIONS, NULL },
         { "GET", "/notifications/connect", MI_R_NOTIFICATIONS, NULL },
         { "HEAD", "/me", MI_R_ME, NULL },
+        { "GET", "/events", MI_R_EVENTS, NULL },
     };
     size_t i;
 

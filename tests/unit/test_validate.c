@@ -160,6 +160,119 @@ static void transfer_target_comes_from_the_uri(void)
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(args, "user"), "agent2");
 }
 
+/* GWS clients: the seed's name of Transfer, and the fields their bodies carry beside ours
+ * (accepted, used or ignored by the documented list); anything else is still refused. */
+static void gws_bodies_are_accepted_and_unknown_fields_still_refused(void)
+{
+    static const struct { const char *body; int ok; int sc; mi_op_e op; } cases[] = {
+        { "{\"operationName\":\"SingleStepTransfer\",\"userId\":\"agent2\"}", 1, 0, MI_OP_TRANSFER },
+        { "{\"operationName\":\"singlesteptransfer\",\"userId\":\"agent2\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Complete\",\"saveLAR\":true}", 1, 0, MI_OP_COMPLETE },
+        { "{\"operationName\":\"Complete\",\"saveLAR\":\"yes\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Complete\",\"saveLAR\":true,\"savelar\":true}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Accept\",\"saveLAR\":true}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Accept\",\"reason\":\"r\",\"disposition\":\"d\",\"dispositionKey\":\"k\"}",
+          1, 0, MI_OP_ACCEPT },
+        { "{\"operationName\":\"Complete\",\"reason\":5}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Complete\",\"queueUri\":\"/queues/q\"}", 1, 0, MI_OP_COMPLETE },
+        { "{\"operationName\":\"Complete\",\"queueUri\":\"\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Complete\",\"queueUri\":\"/queues/q\",\"queueName\":\"q\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"PlaceInQueue\",\"queueUri\":\"/queues/q\"}", 1, 0, MI_OP_PLACE_IN_QUEUE },
+        { "{\"operationName\":\"PlaceInQueue\",\"queueUri\":7}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"PlaceInWorkbin\",\"workbin\":\"w\",\"saveLAR\":false}", 1, 0, MI_OP_PLACE_IN_WORKBIN },
+        { "{\"operationName\":\"Pull\",\"nickname\":\"Ann\"}", 1, 0, MI_OP_PULL },
+        { "{\"operationName\":\"Transfer\",\"queueUri\":\"/queues/q\"}", 1, 0, MI_OP_TRANSFER },
+        { "{\"operationName\":\"Transfer\",\"queueUri\":\"/queues/q\",\"userId\":\"a\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Transfer\",\"targetPath\":\"/users/agent2\"}", 1, 0, MI_OP_TRANSFER },
+        { "{\"operationName\":\"Transfer\",\"targetPath\":\"/queues/sales\"}", 1, 0, MI_OP_TRANSFER },
+        { "{\"operationName\":\"Transfer\",\"targetPath\":\"/contacts/c1\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Transfer\",\"targetPath\":\"/users/\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Transfer\",\"targetPath\":\"/users/a\",\"userId\":\"a\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Transfer\",\"targetPath\":\"/users/a\",\"queueName\":\"q\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Reply\",\"queueName\":\"q\",\"body\":\"b\",\"userData\":{\"k\":1},"
+          "\"mime\":\"text/html\",\"bodyAsPlainText\":\"b\",\"subjectPrefix\":\"Re:\","
+          "\"replyToStartLine\":\"On...\",\"quoteOriginal\":true,\"indentCharacter\":\">\"}", 1, 0, MI_OP_REPLY },
+        { "{\"operationName\":\"ReplyAll\",\"queueUri\":\"/queues/q\"}", 1, 0, MI_OP_REPLY_ALL },
+        { "{\"operationName\":\"Reply\",\"quoteOriginal\":\"yes\"}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Reply\",\"userData\":[]}", 0, 10, MI_OP_NONE },
+        { "{\"operationName\":\"Send\",\"body\":\"b\"}", 0, 10, MI_OP_NONE },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        mi_op_e o;
+        json_object *args = NULL;
+        mi_error_t err = { 0, 0, NULL };
+        int ok = op(cases[i].body, &o, &args, &err);
+        if (ok != cases[i].ok || (!ok && err.sc != cases[i].sc) || o != cases[i].op) {
+            fprintf(stderr, "\n  case %s: ok=%d sc=%d op=%d (%s)\n", cases[i].body, ok, err.sc, o,
+                    err.message ? err.message : "");
+        }
+        CU_ASSERT_EQUAL(ok, cases[i].ok);
+        CU_ASSERT_EQUAL(o, cases[i].op);
+        if (ok) {
+            /* ignored fields go no further than validation */
+            CU_ASSERT_PTR_NULL(mi_json_get(args, "saveLAR"));
+            CU_ASSERT_PTR_NULL(mi_json_get(args, "reason"));
+            CU_ASSERT_PTR_NULL(mi_json_get(args, "mime"));
+            CU_ASSERT_PTR_NULL(mi_json_get(args, "targetPath"));
+            CU_ASSERT_PTR_NULL(mi_json_get(args, "queueUri"));
+        }
+        else {
+            CU_ASSERT_EQUAL(err.sc, cases[i].sc);
+        }
+    }
+}
+
+static void gws_names_and_targets_become_ours(void)
+{
+    mi_op_e o;
+    json_object *args;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE_FATAL(op("{\"operationName\":\"SingleStepTransfer\",\"queueName\":\"sales\"}",
+                            &o, &args, &err));
+    /* SQL, statistics and capabilities know one name */
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(args, "operationName"), "Transfer");
+    CU_ASSERT_TRUE_FATAL(op("{\"operationName\":\"Transfer\",\"targetPath\":\"/users/agent2\"}",
+                            &o, &args, &err));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(args, "user"), "agent2");
+    CU_ASSERT_TRUE_FATAL(op("{\"operationName\":\"Transfer\",\"targetPath\":\"/queues/sales\"}",
+                            &o, &args, &err));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(args, "_queueUri"), "/queues/sales");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(args, "_queueUriField"), "targetPath");
+    CU_ASSERT_TRUE_FATAL(op("{\"operationName\":\"Reply\",\"queueName\":\"q\",\"body\":\"b\","
+                            "\"userData\":{\"k\":1},\"mime\":\"text/html\"}", &o, &args, &err));
+    CU_ASSERT_STRING_EQUAL(unit_dump(args), "{\"queueName\":\"q\",\"body\":\"b\",\"userData\":{\"k\":1},"
+                           "\"operationName\":\"Reply\"}");
+}
+
+/* docs/api.md shows the list of GWS fields: every field of the table is in the row of its
+ * operation there, and said to be used or ignored as it is. */
+static void the_gws_field_list_is_documented(void)
+{
+    char *doc = unit_read_source("docs/api.md");
+    const char *start = strstr(doc, "<!-- gws-fields -->"), *end;
+    const mi_gws_field_t *f;
+    int i, n;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(start);
+    end = strstr(start + 1, "<!-- /gws-fields -->");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+    f = mi_validate_gws_fields(&n);
+    CU_ASSERT_TRUE(n > 0);
+    for (i = 0; i < n; i++) {
+        const char *opname = f[i].op == MI_OP_NONE ? "any" : mi_op_name(f[i].op);
+        const char *row = apr_psprintf(tp, "\n| %s | `%s` | %s |", opname, f[i].name,
+                                       f[i].used ? "used" : "ignored");
+        const char *at = strstr(start, row);
+        if (at == NULL || at > end) {
+            fprintf(stderr, "\n  docs/api.md lacks the row starting '%s'\n", row + 1);
+        }
+        CU_ASSERT_TRUE(at != NULL && at < end);
+    }
+}
+
 static void delete_by_user_data_lists_its_keys(void)
 {
     mi_op_e o;
@@ -280,6 +393,33 @@ static void update_refuses_read_only_properties(void)
     CU_ASSERT_FALSE(mi_validate_update(&args, unit_json("{}"), &lim, tp, &err));
     CU_ASSERT_EQUAL(err.sc, MI_SC_MISSING);
     CU_ASSERT_TRUE(mi_validate_update(&args, unit_json("{\"userData\":{},\"subject\":\"s\"}"), &lim, tp, &err));
+}
+
+static void events_query_is_checked(void)
+{
+    json_object *args;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE(mi_validate_events_query(&args, NULL, &lim, tp, &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "after", -1), 0);
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "limit", 0), 10);
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "wait", -1), 0);
+    CU_ASSERT_TRUE(mi_validate_events_query(&args, "after=9007199254740993&limit=50&wait=30", &lim, tp, &err));
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "after", 0), 9007199254740993LL);
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "limit", 0), 50);
+    CU_ASSERT_EQUAL(mi_json_get_int(args, "wait", 0), 30);
+    /* a long-poll is held 30 s at most (CONTRACT 8.5), a page as long as the location allows */
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "wait=31", &lim, tp, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "limit=51", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "limit=0", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "after=-1", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "after=1e3", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "after=", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "after=1234567890123456789", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "wait=-1", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "since=5", &lim, tp, &err));
+    CU_ASSERT_FALSE(mi_validate_events_query(&args, "after=%zz", &lim, tp, &err));
 }
 
 static void list_query_is_checked(void)
@@ -422,6 +562,9 @@ void add_validate_suite(void)
         UNIT_TEST(long_names_in_messages_are_cut_between_characters),
         UNIT_TEST(nul_characters_are_refused_by_the_validators_too),
         UNIT_TEST(transfer_target_comes_from_the_uri),
+        UNIT_TEST(gws_bodies_are_accepted_and_unknown_fields_still_refused),
+        UNIT_TEST(gws_names_and_targets_become_ours),
+        UNIT_TEST(the_gws_field_list_is_documented),
         UNIT_TEST(delete_by_user_data_lists_its_keys),
         UNIT_TEST(only_get_workbin_content_works_without_an_id),
         UNIT_TEST(user_data_limits),
@@ -429,6 +572,7 @@ void add_validate_suite(void)
         UNIT_TEST(string_limits_count_characters),
         UNIT_TEST(update_refuses_read_only_properties),
         UNIT_TEST(list_query_is_checked),
+        UNIT_TEST(events_query_is_checked),
         UNIT_TEST(form_decoding),
         UNIT_TEST(utf8_validation),
         UNIT_TEST(ids_and_tokens),
