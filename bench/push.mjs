@@ -18,7 +18,10 @@
 //
 // Run by scripts/bench, which passes its servers in MI_BENCH_* variables; writes one JSON
 // line {"name":"push","headline":{...},"markdown":"..."} to stdout, progress to stderr.
-// MI_BENCH_PUSH_STAGES (cost,latency,scale) selects stages; MI_BENCH_PUSH_RATE the request
+// Stage ws-cost is section 3 again with the sessions on CometD's websocket transport, and
+// the latency stage measures mod_interactions over WebSocket too (server
+// "mod_interactions-ws": the same raw sessions, one WebSocket each).
+// MI_BENCH_PUSH_STAGES (cost,ws-cost,latency,scale) selects stages; MI_BENCH_PUSH_RATE the request
 // rate of section 4 (default 200/s); MI_BENCH_HELD_MAX the largest held-poll step.
 import { execFile, execFileSync, fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,14 +40,14 @@ const secs = Number(env.MI_BENCH_SECONDS || 10);
 const loadgen = env.MI_BENCH_LOADGEN;
 const moduleSo = env.MI_BENCH_MODULE;
 const quick = env.MI_BENCH_QUICK === '1';
-const stages = new Set((env.MI_BENCH_PUSH_STAGES || 'cost,latency,scale').split(','));
+const stages = new Set((env.MI_BENCH_PUSH_STAGES || 'cost,ws-cost,latency,scale').split(','));
 const rate = Number(env.MI_BENCH_PUSH_RATE || 200);
 const warm = quick ? 3 : 5;   // seconds of unmeasured load before each latency run
 const costPerProcess = Number(env.MI_BENCH_COST_PER_PROCESS || 25);   // CometD sessions per Node process
 const heldMax = Number(env.MI_BENCH_HELD_MAX || (quick ? 2000 : 12000));
 // for experiments: which session counts and servers section 4 measures
 const latSizes = (env.MI_BENCH_LAT_SIZES || '100,1000').split(',').map(Number);
-const latServers = (env.MI_BENCH_LAT_SERVERS || 'mod_interactions,faye').split(',');
+const latServers = (env.MI_BENCH_LAT_SERVERS || 'mod_interactions,mod_interactions-ws,faye').split(',');
 const base = '/bench/api/v2';
 const url = `http://127.0.0.1:${port}${base}/notifications`;
 const execFileP = promisify(execFile);
@@ -278,7 +281,7 @@ const historyMark = (cc) => Number(psql(`SELECT coalesce(max(seq), 0) FROM inter
 const notifications = (cc, from, to) => Number(psql(`SELECT count(*) FROM interactions.history WHERE cc_id = ${cc}
   AND seq > ${from} AND seq <= ${to} AND notification IN ('StatusChange', 'PropertiesUpdated')`));
 
-async function cost() {
+async function cost(kind = env.MI_BENCH_COST_CLIENT || 'cometd') {
   const nSessions = 100, conns = 64, rounds = quick ? 1 : 2;
   const cc = ccId();
   const cycle = ['-c', String(conns), '-d', String(secs), '-w', '2', '-s', 'cycle', '-b', base];
@@ -292,9 +295,9 @@ async function cost() {
       runs.push({ push: false, result: c.out, cpu: { httpd: c.httpd, pg: c.pg } });
     }
 
-    log(`cost: ${nSessions} CometD sessions on /v2/interactions (round ${round + 1}/${rounds})`);
+    log(`cost: ${nSessions} CometD sessions (${kind}) on /v2/interactions (round ${round + 1}/${rounds})`);
     const sessions = Array.from({ length: nSessions }, (_, i) => ({ user: `sup${(i % 10) + 1}`, channel: '/v2/interactions' }));
-    const g = await clients(env.MI_BENCH_COST_CLIENT || 'cometd', url, sessions, costPerProcess);
+    const g = await clients(kind, url, sessions, costPerProcess);
     if (g.failed) throw new Error(`cost: ${g.failed} sessions failed: ${g.lastError}`);
     await sleep(1000);
     await g.reset();
@@ -336,7 +339,7 @@ async function cost() {
   const perCycle = idleRuns.length ? mean(idleRuns.map((r) => cpuS(r) / cycles(r))) : null;
   const perMessage = perCycle === null ? null
     : mean(pushRuns.map((r) => (cpuS(r) - perCycle * cycles(r)) / Math.max(1, r.total)));
-  return { sessions: nSessions, conns, rounds, runs, idle_cps: r1(idle), push_cps: r1(push), ratio: r1(push / idle),
+  return { kind, sessions: nSessions, conns, rounds, runs, idle_cps: r1(idle), push_cps: r1(push), ratio: r1(push / idle),
     cpu_ms_per_cycle: perCycle === null ? null : r1(perCycle * 1000),
     cpu_us_per_message: perMessage === null ? null : r1(perMessage * 1e6),
     // the same ratio from server CPU alone, when push keeps up (5 messages per cycle per
@@ -363,7 +366,7 @@ async function latencyRun(server, n) {
   const target = peer ? `http://127.0.0.1:${peer.port}/faye` : url;
   const sessions = Array.from({ length: n }, (_, i) => ({ user: `agent${i + 1}`,
     channel: peer ? `/agents/agent${i + 1}` : '/v2/me/interactions' }));
-  const g = await clients('raw', target, sessions, 500);
+  const g = await clients(server === 'mod_interactions-ws' ? 'raw-ws' : 'raw', target, sessions, 500);
   if (g.failed) throw new Error(`${server} ${n}: ${g.failed} sessions failed: ${g.lastError}`);
   // the same load unmeasured first: connections to the server, pooled database connections
   // and their prepared statements, the clients' sockets all exist when measuring starts
@@ -467,6 +470,7 @@ await httpdReady(pushConf);
 const users = [...Array.from({ length: agents }, (_, i) => `agent${i + 1}`), ...Array.from({ length: 10 }, (_, i) => `sup${i + 1}`), 'feeder'];
 if (env.MI_BENCH_KEEP_HTTPD !== '1') await login(users);
 if (stages.has('cost')) res.cost = await cost();
+if (stages.has('ws-cost')) res.wsCost = await cost('cometd-ws');
 if (stages.has('latency')) {
   res.latency = [];
   for (const n of latSizes) {
@@ -491,6 +495,9 @@ out.headline = {
   push_p50_ms_100: L('mod_interactions', 100).p50 ?? null, push_p99_ms_100: L('mod_interactions', 100).p99 ?? null,
   push_p50_ms_1000: L('mod_interactions', 1000).p50 ?? null, push_p99_ms_1000: L('mod_interactions', 1000).p99 ?? null,
   faye_p50_ms_1000: L('faye', 1000).p50 ?? null, faye_p99_ms_1000: L('faye', 1000).p99 ?? null,
+  ws_cost_ratio: res.wsCost ? res.wsCost.ratio : null,
+  ws_p50_ms_100: L('mod_interactions-ws', 100).p50 ?? null, ws_p99_ms_100: L('mod_interactions-ws', 100).p99 ?? null,
+  ws_p50_ms_1000: L('mod_interactions-ws', 1000).p50 ?? null, ws_p99_ms_1000: L('mod_interactions-ws', 1000).p99 ?? null,
   held_polls_max: res.scale && res.scale.best ? res.scale.best.held : null,
   kib_per_held_poll: res.scale && res.scale.best ? res.scale.best.kibPerHeld : null,
 };
@@ -531,6 +538,21 @@ column, measured like in section 4, shows how far behind), work the run's ratio 
 count.
 `;
   }
+  if (r.wsCost) {
+    const c = r.wsCost;
+    md += `
+### The cost of push over WebSocket
+
+The same runs with the ${c.sessions} CometD sessions on the client's preferred \`websocket\`
+transport (one WebSocket each; each holds a worker thread for as long as it is open):
+
+| run | cycles/s | requests/s | errors | server CPU s (httpd + PostgreSQL) | messages per session (expected) | client CPU s | drained after | latency p50 / p99 ms |
+|---|---|---|---|---|---|---|---|---|
+${c.runs.map((x) => `| ${x.push ? `${c.sessions} sessions` : 'no session'} | ${x.result.cps} | ${x.result.rps} | ${x.result.errors} | ${r1(x.cpu.httpd + x.cpu.pg)} (${x.cpu.httpd} + ${x.cpu.pg}) | ${x.push ? `${x.min}–${x.max} (${x.expected})` : '–'} | ${x.push ? x.clientCpuS : '–'} | ${x.push ? `${x.drainMs} ms` : '–'} | ${x.push ? `${t(x.lat.p50)} / ${t(x.lat.p99)}` : '–'} |`).join('\n')}
+
+Throughput with push over WebSocket ÷ without: **${t(c.ratio)}** (target ≥ 0.95)${c.complete ? '; every session received every message exactly once.' : '; **not every session received every message**.'}
+`;
+  }
   if (r.latency) {
     md += `
 ## 4. Push latency and scale
@@ -548,7 +570,9 @@ the moment the client had the connect answer carrying the message (matched by
 The peer is the Faye ${fayeVersion()} Node.js server (in-memory engine, long-polling;
 \`bench/faye-peer.mjs\`) in front of which a small imitation of the same REST calls keeps
 the interactions in memory and publishes the same message to \`/agents/agentN\`; the same
-clients and the same loadgen drive it.
+clients and the same loadgen drive it. "mod_interactions-ws" is mod_interactions with the
+same sessions over CometD's websocket transport (one WebSocket per session, the same
+exchange as text frames).
 
 | server | sessions | messages expected / missing | p50 ms | p90 ms | p99 ms | max ms | from sent p50 / p99 ms | requests p99 ms |
 |---|---|---|---|---|---|---|---|---|

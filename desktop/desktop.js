@@ -140,8 +140,8 @@ function setPush(state, text) {
 
 function startPush() {
   const cometd = new CometD();
-  // The server offers long-polling only to authenticated JSON POSTs: a WebSocket attempt is
-  // refused anyway, and JSONP (<script src>) cannot carry the Authorization header.
+  // This page authenticates with its own Authorization header, which neither a browser's
+  // WebSocket nor JSONP (<script src>) can carry: their requests would be refused (401).
   cometd.unregisterTransport('websocket');
   cometd.unregisterTransport('callback-polling');
   cometd.registerExtension('ack', new AckExtension());

@@ -152,7 +152,7 @@ static void meta_handshake(ctx_t *x, const mi_push_bx_msg_t *m, mi_push_resp_t *
     long long retry_ms = 0;
     apr_status_t rv;
 
-    if (!mi_push_bx_handshake_ok(m, &err)) {
+    if (!mi_push_bx_handshake_ok_ws(m, conf->websocket, &err)) {
         r = mi_push_bx_reply(m, 0, NULL);
         mi_push_bx_set_error(r, err);
         /* retrying the same offer cannot succeed */
@@ -211,6 +211,11 @@ static void meta_handshake(ctx_t *x, const mi_push_bx_msg_t *m, mi_push_resp_t *
     json_object_object_add(r, "version", json_object_new_string("1.0"));
     json_object_object_add(r, "minimumVersion", json_object_new_string("1.0"));
     types = json_object_new_array();
+    if (conf->websocket) {
+        /* first: the client takes the first of its own list that the server names, and
+         * CometD and Faye list it first; a client whose upgrade failed skips it */
+        json_object_array_add(types, json_object_new_string("websocket"));
+    }
     json_object_array_add(types, json_object_new_string("long-polling"));
     if (conf->jsonp) {
         json_object_array_add(types, json_object_new_string("callback-polling"));
@@ -458,7 +463,7 @@ static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
     c.client_id = m->client_id;
     c.first = 1;
     c.ack = mi_push_bx_connect_ack(m);
-    c.per_browser = conf->per_browser;
+    c.per_browser = x->req->websocket ? 0 : conf->per_browser;
     c.max_interval_ms = conf->max_interval_ms;
     c.limit = conf->batch_limit;
     /* Held only when alone in its request (the client waits for the other replies) and the
@@ -472,9 +477,17 @@ static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
     }
     if (c.hold_ms > 0) {
         /* registered before the database is asked, so news committed in between wakes it */
-        rv = x->push->waiters != NULL
-             ? mi_push_waiter_register(x->push->waiters, c.cc, c.login, c.client_id, x->req->pool, &w)
-             : APR_EBUSY;
+        if (x->push->waiters == NULL) {
+            rv = APR_EBUSY;
+        }
+        else if (x->req->websocket) {
+            rv = mi_push_waiter_register_held(x->push->waiters, c.cc, c.login, c.client_id,
+                                              x->req->pool, &w);
+        }
+        else {
+            rv = mi_push_waiter_register(x->push->waiters, c.cc, c.login, c.client_id,
+                                         x->req->pool, &w);
+        }
         if (rv != APR_SUCCESS) {
             /* not held: answered at once, and told when to come back */
             c.hold_ms = 0;
@@ -541,9 +554,14 @@ static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
              * was reconnecting is gone.  A held connect therefore looks at its session again
              * every MI_PUSH_RECHECK_MS of its own accord, so a lost wake-up costs seconds, not the
              * whole hold. */
-            st = mi_push_waiter_wait(x->push->waiters, w,
-                                     deadline - apr_time_now() > apr_time_from_msec(MI_PUSH_RECHECK_MS)
-                                     ? apr_time_now() + apr_time_from_msec(MI_PUSH_RECHECK_MS) : deadline);
+            {
+                apr_time_t until = deadline - apr_time_now() > apr_time_from_msec(MI_PUSH_RECHECK_MS)
+                                   ? apr_time_now() + apr_time_from_msec(MI_PUSH_RECHECK_MS)
+                                   : deadline;
+
+                st = x->req->wait != NULL ? x->req->wait(x->req->wait_baton, w, until)
+                                          : mi_push_waiter_wait(x->push->waiters, w, until);
+            }
             if (st == MI_PUSH_WAITER_DELIVER) {
                 /* its cursor is written: answer with the rows, whatever else came meanwhile
                  * (a process stopping still sends them, and says to reconnect elsewhere) */

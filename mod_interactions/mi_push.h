@@ -131,6 +131,7 @@ typedef struct {
     int max_sessions;              /* live sessions of one user; 0 no limit */
     int max_cc_sessions;           /* live sessions of one contact center; 0 no limit */
     int handshakes_per_minute;     /* handshakes of one user per minute; 0 no limit */
+    int websocket;                 /* offer the websocket transport */
 } mi_push_conf_t;
 
 typedef struct mi_push_t mi_push_t;
@@ -142,6 +143,14 @@ typedef struct {
     const char *base;          /* absolute API base, for interaction uris */
     const char *browser;       /* a valid BAYEUX_BROWSER cookie, or NULL */
     apr_pool_t *pool;          /* the request's */
+    /* A message of a WebSocket connection: its connects are counted as the connection's
+     * thread (mi_push_waiter_register_held()) and never limited per browser (a WebSocket
+     * takes none of a browser's few HTTP connections).  @wait replaces
+     * mi_push_waiter_wait() for its held connect: the connection reads its client's frames
+     * meanwhile, and cancels the waiter (SUPERSEDED) to end the hold early. */
+    int websocket;
+    mi_push_waiter_state_e (*wait)(void *baton, mi_push_waiter_t *w, apr_time_t deadline);
+    void *wait_baton;
 } mi_push_req_t;
 
 typedef struct {

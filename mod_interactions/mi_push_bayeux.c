@@ -137,6 +137,11 @@ json_object *mi_push_bx_unknown_client(const mi_push_bx_msg_t *m)
 
 int mi_push_bx_handshake_ok(const mi_push_bx_msg_t *m, const char **perr)
 {
+    return mi_push_bx_handshake_ok_ws(m, 0, perr);
+}
+
+int mi_push_bx_handshake_ok_ws(const mi_push_bx_msg_t *m, int websocket, const char **perr)
+{
     const char *version = mi_json_get_str(m->json, "version");
     json_object *types = mi_json_get(m->json, "supportedConnectionTypes");
     size_t i, n;
@@ -149,12 +154,14 @@ int mi_push_bx_handshake_ok(const mi_push_bx_msg_t *m, const char **perr)
         n = json_object_array_length(types);
         for (i = 0; i < n; i++) {
             const char *t = json_object_get_string(json_object_array_get_idx(types, i));
-            if (t != NULL && (strcmp(t, "long-polling") == 0 || strcmp(t, "callback-polling") == 0)) {
+            if (t != NULL && (strcmp(t, "long-polling") == 0 || strcmp(t, "callback-polling") == 0
+                              || (websocket && strcmp(t, "websocket") == 0))) {
                 return 1;
             }
         }
     }
-    *perr = "301:long-polling,callback-polling:Connection types not supported";
+    *perr = websocket ? "301:websocket,long-polling,callback-polling:Connection types not supported"
+                      : "301:long-polling,callback-polling:Connection types not supported";
     return 0;
 }
 

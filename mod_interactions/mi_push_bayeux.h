@@ -100,6 +100,10 @@ json_object *mi_push_bx_unknown_client(const mi_push_bx_msg_t *m);
  *  its supportedConnectionTypes?  *perr: the Bayeux error when not. */
 int mi_push_bx_handshake_ok(const mi_push_bx_msg_t *m, const char **perr);
 
+/** mi_push_bx_handshake_ok() for a server that offers the websocket transport too (when
+ *  @websocket): a handshake listing only "websocket" is acceptable then. */
+int mi_push_bx_handshake_ok_ws(const mi_push_bx_msg_t *m, int websocket, const char **perr);
+
 /** Does the handshake ask for the ack extension (ext.ack true, or {"enabled":true})? */
 int mi_push_bx_wants_ack(const mi_push_bx_msg_t *m);
 

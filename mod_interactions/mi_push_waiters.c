@@ -47,6 +47,12 @@ struct mi_push_waiter_t {
     unsigned char *how;
     int n_in;
     mi_push_waiter_t *next_touched;
+    /* a WebSocket connection's connect: its thread is counted as the connection's hold
+     * (mi_push_waiters_hold()), not as a waiter, and it waits on more than the condition
+     * variable, so every state change also calls on_wake */
+    int held;
+    void (*on_wake)(void *baton);
+    void *wake_baton;
 };
 
 /* The waiters sharing one key.  The key lives in the bucket, so a bucket outlives none of
@@ -64,7 +70,10 @@ struct mi_push_waiters_t {
     apr_thread_mutex_t *mutex;
     apr_hash_t *users;             /* "cc\x1flogin" -> bucket (ring via user_link) */
     apr_hash_t *ccs;               /* "cc" -> bucket (ring via cc_link) */
-    apr_hash_t *cc_counts;         /* "cc" -> int: waiters of the contact center */
+    apr_hash_t *cc_counts;         /* "cc" -> int: threads of the contact center (waiters
+                                      and WebSocket connections) */
+    apr_hash_t *holds;             /* "cc\x1flogin" -> bucket: the user's WebSocket
+                                      connections (n) */
     struct waiter_ring all;        /* every registered waiter (via all_link) */
     bucket_t *free_buckets;
     int count;
@@ -85,6 +94,7 @@ apr_status_t mi_push_waiters_create(mi_push_waiters_t **preg, int max, apr_pool_
     reg->users = apr_hash_make(p);
     reg->ccs = apr_hash_make(p);
     reg->cc_counts = apr_hash_make(p);
+    reg->holds = apr_hash_make(p);
     APR_RING_INIT(&reg->all, mi_push_waiter_t, all_link);
     rv = apr_thread_mutex_create(&reg->mutex, APR_THREAD_MUTEX_DEFAULT, p);
     if (rv == APR_SUCCESS) {
@@ -236,6 +246,9 @@ static int wake(mi_push_waiter_t *w)
     }
     w->state = MI_PUSH_WAITER_NOTIFIED;
     apr_thread_cond_signal(w->cond);
+    if (w->on_wake != NULL) {
+        w->on_wake(w->wake_baton);
+    }
     return 1;
 }
 
@@ -248,6 +261,9 @@ static int cancel(mi_push_waiter_t *w, mi_push_waiter_reason_e reason)
     w->state = MI_PUSH_WAITER_CANCELLED;
     w->reason = reason;
     apr_thread_cond_signal(w->cond);
+    if (w->on_wake != NULL) {
+        w->on_wake(w->wake_baton);
+    }
     return 1;
 }
 
@@ -270,9 +286,12 @@ static void unregister_locked(mi_push_waiters_t *reg, mi_push_waiter_t *w)
     bucket_release(reg, reg->users, w->user_bucket);
     w->user_bucket = NULL;
     APR_RING_REMOVE(w, all_link);
-    reg->count--;
-    (*cc_count(reg, w->cc, 1))--;
+    if (!w->held) {
+        reg->count--;
+        (*cc_count(reg, w->cc, 1))--;
+    }
     w->registered = 0;
+    w->on_wake = NULL;
 }
 
 /* ------------------------------------------------------------------ waiters */
@@ -285,13 +304,15 @@ static apr_status_t waiter_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-apr_status_t mi_push_waiter_register(mi_push_waiters_t *reg, int cc, const char *login,
-                                     const char *client_id, apr_pool_t *p, mi_push_waiter_t **pw)
+static apr_status_t register_waiter(mi_push_waiters_t *reg, int cc, const char *login,
+                                    const char *client_id, int held, apr_pool_t *p,
+                                    mi_push_waiter_t **pw)
 {
     char key[KEY_MAX];
     mi_push_waiter_t *w, *old;
+    bucket_t *holds;
     apr_status_t rv;
-    int same = 0;
+    int same = 0, others = 0;
 
     *pw = NULL;
     if (strlen(login) > 255) {
@@ -302,6 +323,7 @@ apr_status_t mi_push_waiter_register(mi_push_waiters_t *reg, int cc, const char 
     w->cc = cc;
     w->client_id = apr_pstrdup(p, client_id);
     w->state = MI_PUSH_WAITER_WAITING;
+    w->held = held;
     rv = apr_thread_cond_create(&w->cond, p);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -313,25 +335,34 @@ apr_status_t mi_push_waiter_register(mi_push_waiters_t *reg, int cc, const char 
         rv = APR_EOF;
         goto leave;
     }
-    if (reg->count >= reg->max) {
+    if (!held && reg->count >= reg->max) {
         rv = APR_EBUSY;
         goto leave;
     }
     w->user_bucket = bucket_get(reg, reg->users, key, 1, 0);
-    /* The shares: a connect of a session that is held here replaces that one, so the
-     * session's own waiters do not count (a client reconnecting is never refused). */
+    /* The shares count threads: a connect of a session that is held here replaces that
+     * one, so the session's own waiters do not count (a client reconnecting is never
+     * refused); a WebSocket connection counts once, as its hold, whatever its connect
+     * does, and its connect is never refused. */
     for (old = APR_RING_FIRST(&w->user_bucket->ring);
          old != APR_RING_SENTINEL(&w->user_bucket->ring, mi_push_waiter_t, user_link);
          old = APR_RING_NEXT(old, user_link)) {
+        if (old->held) {
+            continue;
+        }
         if (strcmp(old->client_id, w->client_id) == 0) {
             same++;
         }
+        else {
+            others++;
+        }
     }
-    if (reg->per_user > 0 && w->user_bucket->n - same >= reg->per_user) {
+    holds = bucket_get(reg, reg->holds, key, 0, 0);
+    if (!held && reg->per_user > 0 && others + (holds != NULL ? holds->n : 0) >= reg->per_user) {
         rv = MI_PUSH_WAITERS_USER_FULL;
         goto leave;
     }
-    if (reg->per_cc > 0 && *cc_count(reg, cc, 1) - same >= reg->per_cc) {
+    if (!held && reg->per_cc > 0 && *cc_count(reg, cc, 1) - same >= reg->per_cc) {
         rv = MI_PUSH_WAITERS_CC_FULL;
         goto leave;
     }
@@ -349,8 +380,10 @@ apr_status_t mi_push_waiter_register(mi_push_waiters_t *reg, int cc, const char 
     /* interested in everything of the contact center until the session is known */
     join_cc(reg, w);
     APR_RING_INSERT_TAIL(&reg->all, w, mi_push_waiter_t, all_link);
-    reg->count++;
-    (*cc_count(reg, cc, 1))++;
+    if (!held) {
+        reg->count++;
+        (*cc_count(reg, cc, 1))++;
+    }
     w->registered = 1;
     rv = APR_SUCCESS;
 
@@ -366,6 +399,19 @@ leave:
         *pw = w;
     }
     return rv;
+}
+
+apr_status_t mi_push_waiter_register(mi_push_waiters_t *reg, int cc, const char *login,
+                                     const char *client_id, apr_pool_t *p, mi_push_waiter_t **pw)
+{
+    return register_waiter(reg, cc, login, client_id, 0, p, pw);
+}
+
+apr_status_t mi_push_waiter_register_held(mi_push_waiters_t *reg, int cc, const char *login,
+                                          const char *client_id, apr_pool_t *p,
+                                          mi_push_waiter_t **pw)
+{
+    return register_waiter(reg, cc, login, client_id, 1, p, pw);
 }
 
 void mi_push_waiter_narrow(mi_push_waiters_t *reg, mi_push_waiter_t *w, int all)
@@ -516,6 +562,9 @@ void mi_push_waiter_advanced(mi_push_waiters_t *reg, mi_push_waiter_t *w, int ok
     }
     /* its thread, or an unregister waiting for the outcome */
     apr_thread_cond_broadcast(w->cond);
+    if (w->on_wake != NULL) {
+        w->on_wake(w->wake_baton);
+    }
     apr_thread_mutex_unlock(reg->mutex);
 }
 
@@ -760,4 +809,111 @@ int mi_push_waiters_count_of(mi_push_waiters_t *reg, int cc, const char *login)
     }
     apr_thread_mutex_unlock(reg->mutex);
     return n;
+}
+
+/* ------------------------------------------------------------------ WebSocket connections */
+
+void mi_push_waiter_on_wake(mi_push_waiters_t *reg, mi_push_waiter_t *w, void (*fn)(void *baton),
+                            void *baton)
+{
+    apr_thread_mutex_lock(reg->mutex);
+    w->on_wake = fn;
+    w->wake_baton = baton;
+    apr_thread_mutex_unlock(reg->mutex);
+}
+
+int mi_push_waiter_due(mi_push_waiters_t *reg, mi_push_waiter_t *w)
+{
+    int due;
+
+    apr_thread_mutex_lock(reg->mutex);
+    due = w->ready || w->pending || w->state != MI_PUSH_WAITER_WAITING;
+    apr_thread_mutex_unlock(reg->mutex);
+    return due;
+}
+
+apr_status_t mi_push_waiters_hold(mi_push_waiters_t *reg, int cc, const char *login)
+{
+    char key[KEY_MAX];
+    bucket_t *users, *holds;
+    mi_push_waiter_t *w;
+    apr_status_t rv = APR_SUCCESS;
+    int mine = 0;
+
+    if (strlen(login) > 255) {
+        return APR_EINVAL;
+    }
+    user_key(key, cc, login);
+    apr_thread_mutex_lock(reg->mutex);
+    if (reg->closed) {
+        rv = APR_EOF;
+        goto leave;
+    }
+    if (reg->count >= reg->max) {
+        rv = APR_EBUSY;
+        goto leave;
+    }
+    users = bucket_get(reg, reg->users, key, 0, 0);
+    for (w = users != NULL ? APR_RING_FIRST(&users->ring) : NULL;
+         users != NULL && w != APR_RING_SENTINEL(&users->ring, mi_push_waiter_t, user_link);
+         w = APR_RING_NEXT(w, user_link)) {
+        mine += !w->held;
+    }
+    holds = bucket_get(reg, reg->holds, key, 0, 0);
+    if (reg->per_user > 0 && mine + (holds != NULL ? holds->n : 0) >= reg->per_user) {
+        rv = MI_PUSH_WAITERS_USER_FULL;
+        goto leave;
+    }
+    if (reg->per_cc > 0 && *cc_count(reg, cc, 1) >= reg->per_cc) {
+        rv = MI_PUSH_WAITERS_CC_FULL;
+        goto leave;
+    }
+    holds = bucket_get(reg, reg->holds, key, 1, 0);
+    holds->n++;
+    reg->count++;
+    (*cc_count(reg, cc, 1))++;
+
+leave:
+    apr_thread_mutex_unlock(reg->mutex);
+    return rv;
+}
+
+void mi_push_waiters_unhold(mi_push_waiters_t *reg, int cc, const char *login)
+{
+    char key[KEY_MAX];
+    bucket_t *holds;
+
+    if (strlen(login) > 255) {
+        return;
+    }
+    user_key(key, cc, login);
+    apr_thread_mutex_lock(reg->mutex);
+    holds = bucket_get(reg, reg->holds, key, 0, 0);
+    if (holds != NULL && holds->n > 0) {
+        holds->n--;
+        bucket_release(reg, reg->holds, holds);
+        reg->count--;
+        (*cc_count(reg, cc, 1))--;
+    }
+    apr_thread_mutex_unlock(reg->mutex);
+}
+
+int mi_push_waiters_is_closed(mi_push_waiters_t *reg)
+{
+    int closed;
+
+    apr_thread_mutex_lock(reg->mutex);
+    closed = reg->closed;
+    apr_thread_mutex_unlock(reg->mutex);
+    return closed;
+}
+
+void mi_push_waiter_cancel(mi_push_waiters_t *reg, mi_push_waiter_t *w,
+                           mi_push_waiter_reason_e reason)
+{
+    apr_thread_mutex_lock(reg->mutex);
+    if (w->registered) {
+        cancel(w, reason);
+    }
+    apr_thread_mutex_unlock(reg->mutex);
 }

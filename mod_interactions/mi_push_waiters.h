@@ -207,4 +207,45 @@ int mi_push_waiters_count(mi_push_waiters_t *reg);
  *  registered now. */
 int mi_push_waiters_count_of(mi_push_waiters_t *reg, int cc, const char *login);
 
+/* ------------------------------------------------------------------ WebSocket connections
+ *
+ * A WebSocket connection keeps its worker thread for as long as it is open, held connect
+ * or not, so the registry counts the connection, not its connects: mi_push_waiters_hold()
+ * takes a thread of the process's, the user's and the contact center's shares (refused as
+ * mi_push_waiter_register() would be), and the connection's connects register with
+ * mi_push_waiter_register_held(), which counts nothing and is never refused for a share.
+ * The thread waits on its client's frames and its waiter at once: mi_push_waiter_on_wake()
+ * has every change of the waiter's state call a function too (it wakes the thread's poll),
+ * and mi_push_waiter_due() says whether mi_push_waiter_wait() would return at once. */
+
+/** Take a thread for a WebSocket connection of @login in @cc: APR_SUCCESS, or APR_EBUSY,
+ *  MI_PUSH_WAITERS_USER_FULL, MI_PUSH_WAITERS_CC_FULL, APR_EOF, APR_EINVAL as
+ *  mi_push_waiter_register(). */
+apr_status_t mi_push_waiters_hold(mi_push_waiters_t *reg, int cc, const char *login);
+
+/** The connection taken by mi_push_waiters_hold() closed. */
+void mi_push_waiters_unhold(mi_push_waiters_t *reg, int cc, const char *login);
+
+/** mi_push_waiter_register() for the connect of a connection that holds its thread: counted
+ *  by the hold, so refused only when the process stops (APR_EOF). */
+apr_status_t mi_push_waiter_register_held(mi_push_waiters_t *reg, int cc, const char *login,
+                                          const char *client_id, apr_pool_t *p,
+                                          mi_push_waiter_t **pw);
+
+/** Have every change of @w's state also call @fn(@baton), under the registry's mutex (it
+ *  must neither block nor call the registry). */
+void mi_push_waiter_on_wake(mi_push_waiters_t *reg, mi_push_waiter_t *w, void (*fn)(void *baton),
+                            void *baton);
+
+/** Would mi_push_waiter_wait() return at once (notified, cancelled, rows handed or being
+ *  written)? */
+int mi_push_waiter_due(mi_push_waiters_t *reg, mi_push_waiter_t *w);
+
+/** Cancel @w with @reason (its thread ends the hold; a no-op once it is cancelled). */
+void mi_push_waiter_cancel(mi_push_waiters_t *reg, mi_push_waiter_t *w,
+                           mi_push_waiter_reason_e reason);
+
+/** Has mi_push_waiters_shutdown() run (the process stops)? */
+int mi_push_waiters_is_closed(mi_push_waiters_t *reg);
+
 #endif

@@ -230,7 +230,7 @@ const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t 
     out_t *o = &out;
     apr_uint64_t total;
     int i, live = 0;
-    apr_uint64_t in_use = 0, max = 0, held = 0, connected = 0, last_read = 0;
+    apr_uint64_t in_use = 0, max = 0, held = 0, connected = 0, last_read = 0, ws_open = 0;
     apr_uint64_t cache_bytes = 0, cache_rows = 0;
 
     family(o, "interactions_build_info", "gauge",
@@ -273,9 +273,19 @@ const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t 
     total = 0; SUM(push_woken);
     metric(o, "interactions_push_woken_total", "counter",
            "Held /meta/connect requests woken because there was news for them.", total);
+    total = 0; SUM(push_ws_opened);
+    metric(o, "interactions_push_websocket_connections_total", "counter",
+           "WebSocket connections the push channel accepted.", total);
+    total = 0; SUM(push_ws_in);
+    metric(o, "interactions_push_websocket_messages_received_total", "counter",
+           "Text frames (Bayeux requests) received on push WebSocket connections.", total);
+    total = 0; SUM(push_ws_out);
+    metric(o, "interactions_push_websocket_messages_sent_total", "counter",
+           "Text frames (Bayeux replies and deliveries) sent on push WebSocket connections.", total);
     for (i = 0; i < st->nslots; i++) {
         const mi_stats_slot_t *s = &st->slots[i];
         if (s->pid != 0 && alive(s->pid)) {
+            ws_open += s->push_ws_open;
             live++;
             in_use += s->pool_in_use;
             max += s->pool_max;
@@ -291,7 +301,11 @@ const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t 
         }
     }
     metric(o, "interactions_push_held_polls", "gauge",
-           "/meta/connect requests held now (each holds a worker thread), all processes.", held);
+           "Held /meta/connect requests and open push WebSocket connections now (each holds "
+           "a worker thread), all processes.", held);
+    metric(o, "interactions_push_websockets_open", "gauge",
+           "Push WebSocket connections open now (each holds a worker thread, and counts in "
+           "interactions_push_held_polls), all processes.", ws_open);
     metric(o, "interactions_push_listeners_connected", "gauge",
            "Processes whose push listener is connected to PostgreSQL (compare interactions_processes).",
            connected);

@@ -74,6 +74,12 @@ typedef struct {
     apr_uint64_t push_cache_bytes;        /* what they cost now */
     apr_uint32_t push_cache_rows;         /* history rows kept */
     apr_uint32_t push_cache_pad;
+    /* the push channel's WebSocket connections, counted by the connections themselves */
+    apr_uint64_t push_ws_opened;          /* upgrades accepted */
+    apr_uint64_t push_ws_in;              /* text messages received */
+    apr_uint64_t push_ws_out;             /* text messages sent */
+    apr_uint32_t push_ws_open;            /* open now (each holds a worker thread) */
+    apr_uint32_t push_ws_pad;
 } mi_stats_slot_t;
 
 typedef struct {

@@ -30,6 +30,10 @@
 /* Below this much hold left, a wake-up is answered rather than waited out again. */
 #define MI_PUSH_MIN_HOLD_MS 20
 
+/* A push WebSocket connection waiting for its client's next message, with no connect held,
+ * looks this often whether its process is stopping (a held connect is told at once). */
+#define MI_PUSH_WS_SLICE_MS 1000
+
 /* advice.interval of a connect answered at once instead of held:
  *   a browser holding its InteractionsPushSessionsPerBrowser connects (CometD's own
  *   multiSessionInterval), */

@@ -86,6 +86,9 @@
       INNER, -, "CometD handshakes of one user per minute (as many at once); 0 for no limit") \
     X("InteractionsPushJSONP", SRV, FLAG, push_jsonp, On, -, INNER, -, \
       "allow the callback-polling (JSONP) transport") \
+    X("InteractionsPushWebSocket", SRV, FLAG, push_websocket, On, -, INNER, -, \
+      "offer CometD's websocket transport; Off answers upgrades 400 at once and clients " \
+      "use long-polling") \
     X("InteractionsAuthnCacheEntries", SRV, INT, authn_cache_entries, 65536, 0, INNER, -, \
       "users whose verified password the authn provider remembers, all contact centers " \
       "together; 0 for none") \

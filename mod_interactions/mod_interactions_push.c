@@ -2,7 +2,8 @@
  *
  * The protocol is the core's (mi_push.c); this file reads the request (JSON POST for
  * long-polling, JSONP GET for callback-polling), applies the transport rules that need HTTP
- * (no WebSocket, no form posts, no cross-site JSONP), and writes the replies.  In each child
+ * (no form posts, no cross-site JSONP), and writes the replies; a WebSocket upgrade goes to
+ * mod_interactions_push_ws.c.  In each child
  * process it creates the waiter registry, the Bayeux server and the listener thread, and
  * stops them when the child stops.
  */
@@ -26,6 +27,7 @@
 #include "mod_interactions_http.h"
 #include "mod_interactions_push.h"
 #include "mod_interactions_status.h"
+#include "mod_interactions_push_ws.h"
 
 #define BROWSER_COOKIE "BAYEUX_BROWSER"
 
@@ -49,6 +51,11 @@ static int origin_listed(const mi_ap_dir_conf_t *dc, const char *origin)
            && mi_push_bx_jsonp_allowed("cross-site", origin, NULL, NULL,
                                        (const char *const *)dc->allow_origins->elts,
                                        dc->allow_origins->nelts, NULL);
+}
+
+int mi_ap_push_origin_allowed(request_rec *r, const mi_ap_dir_conf_t *dc, const char *origin)
+{
+    return strcasecmp(origin, own_origin(r)) == 0 || origin_listed(dc, origin);
 }
 
 /* JSONP with cached credentials would hand an agent's interactions to any site's page:
@@ -226,19 +233,14 @@ static int send_replies(request_rec *r, const mi_ap_dir_conf_t *dc, const mi_pus
 int mi_ap_push_handler(request_rec *r, int cc, const char *base, const mi_ap_dir_conf_t *dc,
                        const mi_limits_t *lim)
 {
-    const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
     const char *callback = NULL, *perr = NULL, *browser;
     json_object *doc = NULL;
     mi_push_req_t req;
     mi_push_resp_t resp;
     mi_error_t err;
 
-    /* CometD tries WebSocket first; a quick refusal makes it fall back to long-polling at
-     * once, where a hanging upgrade would cost it its network timeout. */
-    if (upgrade != NULL && ap_strcasestr(upgrade, "websocket") != NULL) {
-        return mi_ap_http_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST,
-                                                     "no WebSocket transport here; use "
-                                                     "long-polling"));
+    if (mi_ap_push_ws_is_upgrade(r)) {
+        return mi_ap_push_ws_handler(r, cc, base, dc, lim);
     }
     cors(r, dc);
     if (r->method_number == M_OPTIONS) {
@@ -348,6 +350,7 @@ void mi_ap_push_child_init(apr_pool_t *pchild, server_rec *s, mi_ap_process_t *p
     pc.max_sessions = sc->push_sessions_per_user;
     pc.max_cc_sessions = sc->push_sessions_per_cc;
     pc.handshakes_per_minute = sc->push_handshakes_per_minute;
+    pc.websocket = sc->push_websocket;
     mi_push_store_backend(&backend, proc->store);
     mi_push_create(&proc->push, &pc, &backend, proc->waiters, pchild);
 

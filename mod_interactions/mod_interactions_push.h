@@ -13,6 +13,10 @@
 int mi_ap_push_handler(request_rec *r, int cc, const char *base, const mi_ap_dir_conf_t *dc,
                        const mi_limits_t *lim);
 
+/** May a page of @origin (an Origin header) use the push channel with the browser's
+ *  credentials: is it this site (scheme and Host of @r) or listed in InteractionsAllowOrigin? */
+int mi_ap_push_origin_allowed(request_rec *r, const mi_ap_dir_conf_t *dc, const char *origin);
+
 /** If @r is a JSONP request of the push channel, drop its query (which holds a clientId)
  *  from what the access log and server-status show. */
 void mi_ap_push_hide_query(request_rec *r);

@@ -118,6 +118,26 @@ void mi_ap_status_count(request_rec *r, int status, int sc)
     }
 }
 
+void mi_ap_status_ws(int open, apr_uint64_t in, apr_uint64_t out)
+{
+    if (my_stats == NULL) {
+        return;
+    }
+    if (open > 0) {
+        mi_stats_add(&my_stats->push_ws_opened, 1);
+        __atomic_add_fetch(&my_stats->push_ws_open, 1, __ATOMIC_RELAXED);
+    }
+    else if (open < 0) {
+        __atomic_sub_fetch(&my_stats->push_ws_open, 1, __ATOMIC_RELAXED);
+    }
+    if (in > 0) {
+        mi_stats_add(&my_stats->push_ws_in, in);
+    }
+    if (out > 0) {
+        mi_stats_add(&my_stats->push_ws_out, out);
+    }
+}
+
 void mi_ap_status_publish_pool(mi_pgpool_t *pool, int ran, int changes)
 {
     mi_pgpool_stats_t ps;

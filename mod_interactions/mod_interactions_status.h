@@ -20,6 +20,10 @@ void mi_ap_status_op(request_rec *r, mi_op_e op);
 /** Count a response of this request: its HTTP status and statusCode. */
 void mi_ap_status_count(request_rec *r, int status, int sc);
 
+/** A push WebSocket connection opened (@open 1) or closed (-1); text frames received (@in)
+ *  and sent (@out). */
+void mi_ap_status_ws(int open, apr_uint64_t in, apr_uint64_t out);
+
 /** Publish this child's pool figures and a maintenance run (if @ran) to the statistics. */
 void mi_ap_status_publish_pool(mi_pgpool_t *pool, int ran, int changes);
 

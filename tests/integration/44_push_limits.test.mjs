@@ -130,7 +130,9 @@ test('one user holding every connect allowed leaves the server answering everybo
     assert.ok(excess.length >= 12, `${excess.length} connects answered at once`);
     for (const e of excess) {
       assert.deepEqual(e.advice, { reconnect: 'retry', interval: 2000, timeout: 25000 });
-      assert.ok(e.ms < 1000, `an excess connect took ${e.ms} ms`);
+      // at once, not held: a held connect would take the 25 s timeout; 5 s leaves room for
+      // a loaded machine without making the check unable to fail
+      assert.ok(e.ms < 5000, `an excess connect took ${e.ms} ms`);
     }
     // another user is held as usual
     const s2 = await rawSession('agent2', { cc, port });
@@ -201,7 +203,7 @@ test('a user handshakes at most 30 times a minute: a loop of handshakes and disc
   }
   const t0 = Date.now();
   const over = await handshake('agent4');
-  assert.ok(Date.now() - t0 < 1000);
+  assert.ok(Date.now() - t0 < 5000);
   assert.equal(over.reply.successful, false);
   assert.match(over.reply.error, /^429::too_many_handshakes:/);
   assert.equal(over.reply.advice.reconnect, 'handshake');
@@ -252,7 +254,7 @@ test('a contact center over its share of held connects or sessions: the excess i
   const r = await rawConnect(sup);
   assert.equal(r.reply.successful, true);
   assert.deepEqual(r.reply.advice, { reconnect: 'retry', interval: 2000, timeout: 25000 });
-  assert.ok(r.ms < 1000, `answered after ${r.ms} ms`);
+  assert.ok(r.ms < 5000, `answered after ${r.ms} ms (held would be 25 s)`);
   // ... and still gets its news, by polling
   const created = await ok('feeder', 'POST', '/interactions', { cc: small, body: { mediaType: 'email', queueName: 'support' } });
   await eventually(async () => (await rawConnect(sup)).events.some(about(created.id)), 10000);

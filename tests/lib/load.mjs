@@ -12,6 +12,7 @@
 //       like a desktop (Client);
 //   bayeuxSession()  one push client that behaves on the wire as CometD does, cheap enough
 //       to run thousands per process, against any Bayeux server (Faye too).
+//   bayeuxWsSession()  the same over one WebSocket (CometD's websocket transport).
 //
 // The command, one scenario a run:
 //   node tests/lib/load.mjs mixed --port P ...      the mixed workload, a fault injected on
@@ -32,6 +33,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { WebSocket } from 'ws';
 
 export function basePath(cc) { return cc === 'demo' ? '/api/v2' : `/${cc}/api/v2`; }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -403,6 +405,85 @@ export async function bayeuxSession({ url, user, channel, firstAtOnce = true, ti
   }
 }
 
+/**
+ * bayeuxSession() over one WebSocket (CometD's websocket transport): the same exchange, each
+ * request a text frame, with the same hooks (message's t: when its frame arrived).  Data
+ * messages may come in any frame (Faye sends them apart from the connect reply,
+ * mod_interactions with it).  A connection that fails or closes is opened anew with a new
+ * handshake.  on.open(ws, clientId) says which connection carries the session.
+ */
+export async function bayeuxWsSession({ url, user, channel, firstAtOnce = true, stop = () => false,
+  errorPauseMs = 500, on = {} }) {
+  let id = 0;
+  while (!stop()) {
+    let ws;
+    try {
+      ws = new WebSocket(url.replace(/^http/, 'ws'), { headers: { Authorization: basic(user) }, perMessageDeflate: false });
+      const pending = new Map();
+      const fail = (e) => { for (const [, p] of pending) p.reject(e); pending.clear(); };
+      ws.on('message', (buf) => {
+        const t = nowUs();
+        let msgs;
+        try { msgs = JSON.parse(buf.toString()); } catch { fail(new Error('a frame that is not JSON')); return; }
+        for (const x of Array.isArray(msgs) ? msgs : [msgs]) {
+          if (x.data !== undefined && x.channel && !x.channel.startsWith('/meta/')) on.message?.(x, t);
+          else if (x.id !== undefined && pending.has(x.id)) { pending.get(x.id).resolve(x); pending.delete(x.id); }
+        }
+      });
+      ws.on('close', () => fail(new Error('the WebSocket closed')));
+      ws.on('error', (e) => fail(e));
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+        ws.once('unexpected-response', (q, res) => reject(new Error(`upgrade: HTTP ${res.statusCode}`)));
+      });
+      const call = (m) => new Promise((resolve, reject) => {
+        m.id = String(++id);
+        pending.set(m.id, { resolve, reject });
+        ws.send(JSON.stringify([m]));
+      });
+      const h = await call({ channel: '/meta/handshake', version: '1.0', minimumVersion: '1.0',
+        supportedConnectionTypes: ['websocket', 'long-polling'] });
+      if (!h.successful) throw new Error(`handshake: ${JSON.stringify(h)}`);
+      const clientId = h.clientId;
+      on.handshake?.(clientId);
+      on.open?.(ws, clientId);
+      if (channel) {
+        const sub = await call({ channel: '/meta/subscribe', clientId, subscription: channel });
+        if (!sub.successful) throw new Error(`subscribe: ${JSON.stringify(sub)}`);
+      }
+      let first = firstAtOnce;
+      while (!stop()) {
+        const m = { channel: '/meta/connect', clientId, connectionType: 'websocket' };
+        if (first) m.advice = { timeout: 0 };
+        on.connecting?.(first);
+        let reply;
+        try {
+          reply = await call(m);
+        } finally {
+          on.answered?.();
+        }
+        first = false;
+        on.reply?.(reply);
+        if (!reply.successful) break;   // a new connection and handshake
+        on.connect?.(reply);
+        const interval = (reply.advice && reply.advice.interval) || 0;
+        if (interval > 0) {
+          on.pause?.(true);
+          await sleep(interval);
+          on.pause?.(false);
+        }
+      }
+      ws.close();
+    } catch (e) {
+      if (ws) ws.terminate();
+      if (stop()) return;
+      on.error?.(e);
+      await sleep(errorPauseMs);
+    }
+  }
+}
+
 // ------------------------------------------------------------------ command: mixed
 
 /** The --name value pairs of a command line; a --name without a value is a flag ('1'). */
@@ -678,10 +759,12 @@ async function pushHogCommand(argv) {
  * process (fork) so that many sessions can be spread over several processes.  The parent
  * sends one command:
  *
- *   {cmd: 'start', kind: 'raw'|'cometd', url, sessions: [{user, channel}], ramp}
+ *   {cmd: 'start', kind: 'raw'|'raw-ws'|'cometd'|'cometd-ws', url, sessions: [{user, channel}], ramp}
  *
- * 'raw' is bayeuxSession (a plain long-polling Bayeux client over node:http); 'cometd' uses
- * the official CometD JavaScript client (tests/lib/push.mjs).
+ * 'raw' is bayeuxSession (a plain long-polling Bayeux client over node:http), 'raw-ws'
+ * bayeuxWsSession (the same over one WebSocket per session); 'cometd' uses the official
+ * CometD JavaScript client (tests/lib/push.mjs) with long-polling, 'cometd-ws' with its
+ * preferred websocket transport.
  *
  * The child answers {ev: 'ready', ok, failed, ms} once every session is subscribed and its
  * first held connect is on its way, and then to
@@ -724,11 +807,13 @@ function pushSessionsChild() {
     nrec++;
   };
 
-  const rawSession = (i, url, user, channel, onReady) => {
+  const wsLive = new Map();   // raw-ws sessions: index -> {ws, clientId}
+  const rawSession = (i, url, user, channel, onReady, websocket = false) => {
     let attempts = 0;
     const ready = (good) => { if (onReady) { const f = onReady; onReady = null; f(good); } };
-    return bayeuxSession({ url, user, channel, stop: () => stopping.on, on: {
-      handshake: (clientId) => { counters.handshakes++; live.set(i, { url, user, clientId }); },
+    return (websocket ? bayeuxWsSession : bayeuxSession)({ url, user, channel, stop: () => stopping.on, on: {
+      handshake: (clientId) => { counters.handshakes++; if (!websocket) live.set(i, { url, user, clientId }); },
+      open: (ws, clientId) => { wsLive.set(i, { ws, clientId }); },
       // the first connect answers at once (advice.timeout 0); once the next is sent, the
       // session is ready
       connecting: (first) => { counters.inflight++; if (!first) ready(true); },
@@ -746,13 +831,16 @@ function pushSessionsChild() {
     } });
   };
 
-  const cometdSessions = async (url, sessions) => {
+  const cometdSessions = async (url, sessions, websocket = false) => {
     const { cometdClient } = await import('./push.mjs');
     const clients = [];
     let ok = 0, failed = 0;
     await Promise.all(sessions.map(async (s, i) => {
       try {
-        const c = await cometdClient({ user: s.user, channels: [s.channel], url, logLevel: 'error' });
+        // CometD's WebSocket carries none of the configured headers: the credentials go in the URL
+        const u = websocket ? url.replace('://', `://${s.user}:password@`) : url;
+        const c = await cometdClient({ user: s.user, channels: [s.channel], url: u, websocket, logLevel: 'error' });
+        if (websocket && c.cometd.getTransport().type !== 'websocket') throw new Error(`${s.user}: not on websocket`);
         // count and time instead of keeping every message
         c.messages.push = (m) => { record(i, m.data && m.data.referenceId, nowUs()); return 0; };
         clients.push(c);
@@ -776,16 +864,26 @@ function pushSessionsChild() {
       const t0 = Date.now();
       received = new Array(msg.sessions.length).fill(0);
       let res;
-      if (msg.kind === 'cometd') {
-        res = await cometdSessions(msg.url, msg.sessions);
+      if (msg.kind === 'cometd' || msg.kind === 'cometd-ws') {
+        res = await cometdSessions(msg.url, msg.sessions, msg.kind === 'cometd-ws');
       } else {
+        const websocket = msg.kind === 'raw-ws';
+        if (websocket) {
+          disconnectAll = async () => {
+            for (const x of wsLive.values()) {
+              try { x.ws.send(JSON.stringify([{ channel: '/meta/disconnect', clientId: x.clientId }])); } catch { /* gone */ }
+            }
+            await sleep(500);
+            for (const x of wsLive.values()) x.ws.close();
+          };
+        }
         let ok = 0, failed = 0;
         const ready = [];
         // start a few at a time: thousands of simultaneous handshakes measure nothing useful
         const batch = msg.ramp || 50;
         for (let i = 0; i < msg.sessions.length; i += batch) {
           const part = msg.sessions.slice(i, i + batch).map((s, k) => new Promise((resolve) => {
-            rawSession(i + k, msg.url, s.user, s.channel, (good) => { if (good) ok++; else failed++; resolve(); });
+            rawSession(i + k, msg.url, s.user, s.channel, (good) => { if (good) ok++; else failed++; resolve(); }, websocket);
           }));
           ready.push(...part);
           await Promise.all(part);

@@ -302,7 +302,7 @@ static void the_handshake_reply_has_what_cometd_needs(void)
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(h, "version"), "1.0");
     CU_ASSERT_EQUAL(strlen(mi_json_get_str(h, "clientId")), 32);
     CU_ASSERT_STRING_EQUAL(mi_json_get_str(h, "clientId"), r->f.client_id);
-    /* never websocket: it is not offered */
+    /* websocket only where the configuration offers it (not here) */
     CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(h, "supportedConnectionTypes")),
                            "[\"long-polling\",\"callback-polling\"]");
     CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(h, "advice")),

@@ -137,6 +137,10 @@ static void handshakes_need_version_one_and_a_polling_transport(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "Connection types not supported"));
     CU_ASSERT_FALSE(mi_push_bx_handshake_ok(nov, &err));
     CU_ASSERT_FALSE(mi_push_bx_handshake_ok(v2, &err));
+    /* where websocket is offered, a client offering only websocket is acceptable */
+    CU_ASSERT_TRUE(mi_push_bx_handshake_ok_ws(ws, 1, &err));
+    CU_ASSERT_FALSE(mi_push_bx_handshake_ok_ws(ws, 0, &err));
+    CU_ASSERT_FALSE(mi_push_bx_handshake_ok_ws(v2, 1, &err));
 }
 
 static void the_ack_extension_is_asked_for_in_either_form(void)
