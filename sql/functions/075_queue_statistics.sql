@@ -69,8 +69,12 @@ COMMENT ON COLUMN interactions.queue_events.handle_seconds IS 'handled: seconds 
 -- The maintenance tick: fold the events of every contact center's new history rows (below
 -- the stable cut, in stream order, at most p_batch rows per contact center) into
 -- queue_rollups, and move each contact center's cursor past them, in one transaction.
--- Returns the number of events folded in.
-CREATE OR REPLACE FUNCTION interactions.queue_rollup(p_batch integer) RETURNS integer
+-- Only the events of the last day are folded in: the statistics read today and the last 15
+-- minutes, and older rows (a DBA loading old history, the history before V024) would only
+-- make the tick long.  Once a day per contact center, the rollups older than two days go.
+-- Returns the number of rollup rows written.
+CREATE OR REPLACE FUNCTION interactions.queue_rollup(p_batch integer, p_since timestamptz DEFAULT NULL)
+RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     v_cut  xid8 := pg_snapshot_xmin(pg_current_snapshot());
@@ -81,7 +85,8 @@ DECLARE
     v_n    integer;
     v_all  integer := 0;
 BEGIN
-    FOR c IN SELECT cc.id, coalesce(k.cursor_xid, '0'::xid8) AS xid, coalesce(k.cursor_seq, 0) AS seq
+    FOR c IN SELECT cc.id, coalesce(k.cursor_xid, '0'::xid8) AS xid, coalesce(k.cursor_seq, 0) AS seq,
+                    k.rolled_at
                FROM interactions.contact_centers cc
                LEFT JOIN interactions.queue_rollup_cursors k ON k.cc_id = cc.id
     LOOP
@@ -113,6 +118,7 @@ BEGIN
           FROM interactions.queue_events e
          WHERE e.cc_id = c.id AND (e.xid, e.seq) > (c.xid, c.seq) AND (e.xid, e.seq) <= (v_xid, v_seq)
            AND e.xid < v_cut AND e.queue IS NOT NULL AND e.at >= interactions.history_floor(c.id, c.xid)
+           AND e.at >= coalesce(p_since, now() - interval '1 day')
          GROUP BY e.cc_id, e.queue, date_trunc('minute', e.at)
         ON CONFLICT (cc_id, queue, minute) DO UPDATE
            SET created = q.created + excluded.created,
@@ -123,6 +129,10 @@ BEGIN
                handle_seconds = q.handle_seconds + excluded.handle_seconds;
         GET DIAGNOSTICS v_n = ROW_COUNT;
         v_all := v_all + v_n;
+        IF c.rolled_at IS NULL OR date_trunc('day', c.rolled_at) < date_trunc('day', now()) THEN
+            DELETE FROM interactions.queue_rollups
+             WHERE cc_id = c.id AND minute < coalesce(p_since, now() - interval '1 day') - interval '1 day';
+        END IF;
         INSERT INTO interactions.queue_rollup_cursors AS k (cc_id, cursor_xid, cursor_seq)
         VALUES (c.id, v_xid, v_seq)
         ON CONFLICT (cc_id) DO UPDATE
@@ -130,8 +140,8 @@ BEGIN
     END LOOP;
     RETURN v_all;
 END $$;
-COMMENT ON FUNCTION interactions.queue_rollup(integer) IS
-  'Maintenance: folds the queue events of each contact center''s history rows after its cursor (below the stable cut, at most p_batch rows) into interactions.queue_rollups and moves the cursor. Returns the number of rollup rows written.';
+COMMENT ON FUNCTION interactions.queue_rollup(integer, timestamptz) IS
+  'Maintenance: folds the queue events since p_since (NULL: of the last day) among each contact center''s history rows after its cursor (below the stable cut, at most p_batch rows) into interactions.queue_rollups and moves the cursor; once a day per contact center, removes the rollups older than a day before that. Returns the number of rollup rows written.';
 
 -- The figures of one queue over [p_from, now]: the rollups of those minutes (p_from is the
 -- start of a minute) and the queue's events after the contact center's rollup cursor,

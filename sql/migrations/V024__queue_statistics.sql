@@ -46,7 +46,7 @@ CREATE TABLE interactions.queue_rollups (
     PRIMARY KEY (cc_id, queue, minute)
 );
 COMMENT ON TABLE interactions.queue_rollups IS
-  'Per queue and minute: the events of interactions.queue_events folded in by the maintenance tick (up to interactions.queue_rollup_cursors), which GET /queues/{name}/statistics reads instead of the history. Derived data: the history is the record; for reports use the views (interactions.queue_intervals).';
+  'Per queue and minute of the last two days: the events of interactions.queue_events folded in by the maintenance tick (up to interactions.queue_rollup_cursors), which GET /queues/{name}/statistics reads instead of the history. Derived data: the history is the record; for reports use the views (interactions.queue_intervals).';
 COMMENT ON COLUMN interactions.queue_rollups.cc_id IS 'Contact center.';
 COMMENT ON COLUMN interactions.queue_rollups.queue IS 'Queue name (as the history records it).';
 COMMENT ON COLUMN interactions.queue_rollups.minute IS 'The minute the events happened in (their history rows'' at, truncated).';
