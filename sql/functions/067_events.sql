@@ -94,6 +94,9 @@ BEGIN
                 AND (x.xid, x.seq) > (v_xid, v_after)
                 AND x.xid < v_cut
                 AND x.at >= interactions.history_floor(c.cc_id, v_xid)
+                -- changes of agents' channel states share the stream but are not events of
+                -- the feed (their shape is the push channel's ChannelStateChangeMessage)
+                AND x.operation <> 'ChannelState'
               ORDER BY x.xid, x.seq
               LIMIT v_limit
     LOOP
