@@ -50,6 +50,7 @@ for (const c of [16, 64]) {
 const lat = by.latency_half?.result;
 const push = rows.find((r) => r.name === 'push');
 const events = rows.find((r) => r.name === 'events');
+const routing = rows.find((r) => r.name === 'routing');
 const statsCost = rows.find((r) => r.name === 'stats_cost');
 const headline = {
   cycle_ratio_vs_pgbench_16: h[16].ratio_vs_pgbench, cycle_ratio_vs_pgbench_64: h[64].ratio_vs_pgbench,
@@ -62,6 +63,8 @@ const headline = {
   latency_half_p99_ms: r1(lat ? lat.p99_us / 1000 : null),
   ...(push ? push.headline : {}),
   events_lag_p99_ms: events ? events.headline.events_lag_p99_ms : null,
+  routing_create_p99_ratio: routing ? routing.headline.routing_create_p99_ratio : null,
+  routing_tick_ms_1000: routing ? routing.headline.routing_tick_ms_1000 : null,
   ...(statsCost ? statsCost.headline : {}),
 };
 
@@ -124,6 +127,11 @@ Not measured in this run (${by.push_failed ? 'the measurement failed; scripts/be
 ## 5. Event feed lag
 
 Not measured in this run (${by.events_failed ? 'the measurement failed; scripts/bench printed why' : 'the stage did not run'}).
+`;
+  md += routing ? routing.markdown : `
+## 6. Routing policy at 1,000 agents
+
+Not measured in this run (${by.routing_failed ? 'the measurement failed; scripts/bench printed why' : 'no routing measurement'}).
 `;
   if (statsCost) md += statsCost.markdown;
   md += `

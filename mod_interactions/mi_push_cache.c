@@ -25,6 +25,7 @@ typedef struct {
     long long ref;                 /* referenceId; -1 none */
     char *snapshot;                /* the snapshot's JSON text */
     char *owner, *invitee, *workbin_owner;
+    char *ringing;                 /* ring-all: the JSON text of "_ringing" (ids), or NULL */
     int has_workbin;
     variant_t *variants;
     int nvariants;
@@ -69,6 +70,7 @@ static void clear(entry_t *e)
     free(e->owner);
     free(e->invitee);
     free(e->workbin_owner);
+    free(e->ringing);
     memset(e, 0, sizeof(*e));
 }
 
@@ -179,6 +181,10 @@ int mi_push_cache_put(mi_push_cache_t *c, int cc, long long seq, json_object *ev
     fresh.owner = dup_or_null(mi_json_get_str(snap, "_owner"));
     fresh.invitee = dup_or_null(mi_json_get_str(snap, "_invitee"));
     fresh.workbin_owner = dup_or_null(mi_json_get_str(snap, "_workbinOwner"));
+    if (mi_json_get(snap, "_ringing") != NULL) {
+        fresh.ringing = dup_or_null(json_object_to_json_string_ext(mi_json_get(snap, "_ringing"),
+                                                                   JSON_C_TO_STRING_PLAIN));
+    }
     fresh.has_workbin = mi_json_get_str(snap, "workbin") != NULL;
 
     if (fresh.snapshot == NULL) {
@@ -187,7 +193,7 @@ int mi_push_cache_put(mi_push_cache_t *c, int cc, long long seq, json_object *ev
     }
     fresh.bytes = MI_PUSH_CACHE_ENTRY_OVERHEAD + len0(fresh.snapshot)
                   + len0(fresh.notification) + len0(fresh.owner) + len0(fresh.invitee)
-                  + len0(fresh.workbin_owner);
+                  + len0(fresh.workbin_owner) + len0(fresh.ringing);
     apr_thread_mutex_lock(c->mutex);
     if (find(c, cc, seq) != NULL) {          /* another thread was quicker */
         apr_thread_mutex_unlock(c->mutex);
@@ -228,7 +234,10 @@ static const char *variant_key(const entry_t *e, const mi_caller_t *caller, cons
 
     rel[0] = caller->is_agent ? 'a' : '-';
     rel[1] = same(caller->id, e->owner) ? 'o' : '-';
-    rel[2] = same(caller->id, e->invitee) ? 'i' : '-';
+    /* ids are UUIDs of one length: one found in the list is one of its elements */
+    rel[2] = same(caller->id, e->invitee)
+             || (e->ringing != NULL && caller->id != NULL && caller->id[0] != '\0'
+                 && strstr(e->ringing, caller->id) != NULL) ? 'i' : '-';
     rel[3] = e->has_workbin && (e->workbin_owner == NULL || same(caller->id, e->workbin_owner))
              ? 'w' : '-';
     rel[4] = '\0';

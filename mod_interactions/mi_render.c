@@ -47,6 +47,25 @@ static int same_id(const char *a, const char *b)
     return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
+/* Is the caller one of the agents a ring-all offer rings for besides its invitee
+ * ("_ringing": ids)?  They may answer it as the invitee may. */
+static int ringing(const char *id, json_object *snap)
+{
+    json_object *a = mi_json_get(snap, "_ringing");
+    size_t i, n;
+
+    if (id == NULL || a == NULL || !json_object_is_type(a, json_type_array)) {
+        return 0;
+    }
+    n = json_object_array_length(a);
+    for (i = 0; i < n; i++) {
+        if (same_id(id, json_object_get_string(json_object_array_get_idx(a, i)))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void copy(json_object *to, json_object *from, const char *key)
 {
     json_object *v = NULL;
@@ -85,7 +104,8 @@ json_object *mi_render_interaction(json_object *snap, const mi_caller_t *caller,
         ctx.state = mi_json_get_str(snap, "state");
         ctx.media = mi_json_get_str(snap, "mediaType");
         ctx.roles = mi_caller_roles(caller);
-        ctx.is_invitee = same_id(caller->id, mi_json_get_str(snap, "_invitee"));
+        ctx.is_invitee = same_id(caller->id, mi_json_get_str(snap, "_invitee"))
+                         || ringing(caller->id, snap);
         ctx.is_owner = same_id(caller->id, mi_json_get_str(snap, "_owner"));
         ctx.may_use_workbin = mi_json_get_str(snap, "workbin") != NULL
                               && (mi_json_get_str(snap, "_workbinOwner") == NULL
@@ -94,6 +114,11 @@ json_object *mi_render_interaction(json_object *snap, const mi_caller_t *caller,
     }
     for (k = tail; *k != NULL; k++) {
         copy(o, snap, *k);
+    }
+    /* waiting work nobody has the skills for says so (the store sends "_unservable" only
+     * then); shown to whoever may read it, so every recipient's message stays the same */
+    if (json_object_get_boolean(mi_json_get(snap, "_unservable"))) {
+        json_object_object_add(o, "unservable", json_object_new_boolean(1));
     }
     return o;
 }

@@ -98,7 +98,7 @@ END $$;
 
 COMMENT ON FUNCTION interactions.user_data_of(integer, uuid) IS 'An interaction''s user data as one JSON object.';
 
--- The snapshot of an interaction: the API fields plus "_owner", "_invitee" and
+-- The snapshot of an interaction: the API fields plus "_owner", "_invitee", "_ringing" and
 -- "_workbinOwner", which the module uses to derive the caller's capabilities and then drops.
 CREATE OR REPLACE FUNCTION interactions.snapshot_of(i interactions.interactions, p_full boolean DEFAULT false)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
@@ -130,6 +130,16 @@ BEGIN
         '_owner', i.owner_id,
         '_invitee', i.invitee_id,
         '_workbinOwner', v_wb_owner);
+    IF i.unservable AND i.state = 'Queued' THEN
+        v := v || jsonb_build_object('_unservable', true);     -- rendered as "unservable": true
+    END IF;
+    IF i.state = 'Invited' THEN
+        -- ring-all: the other agents it is offered to, who may Accept it as the invitee may
+        v := v || coalesce((SELECT jsonb_build_object('_ringing', jsonb_agg(r.user_id ORDER BY r.user_id))
+                              FROM interactions.ring_offers r
+                             WHERE r.cc_id = i.cc_id AND r.interaction_id = i.id
+                            HAVING count(*) > 0), '{}'::jsonb);
+    END IF;
     IF p_full THEN
         v := v || jsonb_build_object('cc', to_jsonb(i.cc_addresses), 'body', i.body);
     END IF;
@@ -177,13 +187,18 @@ DECLARE
     v_aud    uuid[];
 BEGIN
     SELECT * INTO STRICT v_after FROM interactions.interactions WHERE cc_id = v_cc AND id = p_id;
+    -- ring-all: every agent an offer rings for is told of it like its invitee
     SELECT coalesce(array_agg(DISTINCT a), '{}') INTO v_aud
-      FROM unnest(ARRAY[p_before.invitee_id, p_before.owner_id, v_after.invitee_id, v_after.owner_id]) a
+      FROM unnest(ARRAY[p_before.invitee_id, p_before.owner_id, v_after.invitee_id, v_after.owner_id]
+                  || CASE WHEN v_after.state = 'Invited'
+                          THEN ARRAY(SELECT r.user_id FROM interactions.ring_offers r
+                                      WHERE r.cc_id = v_cc AND r.interaction_id = p_id)
+                          ELSE '{}'::uuid[] END) a
      WHERE a IS NOT NULL AND NOT (a = ANY (p_revoked));
     INSERT INTO interactions.history (cc_id, interaction_id, operation, actor_id, actor_login,
         reference_id, from_state, to_state, from_queue, to_queue, from_workbin, to_workbin,
         from_owner, to_owner, from_invitee, to_invitee, user_data_change, notification,
-        audience, revoked, snapshot)
+        audience, revoked, snapshot, routing)
     VALUES (v_cc, p_id, p_op, v_actor,
         (SELECT login FROM interactions.users WHERE cc_id = v_cc AND id = v_actor),
         v_ref, p_before.state, v_after.state,
@@ -193,7 +208,9 @@ BEGIN
         (SELECT name FROM interactions.workbins WHERE cc_id = v_cc AND id = v_after.workbin_id),
         p_before.owner_id, v_after.owner_id, p_before.invitee_id, v_after.invitee_id,
         p_user_data_change, p_notification, v_aud, p_revoked,
-        interactions.snapshot_of(v_after));
+        interactions.snapshot_of(v_after),
+        -- why routing chose (interactions.offer() sets it for its row only)
+        nullif(current_setting('interactions.routing', true), '')::jsonb);
 END $$;
 COMMENT ON FUNCTION interactions.record(text, interactions.interactions, uuid, jsonb, text, uuid[], boolean) IS
   'Appends the history row of a change (actor and referenceId from the transaction settings interactions.actor / interactions.ref; no actor when p_system).';
@@ -204,9 +221,11 @@ RETURNS integer LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN (SELECT count(*)::integer FROM interactions.interactions i
              WHERE i.cc_id = p_cc AND i.invitee_id = p_user AND i.state = 'Invited' AND i.media_type = p_media)
+         + (SELECT count(*)::integer FROM interactions.ring_offers r       -- ring-all offers
+             WHERE r.cc_id = p_cc AND r.user_id = p_user AND r.media = p_media)
          + (SELECT count(*)::integer FROM interactions.interactions i
              WHERE i.cc_id = p_cc AND i.owner_id = p_user AND i.state = 'Processing' AND i.media_type = p_media);
 END $$;
 
 COMMENT ON FUNCTION interactions.agent_load(integer, uuid, text) IS
-  'Interactions of a media type offered to (Invited) or being worked on (Processing) by an agent; routing keeps it at or below the capacity.';
+  'Interactions of a media type offered to (Invited, ring-all offers included) or being worked on (Processing) by an agent; routing keeps it at or below the capacity.';

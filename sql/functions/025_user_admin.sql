@@ -73,6 +73,8 @@ BEGIN
         UPDATE interactions.users u SET roles = v_roles
          WHERE u.cc_id = v.cc_id AND u.id = v.id
         RETURNING u.credential_version INTO v.credential_version;
+        PERFORM interactions.config_changed(v.cc_id, 'set_user_roles', 'user:' || login,
+                                            jsonb_build_object('from', to_jsonb(v.roles), 'to', to_jsonb(v_roles)));
     END IF;
     IF 'agent' = ANY (v_roles) THEN
         INSERT INTO interactions.agent_channels (cc_id, user_id, media)
@@ -94,16 +96,18 @@ BEGIN
          WHERE u.cc_id = v.cc_id AND u.id = v.id
         RETURNING u.credential_version INTO v.credential_version;
     END IF;
-    -- an agent who can no longer act is offered nothing: every channel LoggedOut (recorded
-    -- in the agent-state history, no actor), their offers withdrawn and routed to others
-    PERFORM set_config('interactions.cc', v.cc_id::text, true);
-    PERFORM set_config('interactions.actor', '', true);
-    PERFORM set_config('interactions.ref', '', true);
-    PERFORM interactions.log_out_agent(v.cc_id, v.id, 'Disabled');
+    -- a user who can no longer act holds nothing: push sessions end, every channel
+    -- LoggedOut (recorded in the agent-state history, no actor), offers withdrawn and owned
+    -- work back to its queue, routed to others
+    PERFORM interactions.release_user(v.cc_id, v.id);
+    IF NOT v.disabled THEN
+        PERFORM interactions.config_changed(v.cc_id, 'disable_user', 'user:' || login,
+                                            jsonb_build_object('disabled', true));
+    END IF;
     RETURN v.credential_version;
 END $$;
 COMMENT ON FUNCTION interactions.disable_user(text, text) IS
-  'Disable a user: refused by authentication and by every API call from the next request on (the row stays for the history); an agent''s channels go LoggedOut and their offers are withdrawn. Idempotent. Audited; returns the new credential_version.';
+  'Disable a user: refused by authentication and by every API call from the next request on (the row stays for the history); their push sessions end, an agent''s channels go LoggedOut, their offers are withdrawn and the work they own goes back to its queue. Idempotent. Audited (user_audit, config_history); returns the new credential_version.';
 
 CREATE OR REPLACE FUNCTION interactions.enable_user(contact_center text, login text)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$

@@ -191,7 +191,11 @@ BEGIN
     -- the filter once, as in interactions.api_list()
     WITH matching AS NOT MATERIALIZED (
         SELECT i.id, i.received_at FROM interactions.interactions i
-         WHERE i.cc_id = c.cc_id AND (i.invitee_id = c.id OR i.owner_id = c.id)
+         WHERE i.cc_id = c.cc_id
+           AND (i.invitee_id = c.id OR i.owner_id = c.id
+                OR (i.state = 'Invited' AND EXISTS (SELECT 1 FROM interactions.ring_offers r   -- ring-all
+                                                     WHERE r.cc_id = i.cc_id AND r.interaction_id = i.id
+                                                       AND r.user_id = c.id)))
            AND (NOT a ? 'state' OR i.state = a->>'state'))
     SELECT (SELECT count(*) FROM matching),
            (SELECT array_agg(p.id ORDER BY p.received_at, p.id)
@@ -231,6 +235,7 @@ DECLARE
     v_queue uuid;
     v_id    uuid;
     v_ud    jsonb := coalesce(a->'userData', '{}'::jsonb);
+    v_to    uuid;
 BEGIN
     IF NOT interactions.has_role(c, 'admin', 'apiuser') THEN
         RETURN interactions.err(interactions.sc_permission(), 'creating interactions needs the admin or apiuser role');
@@ -246,9 +251,14 @@ BEGIN
     IF v_queue IS NULL THEN
         RETURN interactions.err(interactions.sc_invalid(), 'unknown queue');
     END IF;
+    -- at max_size: its overflow queue, or refused (CONTRACT 8.3)
+    v_to := interactions.queue_admit(c.cc_id, v_queue);
+    IF v_to IS NULL THEN
+        RETURN interactions.err(interactions.sc_state(), 'the queue is full (max_size)');
+    END IF;
     INSERT INTO interactions.interactions (cc_id, media_type, state, queue_id, external_id, subject,
         from_address, to_addresses, cc_addresses, body, priority, created_by, queued_at)
-    VALUES (c.cc_id, a->>'mediaType', 'Queued', v_queue, a->>'externalId', a->>'subject', a->>'from',
+    VALUES (c.cc_id, a->>'mediaType', 'Queued', v_to, a->>'externalId', a->>'subject', a->>'from',
         coalesce(ARRAY(SELECT jsonb_array_elements_text(a->'to')), '{}'),
         coalesce(ARRAY(SELECT jsonb_array_elements_text(a->'cc')), '{}'),
         a->>'body', coalesce((a->>'priority')::integer, 0), c.id, now())
@@ -262,8 +272,12 @@ BEGIN
     END IF;
     INSERT INTO interactions.user_data (cc_id, interaction_id, key, value)
     SELECT c.cc_id, v_id, e.key, e.value FROM jsonb_each(v_ud) e;
+    IF v_to <> v_queue THEN
+        PERFORM set_config('interactions.routing', interactions.overflow_note(c.cc_id, 'max_size', v_queue, v_to)::text, true);
+    END IF;
     PERFORM interactions.record('Create', NULL, v_id,
         CASE WHEN v_ud = '{}'::jsonb THEN NULL ELSE jsonb_build_object('set', v_ud) END);
+    PERFORM set_config('interactions.routing', '', true);
     PERFORM interactions.route_interaction(c.cc_id, v_id);
     RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'id', v_id, 'created', true,
                               'referenceId', current_setting('interactions.ref')::bigint);

@@ -20,7 +20,9 @@ BEGIN
         RETURN interactions.err(interactions.sc_state(), format('%s is not possible while the interaction is %s', p_op, v.state));
     END IF;
     IF (v.owner_id IS NOT NULL AND v.owner_id <> c.id)
-       OR (v.invitee_id IS NOT NULL AND v.invitee_id <> c.id) THEN
+       OR (v.invitee_id IS NOT NULL AND v.invitee_id <> c.id
+           AND NOT EXISTS (SELECT 1 FROM interactions.ring_offers r      -- ring-all: theirs too
+                            WHERE r.cc_id = v.cc_id AND r.interaction_id = v.id AND r.user_id = c.id)) THEN
         RETURN interactions.err(interactions.sc_permission(), 'this interaction is not yours');
     END IF;
     IF v.state = 'InWorkbin' AND EXISTS (
@@ -139,6 +141,8 @@ DECLARE
     v_keys    text[];
     v_child   uuid;
     v_max     integer := (a->>'_maxUserData')::integer;
+    v_others  uuid[];
+    v_u       uuid;
 BEGIN
     IF v_op = 'GetWorkbinContent' THEN
         RETURN interactions.op_get_workbin_content(c, a->>'workbin', (a->>'_maxBytes')::bigint);
@@ -153,15 +157,28 @@ BEGIN
     WHEN 'Accept' THEN
         v_err := interactions.refuse(c, v, v_op, ARRAY['Invited']);
         IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        -- ring-all: the first Accept wins; everyone else it rang for is told Revoked at once
+        v_others := ARRAY(SELECT u FROM unnest(v.invitee_id || interactions.ring_end(c.cc_id, v.id)) u
+                           WHERE u <> c.id);
         UPDATE interactions.interactions SET state = 'Processing', owner_id = c.id, invitee_id = NULL,
                offer_expires_at = NULL, updated_at = now()
          WHERE cc_id = c.cc_id AND id = v.id;
-        PERFORM interactions.record(v_op, v, v.id);
+        PERFORM interactions.record(v_op, v, v.id, NULL, 'StatusChange', v_others);
         PERFORM interactions.offer_answered(c.cc_id, c.id, v.media_type);
+        PERFORM interactions.count_handled(c.cc_id, c.id, v.media_type);
+        FOREACH v_u IN ARRAY v_others LOOP
+            PERFORM interactions.route_agent(c.cc_id, v_u, v.media_type);
+        END LOOP;
 
     WHEN 'Reject' THEN
         v_err := interactions.refuse(c, v, v_op, ARRAY['Invited']);
         IF v_err IS NOT NULL THEN RETURN v_err; END IF;
+        -- ring-all: while it rings for others it stays offered to them
+        IF interactions.ring_drop(v, c.id, v_op) THEN
+            PERFORM interactions.offer_answered(c.cc_id, c.id, v.media_type);
+            PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
+            RETURN interactions.done(c, v.id);
+        END IF;
         -- back in its queue at its old place, not offered to this agent again for one offer timeout
         UPDATE interactions.interactions i SET state = 'Queued', invitee_id = NULL, offer_expires_at = NULL,
                declined_by = CASE WHEN i.declined_until > now() THEN i.declined_by ELSE '{}' END || c.id,
@@ -179,7 +196,9 @@ BEGIN
         IF a ? 'queueName' THEN
             v_q := interactions.find_queue(c.cc_id, a->>'queueName');
             IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
-            PERFORM interactions.requeue(v, v_q, v_op);
+            IF NOT interactions.place_in_queue(v, v_q, v_op) THEN
+                RETURN interactions.err(interactions.sc_state(), 'the queue is full (max_size)');
+            END IF;
         ELSE
             UPDATE interactions.interactions SET state = 'Completed', owner_id = NULL, updated_at = now()
              WHERE cc_id = c.cc_id AND id = v.id;
@@ -194,7 +213,9 @@ BEGIN
         IF v_err IS NOT NULL THEN RETURN v_err; END IF;
         v_q := interactions.find_queue(c.cc_id, a->>'queueName');
         IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
-        PERFORM interactions.requeue(v, v_q, v_op);
+        IF NOT interactions.place_in_queue(v, v_q, v_op) THEN
+            RETURN interactions.err(interactions.sc_state(), 'the queue is full (max_size)');
+        END IF;
         PERFORM interactions.work_ended(c.cc_id, c.id, v.media_type, v.queue_id);
         PERFORM interactions.route_agent(c.cc_id, c.id, v.media_type);
 
@@ -226,7 +247,9 @@ BEGIN
         IF a ? 'queueName' THEN
             v_q := interactions.find_queue(c.cc_id, a->>'queueName');
             IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
-            PERFORM interactions.requeue(v, v_q, v_op);
+            IF NOT interactions.place_in_queue(v, v_q, v_op) THEN
+                RETURN interactions.err(interactions.sc_state(), 'the queue is full (max_size)');
+            END IF;
         ELSE
             SELECT u.cc_id, u.id, u.login, u.roles INTO v_target FROM interactions.users u
              WHERE u.cc_id = c.cc_id

@@ -168,11 +168,14 @@ DECLARE
 BEGIN
     FOR v IN
         SELECT * FROM interactions.interactions i
-         WHERE i.cc_id = p_cc AND i.invitee_id = p_user AND i.state = 'Invited'
-           AND NOT (i.media_type = ANY (p_keep))
+         WHERE i.cc_id = p_cc AND i.state = 'Invited' AND NOT (i.media_type = ANY (p_keep))
+           AND (i.invitee_id = p_user
+                OR EXISTS (SELECT 1 FROM interactions.ring_offers r        -- ring-all (050_routing.sql)
+                            WHERE r.cc_id = i.cc_id AND r.interaction_id = i.id AND r.user_id = p_user))
          ORDER BY i.id
            FOR UPDATE
     LOOP
+        CONTINUE WHEN interactions.ring_drop(v, p_user, 'Revoke');
         PERFORM interactions.revoke_offer(v);
         PERFORM interactions.route_interaction(p_cc, v.id);
         v_n := v_n + 1;
@@ -334,48 +337,6 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION interactions.create_not_ready_reason(text, text, text) IS
   'Provision a NotReady reason agents may give (idempotent; calling again sets the display name). MissedOffers is the server''s: provisioning it sets only its display name, agents still cannot choose it.';
-
--- A queue's settings from a JSON object: offer_timeout, wrap_up (intervals, as text such as
--- '30 seconds' or a number of seconds), max_no_answer (an integer, 0: never).  Keys not
--- given keep their value; an unknown key raises.  Returns the queue's settings after.
-CREATE OR REPLACE FUNCTION interactions.set_queue_policy(contact_center text, queue text, policy jsonb)
-RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
-DECLARE
-    v_cc  integer := interactions.cc_by_name(contact_center);
-    v_q   uuid := interactions.find_queue(v_cc, queue);
-    v_key text;
-    v_res jsonb;
-BEGIN
-    IF v_q IS NULL THEN
-        RAISE EXCEPTION 'unknown queue "%" in contact center "%"', queue, contact_center USING ERRCODE = 'no_data_found';
-    END IF;
-    IF policy IS NULL OR jsonb_typeof(policy) <> 'object' THEN
-        RAISE EXCEPTION 'the policy must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    FOR v_key IN SELECT jsonb_object_keys(policy) LOOP
-        IF v_key NOT IN ('offer_timeout', 'wrap_up', 'max_no_answer', 'service_level_threshold') THEN
-            RAISE EXCEPTION 'unknown queue setting "%" (offer_timeout, wrap_up, max_no_answer, service_level_threshold)', v_key
-                USING ERRCODE = 'invalid_parameter_value';
-        END IF;
-    END LOOP;
-    UPDATE interactions.queues q
-       SET offer_timeout = CASE WHEN policy ? 'offer_timeout' THEN interactions.policy_interval(policy->'offer_timeout')
-                                ELSE q.offer_timeout END,
-           wrap_up = CASE WHEN policy ? 'wrap_up' THEN interactions.policy_interval(policy->'wrap_up')
-                          ELSE q.wrap_up END,
-           max_no_answer = CASE WHEN policy ? 'max_no_answer' THEN (policy->>'max_no_answer')::integer
-                                ELSE q.max_no_answer END,
-           service_level_threshold = CASE WHEN policy ? 'service_level_threshold'
-                                          THEN interactions.policy_interval(policy->'service_level_threshold')
-                                          ELSE q.service_level_threshold END
-     WHERE q.cc_id = v_cc AND q.id = v_q
-    RETURNING jsonb_build_object('offer_timeout', q.offer_timeout::text, 'wrap_up', q.wrap_up::text,
-                                 'max_no_answer', q.max_no_answer,
-                                 'service_level_threshold', q.service_level_threshold::text) INTO v_res;
-    RETURN v_res;
-END $$;
-COMMENT ON FUNCTION interactions.set_queue_policy(text, text, jsonb) IS
-  'Set a queue''s settings from a JSON object: offer_timeout and wrap_up (interval text or seconds), max_no_answer (integer, 0: never), service_level_threshold (interval text or seconds). Keys not given are kept; unknown keys raise. Returns the settings after.';
 
 CREATE OR REPLACE FUNCTION interactions.policy_interval(p jsonb) RETURNS interval
 LANGUAGE plpgsql IMMUTABLE AS $$

@@ -70,6 +70,11 @@ GRANT SELECT (cc_id, id, login, roles, created_at, disabled, credential_version)
 GRANT SELECT, INSERT, UPDATE ON interactions.agent_channels TO interactions_app;
 GRANT SELECT ON interactions.queues, interactions.queue_members, interactions.workbins TO interactions_app;
 GRANT SELECT ON interactions.not_ready_reasons TO interactions_app;
+-- routing reads skills and requirements, and keeps round-robin's turn per member
+GRANT SELECT ON interactions.agent_skills, interactions.queue_requirements TO interactions_app;
+GRANT SELECT, INSERT, DELETE ON interactions.ring_offers TO interactions_app;
+GRANT SELECT, INSERT, UPDATE ON interactions.agent_handled TO interactions_app;
+GRANT UPDATE (last_offer_at) ON interactions.queue_members TO interactions_app;
 GRANT SELECT, INSERT, UPDATE ON interactions.interactions TO interactions_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON interactions.user_data TO interactions_app;
 GRANT SELECT, INSERT ON interactions.history, interactions.agent_events TO interactions_app;
@@ -163,7 +168,7 @@ GRANT EXECUTE ON FUNCTION
     interactions.page_of(integer, uuid[], boolean, bigint, integer, bigint),
     interactions.done(interactions.caller, uuid, boolean),
     interactions.requeue(interactions.interactions, uuid, text),
-    interactions.offer(interactions.interactions, uuid),
+    interactions.offer(interactions.interactions, uuid, jsonb),
     interactions.route_interaction(integer, uuid),
     interactions.route_agent(integer, uuid, text),
     interactions.revoke_offer(interactions.interactions),
@@ -190,6 +195,19 @@ GRANT EXECUTE ON FUNCTION
     -- and records each answer.
     interactions.webhook_claim(integer, integer, integer),
     interactions.webhook_result(integer, bigint, integer, integer, text, integer, integer, integer),
+    -- routing policy per queue (050_routing.sql, 055_routing_policy.sql)
+    interactions.requirements(integer, uuid, uuid),
+    interactions.meets(integer, uuid, jsonb),
+    interactions.skills_for(integer, uuid, jsonb),
+    interactions.effective_priority(integer, numeric, timestamptz),
+    interactions.nobody_can_serve(integer, uuid, jsonb),
+    interactions.count_handled(integer, uuid, text),
+    interactions.queue_has_room(integer, uuid),
+    interactions.queue_admit(integer, uuid),
+    interactions.overflow_note(integer, text, uuid, uuid),
+    interactions.place_in_queue(interactions.interactions, uuid, text),
+    interactions.ring_end(integer, uuid),
+    interactions.ring_drop(interactions.interactions, uuid, text),
     -- queue statistics (075_queue_statistics.sql)
     interactions.api_queues(interactions.caller, jsonb),
     interactions.api_queue_statistics(interactions.caller, jsonb),

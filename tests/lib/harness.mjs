@@ -159,6 +159,17 @@ export async function freshContactCenter(cc) {
       await client.query(`UPDATE interactions.agent_channels SET state = 'NotReady', capacity = 1,
                             last_offer_at = NULL WHERE cc_id = $1`, [id]);
     }
+    // routing policy (V021): every queue longest-idle without ageing, limits or overflow; no
+    // skills or requirements; nobody offered or handled anything yet
+    const hasPolicy = (await client.query(`SELECT to_regclass('interactions.agent_skills') AS t`)).rows[0].t;
+    if (hasPolicy) {
+      await client.query(`UPDATE interactions.queues SET strategy = 'longest-idle', priority_per_minute = 0,
+                            max_wait = NULL, overflow_queue_id = NULL, max_size = NULL WHERE cc_id = $1`, [id]);
+      await client.query(`DELETE FROM interactions.agent_skills WHERE cc_id = $1`, [id]);
+      await client.query(`DELETE FROM interactions.queue_requirements WHERE cc_id = $1`, [id]);
+      await client.query(`UPDATE interactions.queue_members SET last_offer_at = NULL WHERE cc_id = $1`, [id]);
+      await client.query(`DELETE FROM interactions.agent_handled WHERE cc_id = $1`, [id]);
+    }
     await client.query('COMMIT');
   } catch (e) {
     await client.query('ROLLBACK');

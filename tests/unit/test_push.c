@@ -664,6 +664,34 @@ static void the_cache_renders_each_relation_as_rendering_directly_would(void)
     CU_ASSERT_FALSE(mi_push_cache_has(c, 7, 2));
 }
 
+/* ring-all: an agent the offer rings for besides its invitee gets the invitee's message
+ * (Accept, Reject), not the one of an onlooker, also from the cache. */
+static void the_cache_renders_a_ring_all_offer_for_every_agent_it_rings_for(void)
+{
+    mi_push_cache_t *c;
+    const char *rung_snap = "{\"id\":\"i1\",\"mediaType\":\"email\",\"state\":\"Invited\","
+        "\"_owner\":null,\"_invitee\":\"" UID "\",\"_ringing\":[\"33333333-3333-3333-3333-333333333333\"]}";
+    json_object *event = unit_json(apr_pstrcat(tp, "{\"notification\":\"StatusChange\",\"snapshot\":",
+                                               rung_snap, "}", NULL));
+    mi_caller_t rung, onlooker;
+    const char *as_rung, *as_onlooker;
+
+    memset(&rung, 0, sizeof(rung));
+    rung.id = "33333333-3333-3333-3333-333333333333";
+    rung.is_agent = 1;
+    onlooker = rung;
+    onlooker.id = "44444444-4444-4444-4444-444444444444";
+    CU_ASSERT_EQUAL_FATAL(mi_push_cache_create(&c, 4, tp), APR_SUCCESS);
+    CU_ASSERT_TRUE(mi_push_cache_put(c, 7, 1, event));
+    as_onlooker = mi_push_cache_message(c, 7, 1, &onlooker, "http://h/a", tp);
+    as_rung = mi_push_cache_message(c, 7, 1, &rung, "http://h/a", tp);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(as_rung);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(as_onlooker);
+    CU_ASSERT_STRING_EQUAL(as_rung, unit_dump(mi_json_bind(tp, mi_push_bx_event(MI_PUSH_BX_CH_ALL, event, &rung, "http://h/a", 0, tp))));
+    CU_ASSERT_PTR_NOT_NULL(strstr(as_rung, "\"Accept\""));
+    CU_ASSERT_PTR_NULL(strstr(as_onlooker, "\"Accept\""));
+}
+
 static void the_cache_keeps_its_newest_rows(void)
 {
     mi_push_cache_t *c;
@@ -1138,6 +1166,7 @@ void add_push_suite(void)
         UNIT_TEST(a_failing_snapshot_fetch_says_retry_later),
         UNIT_TEST(a_demoted_supervisor_gets_no_contact_center_messages_even_cached_ones),
         UNIT_TEST(the_cache_renders_each_relation_as_rendering_directly_would),
+        UNIT_TEST(the_cache_renders_a_ring_all_offer_for_every_agent_it_rings_for),
         UNIT_TEST(the_cache_keeps_its_newest_rows),
         UNIT_TEST(the_cache_stays_within_its_bytes_whatever_the_bases),
         UNIT_TEST(the_ack_batch_travels_both_ways),

@@ -60,6 +60,34 @@ static void revoked_override_empties_capabilities(void)
     CU_ASSERT_PTR_NULL(mi_json_get(o, "_invitee"));
 }
 
+static void a_ring_all_offer_may_be_answered_by_every_agent_it_rings_for(void)
+{
+    mi_caller_t rung = caller("{\"id\":\"" A2 "\",\"roles\":[\"agent\"]}");
+    mi_caller_t other = caller("{\"id\":\"33333333-3333-3333-3333-333333333333\",\"roles\":[\"agent\"]}");
+    json_object *snap = unit_json("{\"id\":\"i\",\"state\":\"Invited\",\"mediaType\":\"email\","
+                                  "\"_invitee\":\"" A1 "\",\"_ringing\":[\"" A2 "\"]}");
+    json_object *o;
+
+    o = mi_json_bind(tp, mi_render_interaction(snap, &rung, "", NULL, tp));
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(o, "capabilities")), "[\"Accept\",\"Reject\"]");
+    CU_ASSERT_PTR_NULL(mi_json_get(o, "_ringing"));
+    o = mi_json_bind(tp, mi_render_interaction(snap, &other, "", NULL, tp));
+    CU_ASSERT_STRING_EQUAL(unit_dump(mi_json_get(o, "capabilities")), "[]");
+}
+
+static void unservable_work_says_so(void)
+{
+    mi_caller_t c = caller("{\"id\":\"" A2 "\",\"roles\":[\"supervisor\"]}");
+    json_object *stuck = unit_json("{\"id\":\"i\",\"state\":\"Queued\",\"mediaType\":\"email\","
+                                   "\"priority\":0,\"_unservable\":true}");
+    json_object *o = mi_json_bind(tp, mi_render_interaction(stuck, &c, "", NULL, tp));
+
+    CU_ASSERT_TRUE(json_object_get_boolean(mi_json_get(o, "unservable")));
+    CU_ASSERT_PTR_NULL(mi_json_get(o, "_unservable"));
+    o = mi_json_bind(tp, mi_render_interaction(unit_json(snap_invited), &c, "", NULL, tp));
+    CU_ASSERT_PTR_NULL(mi_json_get(o, "unservable"));
+}
+
 static void shared_workbin_content_is_pullable_by_any_agent(void)
 {
     mi_caller_t c = caller("{\"id\":\"" A2 "\",\"roles\":[\"agent\"]}");
@@ -179,6 +207,8 @@ void add_render_suite(void)
         UNIT_TEST(renders_the_contract_fields_in_order),
         UNIT_TEST(other_callers_see_no_capabilities),
         UNIT_TEST(revoked_override_empties_capabilities),
+        UNIT_TEST(a_ring_all_offer_may_be_answered_by_every_agent_it_rings_for),
+        UNIT_TEST(unservable_work_says_so),
         UNIT_TEST(shared_workbin_content_is_pullable_by_any_agent),
         UNIT_TEST(uris_of_a_list),
         UNIT_TEST(a_store_result_becomes_the_envelope),
