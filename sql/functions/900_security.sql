@@ -184,6 +184,11 @@ GRANT EXECUTE ON FUNCTION
     interactions.withdraw_offers(integer, uuid, text[]),
     interactions.work_ended(integer, uuid, text, uuid),
     interactions.offer_answered(integer, uuid, text),
+    -- supervisors (040_operations.sql)
+    interactions.agent_json(integer, uuid, text, text, text),
+    interactions.api_agents(interactions.caller, jsonb),
+    interactions.api_agent_channel(interactions.caller, jsonb),
+    interactions.api_supervise(interactions.caller, jsonb),
     interactions.history_floor(integer, xid8),       -- push_connect skips final months
     interactions.history_floor_seq(integer, bigint), -- GET /events finds its cursor
     interactions.api_events(interactions.caller, jsonb),

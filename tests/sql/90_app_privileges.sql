@@ -94,6 +94,11 @@ DECLARE
         'interactions.withdraw_offers(integer,uuid,text[])',
         'interactions.work_ended(integer,uuid,text,uuid)',
         'interactions.offer_answered(integer,uuid,text)',
+        -- supervisors
+        'interactions.agent_json(integer,uuid,text,text,text)',
+        'interactions.api_agents(interactions.caller,jsonb)',
+        'interactions.api_agent_channel(interactions.caller,jsonb)',
+        'interactions.api_supervise(interactions.caller,jsonb)',
         'interactions.requirements(integer,uuid,uuid)',
         'interactions.meets(integer,uuid,jsonb)',
         'interactions.skills_for(integer,uuid,jsonb)',
