@@ -54,6 +54,8 @@
     X(AGENTS,              "agents",            "agents",    0,                     MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
     X(AGENT_CHANNEL,       "agent_channel",     "agent_channel", MI_OPF_WRITE,      MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
     X(SUPERVISE,           "supervise",         "supervise", MI_OPF_WRITE,          MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
+    X(QUEUES,              "queues",            "queues",    0,                     MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
+    X(QUEUE_STATISTICS,    "queue_statistics",  "queue_statistics", 0,              MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
     X(ACCEPT,              "Accept",            "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \
     X(REJECT,              "Reject",            "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \
     X(COMPLETE,            "Complete",          "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \

@@ -50,6 +50,8 @@ mi_op_e mi_request_route_op(const mi_route_t *rt)
     case MI_R_MY_WORKBIN:      return MI_OP_WORKBIN;
     case MI_R_AGENTS:          return MI_OP_AGENTS;
     case MI_R_AGENT_CHANNEL:   return MI_OP_AGENT_CHANNEL;
+    case MI_R_QUEUES:          return MI_OP_QUEUES;
+    case MI_R_QUEUE_STATISTICS: return MI_OP_QUEUE_STATISTICS;
     case MI_R_NOTIFICATIONS:   return MI_OP_NOTIFICATIONS;
     case MI_R_EVENTS:          return MI_OP_EVENTS;
     default:                   return MI_OP_NONE;
@@ -135,6 +137,18 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
     switch (out->op) {
     case MI_OP_ME:
     case MI_OP_WORKBINS:
+    case MI_OP_QUEUES:
+        break;
+    case MI_OP_QUEUE_STATISTICS:
+        /* a name no queue can have names nothing, without a database round trip */
+        if (!mi_utf8_valid(rt->param, strlen(rt->param))
+            || mi_utf8_chars(rt->param, strlen(rt->param)) > MI_MAX_NAME_CHARS) {
+            mi_error_set(err, MI_SC_NOT_FOUND, 0, "no such queue");
+            ok = 0;
+            break;
+        }
+        args = mi_json_bind(p, json_object_new_object());
+        json_object_object_add(args, "name", json_object_new_string(rt->param));
         break;
     case MI_OP_CHANNEL:
         ok = mi_validate_channel(&args, rt->param, body, lim, p, err);

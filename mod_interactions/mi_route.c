@@ -99,6 +99,12 @@ int mi_route_match(mi_route_t *out, const char *method, const char *path, apr_po
     else if (n == 1 && strcmp(seg[0], "events") == 0) {
         found(out, MI_R_EVENTS, NULL, "GET", m == MI_M_GET);
     }
+    else if (n == 1 && strcmp(seg[0], "queues") == 0) {
+        found(out, MI_R_QUEUES, NULL, "GET", m == MI_M_GET);
+    }
+    else if (n == 3 && strcmp(seg[0], "queues") == 0 && strcmp(seg[2], "statistics") == 0) {
+        found(out, MI_R_QUEUE_STATISTICS, seg[1], "GET", m == MI_M_GET);
+    }
     else {
         return 0;
     }

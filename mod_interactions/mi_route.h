@@ -22,7 +22,9 @@ typedef enum {
     MI_R_AGENTS,           /* GET  /agents */
     MI_R_AGENT_CHANNEL,    /* POST /agents/{userName}/channels/{media} */
     MI_R_NOTIFICATIONS,    /* POST, GET, OPTIONS /notifications[/...] (Bayeux) */
-    MI_R_EVENTS            /* GET  /events (the event feed) */
+    MI_R_EVENTS,           /* GET  /events (the event feed) */
+    MI_R_QUEUES,           /* GET  /queues */
+    MI_R_QUEUE_STATISTICS  /* GET  /queues/{name}/statistics */
 } mi_route_e;
 
 typedef enum { MI_M_GET, MI_M_POST, MI_M_PUT, MI_M_OTHER } mi_method_e;

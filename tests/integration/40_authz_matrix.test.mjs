@@ -69,6 +69,8 @@ function cases(ctx) {
     ['GET /me/workbins', 'GET', '/me/workbins', undefined, only(['owner', 'otherAgent'])],
     ['GET /events', 'GET', '/events?limit=5', undefined, only(['admin', 'apiuser'])],
     ['GET /me/workbins/team', 'GET', '/me/workbins/team', undefined, only(['owner', 'otherAgent'])],
+    ['GET /queues', 'GET', '/queues', undefined, only(['supervisor', 'admin'])],
+    ['GET /queues/{name}/statistics', 'GET', '/queues/sales/statistics', undefined, only(['supervisor', 'admin'])],
     ['GetWorkbinContent', 'POST', '/me/interactions', { operationName: 'GetWorkbinContent', workbin: 'team' }, only(['owner', 'otherAgent'])],
     ['Accept', 'POST', `/me/interactions/${ctx.invited}`, { operationName: 'Accept' }, only(['owner'])],
     ['Reject', 'POST', `/me/interactions/${ctx.invited2}`, { operationName: 'Reject' }, only(['owner'])],

@@ -648,6 +648,21 @@ test('GET /me/workbins and /me/workbins/{name}', async () => {
   await call(null, 'GET', t, 401, { params: { name: 'team' } });
 });
 
+test('GET /queues and /queues/{name}/statistics', async () => {
+  await freshContactCenter(cc);
+  await create(cc);
+  const list = await call('supervisor', 'GET', '/queues', 200);
+  assert.deepEqual(list.json.queues.map((q) => [q.name, q.waiting]), [['quick', 0], ['sales', 0], ['support', 1]]);
+  await call('agent1', 'GET', '/queues', 403);
+  await call(null, 'GET', '/queues', 401);
+  const t = '/queues/{name}/statistics';
+  const st = await call('admin', 'GET', t, 200, { params: { name: 'support' } });
+  assert.equal(st.json.statistics.today.created, 1);
+  await call('supervisor', 'GET', t, 404, { params: { name: 'nosuch' } });
+  await call('agent1', 'GET', t, 403, { params: { name: 'support' } });
+  await call(null, 'GET', t, 401, { params: { name: 'support' } });
+});
+
 // ------------------------------------------------------------------ the event feed
 
 test('GET /events', async () => {

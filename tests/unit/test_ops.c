@@ -49,7 +49,7 @@ static void reads_and_writes(void)
 {
     static const mi_op_e reads[] = {
         MI_OP_ME, MI_OP_LIST, MI_OP_GET, MI_OP_MY_LIST, MI_OP_WORKBINS, MI_OP_WORKBIN,
-        MI_OP_AGENTS, MI_OP_EVENTS
+        MI_OP_AGENTS, MI_OP_EVENTS, MI_OP_QUEUES, MI_OP_QUEUE_STATISTICS
     };
     size_t i;
     int op, n = 0;
@@ -138,7 +138,8 @@ static void the_sql_dispatch_serves_every_entry(void)
     char *api = unit_read_source("sql/functions/030_api.sql");
     char *ops = unit_read_source("sql/functions/040_operations.sql");
     char *events = unit_read_source("sql/functions/067_events.sql");
-    char *all = apr_pstrcat(tp, api, ops, events, NULL);
+    char *stats = unit_read_source("sql/functions/075_queue_statistics.sql");
+    char *all = apr_pstrcat(tp, api, ops, events, stats, NULL);
     char *dispatch = between(api, "v_res := CASE p_op", "END;");
     apr_hash_t *entries = apr_hash_make(tp), *used = apr_hash_make(tp);
     apr_hash_index_t *hi;

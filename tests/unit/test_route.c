@@ -28,6 +28,8 @@ static void every_contract_path_is_routed(void)
         { "POST", "/me/interactions/x1", MI_R_MY_INTERACTION, "x1" },
         { "GET", "/me/workbins", MI_R_MY_WORKBINS, NULL },
         { "GET", "/me/workbins/team", MI_R_MY_WORKBIN, "team" },
+        { "GET", "/queues", MI_R_QUEUES, NULL },
+        { "GET", "/queues/support/statistics", MI_R_QUEUE_STATISTICS, "support" },
         { "POST", "/notifications", MI_R_NOTIFICATIONS, NULL },
         { "POST", "/notifications/handshake", MI_R_NOTIFICATIONS, NULL },
         { "GET", "/notifications/connect", MI_R_NOTIFICATIONS, NULL },
