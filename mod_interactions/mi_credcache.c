@@ -215,7 +215,13 @@ static size_t address_bytes(const char *addr, unsigned char *out, size_t room)
 void mi_credcache_who(const mi_credcache_t *c, int cc, const char *login, const char *password,
                       const char *addr, mi_credcache_who_t *who)
 {
-    unsigned char ccb[4], lenb[2], ab[1 + 64];
+    mi_credcache_who_in(c, 0, cc, login, password, addr, who);
+}
+
+void mi_credcache_who_in(const mi_credcache_t *c, unsigned db, int cc, const char *login,
+                         const char *password, const char *addr, mi_credcache_who_t *who)
+{
+    unsigned char ccb[6], lenb[2], ab[1 + 64];
     size_t llen = strlen(login), plen = password != NULL ? strlen(password) : 0, alen;
     const void *part[5];
     size_t len[5];
@@ -224,12 +230,14 @@ void mi_credcache_who(const mi_credcache_t *c, int cc, const char *login, const 
     ccb[1] = (unsigned char)((apr_uint32_t)cc >> 16);
     ccb[2] = (unsigned char)((apr_uint32_t)cc >> 8);
     ccb[3] = (unsigned char)cc;
+    ccb[4] = (unsigned char)(db >> 8);
+    ccb[5] = (unsigned char)db;
     lenb[0] = (unsigned char)(llen >> 8);
     lenb[1] = (unsigned char)llen;
     alen = address_bytes(addr, ab, sizeof(ab));
 
     part[0] = "U"; len[0] = 1;
-    part[1] = ccb; len[1] = 4;
+    part[1] = ccb; len[1] = sizeof(ccb);
     part[2] = login; len[2] = llen;
     tag(c, part, len, 3, who->user);
 

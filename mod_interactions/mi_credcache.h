@@ -79,6 +79,12 @@ typedef struct {
     unsigned char user_address[MI_CREDCACHE_TAG];
 } mi_credcache_who_t;
 
+/** mi_credcache_who() for a contact center of database @db (its index in the
+ *  configuration): contact center ids are numbered by each database, so the same id in two
+ *  databases names two tenants, whose users must never share an entry. */
+void mi_credcache_who_in(const mi_credcache_t *c, unsigned db, int cc, const char *login,
+                         const char *password, const char *addr, mi_credcache_who_t *who);
+
 /** Fill @who for @login of contact center @cc presenting @password from client address
  *  @addr (text, IPv4 or IPv6; NULL or unparseable: taken as it is). */
 void mi_credcache_who(const mi_credcache_t *c, int cc, const char *login, const char *password,

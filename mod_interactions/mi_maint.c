@@ -44,7 +44,7 @@ static void run_once(mi_maint_t *m, apr_pool_t *p)
             /* the store logged the cause; say once that background work is paused */
             mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, rv, NULL, MI_LOGNO(00601)
                           "maintenance cannot run (offer timeouts wait) until the database "
-                          "answers");
+                          "answers (database %s)", mi_pgpool_name(mi_store_pool(m->conf.store)));
             m->failing = 1;
         }
         m->conf.after_run(m->conf.baton, 0, 0);
@@ -52,7 +52,8 @@ static void run_once(mi_maint_t *m, apr_pool_t *p)
     }
     if (m->failing) {
         mi_log_perror(MI_LOG_MARK, MI_LOG_NOTICE, 0, NULL, MI_LOGNO(00602)
-                      "maintenance runs again");
+                      "maintenance runs again (database %s)",
+                      mi_pgpool_name(mi_store_pool(m->conf.store)));
         m->failing = 0;
     }
     m->conf.after_run(m->conf.baton, 1, val != NULL ? atoi(val) : 0);

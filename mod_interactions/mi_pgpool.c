@@ -14,6 +14,7 @@ struct mi_pgpool_t {
     apr_pool_t *pool;
     apr_reslist_t *reslist;
     mi_pgpool_conf_t conf;
+    const char *label;          /* mi_pgpool_label() of conf.conninfo */
     const char *const *keywords;
     const char *const *values;
     volatile apr_uint32_t generation;
@@ -121,7 +122,8 @@ static apr_status_t construct(void **resource, void *params, apr_pool_t *rlpool)
         apr_atomic_inc32(&pool->connect_failures);
         apr_atomic_set32(&pool->down_since_ms, now_ms() | 1u);
         mi_log_perror(MI_LOG_MARK, MI_LOG_ERR, rv, NULL,
-                      MI_LOGNO(00102) "cannot connect to PostgreSQL: %s", err ? err : "");
+                      MI_LOGNO(00102) "cannot connect to PostgreSQL: %s (database %s)",
+                      err ? err : "", pool->label);
         apr_pool_destroy(cp);
         return rv;
     }
@@ -150,6 +152,7 @@ apr_status_t mi_pgpool_create(mi_pgpool_t **ppool, const mi_pgpool_conf_t *conf,
 
     pool->pool = p;
     pool->conf = *conf;
+    pool->label = mi_pgpool_label(conf->conninfo, p);
     /* Our defaults come first: with expand_dbname the conninfo's own settings override them. */
     kw[0] = "application_name";
     val[0] = conf->application_name ? conf->application_name : "mod_interactions";
@@ -271,4 +274,42 @@ void mi_pgpool_stats(mi_pgpool_t *pool, mi_pgpool_stats_t *st)
     st->acquire_timeouts = apr_atomic_read32(&pool->acquire_timeouts);
     st->discarded = apr_atomic_read32(&pool->discarded);
     st->max = pool->conf.max;
+}
+
+const char *mi_pgpool_label(const char *conninfo, apr_pool_t *p)
+{
+    PQconninfoOption *opts, *o;
+    const char *host = NULL, *port = NULL, *dbname = NULL, *label;
+    char *err = NULL;
+
+    opts = PQconninfoParse(conninfo != NULL ? conninfo : "", &err);
+    if (opts == NULL) {
+        PQfreemem(err);
+        return "invalid";
+    }
+    /* only these three: the string may also hold a password */
+    for (o = opts; o->keyword != NULL; o++) {
+        if (o->val == NULL || *o->val == '\0') {
+            continue;
+        }
+        if (strcmp(o->keyword, "host") == 0 || (host == NULL && strcmp(o->keyword, "hostaddr") == 0)) {
+            host = o->val;
+        }
+        else if (strcmp(o->keyword, "port") == 0) {
+            port = o->val;
+        }
+        else if (strcmp(o->keyword, "dbname") == 0) {
+            dbname = o->val;
+        }
+    }
+    label = apr_pstrcat(p, dbname != NULL ? dbname : "default", "@",
+                        host != NULL ? host : "default", ":", port != NULL ? port : "default",
+                        NULL);
+    PQconninfoFree(opts);
+    return label;
+}
+
+const char *mi_pgpool_name(const mi_pgpool_t *pool)
+{
+    return pool->label;
 }

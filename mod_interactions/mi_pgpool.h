@@ -73,6 +73,14 @@ int mi_pgpool_is_down(mi_pgpool_t *pool);
 apr_status_t mi_pgpool_connect_direct(mi_pgpool_t *pool, PGconn **pconn, const char **perr,
                                       apr_pool_t *p);
 
+/** A name for the database of @conninfo that shows no secret, for logs, server-status and
+ *  metrics: "dbname@host:port" with what the string names (libpq's defaults otherwise:
+ *  "default" for a part it leaves out); "invalid" when libpq cannot read the string. */
+const char *mi_pgpool_label(const char *conninfo, apr_pool_t *p);
+
+/** mi_pgpool_label() of the pool's database, for what it logs and what others log of it. */
+const char *mi_pgpool_name(const mi_pgpool_t *pool);
+
 /** Route libpq notices of @conn to the module log instead of stderr. */
 void mi_pg_quiet_notices(PGconn *conn);
 

@@ -246,7 +246,8 @@ static void outage(mi_push_listener_t *l, const char *what, const char *detail)
     if (!l->outage_logged) {
         mi_log_perror(MI_LOG_MARK, MI_LOG_WARNING, 0, NULL, MI_LOGNO(00504)
                       "push listener: %s (%s); held connects are answered when their hold "
-                      "ends; reconnecting", what, detail != NULL ? detail : "");
+                      "ends; reconnecting (database %s)", what, detail != NULL ? detail : "",
+                      mi_pgpool_name(l->conf.pgpool));
         l->outage_logged = 1;
     }
 }
@@ -310,7 +311,8 @@ static apr_status_t open_conn(mi_push_listener_t *l)
     apr_atomic_inc32(&l->n_connects);
     if (l->outage_logged) {
         mi_log_perror(MI_LOG_MARK, MI_LOG_NOTICE, 0, NULL, MI_LOGNO(00505)
-                      "push listener: connected again; reading on from where it stopped");
+                      "push listener: connected again; reading on from where it stopped "
+                      "(database %s)", mi_pgpool_name(l->conf.pgpool));
         l->outage_logged = 0;
     }
 

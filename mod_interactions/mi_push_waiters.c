@@ -81,6 +81,7 @@ struct mi_push_waiters_t {
     int per_user;                  /* 0: no share of its own */
     int per_cc;
     int closed;
+    volatile apr_uint32_t *shared; /* the process's waiters over all registries, or NULL */
 };
 
 apr_status_t mi_push_waiters_create(mi_push_waiters_t **preg, int max, apr_pool_t *p)
@@ -109,6 +110,32 @@ void mi_push_waiters_limit(mi_push_waiters_t *reg, int per_user, int per_cc)
     reg->per_user = per_user > 0 ? per_user : 0;
     reg->per_cc = per_cc > 0 ? per_cc : 0;
     apr_thread_mutex_unlock(reg->mutex);
+}
+
+void mi_push_waiters_share(mi_push_waiters_t *reg, volatile apr_uint32_t *held)
+{
+    apr_thread_mutex_lock(reg->mutex);
+    reg->shared = held;
+    apr_thread_mutex_unlock(reg->mutex);
+}
+
+/* A place in the count shared with the process's other registries, beside reg->count:
+ * taken at once and given back when over, so that two registries checking together cannot
+ * both pass the last place.  0: none left. */
+static int share_take(mi_push_waiters_t *reg)
+{
+    if (reg->shared != NULL && apr_atomic_inc32(reg->shared) >= (apr_uint32_t)reg->max) {
+        apr_atomic_dec32(reg->shared);
+        return 0;
+    }
+    return 1;
+}
+
+static void share_give(mi_push_waiters_t *reg)
+{
+    if (reg->shared != NULL) {
+        apr_atomic_dec32(reg->shared);
+    }
 }
 
 /* ------------------------------------------------------------------ rows */
@@ -288,6 +315,7 @@ static void unregister_locked(mi_push_waiters_t *reg, mi_push_waiter_t *w)
     APR_RING_REMOVE(w, all_link);
     if (!w->held) {
         reg->count--;
+        share_give(reg);
         (*cc_count(reg, w->cc, 1))--;
     }
     w->registered = 0;
@@ -312,7 +340,7 @@ static apr_status_t register_waiter(mi_push_waiters_t *reg, int cc, const char *
     mi_push_waiter_t *w, *old;
     bucket_t *holds;
     apr_status_t rv;
-    int same = 0, others = 0;
+    int same = 0, others = 0, took = 0;
 
     *pw = NULL;
     if (strlen(login) > 255) {
@@ -338,6 +366,13 @@ static apr_status_t register_waiter(mi_push_waiters_t *reg, int cc, const char *
     if (!held && reg->count >= reg->max) {
         rv = APR_EBUSY;
         goto leave;
+    }
+    if (!held) {
+        if (!share_take(reg)) {
+            rv = APR_EBUSY;
+            goto leave;
+        }
+        took = 1;
     }
     w->user_bucket = bucket_get(reg, reg->users, key, 1, 0);
     /* The shares count threads: a connect of a session that is held here replaces that
@@ -391,6 +426,9 @@ leave:
     if (rv != APR_SUCCESS && w->user_bucket != NULL) {
         bucket_release(reg, reg->users, w->user_bucket);   /* created for nothing */
         w->user_bucket = NULL;
+    }
+    if (rv != APR_SUCCESS && took) {
+        share_give(reg);
     }
     apr_thread_mutex_unlock(reg->mutex);
     if (rv == APR_SUCCESS) {
@@ -869,6 +907,10 @@ apr_status_t mi_push_waiters_hold(mi_push_waiters_t *reg, int cc, const char *lo
         rv = MI_PUSH_WAITERS_CC_FULL;
         goto leave;
     }
+    if (!share_take(reg)) {
+        rv = APR_EBUSY;
+        goto leave;
+    }
     holds = bucket_get(reg, reg->holds, key, 1, 0);
     holds->n++;
     reg->count++;
@@ -894,6 +936,7 @@ void mi_push_waiters_unhold(mi_push_waiters_t *reg, int cc, const char *login)
         holds->n--;
         bucket_release(reg, reg->holds, holds);
         reg->count--;
+        share_give(reg);
         (*cc_count(reg, cc, 1))--;
     }
     apr_thread_mutex_unlock(reg->mutex);

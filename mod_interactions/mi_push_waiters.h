@@ -127,6 +127,13 @@ apr_status_t mi_push_waiters_create(mi_push_waiters_t **preg, int max, apr_pool_
  *  the process.  Call before the registry is used. */
 void mi_push_waiters_limit(mi_push_waiters_t *reg, int per_user, int per_cc);
 
+/** Count this registry's waiters also in @held, a counter shared by the registries of one
+ *  process (one per database), and refuse a waiter when @held has reached the registry's
+ *  @max: a held connect pins a worker thread whichever database it waits on, so the
+ *  process's registries together hold at most that many.  Call before the registry is
+ *  used. */
+void mi_push_waiters_share(mi_push_waiters_t *reg, volatile apr_uint32_t *held);
+
 /** Register a waiter for session @client_id of @login in contact center @cc, allocated in
  *  @p (a pool cleanup unregisters it at the latest when @p goes).  It starts WAITING and
  *  interested in the contact center's /v2/interactions news until mi_push_waiter_narrow() says

@@ -56,7 +56,7 @@ void mi_stats_count(mi_stats_slot_t *slot, mi_op_e op, int sc, apr_uint64_t usec
 
 mi_stats_slot_t *mi_stats_claim(mi_stats_t *st, apr_uint32_t pid, int (*alive)(apr_uint32_t pid))
 {
-    int i;
+    int i, j;
 
     for (i = 0; i < st->nslots; i++) {
         if (st->slots[i].pid == pid) {
@@ -71,6 +71,10 @@ mi_stats_slot_t *mi_stats_claim(mi_stats_t *st, apr_uint32_t pid, int (*alive)(a
                 /* counters stay: they are the dead process's share of the totals */
                 st->slots[i].pool_in_use = 0;
                 st->slots[i].pool_max = 0;
+                for (j = 0; j < MI_MAX_DATABASES; j++) {
+                    st->slots[i].dbs[j].pool_in_use = 0;
+                    st->slots[i].dbs[j].pool_max = 0;
+                }
                 return &st->slots[i];
             }
         }
@@ -325,5 +329,106 @@ const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t 
            "Database connections in use now, all processes.", in_use);
     metric(o, "interactions_db_pool_max", "gauge",
            "Most database connections the running processes may open.", max);
+    return apr_array_pstrcat(p, out.parts, 0);
+}
+
+void mi_stats_database(const mi_stats_t *st, int (*alive)(apr_uint32_t pid), int db,
+                       mi_stats_db_t *out)
+{
+    int i;
+
+    memset(out, 0, sizeof(*out));
+    if (db < 0 || db >= MI_MAX_DATABASES) {
+        return;
+    }
+    for (i = 0; i < st->nslots; i++) {
+        const mi_stats_slot_t *s = &st->slots[i];
+        const mi_stats_db_t *d = &s->dbs[db];
+        out->unavailable += rd(&d->unavailable);
+        out->connect_failures += rd(&d->connect_failures);
+        out->acquire_timeouts += rd(&d->acquire_timeouts);
+        out->maintenance_runs += rd(&d->maintenance_runs);
+        if (s->pid != 0 && alive(s->pid)) {
+            out->pool_in_use += d->pool_in_use;
+            out->pool_max += d->pool_max;
+            out->listener_connected += d->listener_connected;
+            out->push_held += d->push_held;
+        }
+    }
+}
+
+/* A label's value as the text format quotes it. */
+static const char *label_value(const char *v, apr_pool_t *p)
+{
+    char *out = apr_palloc(p, strlen(v) * 2 + 1), *o = out;
+
+    for (; *v != '\0'; v++) {
+        if (*v == '\\' || *v == '"') {
+            *o++ = '\\';
+            *o++ = *v;
+        }
+        else if (*v == '\n') {
+            *o++ = '\\';
+            *o++ = 'n';
+        }
+        else {
+            *o++ = *v;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* One family, one series per database. */
+static void by_database(out_t *o, const char *name, const char *type, const char *help,
+                        const char *const *names, const apr_uint64_t *values, int n)
+{
+    int i;
+
+    family(o, name, type, help);
+    for (i = 0; i < n; i++) {
+        put(o, apr_psprintf(o->p, "%s{database=\"%s\"} %" APR_UINT64_T_FMT "\n", name,
+                            label_value(names[i], o->p), values[i]));
+    }
+}
+
+const char *mi_stats_prometheus_databases(const mi_stats_t *st, int (*alive)(apr_uint32_t pid),
+                                          const char *const *names, int n, apr_pool_t *p)
+{
+    out_t out = { apr_array_make(p, 64, sizeof(const char *)), p };
+    apr_uint64_t v[7][MI_MAX_DATABASES];
+    mi_stats_db_t d;
+    int i;
+
+    if (n > MI_MAX_DATABASES) {
+        n = MI_MAX_DATABASES;
+    }
+    for (i = 0; i < n; i++) {
+        mi_stats_database(st, alive, i, &d);
+        v[0][i] = d.unavailable;
+        v[1][i] = d.connect_failures;
+        v[2][i] = d.acquire_timeouts;
+        v[3][i] = d.maintenance_runs;
+        v[4][i] = d.pool_in_use;
+        v[5][i] = d.pool_max;
+        v[6][i] = d.listener_connected;
+    }
+    by_database(&out, "interactions_database_unavailable_total", "counter",
+                "Requests answered 503 because their contact center's database could not be "
+                "reached, by database.", names, v[0], n);
+    by_database(&out, "interactions_database_connect_failures_total", "counter",
+                "Failed attempts to open a connection, by database.", names, v[1], n);
+    by_database(&out, "interactions_database_acquire_timeouts_total", "counter",
+                "Requests that found no free pooled connection in time, by database.", names,
+                v[2], n);
+    by_database(&out, "interactions_database_maintenance_runs_total", "counter",
+                "Runs of the maintenance sweep, by database.", names, v[3], n);
+    by_database(&out, "interactions_database_pool_in_use", "gauge",
+                "Connections in use now, all processes, by database.", names, v[4], n);
+    by_database(&out, "interactions_database_pool_max", "gauge",
+                "Most connections the running processes may open, by database.", names, v[5], n);
+    by_database(&out, "interactions_database_push_listeners_connected", "gauge",
+                "Processes whose push listener of this database is connected, by database.",
+                names, v[6], n);
     return apr_array_pstrcat(p, out.parts, 0);
 }

@@ -13,6 +13,7 @@
 #include <apr_pools.h>
 
 #include "mi_ops.h"
+#include "mi_tunables.h"
 
 /* Requests are counted per operation (mi_ops.h: the REST calls, every operationName, the
  * push channel, and "other" for requests never decoded) and per statusCode, and their
@@ -43,6 +44,18 @@ enum {
     MI_STATS_BUCKET_INF,
     MI_STATS_NBUCKETS
 };
+
+/* One database's share of a process's figures (server-status and metrics by database). */
+typedef struct {
+    apr_uint64_t unavailable;             /* requests answered 503 */
+    apr_uint64_t connect_failures;
+    apr_uint64_t acquire_timeouts;
+    apr_uint64_t maintenance_runs;
+    apr_uint32_t pool_in_use;
+    apr_uint32_t pool_max;
+    apr_uint32_t listener_connected;      /* 1 while its push listener's connection is open */
+    apr_uint32_t push_held;               /* /meta/connect requests of its contact centers */
+} mi_stats_db_t;
 
 typedef struct {
     volatile apr_uint32_t pid;            /* the process using the slot; 0 if never used */
@@ -80,6 +93,8 @@ typedef struct {
     apr_uint64_t push_ws_out;             /* text messages sent */
     apr_uint32_t push_ws_open;            /* open now (each holds a worker thread) */
     apr_uint32_t push_ws_pad;
+    /* by database, in the order of the configuration (mi_stats_prometheus_databases()) */
+    mi_stats_db_t dbs[MI_MAX_DATABASES];
 } mi_stats_slot_t;
 
 typedef struct {
@@ -108,5 +123,14 @@ const char *mi_stats_prometheus(const mi_stats_t *st, int (*alive)(apr_uint32_t 
 void mi_stats_totals(const mi_stats_t *st, int (*alive)(apr_uint32_t pid), apr_uint64_t *requests,
                      apr_uint64_t *errors, apr_uint64_t *unavailable, int *processes,
                      apr_uint64_t *in_use);
+
+/** The figures of each database, labelled database="@names[i]" (i < @n, at most
+ *  MI_MAX_DATABASES), in the Prometheus text format. */
+const char *mi_stats_prometheus_databases(const mi_stats_t *st, int (*alive)(apr_uint32_t pid),
+                                          const char *const *names, int n, apr_pool_t *p);
+
+/** Database @db's figures summed over the slots (gauges over live processes only). */
+void mi_stats_database(const mi_stats_t *st, int (*alive)(apr_uint32_t pid), int db,
+                       mi_stats_db_t *out);
 
 #endif

@@ -133,6 +133,10 @@
 /* Stack of the maintenance thread in bytes: it only calls one SQL function. */
 #define MI_MAINT_STACK_SIZE 262144
 
+/* Distinct databases (InteractionsDatabase) one httpd serves: each costs every child a pool, a
+ * listener and a maintenance thread, and the statistics keep a fixed slot per database in
+ * shared memory.  More is refused at start. */
+#define MI_MAX_DATABASES 16
 /* ------------------------------------------------------------------ the webhook worker */
 
 /* A process that is not its server's webhook worker looks this often whether the worker's

@@ -6,8 +6,10 @@
  *  1. post_config (twice at start-up, once per restart): settings get their defaults and the
  *     core's log printer is installed.  No database work happens here; the first run is a
  *     dry run and the parent process never serves requests.
- *  2. child_init (every child process): the connection pool is created.  It does not need
- *     the database to be up: requests answer 503 until it is.
+ *  2. child_init (every child process): for each database of the configuration
+ *     (mod_interactions_db.h) a connection pool, the push channel and the maintenance thread
+ *     are created.  None needs its database to be up: requests of its contact centers answer
+ *     503 until it is, those of the other databases are not affected.
  *  3. Requests: the REST/push handler (mod_interactions_rest.c, _push.c), the authn provider
  *     (_authn.c), and the error filter that turns httpd's own error pages into the JSON
  *     envelope (_http.c).
@@ -21,6 +23,7 @@
 #include "mod_interactions.h"
 #include "mod_interactions_authn.h"
 #include "mod_interactions_config.h"
+#include "mod_interactions_db.h"
 #include "mod_interactions_http.h"
 #include "mod_interactions_maint.h"
 #include "mod_interactions_push.h"
@@ -65,6 +68,12 @@ static int mi_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
                      "%s; httpd does not start without the database password", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    err = mi_ap_db_configure(s, pconf);
+    if (err != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, MI_LOGNO(00900)
+                     "%s; httpd does not start with this configuration", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return OK;
 }
 
@@ -80,50 +89,70 @@ static int mi_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     return OK;
 }
 
-static void mi_child_init(apr_pool_t *pchild, server_rec *s)
+/* One database's pool, push channel and maintenance thread in this child; NULL when its
+ * pool cannot be made (its contact centers then answer 503). */
+static mi_ap_process_t *start_database(apr_pool_t *pchild, server_rec *s, const mi_ap_db_t *db)
 {
     const mi_ap_srv_conf_t *sc = mi_ap_config_srv();
+    const mi_ap_dir_conf_t *dc = &db->settings;
     mi_store_conf_t conf;
     mi_ap_process_t *proc;
     apr_status_t rv;
 
-    mi_ap_status_child_init(pchild, s);
     proc = apr_pcalloc(pchild, sizeof(*proc));
     proc->pool = pchild;
+    proc->db = db->index;
+    proc->db_label = db->label;
     memset(&conf, 0, sizeof(conf));
-    conf.pool.conninfo = sc->conninfo;
+    conf.pool.conninfo = db->conninfo;
     conf.pool.password = sc->db_password;
-    conf.pool.min = sc->pool_min;
-    conf.pool.keep = sc->pool_keep;
-    conf.pool.max = sc->pool_max;
-    conf.pool.ttl = apr_time_from_sec(sc->pool_ttl_s);
-    conf.pool.acquire_timeout = apr_time_from_msec(sc->acquire_timeout_ms);
+    conf.pool.min = dc->pool_min;
+    conf.pool.keep = dc->pool_keep;
+    conf.pool.max = dc->pool_max;
+    conf.pool.ttl = apr_time_from_sec(dc->pool_ttl_s);
+    conf.pool.acquire_timeout = apr_time_from_msec(dc->acquire_timeout_ms);
     conf.pool.down_backoff = apr_time_from_msec(1000);
-    conf.pool.connect_timeout_s = sc->connect_timeout_s;
+    conf.pool.connect_timeout_s = dc->connect_timeout_s;
     conf.pool.application_name = "mod_interactions";
     conf.statement_timeout_ms = sc->statement_timeout_ms;
     rv = mi_store_create(&proc->store, &conf, pchild);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, MI_LOGNO(00001)
-                     "creating the database pool failed; requests will get 503");
-        return;
+                     "creating the database pool of %s failed; its requests will get 503",
+                     db->label);
+        return NULL;
     }
     /* the push channel: waiters, the Bayeux server and the listener thread */
     mi_ap_push_child_init(pchild, s, proc);
-    mi_ap_proc = proc;
     mi_ap_maint_start(proc, s, pchild);
     mi_ap_webhook_start(proc, s, pchild);
+    return proc;
+}
+
+static void mi_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    int i;
+
+    mi_ap_status_child_init(pchild, s);
+    for (i = 0; i < mi_ap_db_count(); i++) {
+        mi_ap_db_set_proc(i, start_database(pchild, s, mi_ap_db_at(i)));
+    }
+    mi_ap_proc = mi_ap_db_proc_at(0);
 }
 
 /* Graceful stop (httpd 2.4.49+): let the background threads finish now rather than at the
  * end of their intervals. */
 static void mi_child_stopping(apr_pool_t *pchild, int graceful)
 {
+    int i;
+
     (void)pchild;
     (void)graceful;
-    if (mi_ap_proc != NULL) {
-        mi_ap_maint_wake_for_stop(mi_ap_proc);
-        mi_ap_webhook_wake_for_stop(mi_ap_proc);
+    for (i = 0; i < mi_ap_db_count(); i++) {
+        if (mi_ap_db_proc_at(i) != NULL) {
+            mi_ap_maint_wake_for_stop(mi_ap_db_proc_at(i));
+            mi_ap_webhook_wake_for_stop(mi_ap_db_proc_at(i));
+        }
     }
     /* held /meta/connect requests answer at once, graceful or not */
     mi_ap_push_child_stopping(pchild, graceful);

@@ -24,7 +24,8 @@ struct mi_push_t;
 struct mi_push_listener_t;
 struct mi_webhook_t;
 
-/** Per child process state, built in child_init (never in the post_config dry run). */
+/** Per child process state of one database, built in child_init (never in the post_config
+ *  dry run): one for each distinct InteractionsDatabase (mod_interactions_db.h). */
 typedef struct mi_ap_process_t mi_ap_process_t;
 struct mi_ap_process_t {
     apr_pool_t *pool;
@@ -38,9 +39,13 @@ struct mi_ap_process_t {
      * background work such as expired offers; the push channel sets it to wake its
      * listener. */
     void (*on_change)(mi_ap_process_t *proc);
+    int db;                          /* the database's index (mod_interactions_db.h) */
+    const char *db_label;            /* and its name for logs and statistics */
 };
 
-/** This child's state; NULL before child_init or when it failed. */
+/** This child's state of the first database listed (the main server's when it names one);
+ *  NULL before child_init or when it failed.  A request uses its own location's database:
+ *  mi_ap_db_proc(r) (mod_interactions_db.h). */
 extern mi_ap_process_t *mi_ap_proc;
 
 #endif

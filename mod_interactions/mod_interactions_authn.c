@@ -32,6 +32,7 @@
 #include "mod_interactions.h"
 #include "mod_interactions_authn.h"
 #include "mod_interactions_config.h"
+#include "mod_interactions_db.h"
 #include "mod_interactions_http.h"
 
 #define MI_AUTHN_PROVIDER "interactions"
@@ -68,7 +69,7 @@ static void log_lock(request_rec *r, mi_lock_e lock, const char *user, apr_time_
 
 /* The full check: the hash and version from the database, bcrypt, and what the cache and
  * the failure counts learn from it. */
-static authn_status full_check(request_rec *r, int cc, const char *user, const char *password,
+static authn_status full_check(request_rec *r, mi_ap_process_t *proc, int cc, const char *user, const char *password,
                                const mi_credcache_who_t *who, apr_time_t now)
 {
     const char *hash = NULL;
@@ -77,7 +78,7 @@ static authn_status full_check(request_rec *r, int cc, const char *user, const c
     int version = -1;
     apr_status_t rv;
 
-    rv = mi_store_credential(mi_ap_proc->store, cc, user, r->pool, &version, &hash);
+    rv = mi_store_credential(proc->store, cc, user, r->pool, &version, &hash);
     if (rv != APR_SUCCESS) {
         apr_table_setn(r->notes, MI_AP_NOTE_DB_DOWN, "1");
         return AUTH_GENERAL_ERROR;
@@ -103,6 +104,7 @@ static authn_status full_check(request_rec *r, int cc, const char *user, const c
 static authn_status check_password(request_rec *r, const char *user, const char *password)
 {
     const mi_ap_dir_conf_t *dc = mi_ap_config_dir(r);
+    mi_ap_process_t *proc = mi_ap_db_proc(r);   /* the location's database */
     mi_credcache_who_t who;
     apr_time_t now, until = 0;
     mi_lock_e lock;
@@ -119,11 +121,11 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     if (*user == '\0' || strlen(user) > 255 || !mi_utf8_valid(user, strlen(user))) {
         return AUTH_USER_NOT_FOUND;
     }
-    if (mi_ap_proc == NULL || credcache == NULL) {
+    if (proc == NULL || credcache == NULL) {
         apr_table_setn(r->notes, MI_AP_NOTE_DB_DOWN, "1");
         return AUTH_GENERAL_ERROR;
     }
-    rv = mi_store_cc_id(mi_ap_proc->store, dc->contact_center, &cc);
+    rv = mi_store_cc_id(proc->store, dc->contact_center, &cc);
     if (rv == APR_NOTFOUND) {
         return AUTH_USER_NOT_FOUND;
     }
@@ -132,7 +134,8 @@ static authn_status check_password(request_rec *r, const char *user, const char 
         return AUTH_GENERAL_ERROR;
     }
     now = apr_time_now();
-    mi_credcache_who(credcache, cc, user, password, r->useragent_ip, &who);
+    /* contact center ids are per database: the database is part of the key */
+    mi_credcache_who_in(credcache, (unsigned)proc->db, cc, user, password, r->useragent_ip, &who);
     lock = mi_credcache_locked(credcache, &who, now, &until, NULL);
     if (lock != MI_LOCK_NONE) {
         /* nothing about the password may show while locked, not even a cheap cache hit */
@@ -143,7 +146,7 @@ static authn_status check_password(request_rec *r, const char *user, const char 
         mi_credcache_count(credcache, MI_CRED_COUNT_CACHED);
         break;
     case MI_CRED_RECHECK:
-        rv = mi_store_credential_version(mi_ap_proc->store, cc, user, r->pool, &version);
+        rv = mi_store_credential_version(proc->store, cc, user, r->pool, &version);
         if (rv == MI_STORE_UNAVAILABLE) {
             /* Accounts change only in the database: while it cannot be reached, nothing can
              * have changed that it could tell, and the API answers 503 by itself. */
@@ -157,13 +160,13 @@ static authn_status check_password(request_rec *r, const char *user, const char 
         }
         if (version != cached_version) {
             mi_credcache_forget(credcache, &who);
-            return full_check(r, cc, user, password, &who, now);
+            return full_check(r, proc, cc, user, password, &who, now);
         }
         mi_credcache_confirm(credcache, &who, version, now);
         mi_credcache_count(credcache, MI_CRED_COUNT_RECHECKED);
         break;
     default:
-        return full_check(r, cc, user, password, &who, now);
+        return full_check(r, proc, cc, user, password, &who, now);
     }
     /* this address knows the user (renewed now and then, so an active agent's record stays) */
     mi_credcache_succeeded(credcache, &who, now, 0);

@@ -32,8 +32,10 @@
 /* a row's scope: the struct and httpd's context */
 #define MI_CONF_SRV mi_ap_srv_conf_t
 #define MI_CONF_DIR mi_ap_dir_conf_t
+#define MI_CONF_DB  mi_ap_dir_conf_t
 #define MI_CTX_SRV  RSRC_CONF
 #define MI_CTX_DIR  (RSRC_CONF | ACCESS_CONF)
+#define MI_CTX_DB   (RSRC_CONF | ACCESS_CONF)
 
 /* a row's type: what "unset" is, the value of its default, how it takes its argument */
 #define MI_UNSET_INT  MI_AP_UNSET
@@ -54,6 +56,7 @@
 #define MI_SETTER_INT_DIR  set_dir_int
 #define MI_SETTER_LONG_DIR set_dir_long
 #define MI_SETTER_FLAG_SRV set_srv_flag
+#define MI_SETTER_INT_DB   set_db_int
 #define MI_OFFSET(scope, field) ((void *)APR_OFFSETOF(MI_CONF_##scope, field))
 #define MI_CMD_INT(name, scope, field, def, setter, help) \
     AP_INIT_TAKE1(name, MI_SETTER_INT_##scope, MI_OFFSET(scope, field), MI_CTX_##scope, \
@@ -105,6 +108,12 @@
     MI_ONLY_SRV_##scope(MI_APPLY_##type(c, field, MI_DEFAULT_##type(def), floor))
 #define MI_ROW_APPLY_DIR(name, scope, type, field, def, floor, merge, setter, help) \
     MI_ONLY_DIR_##scope(MI_APPLY_##type(c, field, MI_DEFAULT_##type(def), floor))
+/* MI_ONLY_DB_<scope>: the rows of a database's settings alone */
+#define MI_ONLY_DB_SRV(x)
+#define MI_ONLY_DB_DIR(x)
+#define MI_ONLY_DB_DB(x) x
+#define MI_ROW_APPLY_DB(name, scope, type, field, def, floor, merge, setter, help) \
+    MI_ONLY_DB_##scope(MI_APPLY_##type(c, field, MI_DEFAULT_##type(def), floor))
 
 /* A directive's name for messages: D(field). */
 enum { MI_DIRECTIVES(MI_ROW_INDEX) MI_D_COUNT };
@@ -212,9 +221,17 @@ void mi_ap_config_finalize(server_rec *s)
     int waiters_set = c->push_max_waiters != MI_AP_UNSET;
 
     MI_DIRECTIVES(MI_ROW_APPLY_SRV)
+    fit_threads(s, c, waiters_set);
+}
+
+void mi_ap_config_database(const mi_ap_dir_conf_t *dc, mi_ap_dir_conf_t *out)
+{
+    mi_ap_dir_conf_t *c = out;
+
+    *out = *dc;
+    MI_DIRECTIVES(MI_ROW_APPLY_DB)
     if (c->pool_keep > c->pool_max) c->pool_keep = c->pool_max;
     if (c->pool_min > c->pool_keep) c->pool_min = c->pool_keep;
-    fit_threads(s, c, waiters_set);
 }
 
 const char *mi_ap_config_read_password(server_rec *s, apr_pool_t *pconf)
@@ -299,16 +316,31 @@ static const char *set_srv_flag(cmd_parms *cmd, void *dummy, int flag)
     return NULL;
 }
 
-static const char *set_srv_str(cmd_parms *cmd, void *dummy, const char *arg)
+/* A database's numbers (scope DB): per location like DIR, the range of SRV (0 is meaningful:
+ * no connection opened at start, no idle one kept). */
+static const char *set_db_int(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    mi_ap_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &interactions_module);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long v = strtol(arg, &end, 10);
 
-    (void)dummy;
-    if (err != NULL) {
-        return err;
+    if (*arg == '\0' || *end != '\0' || v < 0 || v > 100000000L) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a non-negative integer",
+                            cmd->directive->directive, arg);
     }
-    *(const char **)((char *)c + (apr_size_t)cmd->info) = arg;
+    *(int *)((char *)dcv + (apr_size_t)cmd->info) = (int)v;
+    return NULL;
+}
+
+static const char *set_database(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    mi_ap_dir_conf_t *dc = dcv;
+
+    /* an empty string would mean libpq's defaults, a database nobody named: say so instead */
+    if (*arg == '\0') {
+        return apr_psprintf(cmd->pool, "%s: the connection string is empty",
+                            cmd->directive->directive);
+    }
+    dc->conninfo = arg;
     return NULL;
 }
 

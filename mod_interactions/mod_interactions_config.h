@@ -1,10 +1,10 @@
 /* mod_interactions_config.h — the merged configuration, generated from the directive table
  * (mod_interactions_directives.h).
  *
- * Server-wide settings (database, pool, push timings) live in the main server's config and
- * may only appear at global scope: one pool per child process serves every contact center.
- * Per-location settings (contact center, request limits) follow the usual <Location> /
- * <VirtualHost> merging.  Unset fields hold MI_AP_UNSET (NULL for strings and lists) until the
+ * Server-wide settings (push timings, authentication caches) live in the main server's config
+ * and may only appear at global scope.  Per-location settings (contact center, request
+ * limits, and the database with its pool's sizes) follow the usual <Location> /
+ * <VirtualHost> merging; a child keeps one pool per distinct database (mod_interactions_db.c).  Unset fields hold MI_AP_UNSET (NULL for strings and lists) until the
  * table's defaults are applied: mi_ap_config_finalize() for the server-wide ones,
  * mi_ap_config_limits() for the request limits.
  */
@@ -30,6 +30,9 @@
 #define MI_ONLY_SRV_DIR(x)
 #define MI_ONLY_DIR_SRV(x)
 #define MI_ONLY_DIR_DIR(x) x
+/* a database's settings (scope DB) are per location, in the per-directory struct */
+#define MI_ONLY_SRV_DB(x)
+#define MI_ONLY_DIR_DB(x) x
 #define MI_SRV_MEMBER(name, scope, type, field, def, floor, merge, setter, help) \
     MI_ONLY_SRV_##scope(MI_CTYPE_##type field;)
 #define MI_DIR_MEMBER(name, scope, type, field, def, floor, merge, setter, help) \
@@ -70,6 +73,10 @@ const mi_ap_dir_conf_t *mi_ap_config_dir(request_rec *r);
 /** How many connects a child process with @threads worker threads may hold: its threads
  *  less those kept for other requests (0 for a single thread: prefork). */
 int mi_ap_config_push_room(int threads);
+
+/** The database settings (scope DB) of @dc with the table's defaults and floors applied, and
+ *  the pool's sizes made consistent (min <= keep <= max), in @out. */
+void mi_ap_config_database(const mi_ap_dir_conf_t *dc, mi_ap_dir_conf_t *out);
 
 /** The request limits in effect for @dc, defaults applied. */
 void mi_ap_config_limits(const mi_ap_dir_conf_t *dc, mi_limits_t *lim);

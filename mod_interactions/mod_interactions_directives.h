@@ -5,10 +5,13 @@
  *   X(name, scope, type, field, default, floor, merge, setter, help)
  *
  *   name     as written in httpd.conf
- *   scope    SRV  server-wide, main server config only (one pool per child process serves
- *                 every contact center): a member of mi_ap_srv_conf_t
+ *   scope    SRV  server-wide, main server config only: a member of mi_ap_srv_conf_t
+ *            DB   a database and its pool: per <VirtualHost>/<Location> like DIR (a member of
+ *                 mi_ap_dir_conf_t), numbers 0..100000000 like SRV; each child keeps one pool,
+ *                 push listener and maintenance thread per distinct InteractionsDatabase,
+ *                 sized by the settings where that database is named (mod_interactions_db.c)
  *            DIR  per <VirtualHost>/<Location>/<Directory>: a member of mi_ap_dir_conf_t
- *   type     INT  an int; SRV takes 0..100000000, DIR 1..1000000
+ *   type     INT  an int; SRV and DB take 0..100000000, DIR 1..1000000
  *            LONG a long long (DIR only), 1..1073741824
  *            FLAG On or Off, an int 1 or 0 (SRV only)
  *            STR  a string, which @setter checks and stores
@@ -38,23 +41,24 @@
 
 #define MI_DIRECTIVES(X) \
     /* ---------------------------------------------------------- server-wide */ \
-    X("InteractionsDatabase", SRV, STR, conninfo, NULL, -, INNER, set_srv_str, \
-      "libpq connection string of the interactions database (global)") \
+    X("InteractionsDatabase", DB, STR, conninfo, NULL, -, INNER, set_database, \
+      "libpq connection string of the database of this server, virtual host or location's " \
+      "contact center; one pool per distinct string") \
     X("InteractionsDatabasePasswordFile", SRV, STR, password_file, NULL, -, INNER, \
       set_password_file, \
       "file holding the database password, readable by the user httpd starts as only; " \
       "read at start, it overrides a password in the connection string (global)") \
-    X("InteractionsPoolMin", SRV, INT, pool_min, 1, 0, INNER, -, \
+    X("InteractionsPoolMin", DB, INT, pool_min, 1, 0, INNER, -, \
       "connections each child opens at start") \
-    X("InteractionsPoolKeep", SRV, INT, pool_keep, 4, 0, INNER, -, \
+    X("InteractionsPoolKeep", DB, INT, pool_keep, 4, 0, INNER, -, \
       "idle connections each child keeps") \
-    X("InteractionsPoolMax", SRV, INT, pool_max, 16, 1, INNER, -, \
+    X("InteractionsPoolMax", DB, INT, pool_max, 16, 1, INNER, -, \
       "most connections per child process") \
-    X("InteractionsPoolTTL", SRV, INT, pool_ttl_s, 60, 0, INNER, -, \
+    X("InteractionsPoolTTL", DB, INT, pool_ttl_s, 60, 0, INNER, -, \
       "seconds an idle connection above the kept ones lives") \
-    X("InteractionsPoolAcquireTimeout", SRV, INT, acquire_timeout_ms, 2000, 0, INNER, -, \
+    X("InteractionsPoolAcquireTimeout", DB, INT, acquire_timeout_ms, 2000, 0, INNER, -, \
       "milliseconds a request waits for a free connection before 503") \
-    X("InteractionsDBConnectTimeout", SRV, INT, connect_timeout_s, 3, 0, INNER, -, \
+    X("InteractionsDBConnectTimeout", DB, INT, connect_timeout_s, 3, 0, INNER, -, \
       "seconds to wait for a new database connection") \
     X("InteractionsStatementTimeout", SRV, INT, statement_timeout_ms, 5000, 0, INNER, -, \
       "statement_timeout of API calls in milliseconds, 0 for the server's") \

@@ -22,7 +22,7 @@ static void after_run(void *baton, int ran, int changes)
     if (ran && changes > 0 && proc->on_change != NULL) {
         proc->on_change(proc);
     }
-    mi_ap_status_publish_pool(mi_store_pool(proc->store), ran, changes);
+    mi_ap_status_publish(proc, ran, changes);
 }
 
 apr_status_t mi_ap_maint_start(mi_ap_process_t *proc, server_rec *s, apr_pool_t *pchild)

@@ -24,6 +24,7 @@
 #include "mi_validate.h"
 #include "mod_interactions.h"
 #include "mod_interactions_config.h"
+#include "mod_interactions_db.h"
 #include "mod_interactions_http.h"
 #include "mod_interactions_push.h"
 #include "mod_interactions_status.h"
@@ -234,6 +235,8 @@ int mi_ap_push_handler(request_rec *r, int cc, const char *base, const mi_ap_dir
                        const mi_limits_t *lim)
 {
     const char *callback = NULL, *perr = NULL, *browser;
+    /* the location's database: a session lives where its contact center's rows are */
+    mi_ap_process_t *proc = mi_ap_db_proc(r);
     json_object *doc = NULL;
     mi_push_req_t req;
     mi_push_resp_t resp;
@@ -253,7 +256,7 @@ int mi_ap_push_handler(request_rec *r, int cc, const char *base, const mi_ap_dir
         }
         return mi_ap_http_send_json(r, HTTP_OK, mi_envelope_ok(r->pool));
     }
-    if (mi_ap_proc->push == NULL) {
+    if (proc == NULL || proc->push == NULL) {
         return mi_ap_http_send_error(r, mi_ap_http_store_error(MI_STORE_UNAVAILABLE, &err));
     }
     if (r->method_number == M_GET) {
@@ -280,7 +283,7 @@ int mi_ap_push_handler(request_rec *r, int cc, const char *base, const mi_ap_dir
     req.base = base;
     req.browser = mi_push_bx_browser_valid(browser) ? browser : NULL;
     req.pool = r->pool;
-    if (!mi_push_serve(mi_ap_proc->push, &req, doc, &resp, &perr)) {
+    if (!mi_push_serve(proc->push, &req, doc, &resp, &perr)) {
         return mi_ap_http_send_error(r, mi_error_set(&err, MI_SC_INVALID, HTTP_BAD_REQUEST, perr));
     }
     if (resp.close_connection) {
@@ -306,6 +309,9 @@ static void session_changed(void *baton, mi_push_change_e what, int cc, const ch
 }
 
 /* ------------------------------------------------------------------ per child */
+
+/* The connects this child holds, whichever database they wait on (mi_push_waiters_share()). */
+static volatile apr_uint32_t held_here;
 
 static apr_status_t push_child_cleanup(void *data)
 {
@@ -335,6 +341,8 @@ void mi_ap_push_child_init(apr_pool_t *pchild, server_rec *s, mi_ap_process_t *p
         return;
     }
     mi_push_waiters_limit(proc->waiters, sc->push_held_per_user, sc->push_held_per_cc);
+    /* InteractionsPushMaxWaiters is the child's, over the registries of all its databases */
+    mi_push_waiters_share(proc->waiters, &held_here);
     memset(&pc, 0, sizeof(pc));
     pc.timeout_ms = sc->push_timeout_ms;
     pc.max_interval_ms = sc->push_max_interval_ms;
@@ -374,11 +382,16 @@ void mi_ap_push_child_init(apr_pool_t *pchild, server_rec *s, mi_ap_process_t *p
 
 void mi_ap_push_child_stopping(apr_pool_t *pchild, int graceful)
 {
+    int i;
+
     (void)pchild;
     (void)graceful;
     /* worker threads blocked in held connects must not delay the stop: answer them now
      * (their sessions live on in the database; clients reconnect to another process) */
-    if (mi_ap_proc != NULL && mi_ap_proc->waiters != NULL) {
-        mi_push_waiters_shutdown(mi_ap_proc->waiters);
+    for (i = 0; i < mi_ap_db_count(); i++) {
+        mi_ap_process_t *proc = mi_ap_db_proc_at(i);
+        if (proc != NULL && proc->waiters != NULL) {
+            mi_push_waiters_shutdown(proc->waiters);
+        }
     }
 }

@@ -37,6 +37,7 @@
 #include "mi_push_ws.h"
 #include "mod_interactions.h"
 #include "mod_interactions_config.h"
+#include "mod_interactions_db.h"
 #include "mod_interactions_http.h"
 #include "mod_interactions_push.h"
 #include "mod_interactions_status.h"
@@ -60,6 +61,7 @@ typedef struct {
     char *stash;            /* a message that ended a held connect, served next */
     apr_size_t stash_len;
     int stashed;
+    mi_ap_process_t *proc;  /* this child's state of the location's database */
 } ws_t;
 
 typedef enum {
@@ -263,7 +265,7 @@ static int ends_hold(json_object *doc)
 static mi_push_waiter_state_e hold(void *baton, mi_push_waiter_t *w, apr_time_t deadline)
 {
     ws_t *ws = baton;
-    mi_push_waiters_t *reg = mi_ap_proc->waiters;
+    mi_push_waiters_t *reg = ws->proc->waiters;
     const char *data;
     apr_size_t len;
     apr_pool_t *p;
@@ -326,7 +328,7 @@ static void serve_text(ws_t *ws, const char *text, apr_size_t len)
     req.websocket = 1;
     req.wait = hold;
     req.wait_baton = ws;
-    if (!mi_push_serve(mi_ap_proc->push, &req, doc, &resp, &perr)) {
+    if (!mi_push_serve(ws->proc->push, &req, doc, &resp, &perr)) {
         close_with(ws, MI_PUSH_WS_CLOSE_INVALID, perr);
         apr_pool_destroy(p);
         return;
@@ -352,15 +354,14 @@ static int refuse(request_rec *r, int sc, int http, const char *message)
 typedef struct {
     int cc;
     const char *login;
+    mi_ap_process_t *proc;  /* whose waiters hold it */
 } held_t;
 
 static apr_status_t release(void *data)
 {
     held_t *h = data;
 
-    if (mi_ap_proc != NULL && mi_ap_proc->waiters != NULL) {
-        mi_push_waiters_unhold(mi_ap_proc->waiters, h->cc, h->login);
-    }
+    mi_push_waiters_unhold(h->proc->waiters, h->cc, h->login);
     mi_ap_status_ws(-1, 0, 0);
     return APR_SUCCESS;
 }
@@ -379,6 +380,7 @@ int mi_ap_push_ws_handler(request_rec *r, int cc, const char *base, const mi_ap_
     apr_size_t len;
     held_t *h;
     ws_t *ws;
+    mi_ap_process_t *proc;
     apr_status_t rv;
     ev_e ev;
 
@@ -414,12 +416,14 @@ int mi_ap_push_ws_handler(request_rec *r, int cc, const char *base, const mi_ap_
                       "WebSocket connections are accepted only from this site's pages and "
                       "the origins it allows");
     }
-    if (mi_ap_proc == NULL || mi_ap_proc->push == NULL || mi_ap_proc->waiters == NULL) {
+    /* the location's database: a session lives where its contact center's rows are */
+    proc = mi_ap_db_proc(r);
+    if (proc == NULL || proc->push == NULL || proc->waiters == NULL) {
         mi_error_t err;
         return mi_ap_http_send_error(r, mi_ap_http_store_error(MI_STORE_UNAVAILABLE, &err));
     }
     /* the connection keeps this thread: counted in the process's and the user's shares */
-    rv = mi_push_waiters_hold(mi_ap_proc->waiters, cc, r->user);
+    rv = mi_push_waiters_hold(proc->waiters, cc, r->user);
     if (rv == MI_PUSH_WAITERS_USER_FULL || rv == MI_PUSH_WAITERS_CC_FULL) {
         apr_table_setn(r->err_headers_out, "Retry-After", "2");
         return refuse(r, MI_SC_FORBIDDEN, HTTP_TOO_MANY_REQUESTS,
@@ -436,12 +440,14 @@ int mi_ap_push_ws_handler(request_rec *r, int cc, const char *base, const mi_ap_
     h = apr_palloc(r->pool, sizeof(*h));
     h->cc = cc;
     h->login = apr_pstrdup(r->pool, r->user);
+    h->proc = proc;
     mi_ap_status_ws(1, 0, 0);
     apr_pool_cleanup_register(r->pool, h, release, apr_pool_cleanup_null);
 
     ws = apr_pcalloc(r->pool, sizeof(*ws));
     ws->r = r;
     ws->c = c;
+    ws->proc = proc;
     ws->lim = lim;
     ws->cc = cc;
     ws->base = base;
@@ -512,7 +518,7 @@ int mi_ap_push_ws_handler(request_rec *r, int cc, const char *base, const mi_ap_
             close_with(ws, MI_PUSH_WS_CLOSE_NORMAL, "idle");
             break;
         }
-        if (mi_push_waiters_is_closed(mi_ap_proc->waiters)) {
+        if (mi_push_waiters_is_closed(ws->proc->waiters)) {
             close_with(ws, MI_PUSH_WS_CLOSE_GOING_AWAY, "the server is restarting; reconnect");
             break;
         }

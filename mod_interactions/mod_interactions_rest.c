@@ -19,6 +19,7 @@
 #include "mi_validate.h"
 #include "mod_interactions.h"
 #include "mod_interactions_config.h"
+#include "mod_interactions_db.h"
 #include "mod_interactions_http.h"
 #include "mod_interactions_push.h"
 #include "mod_interactions_rest.h"
@@ -33,6 +34,7 @@ typedef struct {
     mi_route_t route;
     const char *base;      /* absolute API base for uris */
     int cc;
+    mi_ap_process_t *proc; /* this child's state of the location's database */
 } mi_req_t;
 
 /* Answer with the error envelope for statusCode @sc (@http 0: the contract's status). */
@@ -56,8 +58,8 @@ static int call(mi_req_t *q, mi_op_e op, json_object *args, int uris_only)
         /* the event feed may be held for news, like a push connect (mi_events.h) */
         mi_events_req_t ev;
 
-        ev.store = mi_ap_proc->store;
-        ev.waiters = mi_ap_proc->waiters;
+        ev.store = q->proc->store;
+        ev.waiters = q->proc->waiters;
         ev.cc = q->cc;
         ev.login = r->user;
         ev.args = args;
@@ -65,7 +67,7 @@ static int call(mi_req_t *q, mi_op_e op, json_object *args, int uris_only)
         rv = mi_events_get(&ev, r->pool, &res);
     }
     else {
-        rv = mi_store_api(mi_ap_proc->store, q->cc, r->user, op, args, q->lim.max_depth, r->pool, &res);
+        rv = mi_store_api(q->proc->store, q->cc, r->user, op, args, q->lim.max_depth, r->pool, &res);
     }
     if (rv != APR_SUCCESS) {
         return mi_ap_http_send_error(r, mi_ap_http_store_error(rv, &err));
@@ -75,9 +77,9 @@ static int call(mi_req_t *q, mi_op_e op, json_object *args, int uris_only)
         mi_error_set(&err, sc, 0, mi_json_get_str(res, "statusMessage"));
         return mi_ap_http_send_error(r, &err);
     }
-    if (mi_op_is(op, MI_OPF_WRITE) && mi_ap_proc->on_change != NULL) {
+    if (mi_op_is(op, MI_OPF_WRITE) && q->proc->on_change != NULL) {
         /* a write: the push channel looks for news now rather than on its next tick */
-        mi_ap_proc->on_change(mi_ap_proc);
+        q->proc->on_change(q->proc);
     }
     return mi_ap_http_send_json(r, HTTP_OK, mi_render_result(res, q->base, uris_only, r->pool));
 }
@@ -157,10 +159,11 @@ int mi_ap_rest_handler(request_rec *r)
     if (q.route.param != NULL && !mi_utf8_valid(q.route.param, strlen(q.route.param))) {
         return refuse(r, MI_SC_NOT_FOUND, 0, "no such resource");
     }
-    if (mi_ap_proc == NULL) {
+    q.proc = mi_ap_db_proc(r);
+    if (q.proc == NULL) {
         return mi_ap_http_send_error(r, mi_ap_http_store_error(MI_STORE_UNAVAILABLE, &err));
     }
-    rv = mi_store_cc_id(mi_ap_proc->store, q.dc->contact_center, &q.cc);
+    rv = mi_store_cc_id(q.proc->store, q.dc->contact_center, &q.cc);
     if (rv == APR_NOTFOUND) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, MI_LOGNO(00302)
                       "contact center '%s' is not provisioned in the database",

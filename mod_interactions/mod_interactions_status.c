@@ -27,6 +27,7 @@
 #include "mi_push_waiters.h"
 #include "mod_interactions.h"
 #include "mod_interactions_authn.h"
+#include "mod_interactions_db.h"
 #include "mod_interactions_status.h"
 
 #define MI_METRICS_HANDLER "interactions-metrics"
@@ -114,7 +115,12 @@ void mi_ap_status_count(request_rec *r, int status, int sc)
     mi_stats_count(my_stats, op != NULL ? *op : MI_OP_NONE, sc,
                    r->request_time > 0 ? (apr_uint64_t)(apr_time_now() - r->request_time) : 0);
     if (status == HTTP_SERVICE_UNAVAILABLE) {
+        int db = mi_ap_db_index(r);
+
         mi_stats_add(&my_stats->db_unavailable, 1);
+        if (db >= 0 && db < MI_MAX_DATABASES) {
+            mi_stats_add(&my_stats->dbs[db].unavailable, 1);
+        }
     }
 }
 
@@ -138,50 +144,106 @@ void mi_ap_status_ws(int open, apr_uint64_t in, apr_uint64_t out)
     }
 }
 
-void mi_ap_status_publish_pool(mi_pgpool_t *pool, int ran, int changes)
+/* The process's figures over all its databases, and database @proc's own. */
+void mi_ap_status_publish(mi_ap_process_t *proc, int ran, int changes)
 {
     mi_pgpool_stats_t ps;
+    apr_uint64_t opened = 0, failures = 0, timeouts = 0, discarded = 0, reads = 0;
+    apr_uint64_t doorbells = 0, connects = 0, woken = 0, cache_bytes = 0;
+    apr_uint32_t in_use = 0, max = 0, held = 0, cache_rows = 0, last_read = 0;
+    int i, all_connected = 1;
 
-    if (my_stats == NULL || pool == NULL) {
+    if (my_stats == NULL || proc == NULL) {
         return;
     }
-    mi_pgpool_stats(pool, &ps);
-    my_stats->pool_in_use = ps.in_use;
-    my_stats->pool_max = (apr_uint32_t)ps.max;
-    /* the pool's own counters are per process and cumulative: publish them as they are */
-    __atomic_store_n(&my_stats->pool_opened, (apr_uint64_t)ps.opened, __ATOMIC_RELAXED);
-    __atomic_store_n(&my_stats->pool_connect_failures, (apr_uint64_t)ps.connect_failures, __ATOMIC_RELAXED);
-    __atomic_store_n(&my_stats->pool_acquire_timeouts, (apr_uint64_t)ps.acquire_timeouts, __ATOMIC_RELAXED);
-    __atomic_store_n(&my_stats->pool_discarded, (apr_uint64_t)ps.discarded, __ATOMIC_RELAXED);
     if (ran) {
         mi_stats_add(&my_stats->maintenance_runs, 1);
         mi_stats_add(&my_stats->maintenance_changes, (apr_uint64_t)changes);
+        if (proc->db >= 0 && proc->db < MI_MAX_DATABASES) {
+            mi_stats_add(&my_stats->dbs[proc->db].maintenance_runs, 1);
+        }
     }
-    if (mi_ap_proc != NULL && mi_ap_proc->waiters != NULL) {
-        my_stats->push_held = (apr_uint32_t)mi_push_waiters_count(mi_ap_proc->waiters);
+    for (i = 0; i < mi_ap_db_count() && i < MI_MAX_DATABASES; i++) {
+        mi_ap_process_t *p = mi_ap_db_proc_at(i);
+        mi_stats_db_t *d = &my_stats->dbs[i];
+        if (p == NULL) {
+            continue;
+        }
+        mi_pgpool_stats(mi_store_pool(p->store), &ps);
+        in_use += ps.in_use;
+        max += (apr_uint32_t)ps.max;
+        opened += ps.opened;
+        failures += ps.connect_failures;
+        timeouts += ps.acquire_timeouts;
+        discarded += ps.discarded;
+        d->pool_in_use = ps.in_use;
+        d->pool_max = (apr_uint32_t)ps.max;
+        __atomic_store_n(&d->connect_failures, (apr_uint64_t)ps.connect_failures, __ATOMIC_RELAXED);
+        __atomic_store_n(&d->acquire_timeouts, (apr_uint64_t)ps.acquire_timeouts, __ATOMIC_RELAXED);
+        if (p->waiters != NULL) {
+            d->push_held = (apr_uint32_t)mi_push_waiters_count(p->waiters);
+            held += d->push_held;
+        }
+        d->listener_connected = 0;
+        if (p->listener != NULL) {
+            mi_push_listener_stats_t ls;
+            mi_push_listener_stats(p->listener, &ls);
+            reads += ls.reads;
+            doorbells += ls.doorbells;
+            connects += ls.connects;
+            woken += ls.woken;
+            d->listener_connected = ls.connected ? 1 : 0;
+            /* the least recent of this process's listeners */
+            if (last_read == 0 || (ls.last_read_s != 0 && ls.last_read_s < last_read)) {
+                last_read = ls.last_read_s;
+            }
+        }
+        all_connected = all_connected && d->listener_connected;
+        if (p->push != NULL) {
+            mi_push_cache_stats_t cs;
+            mi_push_cache_stats(mi_push_cache_of(p->push), &cs);
+            cache_bytes += cs.bytes;
+            cache_rows += (apr_uint32_t)cs.rows;
+        }
     }
-    if (mi_ap_proc != NULL && mi_ap_proc->listener != NULL) {
-        mi_push_listener_stats_t ls;
-        mi_push_listener_stats(mi_ap_proc->listener, &ls);
-        __atomic_store_n(&my_stats->push_reads, (apr_uint64_t)ls.reads, __ATOMIC_RELAXED);
-        __atomic_store_n(&my_stats->push_doorbells, (apr_uint64_t)ls.doorbells, __ATOMIC_RELAXED);
-        __atomic_store_n(&my_stats->push_listener_connects, (apr_uint64_t)ls.connects, __ATOMIC_RELAXED);
-        __atomic_store_n(&my_stats->push_woken, (apr_uint64_t)ls.woken, __ATOMIC_RELAXED);
-        my_stats->push_listener_connected = ls.connected;
-        my_stats->push_listener_read_s = ls.last_read_s;
+    my_stats->pool_in_use = in_use;
+    my_stats->pool_max = max;
+    /* the pools' own counters are per process and cumulative: publish them as they are */
+    __atomic_store_n(&my_stats->pool_opened, opened, __ATOMIC_RELAXED);
+    __atomic_store_n(&my_stats->pool_connect_failures, failures, __ATOMIC_RELAXED);
+    __atomic_store_n(&my_stats->pool_acquire_timeouts, timeouts, __ATOMIC_RELAXED);
+    __atomic_store_n(&my_stats->pool_discarded, discarded, __ATOMIC_RELAXED);
+    my_stats->push_held = held;
+    __atomic_store_n(&my_stats->push_reads, reads, __ATOMIC_RELAXED);
+    __atomic_store_n(&my_stats->push_doorbells, doorbells, __ATOMIC_RELAXED);
+    __atomic_store_n(&my_stats->push_listener_connects, connects, __ATOMIC_RELAXED);
+    __atomic_store_n(&my_stats->push_woken, woken, __ATOMIC_RELAXED);
+    /* a process counts as connected when the listeners of all its databases are */
+    my_stats->push_listener_connected = all_connected ? 1 : 0;
+    my_stats->push_listener_read_s = last_read;
+    __atomic_store_n(&my_stats->push_cache_bytes, cache_bytes, __ATOMIC_RELAXED);
+    my_stats->push_cache_rows = cache_rows;
+}
+
+/* The databases' labels in their order, for the figures by database. */
+static const char *const *database_names(apr_pool_t *p, int *pn)
+{
+    int i, n = mi_ap_db_count() < MI_MAX_DATABASES ? mi_ap_db_count() : MI_MAX_DATABASES;
+    const char **names = apr_pcalloc(p, sizeof(*names) * (apr_size_t)(n + 1));
+
+    for (i = 0; i < n; i++) {
+        names[i] = mi_ap_db_at(i)->label;
     }
-    if (mi_ap_proc != NULL && mi_ap_proc->push != NULL) {
-        mi_push_cache_stats_t cs;
-        mi_push_cache_stats(mi_push_cache_of(mi_ap_proc->push), &cs);
-        __atomic_store_n(&my_stats->push_cache_bytes, (apr_uint64_t)cs.bytes, __ATOMIC_RELAXED);
-        my_stats->push_cache_rows = (apr_uint32_t)cs.rows;
-    }
+    *pn = n;
+    return names;
 }
 
 /* GET of the Prometheus text format */
 static int metrics_handler(request_rec *r)
 {
     const char *text;
+    const char *const *names;
+    int n;
 
     if (r->handler == NULL || strcmp(r->handler, MI_METRICS_HANDLER) != 0) {
         return DECLINED;
@@ -192,6 +254,11 @@ static int metrics_handler(request_rec *r)
     text = stats.slots != NULL
            ? mi_stats_prometheus(&stats, alive, MI_BUILD_VERSION, MI_BUILD_COMMIT, r->pool)
            : "";
+    names = database_names(r->pool, &n);
+    if (stats.slots != NULL) {
+        text = apr_pstrcat(r->pool, text,
+                           mi_stats_prometheus_databases(&stats, alive, names, n, r->pool), NULL);
+    }
     text = apr_pstrcat(r->pool, text, mi_ap_authn_prometheus(r->pool), NULL);
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
@@ -205,7 +272,9 @@ static int metrics_handler(request_rec *r)
 static int status_hook(request_rec *r, int flags)
 {
     apr_uint64_t requests, errors, unavailable, in_use;
-    int processes;
+    const char *const *names;
+    mi_stats_db_t d;
+    int processes, i, n;
 
     if (stats.slots == NULL) {
         return OK;
@@ -218,6 +287,13 @@ static int status_hook(request_rec *r, int flags)
                       "InteractionsProcesses: %d\n"
                       "InteractionsDBConnectionsInUse: %" APR_UINT64_T_FMT "\n",
                    requests, errors, unavailable, processes, in_use);
+        names = database_names(r->pool, &n);
+        for (i = 0; i < n; i++) {
+            mi_stats_database(&stats, alive, i, &d);
+            ap_rprintf(r, "InteractionsDatabase%d: %s in_use=%u max=%u unavailable=%"
+                          APR_UINT64_T_FMT " listeners=%u\n", i, names[i], d.pool_in_use,
+                       d.pool_max, d.unavailable, d.listener_connected);
+        }
     }
     else {
         ap_rputs("<hr />\n<h2>mod_interactions</h2>\n<dl>\n", r);
@@ -226,6 +302,14 @@ static int status_hook(request_rec *r, int flags)
                    requests, errors, unavailable);
         ap_rprintf(r, "<dt>child processes with the module: %d; database connections in use: %"
                       APR_UINT64_T_FMT "</dt>\n", processes, in_use);
+        names = database_names(r->pool, &n);
+        for (i = 0; i < n; i++) {
+            mi_stats_database(&stats, alive, i, &d);
+            ap_rprintf(r, "<dt>database %s: %u connections in use of %u, %" APR_UINT64_T_FMT
+                          " requests answered 503, push listeners connected in %u processes"
+                          "</dt>\n", ap_escape_html(r->pool, names[i]), d.pool_in_use,
+                       d.pool_max, d.unavailable, d.listener_connected);
+        }
         ap_rputs("<dt>per operation and statusCode: see the Prometheus endpoint "
                  "(SetHandler " MI_METRICS_HANDLER ")</dt>\n</dl>\n", r);
     }

@@ -7,6 +7,7 @@
 
 #include "mi_ops.h"
 #include "mi_pgpool.h"
+#include "mod_interactions.h"
 
 /** post_config: the shared memory of the counters (not in the dry run). */
 apr_status_t mi_ap_status_post_config(apr_pool_t *pconf, server_rec *s);
@@ -24,8 +25,9 @@ void mi_ap_status_count(request_rec *r, int status, int sc);
  *  and sent (@out). */
 void mi_ap_status_ws(int open, apr_uint64_t in, apr_uint64_t out);
 
-/** Publish this child's pool figures and a maintenance run (if @ran) to the statistics. */
-void mi_ap_status_publish_pool(mi_pgpool_t *pool, int ran, int changes);
+/** Publish this child's figures (pools, push channel; each database's and their sums) and
+ *  a maintenance run of @proc's database (if @ran) to the statistics. */
+void mi_ap_status_publish(mi_ap_process_t *proc, int ran, int changes);
 
 /** The metrics handler and the server-status section. */
 void mi_ap_status_register_hooks(apr_pool_t *p);

@@ -38,6 +38,25 @@ const pool = new pg.Pool({
 });
 pool.on('error', () => {});   // a restarted server kills idle clients; the next query reconnects
 
+/** SQL as superuser on another cluster of scripts/lib/stack (its DIR and port): {db, pool},
+ *  db with the methods of `db` below. */
+export function sqlAt(dir, port) {
+  const p = new pg.Pool({ host: path.join(dir, 'pg/run'), port, user: 'postgres', database: 'interactions',
+    max: 4, allowExitOnIdle: true });
+  p.on('error', () => {});
+  const d = {
+    async query(sql, params = []) { return (await p.query(sql, params)).rows; },
+    async one(sql, params = []) {
+      const rows = await this.query(sql, params);
+      assert.equal(rows.length, 1, `expected one row from ${sql}`);
+      return rows[0];
+    },
+    async value(sql, params = []) { const r = await this.one(sql, params); return Object.values(r)[0]; },
+    async end() { await p.end(); },
+  };
+  return { db: d, pool: p };
+}
+
 export const db = {
   async query(sql, params = []) { return (await pool.query(sql, params)).rows; },
   async one(sql, params = []) {
@@ -125,11 +144,13 @@ export async function fails(user, method, p, status, statusCode, opts = {}) {
  * before every test that needs a clean slate), and provision once its standard cast: admin, supervisor, agent1..agent4, feeder (apiuser); queues support
  * (agent1, agent2), sales (agent1..agent3), quick (agent1, agent2; offer timeout 1 s);
  * personal workbins "drafts" and a shared "team".  All agents NotReady, capacity 1.
+ * @on: another cluster's {db, pool} (sqlAt()) instead of the one scripts/test started.
  */
-export async function freshContactCenter(cc) {
-  await db.query(`SELECT interactions.create_contact_center($1)`, [cc]);
-  const id = await db.value(`SELECT id FROM interactions.contact_centers WHERE name = $1`, [cc]);
-  const client = await pool.connect();
+export async function freshContactCenter(cc, on = { db, pool }) {
+  const { db: sql } = on;
+  await sql.query(`SELECT interactions.create_contact_center($1)`, [cc]);
+  const id = await sql.value(`SELECT id FROM interactions.contact_centers WHERE name = $1`, [cc]);
+  const client = await on.pool.connect();
   try {
     await client.query('BEGIN');
     await client.query(`SELECT set_config('interactions.purging', 'on', true)`);
@@ -178,23 +199,23 @@ export async function freshContactCenter(cc) {
     client.release();
   }
   // the cast is provisioned once; later calls only wiped the data above
-  if (await db.value(`SELECT count(*)::int FROM interactions.users WHERE cc_id = $1`, [id]) >= 7) return id;
+  if (await sql.value(`SELECT count(*)::int FROM interactions.users WHERE cc_id = $1`, [id]) >= 7) return id;
   const users = [['admin', ['admin']], ['supervisor', ['supervisor']], ['agent1', ['agent']],
     ['agent2', ['agent']], ['agent3', ['agent']], ['agent4', ['agent']], ['feeder', ['apiuser']]];
   for (const [login, roles] of users) {
-    await db.query(`SELECT interactions.create_user($1, $2, 'password', $3)`, [cc, login, roles]);
+    await sql.query(`SELECT interactions.create_user($1, $2, 'password', $3)`, [cc, login, roles]);
   }
-  await db.query(`SELECT interactions.create_queue($1, 'support')`, [cc]);
-  await db.query(`SELECT interactions.create_queue($1, 'sales')`, [cc]);
-  await db.query(`SELECT interactions.create_queue($1, 'quick', '1 second')`, [cc]);
+  await sql.query(`SELECT interactions.create_queue($1, 'support')`, [cc]);
+  await sql.query(`SELECT interactions.create_queue($1, 'sales')`, [cc]);
+  await sql.query(`SELECT interactions.create_queue($1, 'quick', '1 second')`, [cc]);
   for (const [q, who] of [['support', ['agent1', 'agent2']], ['sales', ['agent1', 'agent2', 'agent3']],
     ['quick', ['agent1', 'agent2']]]) {
-    for (const a of who) await db.query(`SELECT interactions.add_queue_member($1, $2, $3)`, [cc, q, a]);
+    for (const a of who) await sql.query(`SELECT interactions.add_queue_member($1, $2, $3)`, [cc, q, a]);
   }
   for (const a of ['agent1', 'agent2', 'agent3', 'agent4']) {
-    await db.query(`SELECT interactions.create_workbin($1, 'drafts', $2)`, [cc, a]);
+    await sql.query(`SELECT interactions.create_workbin($1, 'drafts', $2)`, [cc, a]);
   }
-  await db.query(`SELECT interactions.create_workbin($1, 'team')`, [cc]);
+  await sql.query(`SELECT interactions.create_workbin($1, 'team')`, [cc]);
   return id;
 }
 

@@ -48,15 +48,15 @@ fresh
 tab=mod_interactions/mod_interactions_directives.h
 # the table itself
 expect_failure "a row that is not nine fields" "a row of MI_DIRECTIVES cannot be read" $tab \
-    's/X("InteractionsPoolTTL", SRV, INT, pool_ttl_s, 60, 0, INNER, -,/X("InteractionsPoolTTL", SRV, INT, pool_ttl_s, 60, INNER, -,/'
+    's/X("InteractionsPoolTTL", DB, INT, pool_ttl_s, 60, 0, INNER, -,/X("InteractionsPoolTTL", DB, INT, pool_ttl_s, 60, INNER, -,/'
 expect_failure "two rows with one name" "InteractionsPoolMin: two rows of MI_DIRECTIVES have this name" $tab \
     's/X("InteractionsPoolKeep", /X("InteractionsPoolMin", /'
 expect_failure "two rows with one field" "the field 'pool_min' is InteractionsPoolMin's already" $tab \
-    's/SRV, INT, pool_keep, 4,/SRV, INT, pool_min, 4,/'
+    's/DB, INT, pool_keep, 4,/DB, INT, pool_min, 4,/'
 expect_failure "an unknown type" "InteractionsPoolTTL: unknown type 'INTEGER'" $tab \
-    's/"InteractionsPoolTTL", SRV, INT,/"InteractionsPoolTTL", SRV, INTEGER,/'
+    's/"InteractionsPoolTTL", DB, INT,/"InteractionsPoolTTL", DB, INTEGER,/'
 expect_failure "an unknown scope" "InteractionsPoolTTL: unknown scope 'GLOBAL'" $tab \
-    's/"InteractionsPoolTTL", SRV,/"InteractionsPoolTTL", GLOBAL,/'
+    's/"InteractionsPoolTTL", DB,/"InteractionsPoolTTL", GLOBAL,/'
 expect_failure "an unknown merge rule" "InteractionsPoolTTL: unknown merge rule 'APPEND'" $tab \
     's/pool_ttl_s, 60, 0, INNER,/pool_ttl_s, 60, 0, APPEND,/'
 expect_failure "a default constant nobody defines" "InteractionsMaxBodySize: the default MI_NO_SUCH_LIMIT is not a number" $tab \

@@ -102,6 +102,7 @@ int main(void)
     add_credcache_suite();
     add_secret_suite();
     add_maint_suite();
+    add_pgpool_suite();
     add_push_ws_suite();
     add_webhook_allow_suite();
     CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -77,6 +77,27 @@ static void remembers_the_verified_password_only(void)
     CU_ASSERT_EQUAL(mi_credcache_lookup(c, &w, T0 + SEC(1), &v), MI_CRED_MISS);
 }
 
+/* Contact center ids are per database: the same id and login in two databases are two
+ * users, whose passwords never pass for each other. */
+static void the_same_contact_center_id_in_two_databases_is_two_tenants(void)
+{
+    mi_credcache_conf_t conf = conf_of(64, 64);
+    mi_credcache_t *c = make(&conf, NULL);
+    mi_credcache_who_t a, b, zero;
+    int v = -1;
+
+    mi_credcache_who_in(c, 0, 5, "agent1", "secret", "10.0.0.1", &a);
+    mi_credcache_who_in(c, 1, 5, "agent1", "secret", "10.0.0.1", &b);
+    mi_credcache_store(c, &a, 3, T0);
+    CU_ASSERT_EQUAL(mi_credcache_lookup(c, &a, T0 + SEC(1), &v), MI_CRED_FRESH);
+    CU_ASSERT_EQUAL(mi_credcache_lookup(c, &b, T0 + SEC(1), &v), MI_CRED_MISS);
+    CU_ASSERT_NOT_EQUAL(memcmp(a.user, b.user, sizeof(a.user)), 0);
+    /* database 0 is what mi_credcache_who() means */
+    zero = who(c, 5, "agent1", "secret", "10.0.0.1");
+    CU_ASSERT_EQUAL(memcmp(a.user, zero.user, sizeof(a.user)), 0);
+    CU_ASSERT_EQUAL(memcmp(a.verifier, zero.verifier, sizeof(a.verifier)), 0);
+}
+
 static void rechecks_the_version_after_the_interval(void)
 {
     mi_credcache_conf_t conf = conf_of(64, 64);
@@ -562,6 +583,7 @@ void add_credcache_suite(void)
 {
     static CU_TestInfo tests[] = {
         UNIT_TEST(remembers_the_verified_password_only),
+        UNIT_TEST(the_same_contact_center_id_in_two_databases_is_two_tenants),
         UNIT_TEST(rechecks_the_version_after_the_interval),
         UNIT_TEST(a_new_password_replaces_the_old),
         UNIT_TEST(the_memory_holds_no_password_or_plain_hash),

@@ -180,6 +180,34 @@ static void the_registry_refuses_waiters_beyond_its_cap(void)
     (void)b;
 }
 
+/* The registries of one process (one per database) share its cap. */
+static void registries_sharing_a_count_share_the_cap(void)
+{
+    static volatile apr_uint32_t held;
+    mi_push_waiters_t *a = registry(3), *b = registry(3);
+    mi_push_waiter_t *w = NULL, *a1;
+
+    held = 0;
+    mi_push_waiters_share(a, &held);
+    mi_push_waiters_share(b, &held);
+    a1 = reg_ok(a, 1, "a", "c1");
+    reg_ok(a, 1, "b", "c2");
+    reg_ok(b, 1, "a", "c3");       /* the same cc id and login in the other database */
+    CU_ASSERT_EQUAL(held, 3);
+    CU_ASSERT_EQUAL(mi_push_waiter_register(b, 2, "x", "c4", tp, &w), APR_EBUSY);
+    CU_ASSERT_EQUAL(mi_push_waiter_register(a, 2, "x", "c4", tp, &w), APR_EBUSY);
+    CU_ASSERT_EQUAL(held, 3);      /* a refusal gives its place back */
+    mi_push_waiter_unregister(a, a1);
+    CU_ASSERT_EQUAL(held, 2);
+    CU_ASSERT_EQUAL(mi_push_waiter_register(b, 2, "x", "c4", tp, &w), APR_SUCCESS);
+    CU_ASSERT_EQUAL(held, 3);
+    /* a refusal for a share of the registry's own gives the place back too */
+    mi_push_waiters_limit(a, 1, 0);
+    mi_push_waiter_unregister(b, w);
+    CU_ASSERT_EQUAL(mi_push_waiter_register(a, 1, "b", "c5", tp, &w), MI_PUSH_WAITERS_USER_FULL);
+    CU_ASSERT_EQUAL(held, 2);
+}
+
 static void one_user_and_one_contact_center_get_only_their_share(void)
 {
     mi_push_waiters_t *reg = registry(10);
@@ -529,6 +557,7 @@ void add_push_waiters_suite(void)
         UNIT_TEST(a_newer_connect_of_the_same_session_supersedes_the_held_one),
         UNIT_TEST(a_disconnect_cancels_that_sessions_waiter),
         UNIT_TEST(the_registry_refuses_waiters_beyond_its_cap),
+        UNIT_TEST(registries_sharing_a_count_share_the_cap),
         UNIT_TEST(one_user_and_one_contact_center_get_only_their_share),
         UNIT_TEST(shutdown_answers_everyone_and_refuses_newcomers),
         UNIT_TEST(notify_everyone_wakes_all),

@@ -88,11 +88,47 @@ static void the_least_recent_read_of_the_listeners(void)
     has_line(text, "interactions_processes 3");
 }
 
+/* Each database's figures, by its label; gauges of dead processes left out, the label's
+ * quotes escaped. */
+static void figures_by_database(void)
+{
+    mi_stats_t *st = stats(2);
+    mi_stats_slot_t *a = mi_stats_claim(st, 11, everyone_alive);
+    mi_stats_slot_t *b = mi_stats_claim(st, 12, everyone_alive);
+    const char *names[] = { "interactions@db-a:5432", "x\"y@db-b:5432" };
+    const char *text;
+    mi_stats_db_t d;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    a->dbs[0].pool_in_use = 2;
+    a->dbs[0].pool_max = 16;
+    b->dbs[0].pool_max = 16;
+    a->dbs[1].unavailable = 3;
+    b->dbs[1].unavailable = 4;
+    a->dbs[1].listener_connected = 1;
+    b->dbs[1].maintenance_runs = 7;
+    text = apr_pstrcat(tp, "\n", mi_stats_prometheus_databases(st, everyone_alive, names, 2, tp),
+                       NULL);
+    has_line(text, "# TYPE interactions_database_unavailable_total counter");
+    has_line(text, "interactions_database_unavailable_total{database=\"interactions@db-a:5432\"} 0");
+    has_line(text, "interactions_database_unavailable_total{database=\"x\\\"y@db-b:5432\"} 7");
+    has_line(text, "interactions_database_pool_in_use{database=\"interactions@db-a:5432\"} 2");
+    has_line(text, "interactions_database_pool_max{database=\"interactions@db-a:5432\"} 32");
+    has_line(text, "interactions_database_push_listeners_connected{database=\"x\\\"y@db-b:5432\"} 1");
+    has_line(text, "interactions_database_maintenance_runs_total{database=\"x\\\"y@db-b:5432\"} 7");
+    mi_stats_database(st, everyone_alive, 1, &d);
+    CU_ASSERT_EQUAL(d.unavailable, 7);
+    mi_stats_database(st, everyone_alive, MI_MAX_DATABASES, &d);   /* out of range: zeros */
+    CU_ASSERT_EQUAL(d.unavailable, 0);
+}
+
 void add_stats_suite(void)
 {
     static CU_TestInfo tests[] = {
         UNIT_TEST(requests_and_latency_by_operation),
         UNIT_TEST(the_least_recent_read_of_the_listeners),
+        UNIT_TEST(figures_by_database),
         CU_TEST_INFO_NULL
     };
     unit_add_suite("stats", tests);

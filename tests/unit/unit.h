@@ -42,6 +42,7 @@ void add_push_suite(void);
 void add_credcache_suite(void);
 void add_secret_suite(void);
 void add_maint_suite(void);
+void add_pgpool_suite(void);
 void add_push_ws_suite(void);
 void add_webhook_allow_suite(void);
 
