@@ -17,8 +17,14 @@ SELECT interactions.create_user('bench', 'sup' || i, NULL, ARRAY['supervisor'])
 UPDATE interactions.users
    SET password_hash = (SELECT interactions_ext.crypt('password', interactions_ext.gen_salt('bf', 4)))
  WHERE cc_id = interactions.contact_center_id('bench') AND password_hash IS NULL;
-UPDATE interactions.agent_channels SET state = 'Ready', capacity = 1000000
+-- Ready again whatever the runs before left (a reason, a wrap-up, Do Not Disturb, missed
+-- offers), and missed offers not counted in the new queues (see setup.sql)
+UPDATE interactions.agent_channels
+   SET state = 'Ready', reason = NULL, wrap_up_until = NULL, dnd_state = NULL, dnd_reason = NULL,
+       missed_offers = 0, capacity = 1000000
  WHERE cc_id = interactions.contact_center_id('bench');
+SELECT interactions.set_queue_policy('bench', 'q' || i, '{"wrap_up": 0, "max_no_answer": 0}')
+  FROM generate_series(1, :agents) i;
 -- an offer left by an interrupted cycle is withdrawn (Revoked) only after a day: within a run,
 -- every message an agent receives is one a measured request caused
 UPDATE interactions.queues SET offer_timeout = '1 day'

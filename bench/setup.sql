@@ -17,6 +17,8 @@ UPDATE interactions.agent_channels SET state = 'Ready', capacity = 1000000
 -- The cycle's Complete ends the agent's work on an interaction, which (since V012) writes the
 -- agent's channel (idle time) and, with a queue wrap-up, starts AfterCallWork.  The cycle
 -- runs with wrap-up 0, the default, said here so that the figure keeps meaning the same
--- cycle: with a wrap-up the agent would rightly wait before the next offer.
-SELECT interactions.set_queue_policy('bench', 'q' || i, '{"wrap_up": 0}')
+-- cycle: with a wrap-up the agent would rightly wait before the next offer.  Missed offers
+-- are not counted (max_no_answer 0): a run at 16 connections leaves agents 17..64 offers
+-- nobody answers, and three of them would put those agents NotReady before the run at 64.
+SELECT interactions.set_queue_policy('bench', 'q' || i, '{"wrap_up": 0, "max_no_answer": 0}')
   FROM generate_series(1, :agents) i;
