@@ -51,6 +51,7 @@ const lat = by.latency_half?.result;
 const push = rows.find((r) => r.name === 'push');
 const events = rows.find((r) => r.name === 'events');
 const routing = rows.find((r) => r.name === 'routing');
+const statsCost = rows.find((r) => r.name === 'stats_cost');
 const headline = {
   cycle_ratio_vs_pgbench_16: h[16].ratio_vs_pgbench, cycle_ratio_vs_pgbench_64: h[64].ratio_vs_pgbench,
   cycle_ratio_vs_pgbench_superuser_16: h[16].ratio_vs_pgbench_su,
@@ -64,6 +65,7 @@ const headline = {
   events_lag_p99_ms: events ? events.headline.events_lag_p99_ms : null,
   routing_create_p99_ratio: routing ? routing.headline.routing_create_p99_ratio : null,
   routing_tick_ms_1000: routing ? routing.headline.routing_tick_ms_1000 : null,
+  ...(statsCost ? statsCost.headline : {}),
 };
 
 if (writeDoc === '1') {
@@ -131,6 +133,7 @@ Not measured in this run (${by.events_failed ? 'the measurement failed; scripts/
 
 Not measured in this run (${by.routing_failed ? 'the measurement failed; scripts/bench printed why' : 'no routing measurement'}).
 `;
+  if (statsCost) md += statsCost.markdown;
   md += `
 ## Where the time goes
 

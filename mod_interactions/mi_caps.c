@@ -3,10 +3,10 @@
 
 #include "mi_caps.h"
 
-#define BIT(op) (1u << (op))
+#define BIT(op) (UINT64_C(1) << (op))
 
 /* The contract's state table (section 5) from the caller's side. */
-static unsigned int by_state(const mi_caps_ctx_t *c)
+static mi_caps_t by_state(const mi_caps_ctx_t *c)
 {
     const char *s = c->state;
 
@@ -17,7 +17,7 @@ static unsigned int by_state(const mi_caps_ctx_t *c)
         return BIT(MI_OP_ACCEPT) | BIT(MI_OP_REJECT);
     }
     if (strcmp(s, "Processing") == 0 && c->is_owner) {
-        unsigned int m = BIT(MI_OP_COMPLETE) | BIT(MI_OP_PLACE_IN_QUEUE)
+        mi_caps_t m = BIT(MI_OP_COMPLETE) | BIT(MI_OP_PLACE_IN_QUEUE)
                          | BIT(MI_OP_PLACE_IN_WORKBIN) | BIT(MI_OP_TRANSFER)
                          | BIT(MI_OP_ATTACH_USER_DATA) | BIT(MI_OP_UPDATE_USER_DATA)
                          | BIT(MI_OP_DELETE_USER_DATA);
@@ -36,9 +36,9 @@ static unsigned int by_state(const mi_caps_ctx_t *c)
     return 0;
 }
 
-unsigned int mi_caps_mask(const mi_caps_ctx_t *c)
+mi_caps_t mi_caps_mask(const mi_caps_ctx_t *c)
 {
-    unsigned int m = by_state(c);
+    mi_caps_t m = by_state(c);
     int op;
 
     /* ... of what the table of operations lets the caller's roles call */
@@ -52,7 +52,7 @@ unsigned int mi_caps_mask(const mi_caps_ctx_t *c)
 
 json_object *mi_caps_json(const mi_caps_ctx_t *ctx)
 {
-    unsigned int m = mi_caps_mask(ctx);
+    mi_caps_t m = mi_caps_mask(ctx);
     json_object *a = json_object_new_array();
     int op;
 

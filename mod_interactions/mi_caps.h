@@ -7,6 +7,8 @@
 #ifndef MI_CAPS_H
 #define MI_CAPS_H
 
+#include <stdint.h>
+
 #include <json-c/json.h>
 
 #include "mi_ops.h"
@@ -20,9 +22,12 @@ typedef struct {
     int may_use_workbin;     /* it sits in a workbin the caller may use */
 } mi_caps_ctx_t;
 
-/** Bit (1u << op) is set for each operation allowed now: an operationName (mi_ops.h) for
+/** A set of operations: bit (1 << op) for each mi_op_e (64 bits: room to grow). */
+typedef uint64_t mi_caps_t;
+
+/** Bit (1 << op) is set for each operation allowed now: an operationName (mi_ops.h) for
  *  the caller's roles, in the interaction's state, given how the caller relates to it. */
-unsigned int mi_caps_mask(const mi_caps_ctx_t *ctx);
+mi_caps_t mi_caps_mask(const mi_caps_ctx_t *ctx);
 
 /** The same as a JSON array of operation names, in contract order (a new reference). */
 json_object *mi_caps_json(const mi_caps_ctx_t *ctx);

@@ -10,7 +10,7 @@ static const mi_op_t ops[MI_OP__COUNT] = {
 };
 
 /* capabilities are a bit mask of operations (mi_caps.h) */
-_Static_assert(MI_OP__COUNT <= 32, "an unsigned int mask must hold every operation");
+_Static_assert(MI_OP__COUNT <= 64, "a capability mask (mi_caps_t, 64 bits) must hold every operation");
 
 const mi_op_t *mi_op(mi_op_e op)
 {

@@ -1,7 +1,9 @@
 /* mi_ops.h — the operations of the API, in one table.
  *
  * Every call a client can make is one row: the REST calls, named by their route and method
- * ("list" is GET /interactions), and the agent operations of POST /me/interactions[/{id}],
+ * ("list" is GET /interactions; "supervise" is POST /interactions/{id}, a supervisor's
+ * Transfer, PlaceInQueue or PlaceInWorkbin of anyone's interaction), and the agent
+ * operations of POST /me/interactions[/{id}],
  * named by the contract's operationName ("Accept").  Everything else derives from the row:
  * the enum below and the statistics slot (its index), which names validation accepts
  * (MI_OPF_NAMED), what the store asks of interactions.api() (the entry, and whether the
@@ -49,6 +51,11 @@
     X(MY_LIST,             "my_list",           "my_list",   MI_OPF_PAGED,          MI_ROLE_AGENT) \
     X(WORKBINS,            "workbins",          "workbins",  0,                     MI_ROLE_AGENT) \
     X(WORKBIN,             "workbin",           "workbin",   MI_OPF_PAGED,          MI_ROLE_AGENT) \
+    X(AGENTS,              "agents",            "agents",    0,                     MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
+    X(AGENT_CHANNEL,       "agent_channel",     "agent_channel", MI_OPF_WRITE,      MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
+    X(SUPERVISE,           "supervise",         "supervise", MI_OPF_WRITE,          MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
+    X(QUEUES,              "queues",            "queues",    0,                     MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
+    X(QUEUE_STATISTICS,    "queue_statistics",  "queue_statistics", 0,              MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
     X(ACCEPT,              "Accept",            "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \
     X(REJECT,              "Reject",            "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \
     X(COMPLETE,            "Complete",          "operation", MI_OPF_WRITE | MI_OPF_NAMED, MI_ROLE_AGENT) \

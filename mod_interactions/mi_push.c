@@ -337,6 +337,14 @@ static apr_status_t deliver(ctx_t *x, const mi_push_delivery_t *d)
         if (all != NULL && json_object_get_boolean(all) && (d->session.channels & MI_PUSH_ALL)) {
             add(x, mi_push_bx_event(MI_PUSH_BX_CH_ALL, e, caller, x->req->base, 0, x->req->pool));
         }
+        /* an agent's channel state: to the agent, and to the contact center's followers */
+        if (json_object_get_boolean(mi_json_get(e, "mych")) && (d->session.channels & MI_PUSH_MYCH)) {
+            add(x, mi_push_bx_channel_event(MI_PUSH_BX_CH_MY_CHANNELS, e));
+        }
+        if (json_object_get_boolean(mi_json_get(e, "agents"))
+            && (d->session.channels & MI_PUSH_AGENTS)) {
+            add(x, mi_push_bx_channel_event(MI_PUSH_BX_CH_AGENTS, e));
+        }
     }
     return APR_SUCCESS;
 }
@@ -376,6 +384,7 @@ static void from_memory(ctx_t *x, mi_push_waiter_t *w, mi_push_delivery_t *d)
     for (i = 0; i < got.n; i++) {
         const mi_push_row_t *r = got.rows[i];
         int me = (got.how[i] & MI_PUSH_ME) != 0, all = (got.how[i] & MI_PUSH_ALL) != 0;
+        int mych = (got.how[i] & MI_PUSH_MYCH) != 0, agents = (got.how[i] & MI_PUSH_AGENTS) != 0;
         int revoked = 0;
         json_object *e = json_object_new_object(), *snap = NULL;
 
@@ -387,14 +396,15 @@ static void from_memory(ctx_t *x, mi_push_waiter_t *w, mi_push_delivery_t *d)
         json_object_object_add(e, "referenceId",
                                r->reference_id >= 0 ? json_object_new_int64(r->reference_id)
                                                     : NULL);
-        if (me || !mi_push_cache_has(x->push->cache, x->req->cc, r->seq)) {
+        if (me || mych || agents || !mi_push_cache_has(x->push->cache, x->req->cc, r->seq)) {
             snap = parse_snapshot(x, r->snapshot);
             if (snap == NULL) {
                 json_object_put(e);
                 continue; /* a row whose snapshot is unreadable: nothing to send */
             }
             json_object_object_add(e, "snapshot", json_object_get(snap));
-            if (!me && mi_push_cache_put(x->push->cache, x->req->cc, r->seq, e)) {
+            /* channel states are small and rendered alike for everyone: not cached */
+            if (!me && all && mi_push_cache_put(x->push->cache, x->req->cc, r->seq, e)) {
                 /* cached: the message comes from there, rendered once per variant */
                 json_object_object_add(e, "snapshot", NULL);
             }
@@ -402,6 +412,8 @@ static void from_memory(ctx_t *x, mi_push_waiter_t *w, mi_push_delivery_t *d)
         json_object_object_add(e, "me", json_object_new_boolean(me));
         json_object_object_add(e, "revoked", json_object_new_boolean(revoked));
         json_object_object_add(e, "all", json_object_new_boolean(all));
+        json_object_object_add(e, "mych", json_object_new_boolean(mych));
+        json_object_object_add(e, "agents", json_object_new_boolean(agents));
         json_object_array_add(d->events, e);
     }
 }
@@ -416,7 +428,11 @@ static int deliverable(const mi_push_delivery_t *d)
 
         if (((d->session.channels & MI_PUSH_ME) && json_object_get_boolean(mi_json_get(e, "me")))
             || ((d->session.channels & MI_PUSH_ALL)
-                && json_object_get_boolean(mi_json_get(e, "all")))) {
+                && json_object_get_boolean(mi_json_get(e, "all")))
+            || ((d->session.channels & MI_PUSH_MYCH)
+                && json_object_get_boolean(mi_json_get(e, "mych")))
+            || ((d->session.channels & MI_PUSH_AGENTS)
+                && json_object_get_boolean(mi_json_get(e, "agents")))) {
             return 1;
         }
     }
@@ -535,7 +551,7 @@ static void meta_connect(ctx_t *x, const mi_push_bx_msg_t *m)
         if (d.outcome == MI_PUSH_HELD && w != NULL) {
             apr_interval_time_t left;
 
-            mi_push_waiter_narrow(x->push->waiters, w, (d.session.channels & MI_PUSH_ALL) != 0);
+            mi_push_waiter_narrow(x->push->waiters, w, (d.session.channels & MI_PUSH_CC_WIDE) != 0);
             if (d.have_pos) {
                 /* from here on the listener hands it its rows from memory */
                 mi_push_waiter_track_t t;
@@ -754,7 +770,7 @@ static void apply_group(ctx_t *x, int lead, known_t *k)
     /* CometD subscribes while its connect is held: that connect, here or elsewhere, looked
      * at the session before and does not yet listen for the contact center's news.  Wake
      * it (it re-reads the session) and have the other processes do so. */
-    if (add_bits & MI_PUSH_ALL) {
+    if (add_bits & MI_PUSH_CC_WIDE) {
         if (x->push->waiters != NULL) {
             mi_push_waiters_notify(x->push->waiters, x->req->cc, &x->req->login, 1, 0);
         }

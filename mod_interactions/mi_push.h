@@ -24,7 +24,7 @@
 /** A session as the backend knows it. */
 typedef struct {
     mi_caller_t caller;        /* its user: id and roles (for rendering and authorization) */
-    unsigned channels;         /* MI_PUSH_ME | MI_PUSH_ALL */
+    unsigned channels;         /* MI_PUSH_ME | MI_PUSH_ALL | MI_PUSH_MYCH | MI_PUSH_AGENTS */
     int ack;                   /* ack extension negotiated */
 } mi_push_session_t;
 

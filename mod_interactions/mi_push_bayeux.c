@@ -578,3 +578,29 @@ json_object *mi_push_bx_event(const char *channel, json_object *event, const mi_
     json_object_object_add(msg, "data", data);
     return msg;
 }
+
+json_object *mi_push_bx_channel_event(const char *channel, json_object *event)
+{
+    json_object *msg = json_object_new_object();
+    json_object *data = json_object_new_object();
+    json_object *snap = mi_json_get(event, "snapshot");
+    json_object *ref = mi_json_get(event, "referenceId");
+    json_object *v;
+
+    mi_push_bx_set_message_type(data, "ChannelStateChangeMessage");
+    if (ref != NULL && !json_object_is_type(ref, json_type_null)) {
+        json_object_object_add(data, "referenceId", json_object_get(ref));
+    }
+    /* the row's snapshot is the message (CONTRACT 8.2); its cause and previous state are
+     * for the DBA's history, not the desktop */
+    v = snap != NULL ? mi_json_get(snap, "channels") : NULL;
+    json_object_object_add(data, "channels", v != NULL && json_object_is_type(v, json_type_array)
+                                             ? json_object_get(v) : json_object_new_array());
+    if (strcmp(channel, MI_PUSH_BX_CH_AGENTS) == 0 && snap != NULL
+        && (v = mi_json_get(snap, "user")) != NULL) {
+        json_object_object_add(data, "user", json_object_get(v));
+    }
+    json_object_object_add(msg, "channel", json_object_new_string(channel));
+    json_object_object_add(msg, "data", data);
+    return msg;
+}

@@ -24,6 +24,13 @@
 /* Subscription bits. */
 #define MI_PUSH_ME  1u
 #define MI_PUSH_ALL 2u
+/* Channel states (CONTRACT 8.2): the user's own, and every agent's for supervisors/admins. */
+#define MI_PUSH_BX_CH_MY_CHANNELS "/v2/me/channels"
+#define MI_PUSH_BX_CH_AGENTS      "/v2/agents"
+#define MI_PUSH_MYCH   4u
+#define MI_PUSH_AGENTS 8u
+/* The channels that carry the contact center's news (supervisors and admins only). */
+#define MI_PUSH_CC_WIDE (MI_PUSH_ALL | MI_PUSH_AGENTS)
 
 /* Every channel a session may subscribe to, one row each: its name, its subscription bit and
  * the roles that may have it (MI_ROLE_ANYONE: every user).  Subscribing and unsubscribing,
@@ -31,7 +38,9 @@
  * on every delivery all read this table: a new channel is a row (and its bit). */
 #define MI_PUSH_BX_CHANNELS(X) \
     X(MI_PUSH_BX_CH_ME,  MI_PUSH_ME,  MI_ROLE_ANYONE) \
-    X(MI_PUSH_BX_CH_ALL, MI_PUSH_ALL, MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN)
+    X(MI_PUSH_BX_CH_ALL, MI_PUSH_ALL, MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN) \
+    X(MI_PUSH_BX_CH_MY_CHANNELS, MI_PUSH_MYCH, MI_ROLE_ANYONE) \
+    X(MI_PUSH_BX_CH_AGENTS, MI_PUSH_AGENTS, MI_ROLE_SUPERVISOR | MI_ROLE_ADMIN)
 
 /* The only wildcards a client may subscribe are this root followed by "*" or "**": GWS
  * clients follow them (CONTRACT 8.1), and they mean every channel below it that the user
@@ -134,6 +143,12 @@ mi_push_bx_sub_e mi_push_bx_authorize(const char *channel, const mi_caller_t *ca
 /** May @caller follow /v2/interactions (the whole contact center)?  Asked at subscribe time
  *  and again, with the roles read then, on every delivery. */
 int mi_push_bx_may_follow_all(const mi_caller_t *caller);
+
+/** The push message of a ChannelState history row on @channel: {"messageType" and
+ *  "messageTypeName":"ChannelStateChangeMessage","referenceId"?,"channels":[{"channel",
+ *  "userState"}]}, and on /v2/agents also "user":{"id","userName"}.  @event is {"referenceId","snapshot"} as the
+ *  store returns it.  A new reference. */
+json_object *mi_push_bx_channel_event(const char *channel, json_object *event);
 
 /** Is @channel a well-formed Bayeux channel name (wildcards only as the last segment)? */
 int mi_push_bx_channel_valid(const char *channel);

@@ -375,7 +375,8 @@ static mi_push_row_t *row_from(json_object *j)
     r->seq = mi_json_get_int(j, "seq", 0);
     r->all = strcmp(notification, "StatusChange") == 0
              || strcmp(notification, "PropertiesUpdated") == 0;
-    r->from_memory = r->all && snapshot != NULL;
+    r->chstate = strcmp(notification, "ChannelState") == 0;
+    r->from_memory = (r->all || r->chstate) && snapshot != NULL;
     r->reference_id = ref != NULL && json_object_is_type(ref, json_type_int)
                           ? (long long)json_object_get_int64(ref)
                           : -1;

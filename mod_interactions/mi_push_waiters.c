@@ -626,7 +626,8 @@ int mi_push_waiters_offer(mi_push_waiters_t *reg, mi_push_row_t *const *rows, in
     for (i = 0; i < n; i++) {
         mi_push_row_t *r = rows[i];
 
-        for (k = 0; k < 2; k++) {
+        /* a channel state goes to its agent on /v2/me/channels, never as an interaction */
+        for (k = 0; k < (r->chstate ? 1 : 2); k++) {
             const char **logins = k == 0 ? r->audience : r->revoked;
             int nl = k == 0 ? r->n_audience : r->n_revoked;
 
@@ -639,17 +640,17 @@ int mi_push_waiters_offer(mi_push_waiters_t *reg, mi_push_row_t *const *rows, in
                 for (w = b != NULL ? APR_RING_FIRST(&b->ring) : NULL;
                      b != NULL && w != APR_RING_SENTINEL(&b->ring, mi_push_waiter_t, user_link);
                      w = APR_RING_NEXT(w, user_link)) {
-                    woken += give(w, r, MI_PUSH_ME, &touched);
+                    woken += give(w, r, r->chstate ? MI_PUSH_MYCH : MI_PUSH_ME, &touched);
                 }
             }
         }
-        if (r->all) {
+        if (r->all || r->chstate) {
             cc_key(key, r->cc);
             b = bucket_get(reg, reg->ccs, key, 0, 1);
             for (w = b != NULL ? APR_RING_FIRST(&b->ring) : NULL;
                  b != NULL && w != APR_RING_SENTINEL(&b->ring, mi_push_waiter_t, cc_link);
                  w = APR_RING_NEXT(w, cc_link)) {
-                woken += give(w, r, MI_PUSH_ALL, &touched);
+                woken += give(w, r, r->chstate ? MI_PUSH_AGENTS : MI_PUSH_ALL, &touched);
             }
         }
     }

@@ -70,6 +70,7 @@ typedef struct mi_push_row_t {
     apr_uint64_t xid;
     long long seq;
     int all;                /* StatusChange or PropertiesUpdated: /v2/interactions too */
+    int chstate;            /* ChannelState: /v2/me/channels (audience), /v2/agents */
     int from_memory;        /* may be delivered from here (not WorkbinContent) */
     long long reference_id; /* -1: none */
     const char *notification;
@@ -95,7 +96,7 @@ typedef struct {
 /** What a waiter is handed (DELIVER). */
 typedef struct {
     mi_push_row_t **rows; /* in stream order; the caller releases each */
-    unsigned char *how;   /* per row: MI_PUSH_ME and/or MI_PUSH_ALL */
+    unsigned char *how;   /* per row: MI_PUSH_ME, _ALL, _MYCH and/or _AGENTS */
     int n;
     long long batch; /* the seq of the last row (the ack extension's batch id) */
     int agent, supervisor, admin, apiuser; /* the user's roles when the cursor was written */

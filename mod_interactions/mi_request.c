@@ -43,10 +43,15 @@ mi_op_e mi_request_route_op(const mi_route_t *rt)
     case MI_R_ME:              return get ? MI_OP_ME : MI_OP_ME_STATE;
     case MI_R_ME_CHANNEL:      return MI_OP_CHANNEL;
     case MI_R_INTERACTIONS:    return get ? MI_OP_LIST : MI_OP_CREATE;
-    case MI_R_INTERACTION:     return get ? MI_OP_GET : MI_OP_UPDATE;
+    case MI_R_INTERACTION:
+        return get ? MI_OP_GET : rt->method == MI_M_POST ? MI_OP_SUPERVISE : MI_OP_UPDATE;
     case MI_R_MY_INTERACTIONS: return get ? MI_OP_MY_LIST : MI_OP_GET_WORKBIN_CONTENT;
     case MI_R_MY_WORKBINS:     return MI_OP_WORKBINS;
     case MI_R_MY_WORKBIN:      return MI_OP_WORKBIN;
+    case MI_R_AGENTS:          return MI_OP_AGENTS;
+    case MI_R_AGENT_CHANNEL:   return MI_OP_AGENT_CHANNEL;
+    case MI_R_QUEUES:          return MI_OP_QUEUES;
+    case MI_R_QUEUE_STATISTICS: return MI_OP_QUEUE_STATISTICS;
     case MI_R_NOTIFICATIONS:   return MI_OP_NOTIFICATIONS;
     case MI_R_EVENTS:          return MI_OP_EVENTS;
     default:                   return MI_OP_NONE;
@@ -84,6 +89,42 @@ static void add_page_bytes(json_object *args, const mi_limits_t *lim)
     json_object_object_add(args, "_maxBytes", json_object_new_int64((int64_t)lim->max_page_bytes));
 }
 
+/* A user or workbin name of the path: anything no name can be names nothing. */
+static int path_name(const char *param, const char *what, mi_error_t *err)
+{
+    if (param == NULL || !mi_utf8_valid(param, strlen(param))
+        || mi_utf8_chars(param, strlen(param)) > MI_MAX_NAME_CHARS) {
+        mi_error_set(err, MI_SC_NOT_FOUND, 0, what);
+        return 0;
+    }
+    return 1;
+}
+
+/* POST /interactions/{id}: a supervisor moves an interaction with the body an agent would
+ * post for it.  Only the moves are offered; the operation is validated exactly as the
+ * agent's (its fields and their limits), and counted and stored as "supervise". */
+static int supervise(mi_decoded_t *out, json_object **pargs, const mi_route_t *rt,
+                     json_object *body, const mi_limits_t *lim, apr_pool_t *p, mi_error_t *err)
+{
+    mi_op_e op;
+
+    if (!mi_validate_operation(&op, pargs, body, 1, lim, p, err)) {
+        return 0;
+    }
+    if (op != MI_OP_TRANSFER && op != MI_OP_PLACE_IN_QUEUE && op != MI_OP_PLACE_IN_WORKBIN) {
+        mi_error_set(err, MI_SC_INVALID, 0,
+                     apr_psprintf(p, "'%s' is an agent's operation: POST /interactions/{id} takes "
+                                  "Transfer, PlaceInQueue or PlaceInWorkbin", mi_op_name(op)));
+        return 0;
+    }
+    out->op = MI_OP_SUPERVISE;
+    if (!path_id(*pargs, rt->param, err)) {
+        return 0;
+    }
+    add_limits(*pargs, lim);
+    return 1;
+}
+
 int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query,
                       json_object *body, const mi_limits_t *lim, apr_pool_t *p,
                       mi_error_t *err)
@@ -96,6 +137,18 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
     switch (out->op) {
     case MI_OP_ME:
     case MI_OP_WORKBINS:
+    case MI_OP_QUEUES:
+        break;
+    case MI_OP_QUEUE_STATISTICS:
+        /* a name no queue can have names nothing, without a database round trip */
+        if (!mi_utf8_valid(rt->param, strlen(rt->param))
+            || mi_utf8_chars(rt->param, strlen(rt->param)) > MI_MAX_NAME_CHARS) {
+            mi_error_set(err, MI_SC_NOT_FOUND, 0, "no such queue");
+            ok = 0;
+            break;
+        }
+        args = mi_json_bind(p, json_object_new_object());
+        json_object_object_add(args, "name", json_object_new_string(rt->param));
         break;
     case MI_OP_CHANNEL:
         ok = mi_validate_channel(&args, rt->param, body, lim, p, err);
@@ -123,6 +176,18 @@ int mi_request_decode(mi_decoded_t *out, const mi_route_t *rt, const char *query
     case MI_OP_UPDATE:
         ok = mi_validate_update(&args, body, lim, p, err) && path_id(args, rt->param, err);
         if (ok) add_limits(args, lim);
+        break;
+    case MI_OP_AGENTS:
+        ok = mi_validate_agents_query(&args, query, lim, p, err);
+        break;
+    case MI_OP_AGENT_CHANNEL:
+        /* the same body as the agent's own POST /me/channels/{media}, for the agent named */
+        ok = path_name(rt->param, "no such agent", err)
+             && mi_validate_channel(&args, rt->param2, body, lim, p, err);
+        if (ok) json_object_object_add(args, "user", json_object_new_string(rt->param));
+        break;
+    case MI_OP_SUPERVISE:
+        ok = supervise(out, &args, rt, body, lim, p, err);
         break;
     case MI_OP_WORKBIN:
         if (!mi_utf8_valid(rt->param, strlen(rt->param))

@@ -48,7 +48,7 @@ static void found(mi_route_t *out, mi_route_e route, const char *param, const ch
 
 int mi_route_match(mi_route_t *out, const char *method, const char *path, apr_pool_t *p)
 {
-    char *seg[4];
+    char *seg[5];
     char *copy = apr_pstrdup(p, path != NULL ? path : "");
     mi_method_e m = mi_route_method(method);
     int n;
@@ -62,7 +62,7 @@ int mi_route_match(mi_route_t *out, const char *method, const char *path, apr_po
               m == MI_M_GET || m == MI_M_POST || strcmp(method, "OPTIONS") == 0);
         return 1;
     }
-    n = split(copy, seg, 3);
+    n = split(copy, seg, 4);
     if (n == 1 && strcmp(seg[0], "me") == 0) {
         found(out, MI_R_ME, NULL, "GET, POST", m == MI_M_GET || m == MI_M_POST);
     }
@@ -73,7 +73,9 @@ int mi_route_match(mi_route_t *out, const char *method, const char *path, apr_po
         found(out, MI_R_INTERACTIONS, NULL, "GET, POST", m == MI_M_GET || m == MI_M_POST);
     }
     else if (n == 2 && strcmp(seg[0], "interactions") == 0) {
-        found(out, MI_R_INTERACTION, seg[1], "GET, PUT", m == MI_M_GET || m == MI_M_PUT);
+        /* POST: a supervisor or admin moves the interaction (Transfer, PlaceInQueue, ...) */
+        found(out, MI_R_INTERACTION, seg[1], "GET, POST, PUT",
+              m == MI_M_GET || m == MI_M_POST || m == MI_M_PUT);
     }
     else if (n == 2 && strcmp(seg[0], "me") == 0 && strcmp(seg[1], "interactions") == 0) {
         found(out, MI_R_MY_INTERACTIONS, NULL, "GET, POST", m == MI_M_GET || m == MI_M_POST);
@@ -87,8 +89,21 @@ int mi_route_match(mi_route_t *out, const char *method, const char *path, apr_po
     else if (n == 3 && strcmp(seg[0], "me") == 0 && strcmp(seg[1], "workbins") == 0) {
         found(out, MI_R_MY_WORKBIN, seg[2], "GET", m == MI_M_GET);
     }
+    else if (n == 1 && strcmp(seg[0], "agents") == 0) {
+        found(out, MI_R_AGENTS, NULL, "GET", m == MI_M_GET);
+    }
+    else if (n == 4 && strcmp(seg[0], "agents") == 0 && strcmp(seg[2], "channels") == 0) {
+        found(out, MI_R_AGENT_CHANNEL, seg[1], "POST", m == MI_M_POST);
+        out->param2 = seg[3];
+    }
     else if (n == 1 && strcmp(seg[0], "events") == 0) {
         found(out, MI_R_EVENTS, NULL, "GET", m == MI_M_GET);
+    }
+    else if (n == 1 && strcmp(seg[0], "queues") == 0) {
+        found(out, MI_R_QUEUES, NULL, "GET", m == MI_M_GET);
+    }
+    else if (n == 3 && strcmp(seg[0], "queues") == 0 && strcmp(seg[2], "statistics") == 0) {
+        found(out, MI_R_QUEUE_STATISTICS, seg[1], "GET", m == MI_M_GET);
     }
     else {
         return 0;

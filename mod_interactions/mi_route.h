@@ -14,13 +14,17 @@ typedef enum {
     MI_R_ME,               /* GET, POST /me */
     MI_R_ME_CHANNEL,       /* POST /me/channels/{media} */
     MI_R_INTERACTIONS,     /* GET, POST /interactions */
-    MI_R_INTERACTION,      /* GET, PUT /interactions/{id} */
+    MI_R_INTERACTION,      /* GET, POST, PUT /interactions/{id} */
     MI_R_MY_INTERACTIONS,  /* GET, POST /me/interactions */
     MI_R_MY_INTERACTION,   /* POST /me/interactions/{id} */
     MI_R_MY_WORKBINS,      /* GET  /me/workbins */
     MI_R_MY_WORKBIN,       /* GET  /me/workbins/{name} */
+    MI_R_AGENTS,           /* GET  /agents */
+    MI_R_AGENT_CHANNEL,    /* POST /agents/{userName}/channels/{media} */
     MI_R_NOTIFICATIONS,    /* POST, GET, OPTIONS /notifications[/...] (Bayeux) */
-    MI_R_EVENTS            /* GET  /events (the event feed) */
+    MI_R_EVENTS,           /* GET  /events (the event feed) */
+    MI_R_QUEUES,           /* GET  /queues */
+    MI_R_QUEUE_STATISTICS  /* GET  /queues/{name}/statistics */
 } mi_route_e;
 
 typedef enum { MI_M_GET, MI_M_POST, MI_M_PUT, MI_M_OTHER } mi_method_e;
@@ -28,7 +32,8 @@ typedef enum { MI_M_GET, MI_M_POST, MI_M_PUT, MI_M_OTHER } mi_method_e;
 typedef struct {
     mi_route_e route;
     mi_method_e method;
-    const char *param;     /* {id}, {media} or {name}; NULL when the route has none */
+    const char *param;     /* {id}, {media}, {name} or {userName}; NULL when the route has none */
+    const char *param2;    /* the second one ({media} of /agents/{userName}/channels/{media}) */
     const char *allow;     /* the Allow header value for this path */
     int method_ok;         /* the path exists and accepts this method */
 } mi_route_t;

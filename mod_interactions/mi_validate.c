@@ -432,6 +432,77 @@ int mi_validate_events_query(json_object **pargs, const char *query, const mi_li
     return 1;
 }
 
+/* ------------------------------------------------------------------ GET /agents */
+
+int mi_validate_agents_query(json_object **pargs, const char *query, const mi_limits_t *lim,
+                             apr_pool_t *p, mi_error_t *err)
+{
+    static const char *const states[] = { "Ready", "NotReady", "AfterCallWork", "DoNotDisturb",
+                                          "LoggedOut", NULL };
+    static const char *const known[] = { "media", "state", "queue", "limit", "offset", NULL };
+    apr_table_t *t = apr_table_make(p, 8);
+    json_object *args = mi_json_bind(p, json_object_new_object());
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *e;
+    const char *const *k;
+    const char *v;
+    long n;
+    int i;
+
+    *pargs = NULL;
+    if (!mi_form_parse(t, query, p)) {
+        return fail(err, MI_SC_INVALID, p, "malformed query string");
+    }
+    /* a filter misspelt would answer every agent: refuse what is not a filter */
+    arr = apr_table_elts(t);
+    e = (const apr_table_entry_t *)arr->elts;
+    for (i = 0; i < arr->nelts; i++) {
+        for (k = known; *k != NULL && strcmp(*k, e[i].key) != 0; k++)
+            ;
+        if (*k == NULL) {
+            return fail(err, MI_SC_INVALID, p, "unknown query parameter '%s' (media, state, "
+                        "queue, limit, offset)", clip(e[i].key, 64, p));
+        }
+    }
+    if ((v = apr_table_get(t, "media")) != NULL) {
+        if (!mi_validate_token(v)) {
+            return fail(err, MI_SC_INVALID, p, "'media' must be 1 to 64 letters, digits, '_', "
+                        "'-' or '.'");
+        }
+        json_object_object_add(args, "media", json_object_new_string(v));
+    }
+    if ((v = apr_table_get(t, "state")) != NULL) {
+        for (k = states; *k != NULL && strcmp(*k, v) != 0; k++)
+            ;
+        if (*k == NULL) {
+            return fail(err, MI_SC_INVALID, p, "'state' must be Ready, NotReady, AfterCallWork, "
+                        "DoNotDisturb or LoggedOut");
+        }
+        json_object_object_add(args, "state", json_object_new_string(v));
+    }
+    if ((v = apr_table_get(t, "queue")) != NULL) {
+        if (*v == '\0' || !mi_utf8_valid(v, strlen(v))
+            || mi_utf8_chars(v, strlen(v)) > MI_MAX_NAME_CHARS) {
+            return fail(err, MI_SC_INVALID, p, "'queue' must have 1 to %d characters",
+                        MI_MAX_NAME_CHARS);
+        }
+        json_object_object_add(args, "queue", json_object_new_string(v));
+    }
+    n = lim->default_page;
+    if ((v = apr_table_get(t, "limit")) != NULL && !parse_count(v, 1, lim->max_page, &n)) {
+        return fail(err, MI_SC_INVALID, p, "'limit' must be an integer from 1 to %d",
+                    lim->max_page);
+    }
+    json_object_object_add(args, "limit", json_object_new_int((int)n));
+    n = 0;
+    if ((v = apr_table_get(t, "offset")) != NULL && !parse_count(v, 0, 1000000000L, &n)) {
+        return fail(err, MI_SC_INVALID, p, "'offset' must be a non-negative integer");
+    }
+    json_object_object_add(args, "offset", json_object_new_int((int)n));
+    *pargs = args;
+    return 1;
+}
+
 /* ------------------------------------------------------------------ create */
 
 int mi_validate_create(json_object **pargs, json_object *body, const mi_limits_t *lim,

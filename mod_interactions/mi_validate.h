@@ -30,6 +30,11 @@ apr_size_t mi_utf8_chars(const char *s, apr_size_t len);
 int mi_validate_list_query(json_object **pargs, const char *query, const mi_limits_t *lim,
                            apr_pool_t *p, mi_error_t *err);
 
+/** GET /agents: the query's filters media=, state= (a channel state of CONTRACT 8.2), queue=
+ *  and paging limit=/offset=, as arguments for the store. */
+int mi_validate_agents_query(json_object **pargs, const char *query, const mi_limits_t *lim,
+                             apr_pool_t *p, mi_error_t *err);
+
 /** Validate a POST /interactions body into create arguments. */
 /** GET /events: after (a cursor, 0 or more; 0 when absent), limit (1 to the page maximum;
  *  the default page size when absent), wait (seconds to hold the request when there is

@@ -339,7 +339,12 @@ BEGIN
             WHEN 'me_state'  THEN interactions.api_me_state(c, p_args)
             WHEN 'workbins'  THEN interactions.api_workbins(c)
             WHEN 'workbin'   THEN interactions.api_workbin(c, p_args)
+            WHEN 'agents'    THEN interactions.api_agents(c, p_args)
+            WHEN 'agent_channel' THEN interactions.api_agent_channel(c, p_args)
+            WHEN 'supervise' THEN interactions.api_supervise(c, p_args)
             WHEN 'events'    THEN interactions.api_events(c, p_args)
+            WHEN 'queues'    THEN interactions.api_queues(c, p_args)
+            WHEN 'queue_statistics' THEN interactions.api_queue_statistics(c, p_args)
             ELSE interactions.err(interactions.sc_not_found(), 'no such operation')
         END;
         IF (v_res->>'statusCode')::integer <> interactions.sc_ok() THEN

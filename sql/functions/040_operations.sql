@@ -652,3 +652,248 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION interactions.api_workbin(interactions.caller, jsonb) IS
   'GET /me/workbins/{name}: a workbin the agent may use and its content.';
+
+-- ------------------------------------------------------------------ supervisors (CONTRACT 8.2)
+
+-- An agent as GET /agents shows them: {"id","userName","channels":[{"channel","userState",
+-- "capacity"}]}, only the channels of media p_media and in state p_state when given.
+CREATE OR REPLACE FUNCTION interactions.agent_json(p_cc integer, p_user uuid, p_login text,
+                                                   p_media text DEFAULT NULL, p_state text DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN jsonb_build_object('id', p_user, 'userName', p_login, 'channels', coalesce((
+        SELECT jsonb_agg(jsonb_build_object('channel', ch.media,
+                                            'userState', interactions.user_state_of(ch),
+                                            'capacity', ch.capacity) ORDER BY ch.media)
+          FROM interactions.agent_channels ch
+         WHERE ch.cc_id = p_cc AND ch.user_id = p_user
+           AND (p_media IS NULL OR ch.media = p_media)
+           AND (p_state IS NULL OR ch.state = p_state)), '[]'::jsonb));
+END $$;
+COMMENT ON FUNCTION interactions.agent_json(integer, uuid, text, text, text) IS
+  'An agent as GET /agents shows them ({"id","userName","channels":[{"channel","userState","capacity"}]}), only the channels of p_media / in p_state when given.';
+
+-- GET /agents (supervisors, admins): the contact center's enabled agents in userName order,
+-- each with their channels.  media= and state= keep the agents having such a channel and
+-- show only those channels (a channel the agent never used does not exist: it is not
+-- listed, not even as LoggedOut); queue= keeps the queue's members (an unknown queue: none).
+CREATE OR REPLACE FUNCTION interactions.api_agents(c interactions.caller, a jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_media  text := a->>'media';
+    v_state  text := a->>'state';
+    v_queue  uuid;
+    v_limit  integer := coalesce((a->>'limit')::integer, 100);
+    v_offset integer := coalesce((a->>'offset')::integer, 0);
+    v_total  bigint;
+    v_agents jsonb;
+BEGIN
+    IF NOT interactions.has_role(c, 'supervisor', 'admin') THEN
+        RETURN interactions.err(interactions.sc_permission(), 'listing agents needs the supervisor or admin role');
+    END IF;
+    IF a ? 'queue' THEN
+        v_queue := interactions.find_queue(c.cc_id, a->>'queue');
+        IF v_queue IS NULL THEN
+            RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'agents', '[]'::jsonb,
+                                      'totalCount', 0, 'limit', v_limit, 'offset', v_offset);
+        END IF;
+    END IF;
+    -- the filter once, as in interactions.api_list()
+    WITH matching AS NOT MATERIALIZED (
+        SELECT u.id, u.login FROM interactions.users u
+         WHERE u.cc_id = c.cc_id AND NOT u.disabled AND 'agent' = ANY (u.roles)
+           AND (v_queue IS NULL OR EXISTS (
+                    SELECT 1 FROM interactions.queue_members m
+                     WHERE m.cc_id = u.cc_id AND m.queue_id = v_queue AND m.user_id = u.id))
+           AND ((v_media IS NULL AND v_state IS NULL) OR EXISTS (
+                    SELECT 1 FROM interactions.agent_channels ch
+                     WHERE ch.cc_id = u.cc_id AND ch.user_id = u.id
+                       AND (v_media IS NULL OR ch.media = v_media)
+                       AND (v_state IS NULL OR ch.state = v_state))))
+    SELECT (SELECT count(*) FROM matching),
+           (SELECT coalesce(jsonb_agg(interactions.agent_json(c.cc_id, p.id, p.login, v_media, v_state)
+                                      ORDER BY p.login), '[]'::jsonb)
+              FROM (SELECT m.id, m.login FROM matching m
+                     ORDER BY m.login LIMIT v_limit OFFSET v_offset) p)
+      INTO v_total, v_agents;
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(), 'agents', v_agents,
+                              'totalCount', v_total, 'limit', v_limit, 'offset', v_offset);
+END $$;
+COMMENT ON FUNCTION interactions.api_agents(interactions.caller, jsonb) IS
+  'GET /agents (supervisor, admin): enabled agents with their channels and states; filters media, state (agents with such a channel, only those channels shown), queue (its members); paging limit/offset.';
+
+-- POST /agents/{userName}/channels/{media} (supervisors, admins): the agent's channel is
+-- put in the state named, as the agent's own POST /me/channels/{media} would (Ready,
+-- NotReady with a provisioned reason, AfterCallWork without end), recorded with the
+-- supervisor as actor and cause Supervisor.  What a forced state does:
+--   * it ends a wrap-up (timed or not) and a run of missed offers, as the agent's choice does;
+--   * it ends Do Not Disturb on that channel (the supervisor's decision wins);
+--   * current work and an offer already made stay with the agent (NotReady gets nothing new);
+--   * a LoggedOut channel, or one the agent never used, is refused (statusCode 2): logging
+--     in is the agent's own act (StartContactCenterSession), so no one is routed work who is
+--     not at their desk.
+CREATE OR REPLACE FUNCTION interactions.api_agent_channel(c interactions.caller, a jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_media  text := a->>'media';
+    v_state  text := a->>'operationName';
+    v_reason text := a->>'reason';
+    v_target interactions.caller;
+    ch       interactions.agent_channels;
+    v_new    interactions.agent_channels;
+BEGIN
+    IF NOT interactions.has_role(c, 'supervisor', 'admin') THEN
+        RETURN interactions.err(interactions.sc_permission(), 'setting an agent''s state needs the supervisor or admin role');
+    END IF;
+    IF v_state IS NULL OR v_state NOT IN ('Ready', 'NotReady', 'AfterCallWork') THEN
+        RETURN interactions.err(interactions.sc_invalid(), 'unknown operation (Ready, NotReady or AfterCallWork)');
+    END IF;
+    IF v_reason IS NOT NULL AND (v_state <> 'NotReady' OR NOT EXISTS (
+            SELECT 1 FROM interactions.not_ready_reasons r
+             WHERE r.cc_id = c.cc_id AND r.name = v_reason AND r.name <> 'MissedOffers')) THEN
+        RETURN interactions.err(interactions.sc_invalid(),
+            CASE WHEN v_state <> 'NotReady' THEN 'only NotReady takes a reason'
+                 ELSE format('unknown reason %s', left(v_reason, 64)) END);
+    END IF;
+    SELECT u.cc_id, u.id, u.login, u.roles INTO v_target FROM interactions.users u
+     WHERE u.cc_id = c.cc_id AND u.login = a->>'user' AND NOT u.disabled;
+    IF v_target.id IS NULL OR NOT interactions.has_role(v_target, 'agent') THEN
+        RETURN interactions.err(interactions.sc_not_found(), 'no such agent');
+    END IF;
+    SELECT * INTO ch FROM interactions.agent_channels x
+     WHERE x.cc_id = c.cc_id AND x.user_id = v_target.id AND x.media = v_media FOR UPDATE;
+    IF NOT FOUND OR ch.state = 'LoggedOut' THEN
+        RETURN interactions.err(interactions.sc_state(),
+            format('%s is not logged in on the %s channel: logging in is the agent''s own StartContactCenterSession',
+                   v_target.login, left(v_media, 64)));
+    END IF;
+    v_new := ch;
+    v_new.state := v_state;
+    v_new.reason := v_reason;
+    v_new.wrap_up_until := NULL;
+    v_new.dnd_state := NULL;
+    v_new.dnd_reason := NULL;
+    v_new.missed_offers := 0;
+    PERFORM interactions.channel_write(ch, v_new, 'Supervisor', false);
+    IF v_state = 'Ready' THEN
+        PERFORM interactions.route_agent(c.cc_id, v_target.id, v_media);
+    END IF;
+    RETURN jsonb_build_object('statusCode', interactions.sc_ok(),
+        'referenceId', nullif(current_setting('interactions.ref', true), '')::bigint,
+        'agent', interactions.agent_json(c.cc_id, v_target.id, v_target.login));
+END $$;
+COMMENT ON FUNCTION interactions.api_agent_channel(interactions.caller, jsonb) IS
+  'POST /agents/{userName}/channels/{media} (supervisor, admin): forces Ready, NotReady (reason) or AfterCallWork on an agent''s logged-in channel, ending wrap-up and Do Not Disturb there; refused (2) for a LoggedOut channel. Recorded with the supervisor as actor, cause Supervisor.';
+
+-- POST /interactions/{id} (supervisors, admins): move any active interaction of the contact
+-- center — Queued, Invited, Processing or InWorkbin; a Composing draft is its author's —
+-- with the agent's operation bodies: Transfer (to an agent: offered to them as routing
+-- would; or to a queueName), PlaceInQueue, PlaceInWorkbin (a shared workbin, or the
+-- supervisor's own).  Recorded with the supervisor as actor.  An agent the interaction is
+-- taken from is told: an offer withdrawn arrives as Revoked; an owner sees it leave, and
+-- their work on it has ended (idle time and the queue's wrap-up start, as when they move it
+-- themselves).  Every check comes before every write.
+CREATE OR REPLACE FUNCTION interactions.api_supervise(c interactions.caller, a jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_op      text := a->>'operationName';
+    v         interactions.interactions;
+    v_q       uuid;
+    v_w       interactions.workbins;
+    v_target  interactions.caller;
+    v_revoked uuid[] := '{}';
+    v_admit   uuid;
+BEGIN
+    IF NOT interactions.has_role(c, 'supervisor', 'admin') THEN
+        RETURN interactions.err(interactions.sc_permission(), 'moving interactions needs the supervisor or admin role');
+    END IF;
+    IF v_op IS NULL OR v_op NOT IN ('Transfer', 'PlaceInQueue', 'PlaceInWorkbin') THEN
+        RETURN interactions.err(interactions.sc_invalid(), 'unknown operation (Transfer, PlaceInQueue or PlaceInWorkbin)');
+    END IF;
+    SELECT * INTO v FROM interactions.interactions
+     WHERE cc_id = c.cc_id AND id = interactions.as_uuid(a->>'id') FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN interactions.err(interactions.sc_not_found(), 'no such interaction');
+    END IF;
+    IF v.state NOT IN ('Queued', 'Invited', 'Processing', 'InWorkbin') THEN
+        RETURN interactions.err(interactions.sc_state(), format('%s is not possible while the interaction is %s', v_op, v.state));
+    END IF;
+    IF v_op = 'PlaceInQueue' OR (v_op = 'Transfer' AND a ? 'queueName') THEN
+        v_q := interactions.find_queue(c.cc_id, a->>'queueName');
+        IF v_q IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown queue'); END IF;
+        -- the queue's max_size holds for supervisors too: its overflow queue, or refused
+        v_admit := interactions.queue_admit(c.cc_id, v_q);
+        IF v_admit IS NULL THEN
+            RETURN interactions.err(interactions.sc_state(), 'the queue is full (max_size)');
+        END IF;
+        IF v_admit <> v_q THEN
+            PERFORM set_config('interactions.routing',
+                interactions.overflow_note(c.cc_id, 'max_size', v_q, v_admit)::text, true);
+            v_q := v_admit;
+        END IF;
+    ELSIF v_op = 'PlaceInWorkbin' THEN
+        v_w := interactions.find_workbin(c, a->>'workbin');
+        IF v_w.id IS NULL THEN RETURN interactions.err(interactions.sc_invalid(), 'unknown workbin'); END IF;
+    ELSE
+        SELECT u.cc_id, u.id, u.login, u.roles INTO v_target FROM interactions.users u
+         WHERE u.cc_id = c.cc_id AND NOT u.disabled
+           AND (u.login = a->>'user' OR u.id = interactions.as_uuid(a->>'user'))
+         ORDER BY (u.login = a->>'user') DESC
+         LIMIT 1;
+        IF v_target.id IS NULL OR NOT interactions.has_role(v_target, 'agent') THEN
+            RETURN interactions.err(interactions.sc_invalid(), 'unknown target agent');
+        END IF;
+        IF v_target.id IN (v.owner_id, v.invitee_id) THEN
+            RETURN interactions.err(interactions.sc_invalid(), format('the interaction is already with %s', v_target.login));
+        END IF;
+    END IF;
+
+    IF v.state = 'Invited' THEN
+        v_revoked := ARRAY[v.invitee_id];
+    END IF;
+    IF v_q IS NOT NULL THEN
+        UPDATE interactions.interactions i
+           SET state = 'Queued', queue_id = v_q, owner_id = NULL, invitee_id = NULL,
+               offer_expires_at = NULL, workbin_id = NULL,
+               -- what was taken from an agent is not offered to them again at once
+               declined_by = CASE WHEN v.state IN ('Invited', 'Processing')
+                                  THEN ARRAY[coalesce(v.invitee_id, v.owner_id)] ELSE '{}' END,
+               declined_until = CASE WHEN v.state IN ('Invited', 'Processing')
+                                     THEN now() + interactions.offer_timeout(i.cc_id, v_q) END,
+               queued_at = now(), updated_at = now()
+         WHERE i.cc_id = c.cc_id AND i.id = v.id;
+    ELSIF v_w.id IS NOT NULL THEN
+        UPDATE interactions.interactions i
+           SET state = 'InWorkbin', workbin_id = v_w.id, owner_id = NULL, invitee_id = NULL,
+               offer_expires_at = NULL, updated_at = now()
+         WHERE i.cc_id = c.cc_id AND i.id = v.id;
+    ELSE
+        -- the same offer as an agent's Transfer makes: rejected or expired, it goes back to
+        -- the interaction's queue
+        UPDATE interactions.interactions i
+           SET state = 'Invited', owner_id = NULL, invitee_id = v_target.id, workbin_id = NULL,
+               declined_by = '{}', declined_until = NULL,
+               offer_expires_at = now() + interactions.offer_timeout(i.cc_id, i.queue_id),
+               participants = CASE WHEN v_target.id = ANY (i.participants) THEN i.participants
+                                   ELSE i.participants || v_target.id END,
+               updated_at = now()
+         WHERE i.cc_id = c.cc_id AND i.id = v.id;
+    END IF;
+    PERFORM interactions.record(v_op, v, v.id, NULL, 'StatusChange', v_revoked);
+    PERFORM set_config('interactions.routing', '', true);
+    -- the owner's work on it ended before it is routed again: their wrap-up starts and their
+    -- idle time restarts, so routing does not hand it straight back to them
+    IF v.state = 'Processing' THEN
+        PERFORM interactions.work_ended(c.cc_id, v.owner_id, v.media_type, v.queue_id);
+    END IF;
+    IF v_q IS NOT NULL THEN
+        PERFORM interactions.route_interaction(c.cc_id, v.id);
+    END IF;
+    -- the agent it was taken from has room again
+    IF v.state IN ('Processing', 'Invited') THEN
+        PERFORM interactions.route_agent(c.cc_id, coalesce(v.owner_id, v.invitee_id), v.media_type);
+    END IF;
+    RETURN interactions.done(c, v.id);
+END $$;
+COMMENT ON FUNCTION interactions.api_supervise(interactions.caller, jsonb) IS
+  'POST /interactions/{id} (supervisor, admin): Transfer (to an agent or queueName), PlaceInQueue or PlaceInWorkbin of any Queued, Invited, Processing or InWorkbin interaction, with the supervisor as actor; an offer withdrawn is told Revoked, an owner''s work ends (idle time, wrap-up).';

@@ -9,9 +9,9 @@
 -- itself changed it: wrap-up ending, missed offers, a disabled user), the queue that caused
 -- it in to_queue, and as snapshot the channel as a push message shows it
 -- ({"user":{"id","userName"},"channels":[{"channel","userState"}]}) with the cause and the
--- state before.  The rows carry no notification yet: the push channel passes them by
--- (its cursor moves past them like past any row meant for nobody); delivering them on
--- /v2/me/channels and /v2/agents needs only their notification set and a renderer.
+-- state before.  Their notification is 'ChannelState': the push channel delivers them as
+-- ChannelStateChangeMessage on /v2/me/channels to the agent and on /v2/agents to the
+-- contact center's supervisors and admins (060_push.sql).
 --
 -- Locks: interaction rows before channel rows.  The operations on interactions lock the
 -- interaction and then update the agent's channel (idle_since, wrap-up, missed offers);
@@ -91,11 +91,12 @@ BEGIN
         SELECT u.login INTO v_login FROM interactions.users u
          WHERE u.cc_id = v_ch.cc_id AND u.id = v_ch.user_id;
         INSERT INTO interactions.history (cc_id, operation, actor_id, actor_login, reference_id,
-                                          from_state, to_state, to_queue, audience, snapshot)
+                                          from_state, to_state, to_queue, notification, audience,
+                                          snapshot)
         VALUES (v_ch.cc_id, 'ChannelState', v_actor,
                 (SELECT u.login FROM interactions.users u WHERE u.cc_id = v_ch.cc_id AND u.id = v_actor),
                 nullif(current_setting('interactions.ref', true), '')::bigint,
-                p_before.state, v_ch.state, p_queue, ARRAY[v_ch.user_id],
+                p_before.state, v_ch.state, p_queue, 'ChannelState', ARRAY[v_ch.user_id],
                 jsonb_build_object(
                     'user', jsonb_build_object('id', v_ch.user_id, 'userName', v_login),
                     'channels', jsonb_build_array(jsonb_build_object(

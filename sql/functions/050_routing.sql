@@ -437,6 +437,9 @@ BEGIN
     IF to_regprocedure('interactions.push_sweep(integer)') IS NOT NULL THEN
         EXECUTE 'SELECT interactions.push_sweep($1)' INTO a USING p_tick_ms;
     END IF;
+    -- 3b. the queue statistics' rollups catch up with the history (075_queue_statistics.sql);
+    --    from the cursor of each contact center, so cheap when nothing was written
+    PERFORM interactions.queue_rollup(p_batch * 25);
     -- 4. the history's partitions and retention, once a minute (065_history.sql); last, so
     -- that a partition it drops is locked only until this transaction ends.  Whatever goes
     -- wrong there must not stop the work above: it is reported in PostgreSQL's log and
@@ -454,7 +457,7 @@ BEGIN
     RETURN v_n;
 END $$;
 COMMENT ON FUNCTION interactions.maintenance(integer, integer) IS
-  'Background work run by every httpd child each InteractionsMaintenanceInterval (p_tick_ms), one at a time (advisory lock): expires offers (missed offers counted), ends timed wrap-ups, moves work waiting past max_wait to its overflow queue, routes skipped work, sweeps push sessions, and once a minute keeps the history''s partitions and retention. Returns the number of interactions and channels changed.';
+  'Background work run by every httpd child each InteractionsMaintenanceInterval (p_tick_ms), one at a time (advisory lock): expires offers (missed offers counted), ends timed wrap-ups, moves work waiting past max_wait to its overflow queue, routes skipped work, sweeps push sessions, folds new history into the queue statistics'' rollups, and once a minute keeps the history''s partitions and retention. Returns the number of interactions and channels changed.';
 
 -- ------------------------------------------------------------------ overflow and queue size
 

@@ -40,7 +40,8 @@ RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog 
         'offer_timeout', q.offer_timeout::text, 'wrap_up', q.wrap_up::text,
         'max_no_answer', q.max_no_answer, 'strategy', q.strategy,
         'priority_per_minute', q.priority_per_minute, 'max_wait', q.max_wait::text,
-        'overflow_queue', o.name, 'max_size', q.max_size)
+        'overflow_queue', o.name, 'max_size', q.max_size,
+        'service_level_threshold', q.service_level_threshold::text)
       FROM interactions.queues q
       LEFT JOIN interactions.queues o ON o.cc_id = q.cc_id AND o.id = q.overflow_queue_id
      WHERE q.cc_id = p_cc AND q.id = p_queue
@@ -94,8 +95,8 @@ BEGIN
     END IF;
     FOR v_key, v_val IN SELECT e.key, e.value FROM jsonb_each(policy) e LOOP
         IF v_key NOT IN ('offer_timeout', 'wrap_up', 'max_no_answer', 'strategy', 'priority_per_minute',
-                         'max_wait', 'overflow_queue', 'max_size') THEN
-            RAISE EXCEPTION 'unknown queue setting "%" (offer_timeout, wrap_up, max_no_answer, strategy, priority_per_minute, max_wait, overflow_queue, max_size)', v_key
+                         'max_wait', 'overflow_queue', 'max_size', 'service_level_threshold') THEN
+            RAISE EXCEPTION 'unknown queue setting "%" (offer_timeout, wrap_up, max_no_answer, strategy, priority_per_minute, max_wait, overflow_queue, max_size, service_level_threshold)', v_key
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
         IF (v_key IN ('max_no_answer', 'priority_per_minute', 'max_size') AND jsonb_typeof(v_val) NOT IN ('number', 'null'))
@@ -104,7 +105,7 @@ BEGIN
                AND (v_val #>> '{}')::numeric <> trunc((v_val #>> '{}')::numeric))
            OR (v_key IN ('strategy') AND jsonb_typeof(v_val) <> 'string')
            OR (v_key IN ('overflow_queue') AND jsonb_typeof(v_val) NOT IN ('string', 'null'))
-           OR (v_key IN ('offer_timeout', 'wrap_up') AND jsonb_typeof(v_val) NOT IN ('string', 'number'))
+           OR (v_key IN ('offer_timeout', 'wrap_up', 'service_level_threshold') AND jsonb_typeof(v_val) NOT IN ('string', 'number'))
            OR (v_key IN ('max_wait') AND jsonb_typeof(v_val) NOT IN ('string', 'number', 'null')) THEN
             RAISE EXCEPTION 'queue setting "%": % is not a valid value', v_key, v_val
                 USING ERRCODE = 'invalid_parameter_value';
@@ -139,7 +140,10 @@ BEGIN
                            WHEN jsonb_typeof(policy->'max_wait') = 'null' THEN NULL
                            ELSE interactions.policy_interval(policy->'max_wait') END,
            overflow_queue_id = CASE WHEN policy ? 'overflow_queue' THEN v_over ELSE q.overflow_queue_id END,
-           max_size = CASE WHEN policy ? 'max_size' THEN (policy->>'max_size')::integer ELSE q.max_size END
+           max_size = CASE WHEN policy ? 'max_size' THEN (policy->>'max_size')::integer ELSE q.max_size END,
+           service_level_threshold = CASE WHEN policy ? 'service_level_threshold'
+                                          THEN interactions.policy_interval(policy->'service_level_threshold')
+                                          ELSE q.service_level_threshold END
      WHERE q.cc_id = v_cc AND q.id = v_q;
     v_after := interactions.queue_settings(v_cc, v_q);
     IF v_after IS DISTINCT FROM v_before THEN
@@ -152,7 +156,7 @@ BEGIN
     RETURN v_after;
 END $$;
 COMMENT ON FUNCTION interactions.set_queue_policy(text, text, jsonb) IS
-  'Set a queue''s settings from a JSON object: offer_timeout, wrap_up, max_wait (interval text or seconds; max_wait null: none), max_no_answer (integer, 0: never), strategy (longest-idle, round-robin, least-handled, random, ring-all), priority_per_minute (number >= 0), overflow_queue (queue name or null), max_size (integer or null). Keys not given are kept; unknown keys and invalid values raise. Audited (config_history); returns the settings after.';
+  'Set a queue''s settings from a JSON object: offer_timeout, wrap_up, max_wait (interval text or seconds; max_wait null: none), max_no_answer (integer, 0: never), strategy (longest-idle, round-robin, least-handled, random, ring-all), priority_per_minute (number >= 0), overflow_queue (queue name or null), max_size (integer or null), service_level_threshold (interval text or seconds). Keys not given are kept; unknown keys and invalid values raise. Audited (config_history); returns the settings after.';
 
 -- An agent's skill: level 0 to 10, or NULL to remove it.
 CREATE OR REPLACE FUNCTION interactions.set_agent_skill(contact_center text, login text, skill text,

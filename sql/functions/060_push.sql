@@ -289,6 +289,8 @@ DECLARE
     v_cut      xid8;
     v_me       boolean;
     v_all      boolean;
+    v_mych     boolean;
+    v_agents   boolean;
     v_n        integer;
     v_events   json;
     v_last_xid xid8;
@@ -353,12 +355,21 @@ BEGIN
     v_me := '/v2/me/interactions' = ANY (s.channels);
     -- who may follow /v2/interactions (as push_snapshots and the module's subscribe check)
     v_all := '/v2/interactions' = ANY (s.channels) AND c.roles && ARRAY['supervisor', 'admin'];
-    v_channels := CASE WHEN v_all THEN s.channels ELSE array_remove(s.channels, '/v2/interactions') END;
+    -- channel states: the user's own on /v2/me/channels; every agent's on /v2/agents, for
+    -- supervisors and admins only (the same rights as /v2/interactions)
+    v_mych := '/v2/me/channels' = ANY (s.channels);
+    v_agents := '/v2/agents' = ANY (s.channels) AND c.roles && ARRAY['supervisor', 'admin'];
+    v_channels := s.channels;
+    IF NOT v_all THEN v_channels := array_remove(v_channels, '/v2/interactions'); END IF;
+    IF NOT v_agents THEN v_channels := array_remove(v_channels, '/v2/agents'); END IF;
     WITH ev AS (
         SELECT h.xid, h.seq, h.notification, h.reference_id, h.snapshot,
-               (v_me AND (c.id = ANY (h.audience) OR c.id = ANY (h.revoked))) AS me,
+               (v_me AND h.notification <> 'ChannelState'
+                AND (c.id = ANY (h.audience) OR c.id = ANY (h.revoked))) AS me,
                (c.id = ANY (h.revoked)) AS revoked,
-               (v_all AND h.notification IN ('StatusChange', 'PropertiesUpdated')) AS all_
+               (v_all AND h.notification IN ('StatusChange', 'PropertiesUpdated')) AS all_,
+               (v_mych AND h.notification = 'ChannelState' AND c.id = ANY (h.audience)) AS mych,
+               (v_agents AND h.notification = 'ChannelState') AS agents
           FROM interactions.history h
          WHERE h.cc_id = p_cc
            AND (h.xid, h.seq) > (s.cursor_xid, s.cursor_seq)
@@ -366,8 +377,11 @@ BEGIN
            -- the months that cannot hold rows after the cursor are skipped (065_history.sql)
            AND h.at >= interactions.history_floor(p_cc, s.cursor_xid)
            AND h.notification IS NOT NULL
-           AND ((v_me AND (c.id = ANY (h.audience) OR c.id = ANY (h.revoked)))
-                OR (v_all AND h.notification IN ('StatusChange', 'PropertiesUpdated')))
+           AND ((v_me AND h.notification <> 'ChannelState'
+                 AND (c.id = ANY (h.audience) OR c.id = ANY (h.revoked)))
+                OR (v_all AND h.notification IN ('StatusChange', 'PropertiesUpdated'))
+                OR (v_mych AND h.notification = 'ChannelState' AND c.id = ANY (h.audience))
+                OR (v_agents AND h.notification = 'ChannelState'))
          ORDER BY h.xid, h.seq
          LIMIT greatest(p_limit, 1))
     SELECT count(*)::integer,
@@ -377,8 +391,9 @@ BEGIN
                                                'referenceId', ev.reference_id,
                                                'snapshot', CASE WHEN ev.me AND ev.notification = 'WorkbinContent'
                                                                 THEN interactions.workbin_content_delivered(p_cc, c, ev.snapshot)
-                                                                WHEN ev.me THEN ev.snapshot END,
-                                               'me', ev.me, 'revoked', ev.revoked, 'all', ev.all_)
+                                                                WHEN ev.me OR ev.mych OR ev.agents THEN ev.snapshot END,
+                                               'me', ev.me, 'revoked', ev.revoked, 'all', ev.all_,
+                                               'mych', ev.mych, 'agents', ev.agents)
                              ORDER BY ev.xid, ev.seq), '[]'::json),
            (array_agg(ev.xid ORDER BY ev.xid DESC, ev.seq DESC))[1],
            (array_agg(ev.seq ORDER BY ev.xid DESC, ev.seq DESC))[1]
@@ -454,7 +469,7 @@ BEGIN
                              'batch', v_batch, 'events', v_events);
 END $$;
 COMMENT ON FUNCTION interactions.push_connect(integer, text, text, boolean, bigint, bigint, integer, integer, integer, integer) IS
-  'Bayeux /meta/connect (and each re-check of a held one): validates session p_client of user p_login (a disabled user''s session ends: "unknown"), applies the ack extension, and returns the events after the session''s cursor that are stable and meant for it under the user''s rights now (/v2/me/interactions: rows whose audience or revoked names the user; /v2/interactions, while a supervisor or admin: every StatusChange/PropertiesUpdated row, without the snapshot unless the user is also named: see push_snapshots), or marks the connect as held when there are none ("batch": the ack extension''s batch id, the seq of the batch''s last row, which restores the cursor when acknowledged; null without the extension). See the comment in sql/functions/060_push.sql.';
+  'Bayeux /meta/connect (and each re-check of a held one): validates session p_client of user p_login (a disabled user''s session ends: "unknown"), applies the ack extension, and returns the events after the session''s cursor that are stable and meant for it under the user''s rights now (/v2/me/interactions: rows whose audience or revoked names the user; /v2/interactions, while a supervisor or admin: every StatusChange/PropertiesUpdated row, without the snapshot unless the user is also named: see push_snapshots; /v2/me/channels: ChannelState rows of the user; /v2/agents, while a supervisor or admin: every ChannelState row), or marks the connect as held when there are none ("batch": the ack extension''s batch id, the seq of the batch''s last row, which restores the cursor when acknowledged; null without the extension). See the comment in sql/functions/060_push.sql.';
 
 -- The snapshots of the rows push_connect sent without them (events a session gets only
 -- through /v2/interactions), for a user who may follow /v2/interactions.
@@ -508,7 +523,8 @@ BEGIN
          WHERE r.notification IS NOT NULL),
     per_cc AS (
         SELECT r.cc_id,
-               bool_or(r.notification IN ('StatusChange', 'PropertiesUpdated')) AS all_,
+               -- the contact center's followers: /v2/interactions and /v2/agents
+               bool_or(r.notification IN ('StatusChange', 'PropertiesUpdated', 'ChannelState')) AS all_,
                (SELECT coalesce(jsonb_agg(DISTINCT l.login), '[]'::jsonb)
                   FROM logins l WHERE l.cc_id = r.cc_id) AS logins
           FROM r WHERE r.notification IS NOT NULL

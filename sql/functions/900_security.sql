@@ -184,6 +184,11 @@ GRANT EXECUTE ON FUNCTION
     interactions.withdraw_offers(integer, uuid, text[]),
     interactions.work_ended(integer, uuid, text, uuid),
     interactions.offer_answered(integer, uuid, text),
+    -- supervisors (040_operations.sql)
+    interactions.agent_json(integer, uuid, text, text, text),
+    interactions.api_agents(interactions.caller, jsonb),
+    interactions.api_agent_channel(interactions.caller, jsonb),
+    interactions.api_supervise(interactions.caller, jsonb),
     interactions.history_floor(integer, xid8),       -- push_connect skips final months
     interactions.history_floor_seq(integer, bigint), -- GET /events finds its cursor
     interactions.api_events(interactions.caller, jsonb),
@@ -207,7 +212,13 @@ GRANT EXECUTE ON FUNCTION
     interactions.overflow_note(integer, text, uuid, uuid),
     interactions.place_in_queue(interactions.interactions, uuid, text),
     interactions.ring_end(integer, uuid),
-    interactions.ring_drop(interactions.interactions, uuid, text)
+    interactions.ring_drop(interactions.interactions, uuid, text),
+    -- queue statistics (075_queue_statistics.sql)
+    interactions.api_queues(interactions.caller, jsonb),
+    interactions.api_queue_statistics(interactions.caller, jsonb),
+    interactions.queue_now(interactions.queues, timestamptz),
+    interactions.queue_period(integer, text, interval, timestamptz),
+    interactions.queue_statistics_of(interactions.queues, timestamptz)
   TO interactions_app;
 -- Not the module's: provisioning and account changes (025_user_admin.sql) and the
 -- contact-center and user lookups by name that raise (DBAs), history
@@ -230,6 +241,12 @@ GRANT SELECT ON ALL TABLES IN SCHEMA interactions TO interactions_dba;
 GRANT SELECT ON SEQUENCE interactions.push_sweep_clock TO interactions_dba;
 GRANT SELECT ON interactions.interaction_history, interactions.agent_activity,
                 interactions.queue_statistics TO interactions_app;
+-- the queue statistics read the queue events (security_invoker: row-level security holds)
+GRANT SELECT ON interactions.queue_events TO interactions_app;
+GRANT SELECT ON interactions.queue_rollups, interactions.queue_rollup_cursors TO interactions_app;
+-- the reporting views (076_reporting.sql), like the views above
+GRANT SELECT ON interactions.interaction_facts, interactions.queue_intervals, interactions.agent_intervals
+   TO interactions_app;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA interactions TO interactions_dba;
 -- creating and dropping history partitions runs with the owner's rights: only the
 -- maintenance tick's retention (interactions_system) decides when

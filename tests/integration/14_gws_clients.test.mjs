@@ -254,8 +254,9 @@ test("a supervisor's /v2/me/* is not /v2/interactions; other wildcards are refus
   gwsMessage(await all.waitFor(about(created.id)));
   const { events } = await rawConnect(sup, { timeout: 0 });
   assert.deepEqual(events, [], 'nothing of the contact center through /v2/me/*');
+  // every /v2/me/ channel: the supervisor's own interactions and channel states
   assert.deepEqual(await db.value(`SELECT channels FROM interactions.push_sessions WHERE cc_id = $1 AND client_id = $2`,
-    [ccId, sup.clientId]), [ME]);
+    [ccId, sup.clientId]), ['/v2/me/channels', ME]);
   for (const [user, channel] of [['supervisor', '/v2/*'], ['supervisor', '/v2/**'], ['admin', '/**'],
     ['agent1', '/v2/me/interactions/*'], ['agent1', '/v2/*']]) {
     const s = await rawSession(user, { cc, channels: [] });
@@ -271,7 +272,7 @@ test('unsubscribing /v2/me/* ends what it named; the session row records concret
   const s = await rawSession('agent1', { cc, channels: ['/v2/me/*'] });
   const channels = () => db.value(`SELECT channels FROM interactions.push_sessions WHERE cc_id = $1 AND client_id = $2`,
     [ccId, s.clientId]);
-  assert.deepEqual(await channels(), [ME]);
+  assert.deepEqual(await channels(), ['/v2/me/channels', ME]);
   const u = await bayeux('agent1', [{ id: '7', channel: '/meta/unsubscribe', clientId: s.clientId, subscription: '/v2/me/*' }],
     { cc, cookie: s.cookie });
   assert.deepEqual([u.json[0].successful, u.json[0].subscription], [true, '/v2/me/*']);

@@ -1,8 +1,9 @@
 // Channel-state changes are rows of the push channel's history stream (operation
-// ChannelState, the agent as audience) written with the change.  Until they are delivered on
-// /v2/me/channels, a push session passes them by: its cursor moves past them, it is sent
-// nothing for them, and the interaction messages around them arrive each once, in order,
-// with and without the ack extension, held connects and reconnects alike.  Contact center t26.
+// ChannelState, the agent as audience) written with the change.  They are delivered on
+// /v2/me/channels and /v2/agents only (19_push_channel_state); a session on the interaction
+// channels passes them by: its cursor moves past them, it is sent nothing for them, and the
+// interaction messages around them arrive each once, in order, with and without the ack
+// extension, held connects and reconnects alike.  Contact center t26.
 import { test, before, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, ok, db, freshContactCenter, watchErrorLog, eventually } from '../lib/harness.mjs';

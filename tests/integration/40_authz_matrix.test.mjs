@@ -69,6 +69,8 @@ function cases(ctx) {
     ['GET /me/workbins', 'GET', '/me/workbins', undefined, only(['owner', 'otherAgent'])],
     ['GET /events', 'GET', '/events?limit=5', undefined, only(['admin', 'apiuser'])],
     ['GET /me/workbins/team', 'GET', '/me/workbins/team', undefined, only(['owner', 'otherAgent'])],
+    ['GET /queues', 'GET', '/queues', undefined, only(['supervisor', 'admin'])],
+    ['GET /queues/{name}/statistics', 'GET', '/queues/sales/statistics', undefined, only(['supervisor', 'admin'])],
     ['GetWorkbinContent', 'POST', '/me/interactions', { operationName: 'GetWorkbinContent', workbin: 'team' }, only(['owner', 'otherAgent'])],
     ['Accept', 'POST', `/me/interactions/${ctx.invited}`, { operationName: 'Accept' }, only(['owner'])],
     ['Reject', 'POST', `/me/interactions/${ctx.invited2}`, { operationName: 'Reject' }, only(['owner'])],
@@ -90,6 +92,17 @@ function cases(ctx) {
     ['DoNotDisturbOn', 'POST', '/me', { operationName: 'DoNotDisturbOn' }, only(['owner', 'otherAgent'])],
     ['DoNotDisturbOff', 'POST', '/me', { operationName: 'DoNotDisturbOff' }, only(['owner', 'otherAgent'])],
     ['StartContactCenterSession', 'POST', '/me', { operationName: 'StartContactCenterSession', channels: ['email'] }, only(['owner', 'otherAgent'])],
+    // supervisors act (CONTRACT 8.2): list agents, force an agent's channel state, move anyone's
+    // interaction with the agent's bodies
+    ['GET /agents', 'GET', '/agents', undefined, only(['supervisor', 'admin'])],
+    ['GET /agents with filters', 'GET', '/agents?state=NotReady&media=email&queue=sales', undefined, only(['supervisor', 'admin'])],
+    ['force NotReady with a reason', 'POST', '/agents/agent2/channels/email', { operationName: 'NotReady', reason: 'Lunch' }, only(['supervisor', 'admin'])],
+    ['force AfterCallWork', 'POST', '/agents/agent2/channels/email', { operationName: 'AfterCallWork' }, only(['supervisor', 'admin'])],
+    ['force Ready', 'POST', '/agents/agent2/channels/email', { operationName: 'Ready' }, only(['supervisor', 'admin'])],
+    ['supervisor Transfer to a queue', 'POST', `/interactions/${ctx.owned7}`, { operationName: 'Transfer', queueName: 'sales' }, only(['supervisor', 'admin'])],
+    ['supervisor Transfer to an agent', 'POST', `/interactions/${ctx.owned8}`, { operationName: 'Transfer', userId: 'agent2' }, only(['supervisor', 'admin'])],
+    ['supervisor PlaceInQueue', 'POST', `/interactions/${ctx.owned9}`, { operationName: 'PlaceInQueue', queueName: 'sales' }, only(['supervisor', 'admin'])],
+    ['supervisor PlaceInWorkbin', 'POST', `/interactions/${ctx.owned10}`, { operationName: 'PlaceInWorkbin', workbin: 'team' }, only(['supervisor', 'admin'])],
     // the owner is working on interactions: not while they are Processing (statusCode 2)
     ['EndContactCenterSession', 'POST', '/me', { operationName: 'EndContactCenterSession' },
       { ...only(['otherAgent']), owner: [409, 2] }],
@@ -102,7 +115,9 @@ async function setup() {
   const ctx = {};
   ctx.invited = await invitedTo(cc, ccId, 'agent1');
   ctx.invited2 = await invitedTo(cc, ccId, 'agent1');
-  for (const k of ['owned', 'owned2', 'owned3', 'owned4', 'owned5', 'owned6']) ctx[k] = await ownedBy(cc, ccId, 'agent1');
+  for (const k of ['owned', 'owned2', 'owned3', 'owned4', 'owned5', 'owned6', 'owned7', 'owned8', 'owned9', 'owned10']) {
+    ctx[k] = await ownedBy(cc, ccId, 'agent1');
+  }
   const p = await ownedBy(cc, ccId, 'agent1');
   await opOk(cc, 'agent1', p, 'PlaceInWorkbin', { workbin: 'drafts' });
   ctx.parked = p;

@@ -113,6 +113,14 @@ async function commonWriteErrors(method, template, params, body) {
   await call('agent1', method, template, 415, { params, body: 'operationName=Accept', headers: form });
 }
 
+/** The same with @user's password wrong: a user is locked out after ten failed logins. */
+async function writeErrorsAs(user, method, template, params, body) {
+  await call(null, method, template, 401, { params, body });
+  await call(user, method, template, 401, { params, body, password: 'wrong' });
+  await call(user, method, template, 413, { params, body: big });
+  await call(user, method, template, 415, { params, body: 'operationName=Accept', headers: form });
+}
+
 // ------------------------------------------------------------------ the document itself
 
 test('the document is OpenAPI 3.1 by its meta-schema', async () => {
@@ -301,6 +309,7 @@ function operationAliases() {
 
 const sampleParams = {
   id: '00000000-0000-4000-8000-000000000000', media: 'email', name: 'drafts', messageType: 'connect',
+  userName: 'agent1',
 };
 
 test('every other method of a documented path answers 405 with the documented Allow', async () => {
@@ -478,6 +487,48 @@ test('GET and PUT /interactions/{id}', async () => {
   await commonWriteErrors('PUT', t, { id }, { userData: {} });
 });
 
+test('POST /interactions/{id}: a supervisor moves an interaction', async () => {
+  await freshContactCenter(cc);
+  const t = '/interactions/{id}';
+  const done = await ownedBy(cc, ccId, 'agent1');
+  await opOk(cc, 'agent1', done, 'Complete');
+  const id = await ownedBy(cc, ccId, 'agent1');
+  const moved = await call('supervisor', 'POST', t, 200, { params: { id }, body: { operationName: 'PlaceInQueue', queueName: 'sales' }, requestValid: true });
+  assert.equal(moved.json.interaction.state, 'Queued');
+  await call('admin', 'POST', t, 200, { params: { id }, body: { operationName: 'Transfer', userId: 'agent2' }, requestValid: true });
+  await call('supervisor', 'POST', t, 200, { params: { id }, body: { operationName: 'PlaceInWorkbin', workbin: 'team' }, requestValid: true });
+  await call('supervisor', 'POST', t, 200, { params: { id }, body: { operationName: 'Transfer', queueName: 'support' }, requestValid: true });
+  await call('supervisor', 'POST', t, 400, { params: { id }, body: { operationName: 'Complete' }, requestValid: false });
+  await call('supervisor', 'POST', t, 400, { params: { id }, body: { operationName: 'PlaceInQueue', queueName: 'nowhere' }, requestValid: true });
+  await call('agent1', 'POST', t, 403, { params: { id }, body: { operationName: 'PlaceInQueue', queueName: 'sales' }, requestValid: true });
+  await call('supervisor', 'POST', t, 404, { params: { id: '00000000-0000-4000-8000-000000000000' }, body: { operationName: 'PlaceInQueue', queueName: 'sales' }, requestValid: true });
+  await call('supervisor', 'POST', t, 409, { params: { id: done }, body: { operationName: 'PlaceInQueue', queueName: 'sales' }, requestValid: true });
+  // as commonWriteErrors, with agent3's password wrong (agent1's failures are counted there)
+  await writeErrorsAs('agent3', 'POST', t, { id }, { operationName: 'PlaceInQueue', queueName: 'sales' });
+});
+
+test('GET /agents and POST /agents/{userName}/channels/{media}', async () => {
+  await freshContactCenter(cc);
+  await db.query(`SELECT interactions.create_not_ready_reason($1, 'Lunch', 'Out to lunch')`, [cc]);
+  await call('agent1', 'POST', '/me/channels/{media}', 200, { params: { media: 'email' }, body: { operationName: 'Ready' } });
+  const list = await call('supervisor', 'GET', '/agents', 200, {});
+  assert.ok(list.json.agents.some((a) => a.userName === 'agent1'));
+  await call('admin', 'GET', '/agents', 200, { query: 'state=Ready&media=email&queue=support&limit=10&offset=0' });
+  await call('supervisor', 'GET', '/agents', 400, { query: 'state=Busy' });
+  await call('agent1', 'GET', '/agents', 403, {});
+  await call(null, 'GET', '/agents', 401, {});
+  const t = '/agents/{userName}/channels/{media}';
+  const forced = await call('supervisor', 'POST', t, 200, { params: { userName: 'agent1', media: 'email' },
+    body: { operationName: 'NotReady', reason: 'Lunch' }, requestValid: true });
+  assert.equal(forced.json.agent.channels[0].userState.reason, 'Lunch');
+  await call('admin', 'POST', t, 200, { params: { userName: 'agent1', media: 'email' }, body: { operationName: 'Ready' }, requestValid: true });
+  await call('supervisor', 'POST', t, 400, { params: { userName: 'agent1', media: 'email' }, body: { operationName: 'Away' }, requestValid: false });
+  await call('agent2', 'POST', t, 403, { params: { userName: 'agent1', media: 'email' }, body: { operationName: 'Ready' }, requestValid: true });
+  await call('supervisor', 'POST', t, 404, { params: { userName: 'nobody', media: 'email' }, body: { operationName: 'Ready' }, requestValid: true });
+  await call('supervisor', 'POST', t, 409, { params: { userName: 'agent1', media: 'chat' }, body: { operationName: 'Ready' }, requestValid: true });
+  await writeErrorsAs('agent3', 'POST', t, { userName: 'agent1', media: 'email' }, { operationName: 'Ready' });
+});
+
 test('GET and POST /me/interactions', async () => {
   await freshContactCenter(cc);
   const id = await invitedTo(cc, ccId, 'agent1');
@@ -595,6 +646,21 @@ test('GET /me/workbins and /me/workbins/{name}', async () => {
   await call('agent1', 'GET', t, 404, { params: { name: 'nosuch' } });
   await call('admin', 'GET', t, 403, { params: { name: 'team' } });
   await call(null, 'GET', t, 401, { params: { name: 'team' } });
+});
+
+test('GET /queues and /queues/{name}/statistics', async () => {
+  await freshContactCenter(cc);
+  await create(cc);
+  const list = await call('supervisor', 'GET', '/queues', 200);
+  assert.deepEqual(list.json.queues.map((q) => [q.name, q.waiting]), [['quick', 0], ['sales', 0], ['support', 1]]);
+  await call('agent1', 'GET', '/queues', 403);
+  await call(null, 'GET', '/queues', 401);
+  const t = '/queues/{name}/statistics';
+  const st = await call('admin', 'GET', t, 200, { params: { name: 'support' } });
+  assert.equal(st.json.statistics.today.created, 1);
+  await call('supervisor', 'GET', t, 404, { params: { name: 'nosuch' } });
+  await call('agent1', 'GET', t, 403, { params: { name: 'support' } });
+  await call(null, 'GET', t, 401, { params: { name: 'support' } });
 });
 
 // ------------------------------------------------------------------ the event feed

@@ -136,6 +136,12 @@ export async function freshContactCenter(cc) {
     for (const t of ['history', 'user_data']) {
       await client.query(`DELETE FROM interactions.${t} WHERE cc_id = $1`, [id]);
     }
+    // the queue statistics' rollups (V024) of the history just deleted; with the maintenance
+    // tick's lock, so that a tick folding that history in does not write them back
+    if ((await client.query(`SELECT to_regclass('interactions.queue_rollups') AS t`)).rows[0].t) {
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('interactions-maintenance'))`);
+      await client.query(`DELETE FROM interactions.queue_rollups WHERE cc_id = $1`, [id]);
+    }
     const hasSessions = (await client.query(`SELECT to_regclass('interactions.push_sessions') AS t`)).rows[0].t;
     if (hasSessions) await client.query(`DELETE FROM interactions.push_sessions WHERE cc_id = $1`, [id]);
     await client.query(`UPDATE interactions.interactions SET parent_id = NULL WHERE cc_id = $1`, [id]);

@@ -134,7 +134,11 @@ export async function fayeClient({ cc, user, channel = '/v2/me/interactions', po
   client.setHeader('Authorization', basic(user, password));
   const messages = [];
   const sub = client.subscribe(channel, (data) => messages.push({ channel, data }));
-  await new Promise((resolve, reject) => sub.then(resolve, reject));
+  // a refused subscription must not leave the client polling (and the test process alive)
+  await new Promise((resolve, reject) => sub.then(resolve, reject)).catch((e) => {
+    client.disconnect();
+    throw e;
+  });
   return {
     client, messages,
     waitFor: (pred, ms = 15000) => waitFor(messages, pred, ms),

@@ -94,6 +94,11 @@ DECLARE
         'interactions.withdraw_offers(integer,uuid,text[])',
         'interactions.work_ended(integer,uuid,text,uuid)',
         'interactions.offer_answered(integer,uuid,text)',
+        -- supervisors
+        'interactions.agent_json(integer,uuid,text,text,text)',
+        'interactions.api_agents(interactions.caller,jsonb)',
+        'interactions.api_agent_channel(interactions.caller,jsonb)',
+        'interactions.api_supervise(interactions.caller,jsonb)',
         'interactions.requirements(integer,uuid,uuid)',
         'interactions.meets(integer,uuid,jsonb)',
         'interactions.skills_for(integer,uuid,jsonb)',
@@ -105,7 +110,13 @@ DECLARE
         'interactions.overflow_note(integer,text,uuid,uuid)',
         'interactions.place_in_queue(interactions.interactions,uuid,text)',
         'interactions.ring_end(integer,uuid)',
-        'interactions.ring_drop(interactions.interactions,uuid,text)'
+        'interactions.ring_drop(interactions.interactions,uuid,text)',
+        -- queue statistics
+        'interactions.api_queues(interactions.caller,jsonb)',
+        'interactions.api_queue_statistics(interactions.caller,jsonb)',
+        'interactions.queue_now(interactions.queues,timestamp with time zone)',
+        'interactions.queue_period(integer,text,interval,timestamp with time zone)',
+        'interactions.queue_statistics_of(interactions.queues,timestamp with time zone)'
     ];
     definers text[] := ARRAY[
         'interactions.contact_center_id(text)',

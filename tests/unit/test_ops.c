@@ -49,7 +49,7 @@ static void reads_and_writes(void)
 {
     static const mi_op_e reads[] = {
         MI_OP_ME, MI_OP_LIST, MI_OP_GET, MI_OP_MY_LIST, MI_OP_WORKBINS, MI_OP_WORKBIN,
-        MI_OP_EVENTS
+        MI_OP_AGENTS, MI_OP_EVENTS, MI_OP_QUEUES, MI_OP_QUEUE_STATISTICS
     };
     size_t i;
     int op, n = 0;
@@ -64,6 +64,10 @@ static void reads_and_writes(void)
     /* it answers, and is also a push message: a history row is written */
     CU_ASSERT_TRUE(mi_op_is(MI_OP_GET_WORKBIN_CONTENT, MI_OPF_WRITE));
     CU_ASSERT_TRUE(mi_op_is(MI_OP_CHANNEL, MI_OPF_WRITE));
+    CU_ASSERT_TRUE(mi_op_is(MI_OP_AGENT_CHANNEL, MI_OPF_WRITE));
+    CU_ASSERT_TRUE(mi_op_is(MI_OP_SUPERVISE, MI_OPF_WRITE));
+    CU_ASSERT_FALSE(mi_op_permits(MI_OP_SUPERVISE, MI_ROLE_AGENT));
+    CU_ASSERT_TRUE(mi_op_permits(MI_OP_AGENTS, MI_ROLE_SUPERVISOR));
     CU_ASSERT_EQUAL(mi_op_parse("GetWorkbinContent"), MI_OP_GET_WORKBIN_CONTENT);
     CU_ASSERT_EQUAL(mi_op_parse("list"), MI_OP_NONE);
     CU_ASSERT_EQUAL(mi_op_parse("other"), MI_OP_NONE);
@@ -134,7 +138,8 @@ static void the_sql_dispatch_serves_every_entry(void)
     char *api = unit_read_source("sql/functions/030_api.sql");
     char *ops = unit_read_source("sql/functions/040_operations.sql");
     char *events = unit_read_source("sql/functions/067_events.sql");
-    char *all = apr_pstrcat(tp, api, ops, events, NULL);
+    char *stats = unit_read_source("sql/functions/075_queue_statistics.sql");
+    char *all = apr_pstrcat(tp, api, ops, events, stats, NULL);
     char *dispatch = between(api, "v_res := CASE p_op", "END;");
     apr_hash_t *entries = apr_hash_make(tp), *used = apr_hash_make(tp);
     apr_hash_index_t *hi;

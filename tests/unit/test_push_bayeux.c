@@ -230,6 +230,62 @@ static void agents_get_their_channel_and_supervisors_the_contact_centers(void)
                     MI_PUSH_BX_SUB_DENIED);
 }
 
+static void channel_states_go_to_the_agent_and_to_supervisors(void)
+{
+    mi_caller_t agent = caller(A1, "agent"), sup = caller(A2, "supervisor");
+    mi_caller_t admin = caller(A2, "admin"), api = caller(A2, "apiuser");
+    const char *err = NULL;
+    unsigned bits = 0;
+
+    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_MY_CHANNELS, &agent, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_CHANNELS);
+    CU_ASSERT_EQUAL(bits, MI_PUSH_MYCH);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_MY_CHANNELS, &sup, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_CHANNELS);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_AGENTS, &sup, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_CHANNELS);
+    CU_ASSERT_EQUAL(bits, MI_PUSH_AGENTS);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_AGENTS, &admin, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_CHANNELS);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_AGENTS, &agent, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_DENIED);
+    CU_ASSERT_EQUAL(strncmp(err, "403:/v2/agents:", 15), 0);
+    CU_ASSERT_EQUAL(mi_push_bx_authorize(MI_PUSH_BX_CH_AGENTS, &api, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_DENIED);
+    /* an agent's own channel states are below /v2/me/: the GWS wildcards include them */
+    CU_ASSERT_EQUAL(mi_push_bx_authorize("/v2/me/*", &agent, tp, &bits, &err),
+                    MI_PUSH_BX_SUB_CHANNELS);
+    CU_ASSERT_EQUAL(bits, MI_PUSH_ME | MI_PUSH_MYCH);
+    /* /v2/agents is the contact center's news: never an agent's, dropped with a demotion */
+    CU_ASSERT_FALSE(mi_push_bx_allowed(&agent) & MI_PUSH_AGENTS);
+    CU_ASSERT_TRUE(mi_push_bx_allowed(&sup) & MI_PUSH_AGENTS);
+}
+
+static void a_channel_state_message_names_the_agent_only_to_supervisors(void)
+{
+    json_object *ev = unit_json("{\"referenceId\":7,\"snapshot\":{\"user\":{\"id\":\"u1\","
+                                "\"userName\":\"agent1\"},\"channels\":[{\"channel\":\"email\","
+                                "\"userState\":{\"state\":\"Ready\"}}],\"cause\":\"Agent\"}}");
+    json_object *mine = mi_json_bind(tp, mi_push_bx_channel_event(MI_PUSH_BX_CH_MY_CHANNELS, ev));
+    json_object *all = mi_json_bind(tp, mi_push_bx_channel_event(MI_PUSH_BX_CH_AGENTS, ev));
+    json_object *d = mi_json_get(mine, "data");
+
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(mine, "channel"), "/v2/me/channels");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(d, "messageType"), "ChannelStateChangeMessage");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(d, "messageTypeName"), "ChannelStateChangeMessage");
+    CU_ASSERT_EQUAL(mi_json_get_int(d, "referenceId", -1), 7);
+    CU_ASSERT_PTR_NULL(mi_json_get(d, "user"));
+    CU_ASSERT_PTR_NULL(mi_json_get(d, "cause"));
+    CU_ASSERT_EQUAL(json_object_array_length(mi_json_get(d, "channels")), 1);
+    d = mi_json_get(all, "data");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(all, "channel"), "/v2/agents");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(mi_json_get(d, "user"), "userName"), "agent1");
+    /* a change the server made by itself carries no referenceId */
+    ev = unit_json("{\"referenceId\":null,\"snapshot\":{\"channels\":[]}}");
+    d = mi_json_get(mi_json_bind(tp, mi_push_bx_channel_event(MI_PUSH_BX_CH_AGENTS, ev)), "data");
+    CU_ASSERT_PTR_NULL(mi_json_get(d, "referenceId"));
+}
+
 static void meta_wildcards_and_other_channels_are_denied(void)
 {
     mi_caller_t admin = caller(A2, "admin");
@@ -484,6 +540,8 @@ void add_push_bayeux_suite(void)
         UNIT_TEST(a_state_message_is_rendered_for_its_recipient),
         UNIT_TEST(a_revoked_recipient_sees_revoked_and_no_capabilities),
         UNIT_TEST(workbin_content_renders_every_interaction),
+        UNIT_TEST(channel_states_go_to_the_agent_and_to_supervisors),
+        UNIT_TEST(a_channel_state_message_names_the_agent_only_to_supervisors),
         CU_TEST_INFO_NULL
     };
     unit_add_suite("bayeux", tests);

@@ -37,6 +37,11 @@ static void every_route_names_its_store_operation(void)
         { "POST", "/me/interactions/" ID, NULL, "{\"operationName\":\"Accept\"}", "operation", "Accept", 0 },
         { "GET", "/me/workbins", NULL, NULL, "workbins", "workbins", 0 },
         { "GET", "/me/workbins/team", NULL, NULL, "workbin", "workbin", 0 },
+        { "GET", "/agents", "state=Ready&media=email&queue=q", NULL, "agents", "agents", 0 },
+        { "POST", "/agents/agent1/channels/email", NULL, "{\"operationName\":\"NotReady\"}",
+          "agent_channel", "agent_channel", 0 },
+        { "POST", "/interactions/" ID, NULL, "{\"operationName\":\"PlaceInQueue\",\"queueName\":\"q\"}",
+          "supervise", "supervise", 0 },
     };
     size_t i;
 
@@ -191,6 +196,37 @@ static void another_locations_queue_is_told_as_an_unknown_queue(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "'targetPath'"));
 }
 
+static void supervisors_post_only_the_moves_with_the_agents_bodies(void)
+{
+    mi_decoded_t d;
+    mi_error_t err;
+
+    CU_ASSERT_TRUE(decode(&d, "POST", "/interactions/" ID, NULL,
+                          "{\"operationName\":\"Transfer\",\"userId\":\"agent2\"}", &err));
+    CU_ASSERT_EQUAL(d.op, MI_OP_SUPERVISE);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(d.args, "operationName"), "Transfer");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(d.args, "id"), ID);
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(d.args, "user"), "agent2");
+    CU_ASSERT_FALSE(decode(&d, "POST", "/interactions/" ID, NULL, "{\"operationName\":\"Complete\"}", &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(decode(&d, "POST", "/interactions/" ID, NULL, "{\"operationName\":\"PlaceInQueue\"}", &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_MISSING);
+    CU_ASSERT_FALSE(decode(&d, "POST", "/interactions/42", NULL,
+                           "{\"operationName\":\"PlaceInQueue\",\"queueName\":\"q\"}", &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_NOT_FOUND);
+    CU_ASSERT_TRUE(decode(&d, "POST", "/agents/agent1/channels/chat", NULL,
+                          "{\"operationName\":\"NotReady\",\"reason\":\"Lunch\"}", &err));
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(d.args, "user"), "agent1");
+    CU_ASSERT_STRING_EQUAL(mi_json_get_str(d.args, "media"), "chat");
+    CU_ASSERT_FALSE(decode(&d, "POST", "/agents/agent1/channels/e%20mail", NULL,
+                           "{\"operationName\":\"Ready\"}", &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(decode(&d, "GET", "/agents", "state=Busy", NULL, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+    CU_ASSERT_FALSE(decode(&d, "GET", "/agents", "sate=Ready", NULL, &err));
+    CU_ASSERT_EQUAL(err.sc, MI_SC_INVALID);
+}
+
 static void the_push_channel_is_not_decoded_here(void)
 {
     mi_route_t rt;
@@ -212,6 +248,7 @@ void add_request_suite(void)
         UNIT_TEST(bad_ids_and_names_are_unknown_resources),
         UNIT_TEST(queue_uris_resolve_to_names_of_this_location_only),
         UNIT_TEST(another_locations_queue_is_told_as_an_unknown_queue),
+        UNIT_TEST(supervisors_post_only_the_moves_with_the_agents_bodies),
         UNIT_TEST(the_push_channel_is_not_decoded_here),
         CU_TEST_INFO_NULL
     };

@@ -20,11 +20,16 @@ static void every_contract_path_is_routed(void)
         { "POST", "/interactions", MI_R_INTERACTIONS, NULL },
         { "GET", "/interactions/abc", MI_R_INTERACTION, "abc" },
         { "PUT", "/interactions/abc", MI_R_INTERACTION, "abc" },
+        { "POST", "/interactions/abc", MI_R_INTERACTION, "abc" },
+        { "GET", "/agents", MI_R_AGENTS, NULL },
+        { "POST", "/agents/agent1/channels/email", MI_R_AGENT_CHANNEL, "agent1" },
         { "GET", "/me/interactions", MI_R_MY_INTERACTIONS, NULL },
         { "POST", "/me/interactions", MI_R_MY_INTERACTIONS, NULL },
         { "POST", "/me/interactions/x1", MI_R_MY_INTERACTION, "x1" },
         { "GET", "/me/workbins", MI_R_MY_WORKBINS, NULL },
         { "GET", "/me/workbins/team", MI_R_MY_WORKBIN, "team" },
+        { "GET", "/queues", MI_R_QUEUES, NULL },
+        { "GET", "/queues/support/statistics", MI_R_QUEUE_STATISTICS, "support" },
         { "POST", "/notifications", MI_R_NOTIFICATIONS, NULL },
         { "POST", "/notifications/handshake", MI_R_NOTIFICATIONS, NULL },
         { "GET", "/notifications/connect", MI_R_NOTIFICATIONS, NULL },
@@ -65,7 +70,8 @@ static void unknown_paths_are_not_found(void)
 {
     static const char *const paths[] = {
         "", "/", "/mee", "/me/x", "/interactions/a/b", "/me/interactions/a/b",
-        "/notificationsx", "/me/channels", "/me/workbins/a/b", "/users"
+        "/notificationsx", "/me/channels", "/me/workbins/a/b", "/users",
+        "/agents/a", "/agents/a/channels", "/agents/a/states/email", "/agents/a/channels/email/x"
     };
     size_t i;
 
@@ -83,7 +89,14 @@ static void wrong_methods_are_found_but_not_allowed(void)
 
     CU_ASSERT_TRUE(found);
     CU_ASSERT_FALSE(r.method_ok);
-    CU_ASSERT_STRING_EQUAL(r.allow, "GET, PUT");
+    CU_ASSERT_STRING_EQUAL(r.allow, "GET, POST, PUT");
+    r = match("GET", "/agents/agent1/channels/email", &found);
+    CU_ASSERT_TRUE(found);
+    CU_ASSERT_FALSE(r.method_ok);
+    CU_ASSERT_STRING_EQUAL(r.allow, "POST");
+    CU_ASSERT_STRING_EQUAL(r.param2, "email");
+    r = match("POST", "/agents", &found);
+    CU_ASSERT_FALSE(r.method_ok);
     r = match("PUT", "/me", &found);
     CU_ASSERT_FALSE(r.method_ok);
     CU_ASSERT_STRING_EQUAL(r.allow, "GET, POST");
