@@ -25,8 +25,10 @@ const OP_WORDS = {
 const MEDIA_WORDS = { email: 'Email', chat: 'Chat', voice: 'Voice', sms: 'SMS', workitem: 'Work item' };
 const stateWords = (s) => STATE_WORDS[s] || s;
 const mediaWords = (m) => MEDIA_WORDS[m] || m;
-// How often GET /me is read again for the channels' states (the push channel does not carry them).
+// How often GET /me is read again for the channels' states: often while the push channel does
+// not carry them (a server without /v2/me/channels), rarely as a safety net when it does.
 const ME_POLL_MS = 10000;
+const ME_POLL_PUSHED_MS = 60000;
 
 const session = {
   base: '', auth: '', me: null, cometd: null,
@@ -38,7 +40,7 @@ const session = {
   announced: new Set(),  // offers the agent was alerted to (title, sound, notification)
   channelsShown: '',     // what the channel list was drawn from, to redraw only on change
   missed: new Set(),     // channels the page saw put Not ready for missed offers
-  audio: null, clock: null, mePoll: null, meTimer: null,
+  audio: null, clock: null, mePoll: null, meTimer: null, channelPush: false,
 };
 
 // ------------------------------------------------------------------ HTTP
@@ -139,7 +141,8 @@ async function login(user, password, base) {
   renderDetail();
   startPush();
   session.clock = setInterval(tick, 1000);
-  session.mePoll = setInterval(() => refreshMe(0), ME_POLL_MS);
+  session.mePoll = setInterval(() => { if (!session.channelPush) refreshMe(0); }, ME_POLL_MS);
+  session.mePollPushed = setInterval(() => refreshMe(0), ME_POLL_PUSHED_MS);
   await loadWorkbins();
   $('channels-title').focus();
 }
@@ -148,6 +151,8 @@ function logout() {
   if (session.cometd) session.cometd.disconnect();
   clearInterval(session.clock);
   clearInterval(session.mePoll);
+  clearInterval(session.mePollPushed);
+  session.channelPush = false;
   clearTimeout(session.meTimer);
   session.fullLoaded.clear();
   session.announced.clear();
@@ -203,6 +208,12 @@ function startPush() {
       // a new session hears what changes from now on: read the current picture
       loadMine().then(() => { $('push-state').dataset.subscribed = 'true'; }, showError);
     });
+    // the channels' states as they change (by the agent, a wrap-up, missed offers, a
+    // supervisor); a server without this channel refuses it and the page reads GET /me instead
+    cometd.subscribe('/v2/me/channels', onPush, (sub) => {
+      session.channelPush = Boolean(sub.successful);
+      if (sub.successful) refreshMe(0);   // what changed before the subscription
+    });
   });
   session.cometd = cometd;
 }
@@ -217,8 +228,12 @@ function onPush(message) {
     if (d.notificationType === 'StatusChange') {
       refreshWorkbins();
       // an offer that ran out, work that ended: the channel's state may have changed with it
-      refreshMe(300);
+      if (!session.channelPush) refreshMe(300);
     }
+  } else if (d.messageType === 'ChannelStateChangeMessage' && Array.isArray(d.channels) && session.me) {
+    const byName = new Map(session.me.channels.map((c) => [c.channel, c]));
+    for (const c of d.channels) byName.set(c.channel, { ...byName.get(c.channel), ...c });
+    applyMe({ ...session.me, channels: [...byName.values()] });
   } else if (d.messageType === 'WorkbinContentMessage' && d.workbin) {
     logEvent(`Workbin ${d.workbin.name} changed`);
   }
@@ -382,7 +397,7 @@ function tick() {
     const left = Date.parse(el.dataset.until) - now;
     el.textContent = `Ready again in ${fmtDuration(left)}`;
     // the server ends the wrap-up by itself: read the new state soon after it should have
-    if (left < -1000 && !el.dataset.asked) { el.dataset.asked = 'true'; refreshMe(0); }
+    if (left < -1000 && !el.dataset.asked && !session.channelPush) { el.dataset.asked = 'true'; refreshMe(0); }
   }
 }
 

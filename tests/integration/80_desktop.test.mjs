@@ -349,6 +349,10 @@ test('offers left unanswered: the server puts the channel Not ready, and the pag
   await press(b, b.getByRole('button', { name: 'Ready (Email)', exact: true }));
   await channelState(b, 'email').filter({ hasText: /^Ready$/ }).waitFor();
   const notesBefore = (await b.evaluate(() => window.testNotes)).length;
+  // the page hears its channels' states on the push channel
+  assert.ok(await db.value(`SELECT bool_or('/v2/me/channels' = ANY (s.channels)) FROM interactions.push_sessions s
+      JOIN interactions.users u ON u.cc_id = s.cc_id AND u.id = s.user_id WHERE s.cc_id = $1 AND u.login = 'agent2'`, [ccId]),
+    'subscribed to /v2/me/channels');
 
   await ok('feeder', 'POST', '/interactions', { cc, body: {
     mediaType: 'email', queueName: 'support', subject: 'Where is my refund', from: 'other@example.com',
