@@ -8,6 +8,27 @@ import { CometD, AckExtension } from './vendor/cometd/cometd.js';
 
 const $ = (id) => document.getElementById(id);
 const LIVE = new Set(['Invited', 'Processing', 'Composing']);
+const TITLE = document.title;
+
+// What the agent reads: plain words for the server's state names, operations and media types.
+const STATE_WORDS = {
+  Queued: 'Waiting', Invited: 'Offered', Processing: 'Working', Composing: 'Draft',
+  InWorkbin: 'In a workbin', Completed: 'Done', Sent: 'Sent', Canceled: 'Discarded',
+  Revoked: 'Offer withdrawn',
+};
+const OP_WORDS = {
+  Accept: 'Accepted', Reject: 'Declined', Pull: 'Taken back', Reply: 'Reply started',
+  ReplyAll: 'Reply to all started', Complete: 'Done', UpdateUserData: 'User data saved',
+  DeleteUserData: 'User data removed', PlaceInWorkbin: 'Put in a workbin',
+  PlaceInQueue: 'Put back in a queue', Transfer: 'Transferred', Send: 'Sent', Cancel: 'Draft discarded',
+};
+const MEDIA_WORDS = { email: 'Email', chat: 'Chat', voice: 'Voice', sms: 'SMS', workitem: 'Work item' };
+const stateWords = (s) => STATE_WORDS[s] || s;
+const mediaWords = (m) => MEDIA_WORDS[m] || m;
+// How often GET /me is read again for the channels' states: often while the push channel does
+// not carry them (a server without /v2/me/channels), rarely as a safety net when it does.
+const ME_POLL_MS = 10000;
+const ME_POLL_PUSHED_MS = 60000;
 
 const session = {
   base: '', auth: '', me: null, cometd: null,
@@ -15,6 +36,11 @@ const session = {
   selected: null,        // id shown in the detail panel
   draftLoaded: null,     // id whose draft fields were filled from GET /interactions/{id}
   workbins: [], openWorkbin: null, busy: false,
+  fullLoaded: new Set(), // ids whose single resource (with cc and body) was read
+  announced: new Set(),  // offers the agent was alerted to (title, sound, notification)
+  channelsShown: '',     // what the channel list was drawn from, to redraw only on change
+  missed: new Set(),     // channels the page saw put Not ready for missed offers
+  audio: null, clock: null, mePoll: null, meTimer: null, channelPush: false,
 };
 
 // ------------------------------------------------------------------ HTTP
@@ -108,21 +134,36 @@ async function login(user, password, base) {
   $('desk-view').hidden = false;
   $('logout').hidden = false;
   $('who').hidden = false;
-  $('who').textContent = `${me.user.userName} · ${session.base}`;
+  $('who').textContent = me.user.userName;
+  session.me.notReadyReasons = me.user.notReadyReasons || [];
   renderChannels();
   renderMine();
   renderDetail();
   startPush();
+  session.clock = setInterval(tick, 1000);
+  session.mePoll = setInterval(() => { if (!session.channelPush) refreshMe(0); }, ME_POLL_MS);
+  session.mePollPushed = setInterval(() => refreshMe(0), ME_POLL_PUSHED_MS);
   await loadWorkbins();
   $('channels-title').focus();
 }
 
 function logout() {
   if (session.cometd) session.cometd.disconnect();
+  clearInterval(session.clock);
+  clearInterval(session.mePoll);
+  clearInterval(session.mePollPushed);
+  session.channelPush = false;
+  clearTimeout(session.meTimer);
+  session.fullLoaded.clear();
+  session.announced.clear();
+  session.missed.clear();
+  session.channelsShown = '';
+  $('offer-banner').hidden = true;
+  document.title = TITLE;
   Object.assign(session, { base: '', auth: '', me: null, cometd: null, selected: null, draftLoaded: null,
     workbins: [], openWorkbin: null });
   session.items.clear();
-  for (const id of ['desk-view', 'logout', 'who', 'push-state', 'workbin-content']) $(id).hidden = true;
+  for (const id of ['desk-view', 'logout', 'who', 'push-state', 'workbin-content', 'offer-banner']) $(id).hidden = true;
   $('event-list').replaceChildren();
   $('login-view').hidden = false;
   clearError();
@@ -167,6 +208,12 @@ function startPush() {
       // a new session hears what changes from now on: read the current picture
       loadMine().then(() => { $('push-state').dataset.subscribed = 'true'; }, showError);
     });
+    // the channels' states as they change (by the agent, a wrap-up, missed offers, a
+    // supervisor); a server without this channel refuses it and the page reads GET /me instead
+    cometd.subscribe('/v2/me/channels', onPush, (sub) => {
+      session.channelPush = Boolean(sub.successful);
+      if (sub.successful) refreshMe(0);   // what changed before the subscription
+    });
   });
   session.cometd = cometd;
 }
@@ -176,11 +223,19 @@ function onPush(message) {
   const d = message.data || {};
   if (d.messageType === 'InteractionStateMessage' && d.interaction) {
     const i = d.interaction;
-    logEvent(`${d.notificationType}: ${i.subject || i.id} is ${i.state}${i.assignedTo && i.state !== 'Revoked' ? ` (${i.assignedTo})` : ''}`);
+    logEvent(`${i.subject || 'An interaction'}: ${stateWords(i.state)}${i.assignedTo && i.state !== 'Revoked' ? `, ${i.assignedTo}` : ''}`);
     upsert(i);
-    if (d.notificationType === 'StatusChange') refreshWorkbins();
+    if (d.notificationType === 'StatusChange') {
+      refreshWorkbins();
+      // an offer that ran out, work that ended: the channel's state may have changed with it
+      if (!session.channelPush) refreshMe(300);
+    }
+  } else if (d.messageType === 'ChannelStateChangeMessage' && Array.isArray(d.channels) && session.me) {
+    const byName = new Map(session.me.channels.map((c) => [c.channel, c]));
+    for (const c of d.channels) byName.set(c.channel, { ...byName.get(c.channel), ...c });
+    applyMe({ ...session.me, channels: [...byName.values()] });
   } else if (d.messageType === 'WorkbinContentMessage' && d.workbin) {
-    logEvent(`WorkbinContent: ${d.workbin.name}`);
+    logEvent(`Workbin ${d.workbin.name} changed`);
   }
 }
 
@@ -190,7 +245,7 @@ function upsert(i) {
   const known = session.items.get(i.id);
   if (known && known.updatedDate > i.updatedDate) return;   // an older picture arrived late
   // cc and body come only with the single resource; keep them when a list copy arrives
-  session.items.set(i.id, known && !('body' in i) ? { ...i, cc: known.cc, body: known.body } : i);
+  session.items.set(i.id, known && 'body' in known && !('body' in i) ? { ...i, cc: known.cc, body: known.body } : i);
   renderMine();
   if (i.id === session.selected) renderDetail();
 }
@@ -217,7 +272,7 @@ async function loadMine() {
 function stateBadge(state) {
   const s = document.createElement('span');
   s.className = `state state-${state}`;
-  s.textContent = state;
+  s.textContent = stateWords(state);
   return s;
 }
 
@@ -229,11 +284,18 @@ function itemButton(i) {
   if (i.id === session.selected) b.setAttribute('aria-current', 'true');
   const subject = document.createElement('span');
   subject.className = 'subject';
-  subject.textContent = i.subject || `(${i.mediaType}, no subject)`;
+  subject.textContent = i.subject || `(${mediaWords(i.mediaType)}, no subject)`;
   const meta = document.createElement('span');
   meta.className = 'meta';
   meta.textContent = `${i.from || 'unknown sender'} · ${i.queue || ''} `;
   b.append(subject, meta, stateBadge(i.state));
+  if (isOffer(i)) {
+    const clock = document.createElement('span');
+    clock.className = 'meta offer-age';
+    clock.dataset.offered = i.updatedDate;
+    clock.textContent = offerAge(i.updatedDate);
+    b.append(' ', clock);
+  }
   b.addEventListener('click', () => select(i.id, true));
   return b;
 }
@@ -248,39 +310,201 @@ function renderMine() {
   }));
   $('mine-empty').hidden = mine.length > 0;
   $('mine-count').textContent = mine.length ? `(${mine.length})` : '';
+  renderOffers(mine.filter(isOffer));
+}
+
+// ------------------------------------------------------------------ offers: impossible to miss
+
+function isOffer(i) {
+  return i.state === 'Invited' && i.assignedTo === session.me?.userName;
+}
+
+/** "m:ss" (or "h:mm:ss") of a duration in milliseconds; never negative. */
+function fmtDuration(ms) {
+  const t = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = String(t % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+// The server does not tell an agent when an offer runs out (the queue's offer timeout is
+// the administrator's setting), so the page shows how long the offer has been waiting.
+function offerAge(offered) {
+  return `waiting for you ${fmtDuration(Date.now() - Date.parse(offered))}`;
+}
+
+/** The title badge and the banner follow the offers; each new offer rings and notifies once. */
+function renderOffers(offers) {
+  document.title = offers.length ? `(${offers.length}) New offer — ${TITLE}` : TITLE;
+  const banner = $('offer-banner');
+  banner.hidden = offers.length === 0;
+  const ids = new Set(offers.map((i) => i.id));
+  for (const id of [...session.announced]) if (!ids.has(id)) session.announced.delete(id);
+  if (!offers.length) return;
+  const first = offers[0];
+  const text = `${offers.length === 1 ? 'New' : `${offers.length} new`} ${mediaWords(first.mediaType).toLowerCase()} offered to you: ${first.subject || 'no subject'}. Accept or decline it.`;
+  if ($('offer-text').textContent !== text) $('offer-text').textContent = text;
+  $('offer-clock').dataset.offered = first.updatedDate;
+  $('offer-clock').textContent = offerAge(first.updatedDate);
+  banner.dataset.id = first.id;
+  for (const i of offers) {
+    if (session.announced.has(i.id)) continue;
+    session.announced.add(i.id);
+    chime();
+    notify(`New ${mediaWords(i.mediaType).toLowerCase()} offered`, i.subject || 'no subject', i.id);
+  }
+}
+
+/** A short two-tone chime (Web Audio: no sound file to serve or to allow in the CSP). */
+function chime() {
+  try {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    session.audio = session.audio || new Ctx();
+    const ctx = session.audio;
+    if (ctx.state === 'suspended') ctx.resume().catch(() => {});
+    [880, 660].forEach((hz, n) => {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.frequency.value = hz;
+      const t = ctx.currentTime + n * 0.18;
+      gain.gain.setValueAtTime(0.0001, t);
+      gain.gain.exponentialRampToValueAtTime(0.25, t + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.16);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(t);
+      osc.stop(t + 0.17);
+    });
+  } catch { /* no audio on this machine: the title and the banner still show it */ }
+}
+
+/** A browser notification, where the agent allowed them; clicking it shows the interaction. */
+function notify(title, body, id) {
+  if (!('Notification' in window) || Notification.permission !== 'granted') return;
+  try {
+    const n = new Notification(title, { body, tag: id || title });
+    n.onclick = () => { window.focus(); if (id && session.items.has(id)) select(id, true); };
+  } catch { /* some browsers allow notifications only from a service worker */ }
+}
+
+/** Once a second: offer ages, time in state, wrap-up countdowns. */
+function tick() {
+  const now = Date.now();
+  for (const el of document.querySelectorAll('[data-offered]')) el.textContent = offerAge(el.dataset.offered);
+  for (const el of document.querySelectorAll('[data-since]')) el.textContent = `for ${fmtDuration(now - Date.parse(el.dataset.since))}`;
+  for (const el of document.querySelectorAll('[data-until]')) {
+    const left = Date.parse(el.dataset.until) - now;
+    el.textContent = `Ready again in ${fmtDuration(left)}`;
+    // the server ends the wrap-up by itself: read the new state soon after it should have
+    if (left < -1000 && !el.dataset.asked && !session.channelPush) { el.dataset.asked = 'true'; refreshMe(0); }
+  }
+}
+
+// ------------------------------------------------------------------ my channels and their states
+
+/** Read GET /me again after @delay ms (several calls in a row make one read). */
+function refreshMe(delay) {
+  clearTimeout(session.meTimer);
+  session.meTimer = setTimeout(async () => {
+    if (!session.me) return;
+    try {
+      const me = await api('GET', '/me');
+      if (session.me) applyMe(me.user);
+    } catch (e) {
+      if (e.status === 401 || e.status === 403) showError(e);
+    }
+  }, delay);
+}
+
+function applyMe(user) {
+  const reasons = user.notReadyReasons || session.me.notReadyReasons || [];
+  session.me = { ...user, notReadyReasons: reasons };
+  renderChannels();
+}
+
+function missedOffers(c) {
+  return c.userState.state === 'NotReady' && c.userState.reason === 'MissedOffers';
 }
 
 function renderChannels() {
+  const shown = JSON.stringify([session.me.channels, session.me.notReadyReasons]);
+  if (shown === session.channelsShown) return;   // unchanged: keep the agent's menu choice and focus
+  session.channelsShown = shown;
+  for (const c of session.me.channels) {
+    if (missedOffers(c) && !session.missed.has(c.channel)) {
+      session.missed.add(c.channel);
+      logEvent(`${mediaWords(c.channel)}: set to Not ready because offers went unanswered`);
+      notify('You were set to Not ready', `Offers on ${mediaWords(c.channel).toLowerCase()} went unanswered.`, null);
+    } else if (!missedOffers(c)) {
+      session.missed.delete(c.channel);
+    }
+  }
+  const focused = document.activeElement?.id;
   const list = $('channel-list');
   list.replaceChildren(...session.me.channels.map((c) => {
+    const us = c.userState;
+    const name = mediaWords(c.channel);
     const li = document.createElement('li');
+    li.dataset.channel = c.channel;
     const media = document.createElement('span');
     media.className = 'media';
-    media.textContent = c.channel;
+    media.textContent = name;
     const state = document.createElement('span');
-    // the server's plain words for the state ("Not ready", "Lunch", "After call work"...)
-    state.textContent = c.userState.displayName || (c.userState.state === 'Ready' ? 'Ready' : 'Not ready');
-    state.className = `state ${c.userState.state === 'Ready' ? 'state-Processing' : 'state-Completed'}`;
-    const mk = (label, op) => {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.textContent = label;
-      b.setAttribute('aria-label', `${label} (${c.channel})`);
-      b.setAttribute('aria-pressed', String(c.userState.state === op));
-      b.disabled = c.userState.state === op;
-      b.addEventListener('click', () => act(() => setChannel(c.channel, op)));
-      return b;
-    };
-    li.append(media, state, mk('Ready', 'Ready'), mk('Not ready', 'NotReady'));
+    // the server's plain words for the state ("Not ready", "Out to lunch", "After call work"...)
+    state.textContent = us.displayName || (us.state === 'Ready' ? 'Ready' : 'Not ready');
+    state.className = `state channel-state ${us.state === 'Ready' ? 'state-Processing' : 'state-Completed'}`;
+    const clock = document.createElement('span');
+    clock.className = 'meta channel-clock';
+    if (us.state === 'AfterCallWork' && us.until) clock.dataset.until = us.until;
+    else if (us.since) clock.dataset.since = us.since;
+    const ready = document.createElement('button');
+    ready.type = 'button';
+    ready.id = `ready-${c.channel}`;
+    ready.textContent = 'Ready';
+    ready.setAttribute('aria-label', `Ready (${name})`);
+    ready.setAttribute('aria-pressed', String(us.state === 'Ready'));
+    ready.disabled = us.state === 'Ready';
+    ready.addEventListener('click', () => act(() => setChannel(c.channel, 'Ready')));
+    // the state menu: Not ready with each reason the contact center provisioned, After call work
+    const menu = document.createElement('select');
+    menu.id = `state-menu-${c.channel}`;
+    menu.setAttribute('aria-label', `Choose a state (${name})`);
+    const opts = [['NotReady', 'Not ready'],
+      ...session.me.notReadyReasons.map((r) => [`NotReady:${r.name}`, `Not ready: ${r.displayName || r.name}`]),
+      ['AfterCallWork', 'After call work']];
+    menu.replaceChildren(...opts.map(([v, t]) => new Option(t, v)));
+    const current = us.state === 'NotReady' && us.reason ? `NotReady:${us.reason}` : us.state;
+    if (opts.some(([v]) => v === current)) menu.value = current;
+    const set = document.createElement('button');
+    set.type = 'button';
+    set.id = `state-set-${c.channel}`;
+    set.textContent = 'Change';
+    set.setAttribute('aria-label', `Change state (${name})`);
+    set.addEventListener('click', () => act(() => {
+      const [op, reason] = menu.value.split(':');
+      return setChannel(c.channel, op, reason);
+    }));
+    li.append(media, state, clock, ready, menu, set);
+    if (missedOffers(c)) {
+      const note = document.createElement('p');
+      note.className = 'notice missed';
+      note.setAttribute('role', 'alert');
+      note.textContent = `You were set to Not ready on ${name.toLowerCase()} because offers to you went unanswered. Choose Ready when you are back.`;
+      li.append(note);
+    }
     return li;
   }));
+  tick();
+  if (focused && $(focused) && list.contains($(focused))) $(focused).focus();
 }
 
-async function setChannel(media, op) {
-  const r = await api('POST', `/me/channels/${encodeURIComponent(media)}`, { operationName: op });
-  session.me = r.user;
-  renderChannels();
-  logEvent(`${media}: ${op}`);
+async function setChannel(media, op, reason) {
+  const r = await api('POST', `/me/channels/${encodeURIComponent(media)}`,
+    reason ? { operationName: op, reason } : { operationName: op });
+  applyMe(r.user);
+  const c = r.user.channels.find((x) => x.channel === media);
+  logEvent(`${mediaWords(media)}: ${c ? c.userState.displayName : op}`);
 }
 
 function select(id, focus = false) {
@@ -305,15 +529,19 @@ function renderDetail() {
   const mine = i.assignedTo === session.me?.userName;
   const props = [
     ['State', i.state], ['Subject', i.subject], ['From', i.from], ['To', (i.to || []).join(', ')],
-    ['Queue', i.queue], ['Workbin', i.workbin], ['Assigned to', i.assignedTo], ['Media', i.mediaType],
+    ['Cc', (i.cc || []).join(', ')],
+    ['Queue', i.queue], ['Workbin', i.workbin], ['Assigned to', i.assignedTo], ['Channel', mediaWords(i.mediaType)],
     ['Received', i.receivedDate && new Date(i.receivedDate).toLocaleString()], ['Priority', i.priority],
   ];
-  if (i.parentId) props.push(['Reply to', i.parentId]);
+  const parent = i.parentId && session.items.get(i.parentId);
+  if (parent) props.push(['In reply to', parent.subject || `(${mediaWords(parent.mediaType)}, no subject)`]);
+  if (isOffer(i)) props.push(['Offered', offerAge(i.updatedDate)]);
   $('detail-props').replaceChildren(...props.flatMap(([k, v]) => {
     const dt = document.createElement('dt');
     dt.textContent = k;
     const dd = document.createElement('dd');
     if (k === 'State') dd.append(stateBadge(v)); else dd.textContent = v === null || v === undefined || v === '' ? '—' : String(v);
+    if (k === 'Offered') dd.dataset.offered = i.updatedDate;
     dd.dataset.prop = k;
     return [dt, dd];
   }));
@@ -349,6 +577,32 @@ function renderDetail() {
   const draft = i.state === 'Composing' && mine;
   $('draft-form').hidden = !draft;
   if (draft && session.draftLoaded !== i.id) loadDraft(i.id);
+
+  // the message itself (the customer's mail): as text, with its line breaks; a draft's is in
+  // the editor instead
+  const text = !draft && typeof i.body === 'string' ? i.body : '';
+  $('detail-message').hidden = text === '';
+  if ($('message-body').textContent !== text) $('message-body').textContent = text;
+  if (!('body' in i) && !draft && !session.fullLoaded.has(i.id)) loadFull(i.id);
+}
+
+/** Read the single resource once per interaction: only it carries cc and body. */
+async function loadFull(id) {
+  session.fullLoaded.add(id);
+  try {
+    upsert((await api('GET', `/interactions/${id}`)).interaction);
+  } catch (e) {
+    // no longer the agent's to read (taken by a colleague, finished): the list copy stays
+    if (e.status !== 403 && e.status !== 404) showError(e);
+  }
+}
+
+/** The original message, quoted below the reply: "On <date>, <sender> wrote:" and "> " lines. */
+function quote(original) {
+  const when = original.receivedDate ? new Date(original.receivedDate).toLocaleString() : '';
+  const who = original.from || 'the sender';
+  const lines = String(original.body || '').split(/\r?\n/).map((l) => (l ? `> ${l}` : '>'));
+  return `\n\n${when ? `On ${when}, ` : ''}${who} wrote:\n${lines.join('\n')}\n`;
 }
 
 function enableForm(id, on) {
@@ -363,7 +617,16 @@ async function loadDraft(id) {
     if (session.selected !== id) return;
     $('draft-to').value = (d.to || []).join(', ');
     $('draft-subject').value = d.subject || '';
-    $('draft-body').value = d.body || '';
+    let body = d.body || '';
+    if (!body && d.parentId) {
+      // a new reply: quote the message it answers (kept as the editor shows it when sent)
+      const original = (await api('GET', `/interactions/${d.parentId}`)).interaction;
+      if (session.selected !== id) return;
+      if (original.body) body = quote(original);
+      upsert(original);
+    }
+    $('draft-body').value = body;
+    $('draft-body').setSelectionRange(0, 0);
     upsert(d);
   } catch (e) {
     showError(e);
@@ -428,7 +691,7 @@ function renderWorkbinItems() {
 async function operate(operationName, args = {}) {
   const id = session.selected;
   const r = await api('POST', `/me/interactions/${id}`, { operationName, ...args });
-  logEvent(`${operationName}: done (referenceId ${r.referenceId})`);
+  logEvent(`${OP_WORDS[operationName] || operationName}: ${r.interaction?.subject || 'the interaction'}`);
   if (r.interaction) {
     upsert(r.interaction);
     if (r.interaction.id !== id) select(r.interaction.id);   // Reply: the new draft
@@ -459,9 +722,15 @@ function wire() {
   } catch { /* storage unavailable */ }
   $('login-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
+    // asked while the click still counts as the agent's own gesture; the answer is theirs to give
+    if ('Notification' in window && Notification.permission === 'default') Notification.requestPermission().catch(() => {});
     act(() => login($('login-user').value, $('login-password').value, $('login-base').value));
   });
   $('logout').addEventListener('click', logout);
+  $('offer-open').addEventListener('click', () => {
+    const id = $('offer-banner').dataset.id;
+    if (id && session.items.has(id)) select(id, true);
+  });
   $('channel-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     act(() => setChannel($('channel-media').value.trim(), 'Ready'));
