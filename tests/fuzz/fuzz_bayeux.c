@@ -105,7 +105,7 @@ static apr_status_t b_subscribe(void *b, int cc, const char *login, const char *
 
     (void)b; (void)cc; (void)login; (void)p;
     CHECK(client_id != NULL);
-    CHECK(((add | remove) & ~(MI_PUSH_ME | MI_PUSH_ALL)) == 0);
+    CHECK(((add | remove) & ~(MI_PUSH_ME | MI_PUSH_ALL | MI_PUSH_MYCH | MI_PUSH_AGENTS)) == 0);
     if (client_id[0] == 'f') return APR_ECONNREFUSED;
     if (!session_of(client_id, &s)) return APR_NOTFOUND;
     /* only supervisors and admins may follow every interaction */
